@@ -1,0 +1,127 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Version is the report format version this package writes and reads.
+const Version = 1
+
+// Report is one report to a hotline, format v1. Field names and meanings are
+// specified in docs/report-format.md; the JSON names are the specification.
+type Report struct {
+	// Version is always [Version].
+	Version int `json:"version"`
+	// ID is a random (version 4) UUID made in the browser. It is the
+	// idempotency key end to end: relay spool, webhook-id and hotline inbox.
+	ID string `json:"id"`
+	// Hotline is the id of the hotline the report is for; the hotline checks
+	// that it is its own.
+	Hotline string `json:"hotline"`
+	// Site is the id of the partner site the report was made from.
+	Site string `json:"site"`
+	// Created is when the reporter sent the report, UTC, to the second.
+	Created time.Time `json:"created"`
+	// Locale is the BCP 47 tag of the language the form was shown in.
+	Locale string `json:"locale"`
+	// Locations are where the material is: URLs first, or onion addresses
+	// and free-text locations (an app username, a newsgroup, a magnet link).
+	Locations []Location `json:"locations"`
+	// SeenOn is where the reporter saw it; one of [SeenOnOptions].
+	SeenOn string `json:"seen_on"`
+	// Content is what kind of content it is; one of [ContentOptions].
+	Content string `json:"content"`
+	// Category is what it appears to be, in the reporter's view; one of
+	// [Categories], restricted to the hotline's remit.
+	Category string `json:"category"`
+	// SeenDate is the day the reporter saw it (YYYY-MM-DD), if given.
+	SeenDate string `json:"seen_date,omitempty"`
+	// Description is the reporter's free text, if any.
+	Description string `json:"description,omitempty"`
+	// Contact is present only if the reporter chose to give it.
+	Contact *Contact `json:"contact,omitempty"`
+}
+
+// Location is one place where the material is.
+type Location struct {
+	// Kind is "url" (http or https), "onion" (a Tor onion service) or
+	// "other" (free text: app, newsgroup, peer-to-peer, username).
+	Kind string `json:"kind"`
+	// Value is what the reporter typed, trimmed of surrounding space.
+	Value string `json:"value"`
+}
+
+// Contact is what a reporter who does not want to stay anonymous gives.
+type Contact struct {
+	Name  string `json:"name,omitempty"`
+	Email string `json:"email,omitempty"`
+	Phone string `json:"phone,omitempty"`
+	// WantsOutcome says the reporter asked to hear what happened.
+	WantsOutcome bool `json:"wants_outcome,omitempty"`
+}
+
+// ErrMalformed is returned (wrapped) for a report that is not valid JSON of
+// format v1.
+var ErrMalformed = errors.New("malformed report")
+
+// Marshal encodes r as the JSON of format v1, without padding.
+func Marshal(r *Report) ([]byte, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("failed to encode report: %w", err)
+	}
+	return b, nil
+}
+
+// Parse decodes a report from its JSON, padded or not. Unknown fields, a
+// version other than [Version] and anything but white space after the JSON
+// are errors: a hotline must never act on a report it only half understood.
+// Parse does not validate the content; call [Validate] for that.
+func Parse(plaintext []byte) (*Report, error) {
+	if len(plaintext) > MaxPlaintext {
+		return nil, fmt.Errorf("%w: %d bytes, more than the %d allowed", ErrMalformed, len(plaintext), MaxPlaintext)
+	}
+	dec := json.NewDecoder(bytes.NewReader(plaintext))
+	dec.DisallowUnknownFields()
+	var r Report
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%w: unexpected data after the report", ErrMalformed)
+	}
+	if r.Version != Version {
+		return nil, fmt.Errorf("%w: version %d, this software reads version %d", ErrMalformed, r.Version, Version)
+	}
+	return &r, nil
+}
+
+// Reference is the short, human-friendly receipt reference for a report id:
+// the first twelve hex digits of the id, upper case, in groups of four
+// ("3F2A-91C0-77DE"). A hotline finds the report by it; the full id stays
+// the key.
+func Reference(id string) string {
+	var hex []byte
+	for i := 0; i < len(id) && len(hex) < 12; i++ {
+		c := id[i]
+		switch {
+		case c >= '0' && c <= '9', c >= 'A' && c <= 'F':
+			hex = append(hex, c)
+		case c >= 'a' && c <= 'f':
+			hex = append(hex, c-'a'+'A')
+		}
+	}
+	var b bytes.Buffer
+	for i, c := range hex {
+		if i > 0 && i%4 == 0 {
+			b.WriteByte('-')
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}

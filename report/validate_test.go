@@ -1,0 +1,129 @@
+package report
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestValidate(t *testing.T) {
+	form := DefaultForm()
+	tests := []struct {
+		name   string
+		mutate func(r *Report)
+		want   []string // "field[index]:code" as FieldError.Error() prints
+	}{
+		{"valid", func(r *Report) {}, nil},
+		{"no locations", func(r *Report) { r.Locations = nil }, []string{"locations: required"}},
+		{"bad url", func(r *Report) { r.Locations[0] = Location{Kind: "url", Value: "https://"} }, []string{"locations[0]: invalid_url"}},
+		{"kind lies", func(r *Report) { r.Locations[0].Kind = "other" }, []string{"locations[0]: invalid"}},
+		{"duplicate", func(r *Report) {
+			r.Locations = append(r.Locations, Location{Kind: "url", Value: "HTTPS://EXAMPLE.com/gallery/123/"})
+		}, []string{"locations[3]: duplicate"}},
+		{"too many", func(r *Report) {
+			r.Locations = make([]Location, MaxLocations+1)
+		}, []string{"locations: too_many"}},
+		{"missing choices", func(r *Report) { r.SeenOn, r.Content, r.Category = "", "", "" },
+			[]string{"seen_on: required", "content: required", "category: required"}},
+		{"unknown option", func(r *Report) { r.Category = "spam" }, []string{"category: unknown_option"}},
+		{"future date", func(r *Report) { r.SeenDate = "2026-12-30" }, []string{"seen_date: future_date"}},
+		{"bad date", func(r *Report) { r.SeenDate = "yesterday" }, []string{"seen_date: invalid_date"}},
+		{"long description", func(r *Report) { r.Description = strings.Repeat("é", MaxDescriptionLen+1) }, []string{"description: too_long"}},
+		{"max description", func(r *Report) { r.Description = strings.Repeat("é", MaxDescriptionLen) }, nil},
+		{"bad email", func(r *Report) { r.Contact = &Contact{Email: "Bob <bob@example.org>"} }, []string{"contact_email: invalid_email"}},
+		{"good contact", func(r *Report) { r.Contact = &Contact{Name: "A", Email: "a@example.org", WantsOutcome: true} }, nil},
+		{"bad id", func(r *Report) { r.ID = "not-a-uuid" }, []string{"id: invalid"}},
+		{"v1 uuid", func(r *Report) { r.ID = "6ba7b810-9dad-11d1-80b4-00c04fd430c8" }, []string{"id: invalid"}},
+		{"no hotline", func(r *Report) { r.Hotline = "" }, []string{"hotline: invalid"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := sample()
+			tt.mutate(r)
+			err := Validate(form, r, now)
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			var ve *ValidationError
+			if !errors.As(err, &ve) || !errors.Is(err, ErrMalformed) {
+				t.Fatalf("err = %v, want *ValidationError", err)
+			}
+			var got []string
+			for _, fe := range ve.Errors {
+				got = append(got, fe.Error())
+			}
+			for _, w := range tt.want {
+				found := false
+				for _, g := range got {
+					found = found || g == w
+				}
+				if !found {
+					t.Errorf("errors %q lack %q", got, w)
+				}
+			}
+		})
+	}
+}
+
+func TestRemit(t *testing.T) {
+	form := DefaultForm().WithCategories([]string{"grooming", "csam"})
+	opts := form.Field("category").Options
+	if strings.Join(opts, ",") != "csam,grooming" {
+		t.Fatalf("options = %v, want form order csam,grooming", opts)
+	}
+	r := sample()
+	r.Category = "sextortion"
+	if err := Validate(form, r, now); err == nil || !strings.Contains(err.Error(), "category: unknown_option") {
+		t.Fatalf("off-remit category accepted: %v", err)
+	}
+	if DefaultForm().Field("category").Options[0] != "csam" {
+		t.Fatal("WithCategories changed the default form")
+	}
+}
+
+func TestClassifyLocation(t *testing.T) {
+	tests := []struct{ in, kind, code string }{
+		{" https://example.com/a ", "url", ""},
+		{"http://x.onion/path", "onion", ""},
+		{"abcdefghijklmnop.onion/page", "onion", ""},
+		{"magnet:?xt=urn:btih:abc", "other", ""},
+		{"alt.binaries.something", "other", ""},
+		{"https://", "", CodeInvalidURL},
+		{"http://exa mple.com", "", CodeInvalidURL},
+		{"   ", "", CodeRequired},
+		{"a\nb", "", CodeInvalid},
+		{strings.Repeat("a", MaxLocationLen+1), "", CodeTooLong},
+	}
+	for _, tt := range tests {
+		l, code := ClassifyLocation(tt.in)
+		if code != tt.code || l.Kind != tt.kind {
+			t.Errorf("ClassifyLocation(%q) = %v, %q; want kind %q code %q", tt.in, l, code, tt.kind, tt.code)
+		}
+	}
+}
+
+func TestCatalogCoversForm(t *testing.T) {
+	c, err := LoadCatalog(DefaultLocale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range DefaultForm().Fields {
+		if _, ok := c["field."+f.Name+".label"]; !ok {
+			t.Errorf("no label for field %s", f.Name)
+		}
+		for _, o := range f.Options {
+			if _, ok := c["option."+f.Name+"."+o]; !ok {
+				t.Errorf("no text for option %s.%s", f.Name, o)
+			}
+		}
+	}
+	for _, code := range []string{CodeRequired, CodeTooLong, CodeTooMany, CodeInvalidURL, CodeDuplicate,
+		CodeUnknownOption, CodeInvalidDate, CodeFutureDate, CodeInvalidEmail, CodeInvalid} {
+		if _, ok := c["error."+code]; !ok {
+			t.Errorf("no message for error code %s", code)
+		}
+	}
+}
