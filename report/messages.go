@@ -42,3 +42,22 @@ func (c Catalog) T(key string, args ...string) string {
 	}
 	return s
 }
+
+// Locales lists the locales that have a message catalog, sorted.
+func Locales() []string {
+	entries, _ := catalogFS.ReadDir("messages")
+	var out []string
+	for _, e := range entries {
+		out = append(out, strings.TrimSuffix(e.Name(), ".json"))
+	}
+	return out
+}
+
+// RTL reports whether a locale is written right to left.
+func RTL(locale string) bool {
+	switch locale {
+	case "ar", "fa", "he", "ur":
+		return true
+	}
+	return false
+}

@@ -127,3 +127,33 @@ func TestCatalogCoversForm(t *testing.T) {
 		}
 	}
 }
+
+func TestFromValues(t *testing.T) {
+	v := Values{
+		"locations":     {"  https://example.com/a ", "", "https://", "user @x in some app"},
+		"seen_on":       {"website"},
+		"content":       {"video"},
+		"category":      {"grooming"},
+		"description":   {"line one\r\nline two  "},
+		"contact_email": {"a@example.org"},
+	}
+	r, rows := FromValues(DefaultForm(), v, false)
+	if len(r.Locations) != 3 || r.Locations[0] != (Location{Kind: "url", Value: "https://example.com/a"}) {
+		t.Fatalf("locations = %+v", r.Locations)
+	}
+	if want := []int{0, 2, 3}; len(rows) != 3 || rows[0] != want[0] || rows[1] != want[1] || rows[2] != want[2] {
+		t.Errorf("rows = %v, want %v", rows, want)
+	}
+	if r.Description != "line one\nline two" || r.Contact != nil {
+		t.Errorf("description %q, contact %+v (contact must stay off unless opted in)", r.Description, r.Contact)
+	}
+	r.ID, r.Hotline, r.Site, r.Locale, r.Created = sample().ID, "h", "s", "en", now
+	err := Validate(DefaultForm(), r, now)
+	if err == nil || !strings.Contains(err.Error(), "locations[1]: invalid_url") {
+		t.Errorf("Validate = %v, want the bad URL at location 1", err)
+	}
+	r, _ = FromValues(DefaultForm(), v, true)
+	if r.Contact == nil || r.Contact.Email != "a@example.org" {
+		t.Errorf("contact = %+v", r.Contact)
+	}
+}

@@ -1,0 +1,52 @@
+# reportline: the two commands that matter are `make demo` and `make test`.
+
+GO      ?= go
+BUILD   := build
+GOROOT  := $(shell $(GO) env GOROOT)
+# go test for js/wasm runs the tests under Node through go_js_wasm_exec.
+export PATH := $(PATH):$(GOROOT)/lib/wasm
+
+.PHONY: all build wasm bin demo test test-native test-wasm bench fuzz clean
+
+all: build
+
+## build: the relay, the hotline tools, the demo and the browser module
+build: bin wasm
+
+bin:
+	$(GO) build -trimpath -o $(BUILD)/bin/ ./server/cmd/relay ./server/cmd/hotline ./examples/demo ./examples/partner-site
+
+wasm:
+	@mkdir -p $(BUILD)/assets
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $(BUILD)/assets/widget.wasm ./wasm
+	cp "$(GOROOT)/lib/wasm/wasm_exec.js" $(BUILD)/assets/wasm_exec.js
+
+## demo: run intake, relay and partner page on 127.0.0.1 with generated keys
+demo: build
+	$(BUILD)/bin/demo -bin $(BUILD)/bin -assets $(BUILD)/assets -state .demo
+
+## test: every test: vet, native, WebAssembly under Node, real browser
+test: test-native test-wasm
+
+test-native:
+	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./wasm/ ./report/
+	$(GO) test -count=1 ./...
+
+test-wasm:
+	GOOS=js GOARCH=wasm $(GO) test -count=1 ./report/ ./wasm/
+
+## bench: benchmarks, reported as ratios to a baseline measured in the same run
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+## fuzz: run every fuzz target for a short while
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list='^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$t"; $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=15s $$pkg || exit 1; \
+	  done; \
+	done
+
+clean:
+	rm -rf $(BUILD)

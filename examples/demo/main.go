@@ -1,0 +1,56 @@
+// Command demo runs the whole system on this machine: the hotline's intake,
+// the relay and an example partner page, with keys made on first run. It
+// prints the page to open and stops everything on Ctrl-C. `make demo` runs
+// it.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/reportline/reportline/examples/stack"
+)
+
+func main() {
+	opts := stack.Options{}
+	flag.StringVar(&opts.Bin, "bin", "build/bin", "folder with the relay, hotline and partner-site binaries")
+	flag.StringVar(&opts.Assets, "assets", "build/assets", "folder with widget.wasm and wasm_exec.js")
+	flag.StringVar(&opts.State, "state", ".demo", "folder for keys, configs, spool, inbox and logs")
+	flag.IntVar(&opts.PartnerPort, "partner-port", 8080, "partner page port on 127.0.0.1 (0: any free)")
+	flag.IntVar(&opts.RelayPort, "relay-port", 8081, "relay port (0: any free)")
+	flag.IntVar(&opts.IntakePort, "intake-port", 8090, "hotline intake port (0: any free)")
+	verbose := flag.Bool("v", false, "also print every process's log here")
+	flag.Parse()
+	if *verbose {
+		opts.Log = os.Stderr
+	}
+	s, err := stack.Start(opts)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "demo: error: %v\n", err)
+		fmt.Fprintf(os.Stderr, "demo: hint: a port may be taken: try -partner-port 0 -relay-port 0 -intake-port 0\n")
+		os.Exit(1)
+	}
+	fmt.Printf(`
+  Partner page:   %s
+  Relay:          %s
+  Hotline inbox:  %s
+  Logs:           %s
+
+  Open the partner page, press the report button and send a report.
+  Read it with:   build/bin/hotline open %s/<id>.json
+  Ctrl-C stops everything.
+`, s.PartnerURL, s.RelayURL, s.Inbox, opts.State+"/logs", s.Inbox)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err = s.Wait(ctx)
+	s.Stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "demo: error: %v\n", err)
+		os.Exit(1)
+	}
+	fmt.Println("demo: stopped")
+}

@@ -1,0 +1,331 @@
+// Package stack runs the whole system on one machine, as real processes on
+// loopback: the hotline's intake, the relay and the example partner page,
+// with keys it generates. `make demo` and the end-to-end tests use it.
+package stack
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"text/template"
+	"time"
+)
+
+// Options say where the binaries and assets are and where state is kept.
+type Options struct {
+	// Bin holds the relay, hotline and partner-site binaries.
+	Bin string
+	// Assets holds widget.wasm and wasm_exec.js.
+	Assets string
+	// State holds keys, configs, the spool, the inbox and logs; keys made
+	// once are reused.
+	State string
+	// PartnerPort, RelayPort and IntakePort are the ports to use on
+	// 127.0.0.1; 0 picks free ones.
+	PartnerPort, RelayPort, IntakePort int
+	// RetryMin is the relay's first retry delay ("1s"); empty for default.
+	RetryMin string
+	// Log, if set, also receives every process's output.
+	Log io.Writer
+}
+
+// Stack is a running system.
+type Stack struct {
+	opts                          Options
+	PartnerURL, RelayURL, Intake  string
+	Inbox, Spool, RelayConfig     string
+	HotlineIdentity, RelayLogPath string
+	mu                            sync.Mutex
+	procs                         map[string]*proc
+	logs                          map[string]*os.File
+}
+
+// Start makes keys if needed, writes the relay's configuration and starts
+// the intake, the relay and the partner page, waiting until each answers.
+func Start(opts Options) (*Stack, error) {
+	s := &Stack{opts: opts, procs: map[string]*proc{}, logs: map[string]*os.File{}}
+	if err := os.MkdirAll(filepath.Join(opts.State, "logs"), 0o700); err != nil {
+		return nil, err
+	}
+	ports := []*int{&opts.PartnerPort, &opts.RelayPort, &opts.IntakePort}
+	for _, p := range ports {
+		if *p == 0 {
+			port, err := freePort()
+			if err != nil {
+				return nil, err
+			}
+			*p = port
+		}
+	}
+	s.opts = opts
+	s.PartnerURL = fmt.Sprintf("http://localhost:%d/", opts.PartnerPort)
+	s.RelayURL = fmt.Sprintf("http://127.0.0.1:%d", opts.RelayPort)
+	s.Intake = fmt.Sprintf("http://127.0.0.1:%d/v1/deliveries", opts.IntakePort)
+	s.Inbox = filepath.Join(opts.State, "inbox")
+	s.Spool = filepath.Join(opts.State, "spool.db")
+	s.RelayConfig = filepath.Join(opts.State, "relay.toml")
+	s.HotlineIdentity = filepath.Join(opts.State, "hotline-identity.txt")
+	s.RelayLogPath = filepath.Join(opts.State, "logs", "relay.log")
+
+	recipient, err := s.key("hotline", s.HotlineIdentity)
+	if err != nil {
+		return nil, err
+	}
+	signKey := filepath.Join(opts.State, "relay-signing.key")
+	verifyKey, err := s.key("relay", signKey)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.writeConfig(recipient, signKey); err != nil {
+		return nil, err
+	}
+	if err := s.start("intake", filepath.Join(opts.Bin, "hotline"), "intake",
+		"-listen", fmt.Sprintf("127.0.0.1:%d", opts.IntakePort), "-identity", s.HotlineIdentity,
+		"-inbox", s.Inbox, "-verify-key", verifyKey, "-hotline", "demo-hotline"); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	if err := s.StartRelay(); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	if err := s.start("partner", filepath.Join(opts.Bin, "partner-site"),
+		"-listen", fmt.Sprintf("127.0.0.1:%d", opts.PartnerPort), "-relay", s.RelayURL, "-site", "demo-site"); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	for _, u := range []string{fmt.Sprintf("http://127.0.0.1:%d/healthz", opts.IntakePort), s.PartnerURL} {
+		if err := waitHTTP(u); err != nil {
+			s.Stop()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// key makes a key file with `BIN keygen` unless it exists, and returns the
+// public half, which keygen writes into the file's comments.
+func (s *Stack) key(bin, path string) (string, error) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		out, err := exec.Command(filepath.Join(s.opts.Bin, bin), "keygen", "-o", path).CombinedOutput()
+		if err != nil {
+			return "", fmt.Errorf("%s keygen: %v: %s", bin, err, out)
+		}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(strings.TrimPrefix(sc.Text(), "#"))
+		line = strings.TrimSpace(strings.TrimPrefix(line, "public key:"))
+		if strings.HasPrefix(line, "age1") || strings.HasPrefix(line, "whpk_") {
+			return line, nil
+		}
+	}
+	return "", fmt.Errorf("no public key in the comments of %s", path)
+}
+
+var configTmpl = template.Must(template.New("relay.toml").Parse(`# Written by the demo; see examples/relay.example.toml and docs/config.md.
+[relay]
+listen = "127.0.0.1:{{.RelayPort}}"
+public_url = "{{.RelayURL}}"
+spool = "{{.Spool}}"
+assets = "{{.Assets}}"
+signing_key_file = "{{.SignKey}}"
+log_format = "json"
+{{if .RetryMin}}retry_min = "{{.RetryMin}}"
+{{end}}
+[[hotline]]
+id = "demo-hotline"
+name = "Demo Hotline"
+intake_url = "{{.Intake}}"
+recipients = ["{{.Recipient}}"]
+emergency_number = "112"
+report_page = "https://hotline.example.org/report"
+
+[[site]]
+id = "demo-site"
+hotline = "demo-hotline"
+origins = ["http://localhost:{{.PartnerPort}}", "http://127.0.0.1:{{.PartnerPort}}"]
+`))
+
+func (s *Stack) writeConfig(recipient, signKey string) error {
+	assets, err := filepath.Abs(s.opts.Assets)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(s.RelayConfig, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	err = configTmpl.Execute(f, map[string]any{
+		"RelayPort": s.opts.RelayPort, "RelayURL": s.RelayURL, "Spool": s.Spool, "Assets": assets,
+		"SignKey": signKey, "RetryMin": s.opts.RetryMin, "Intake": s.Intake, "Recipient": recipient,
+		"PartnerPort": s.opts.PartnerPort,
+	})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// StartRelay starts the relay (again) and waits until it is ready.
+func (s *Stack) StartRelay() error {
+	if err := s.start("relay", filepath.Join(s.opts.Bin, "relay"), "serve", "-config", s.RelayConfig); err != nil {
+		return err
+	}
+	return waitHTTP(s.RelayURL + "/readyz")
+}
+
+// StopRelay stops the relay: with SIGKILL if kill, as a crash would, or
+// with SIGTERM for a graceful shutdown.
+func (s *Stack) StopRelay(kill bool) error {
+	sig := syscall.SIGTERM
+	if kill {
+		sig = syscall.SIGKILL
+	}
+	return s.stop("relay", sig)
+}
+
+// StopIntake stops the hotline's intake, as an outage would.
+func (s *Stack) StopIntake() error { return s.stop("intake", syscall.SIGTERM) }
+
+// Stop stops everything.
+func (s *Stack) Stop() {
+	for _, name := range []string{"partner", "relay", "intake"} {
+		s.stop(name, syscall.SIGTERM)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range s.logs {
+		f.Close()
+	}
+}
+
+func (s *Stack) start(name, bin string, args ...string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	logf, ok := s.logs[name]
+	if !ok {
+		var err error
+		logf, err = os.OpenFile(filepath.Join(s.opts.State, "logs", name+".log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return err
+		}
+		s.logs[name] = logf
+	}
+	var out io.Writer = logf
+	if s.opts.Log != nil {
+		out = io.MultiWriter(logf, prefixWriter{name, s.opts.Log})
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("failed to start %s: %w", name, err)
+	}
+	p := &proc{cmd: cmd, done: make(chan struct{})}
+	go func() { p.err = cmd.Wait(); close(p.done) }()
+	s.procs[name] = p
+	return nil
+}
+
+// proc is a started process; done closes when it has exited.
+type proc struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error
+}
+
+func (s *Stack) stop(name string, sig syscall.Signal) error {
+	s.mu.Lock()
+	p := s.procs[name]
+	delete(s.procs, name)
+	s.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	p.cmd.Process.Signal(sig)
+	select {
+	case <-p.done:
+	case <-time.After(35 * time.Second):
+		p.cmd.Process.Kill()
+		<-p.done
+	}
+	return nil
+}
+
+// Wait blocks until ctx is done or a process exits by itself, which it
+// reports as an error.
+func (s *Stack) Wait(ctx context.Context) error {
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			s.mu.Lock()
+			for name, p := range s.procs {
+				select {
+				case <-p.done:
+					s.mu.Unlock()
+					return fmt.Errorf("%s exited (%v): see %s", name, p.err, filepath.Join(s.opts.State, "logs", name+".log"))
+				default:
+				}
+			}
+			s.mu.Unlock()
+		}
+	}
+}
+
+type prefixWriter struct {
+	name string
+	w    io.Writer
+}
+
+func (p prefixWriter) Write(b []byte) (int, error) {
+	for _, line := range strings.SplitAfter(string(b), "\n") {
+		if line != "" {
+			fmt.Fprintf(p.w, "%-8s %s", p.name, line)
+		}
+	}
+	return len(b), nil
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// waitHTTP polls u until it answers 200, for at most 20 seconds.
+func waitHTTP(u string) error {
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(u)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("%s did not answer within 20s", u)
+}

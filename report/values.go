@@ -1,0 +1,47 @@
+package report
+
+import "strings"
+
+// Values are a form's values by field name, as a browser's FormData or
+// url.Values holds them.
+type Values map[string][]string
+
+func (v Values) get(name string) string {
+	if len(v[name]) == 0 {
+		return ""
+	}
+	return strings.TrimSpace(v[name][0])
+}
+
+// FromValues builds the reporter's part of a report from the form's values:
+// locations, choices, date, description and, if withContact, the contact
+// fields. Empty location rows are skipped; rows maps each location of the
+// result to the row it was typed in, so errors land on the right input.
+// Identity, time and routing fields are the caller's to set.
+func FromValues(f *Form, v Values, withContact bool) (r *Report, rows []int) {
+	r = &Report{Version: Version}
+	for i, typed := range v["locations"] {
+		if strings.TrimSpace(typed) == "" {
+			continue
+		}
+		loc, code := ClassifyLocation(typed)
+		if code != "" {
+			// Keep what was typed, so Validate reports the same code.
+			loc = Location{Kind: "other", Value: typed}
+		}
+		r.Locations = append(r.Locations, loc)
+		rows = append(rows, i)
+	}
+	r.SeenOn = v.get("seen_on")
+	r.Content = v.get("content")
+	r.Category = v.get("category")
+	r.SeenDate = v.get("seen_date")
+	r.Description = strings.TrimSpace(strings.ReplaceAll(v.get("description"), "\r\n", "\n"))
+	if withContact {
+		c := &Contact{Name: v.get("contact_name"), Email: v.get("contact_email"), Phone: v.get("contact_phone")}
+		if *c != (Contact{}) {
+			r.Contact = c
+		}
+	}
+	return r, rows
+}

@@ -1,0 +1,259 @@
+// Package config reads and validates the relay's configuration file, as
+// specified in docs/config.md.
+//
+// The file is TOML: one [relay] table, a [[hotline]] table per hotline and a
+// [[site]] table per partner site. It is parsed once into [Config] and
+// checked as a whole; a bad value is an error that names the key and says
+// why, so the relay does not start half-configured.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/reportline/reportline/report"
+)
+
+// Config is the relay's whole configuration.
+type Config struct {
+	Relay    Relay     `toml:"relay"`
+	Hotlines []Hotline `toml:"hotline"`
+	Sites    []Site    `toml:"site"`
+}
+
+// Relay holds the settings of the relay process itself.
+type Relay struct {
+	// Listen is the address to serve HTTP on, "127.0.0.1:8081".
+	Listen string `toml:"listen"`
+	// PublicURL is the relay's origin as browsers reach it.
+	PublicURL string `toml:"public_url"`
+	// Spool is the path of the durable report store.
+	Spool string `toml:"spool"`
+	// Assets is the folder with the built widget.wasm and wasm_exec.js.
+	Assets string `toml:"assets"`
+	// SigningKeyFile holds the relay's delivery signing key ("whsk_…").
+	SigningKeyFile string `toml:"signing_key_file"`
+	// LogFormat is "json" or "text".
+	LogFormat string `toml:"log_format"`
+	// LogLevel is "debug", "info", "warn" or "error".
+	LogLevel string `toml:"log_level"`
+	// MaxDeliveryAge is how long a report is retried before it is moved
+	// to the dead-letter area ("120h").
+	MaxDeliveryAge Duration `toml:"max_delivery_age"`
+	// RetryMin is the delay after a first failed delivery; it doubles
+	// with each further failure, up to an hour ("5s").
+	RetryMin Duration `toml:"retry_min"`
+}
+
+// Hotline is one hotline the relay delivers to.
+type Hotline struct {
+	ID         string   `toml:"id"`
+	Name       string   `toml:"name"`
+	IntakeURL  string   `toml:"intake_url"`
+	Recipients []string `toml:"recipients"`
+	// Categories are the report categories in the hotline's remit; empty
+	// means all of report.Categories.
+	Categories      []string `toml:"categories"`
+	EmergencyNumber string   `toml:"emergency_number"`
+	// ReportPage is the hotline's own report page, linked for visitors
+	// without JavaScript.
+	ReportPage string `toml:"report_page"`
+
+	recipients *report.Recipients
+}
+
+// Site is one partner site that embeds the button.
+type Site struct {
+	ID      string   `toml:"id"`
+	Hotline string   `toml:"hotline"`
+	Origins []string `toml:"origins"`
+}
+
+// Duration is a time.Duration written as "90s", "5m", "120h".
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("not a duration like \"90s\" or \"120h\": %q", b)
+	}
+	d.Duration = v
+	return nil
+}
+
+// ParsedRecipients returns the hotline's age recipients, parsed by Validate.
+func (h *Hotline) ParsedRecipients() *report.Recipients { return h.recipients }
+
+// Form returns the report form restricted to the hotline's remit.
+func (h *Hotline) Form() *report.Form {
+	if len(h.Categories) == 0 {
+		return report.DefaultForm()
+	}
+	return report.DefaultForm().WithCategories(h.Categories)
+}
+
+// Load reads and validates the configuration file at path.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read config: %w", err)
+	}
+	return Parse(b)
+}
+
+// Parse decodes and validates a configuration from TOML.
+func Parse(b []byte) (*Config, error) {
+	var c Config
+	md, err := toml.Decode(string(b), &c)
+	if err != nil {
+		return nil, fmt.Errorf("failed to parse config: %w", err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		return nil, fmt.Errorf("config: unknown key %q: check its spelling against docs/config.md", und[0].String())
+	}
+	c.defaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (c *Config) defaults() {
+	if c.Relay.Listen == "" {
+		c.Relay.Listen = "127.0.0.1:8081"
+	}
+	if c.Relay.LogFormat == "" {
+		c.Relay.LogFormat = "json"
+	}
+	if c.Relay.LogLevel == "" {
+		c.Relay.LogLevel = "info"
+	}
+	if c.Relay.MaxDeliveryAge.Duration == 0 {
+		c.Relay.MaxDeliveryAge.Duration = 7 * 24 * time.Hour
+	}
+	if c.Relay.RetryMin.Duration == 0 {
+		c.Relay.RetryMin.Duration = 5 * time.Second
+	}
+}
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// Validate checks every value and returns an error naming the first bad
+// one and why it is bad.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config: %s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	r := &c.Relay
+	if r.PublicURL == "" {
+		bad("relay.public_url", "missing: set the origin browsers use to reach the relay, like \"https://report.example.org\"")
+	} else if u, err := url.Parse(r.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		bad("relay.public_url", "%q is not an origin like \"https://report.example.org\"", r.PublicURL)
+	}
+	if r.Spool == "" {
+		bad("relay.spool", "missing: set a file path for the durable report store")
+	}
+	if r.Assets == "" {
+		bad("relay.assets", "missing: set the folder with widget.wasm and wasm_exec.js (made by `make build`)")
+	}
+	if r.SigningKeyFile == "" {
+		bad("relay.signing_key_file", "missing: make one with `relay keygen -o FILE`")
+	}
+	if !slices.Contains([]string{"json", "text"}, r.LogFormat) {
+		bad("relay.log_format", "%q: use \"json\" or \"text\"", r.LogFormat)
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, r.LogLevel) {
+		bad("relay.log_level", "%q: use debug, info, warn or error", r.LogLevel)
+	}
+	hotlines := map[string]bool{}
+	if len(c.Hotlines) == 0 {
+		bad("hotline", "none configured: add a [[hotline]] table")
+	}
+	for i := range c.Hotlines {
+		h := &c.Hotlines[i]
+		key := fmt.Sprintf("hotline[%d]", i)
+		if !idPattern.MatchString(h.ID) {
+			bad(key+".id", "%q: use 1-63 lower-case letters, digits and dashes", h.ID)
+		} else if hotlines[h.ID] {
+			bad(key+".id", "%q is used twice", h.ID)
+		}
+		hotlines[h.ID] = true
+		if u, err := url.Parse(h.IntakeURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad(key+".intake_url", "%q is not an http(s) URL", h.IntakeURL)
+		}
+		rc, err := report.ParseRecipients(h.Recipients)
+		if err != nil {
+			bad(key+".recipients", "%v", err)
+		}
+		h.recipients = rc
+		for _, cat := range h.Categories {
+			if !report.KnownCategory(cat) {
+				bad(key+".categories", "%q is not a category; known: %s", cat, strings.Join(report.Categories, ", "))
+			}
+		}
+		if h.ReportPage != "" {
+			if u, err := url.Parse(h.ReportPage); err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+				bad(key+".report_page", "%q is not an http(s) URL", h.ReportPage)
+			}
+		}
+	}
+	sites := map[string]bool{}
+	for i, s := range c.Sites {
+		key := fmt.Sprintf("site[%d]", i)
+		if !idPattern.MatchString(s.ID) {
+			bad(key+".id", "%q: use 1-63 lower-case letters, digits and dashes", s.ID)
+		} else if sites[s.ID] {
+			bad(key+".id", "%q is used twice", s.ID)
+		}
+		sites[s.ID] = true
+		if !hotlines[s.Hotline] {
+			bad(key+".hotline", "%q is not the id of a [[hotline]]", s.Hotline)
+		}
+		if len(s.Origins) == 0 {
+			bad(key+".origins", "none: list the partner's origins, like [\"https://www.example.org\"]")
+		}
+		for _, o := range s.Origins {
+			if !IsOrigin(o) {
+				bad(key+".origins", "%q is not an origin: scheme, host and optional port, no path, like \"https://www.example.org\"", o)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// IsOrigin reports whether s is a serialized http(s) origin.
+func IsOrigin(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" &&
+		u.Path == "" && u.RawQuery == "" && u.Fragment == "" && u.User == nil && s == u.Scheme+"://"+u.Host
+}
+
+// Site returns the site with the given id, or nil.
+func (c *Config) Site(id string) *Site {
+	for i := range c.Sites {
+		if c.Sites[i].ID == id {
+			return &c.Sites[i]
+		}
+	}
+	return nil
+}
+
+// Hotline returns the hotline with the given id, or nil.
+func (c *Config) Hotline(id string) *Hotline {
+	for i := range c.Hotlines {
+		if c.Hotlines[i].ID == id {
+			return &c.Hotlines[i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,171 @@
+// Package intake is the hotline's side of delivery, as specified in
+// docs/delivery.md: it verifies each signed delivery from the relay, keeps
+// the envelope atomically in an inbox folder, de-duplicates by report id,
+// and opens the report with the hotline's identity.
+//
+// Inbox layout, one pair of files per report:
+//
+//	INBOX/<id>.age   the envelope as sealed in the browser (opens with age -d)
+//	INBOX/<id>.json  the opened report, with the relay's metadata
+//
+// A report that cannot be opened (a key that is not the hotline's) keeps its
+// .age file and gets no .json; the intake logs it and still answers 2xx,
+// since trying again would not help.
+package intake
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"filippo.io/age"
+	"github.com/google/uuid"
+
+	"github.com/reportline/reportline/report"
+	"github.com/reportline/reportline/server/forward"
+	"github.com/reportline/reportline/server/problem"
+	"github.com/reportline/reportline/server/webhook"
+)
+
+// Intake is the hotline's delivery endpoint.
+type Intake struct {
+	Verifier   *webhook.Verifier
+	Inbox      string
+	Identities []age.Identity
+	// Hotline is this hotline's id; a report for another is refused.
+	Hotline string
+	Form    *report.Form
+	Log     *slog.Logger
+	// Opened, if set, is called with each newly stored report that opened.
+	Opened func(*Opened)
+
+	mu sync.Mutex
+}
+
+// Opened is what the intake writes as <id>.json.
+type Opened struct {
+	ID        string         `json:"id"`
+	Reference string         `json:"reference"`
+	Site      string         `json:"site"`
+	Received  time.Time      `json:"received"`
+	Delivered time.Time      `json:"delivered"`
+	Problems  []string       `json:"problems,omitempty"`
+	Report    *report.Report `json:"report"`
+}
+
+// maxDelivery bounds a delivery body: the envelope in base64 and the JSON
+// around it.
+const maxDelivery = report.MaxEnvelope*4/3 + 4096
+
+func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		problem.Write(w, problem.New(http.StatusMethodNotAllowed, "method", "Method not allowed", "deliveries are POSTed"))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDelivery))
+	if err != nil {
+		problem.Write(w, problem.New(http.StatusRequestEntityTooLarge, "too-large", "Delivery too large", err.Error()))
+		return
+	}
+	id, _, err := in.Verifier.Verify(r.Header, body, time.Now())
+	if err != nil {
+		in.Log.Warn("delivery refused", "err", err)
+		problem.Write(w, problem.New(http.StatusUnauthorized, "bad-signature", "Delivery not verified", err.Error()))
+		return
+	}
+	p, err := parsePayload(body, id, in.Hotline)
+	if err != nil {
+		in.Log.Warn("delivery refused", "err", err)
+		problem.Write(w, problem.New(http.StatusBadRequest, "bad-delivery", "Malformed delivery", err.Error()))
+		return
+	}
+	created, err := in.store(p)
+	if err != nil {
+		in.Log.Error("failed to store delivery", "report", p.Data.ID, "err", err)
+		problem.Write(w, problem.New(http.StatusServiceUnavailable, "store", "Cannot store", "try again later"))
+		return
+	}
+	status := "stored"
+	if !created {
+		status = "duplicate"
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]string{"id": p.Data.ID, "status": status})
+}
+
+// parsePayload decodes and checks a delivery's JSON.
+func parsePayload(body []byte, webhookID, hotline string) (*forward.Payload, error) {
+	var p forward.Payload
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("failed to parse delivery: %w", err)
+	}
+	switch {
+	case p.Type != forward.EventType:
+		return nil, fmt.Errorf("unknown event type %q", p.Type)
+	case p.Data.ID != webhookID:
+		return nil, errors.New("report id differs from webhook-id")
+	case uuid.Validate(p.Data.ID) != nil || len(p.Data.ID) != 36:
+		return nil, errors.New("report id is not a UUID")
+	case hotline != "" && p.Data.Hotline != hotline:
+		return nil, fmt.Errorf("report is for hotline %q, this is %q", p.Data.Hotline, hotline)
+	case len(p.Data.Envelope) == 0:
+		return nil, errors.New("empty envelope")
+	}
+	return &p, nil
+}
+
+// store writes the envelope and, if it opens, the report. It reports
+// whether the report was new.
+func (in *Intake) store(p *forward.Payload) (bool, error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	id := p.Data.ID
+	agePath := filepath.Join(in.Inbox, id+".age")
+	if _, err := os.Stat(agePath); err == nil {
+		in.Log.Info("duplicate delivery ignored", "report", id)
+		return false, nil
+	}
+	if err := WriteFileAtomic(agePath, p.Data.Envelope, 0o600); err != nil {
+		return false, err
+	}
+	o := &Opened{ID: id, Reference: report.Reference(id), Site: p.Data.Site, Received: p.Data.Received, Delivered: time.Now().UTC().Truncate(time.Second)}
+	r, _, err := report.Open(p.Data.Envelope, in.Identities...)
+	if err != nil {
+		in.Log.Error("report stored but could not be opened: check the identity file", "report", id, "err", err)
+		return true, nil
+	}
+	o.Report = r
+	form := in.Form
+	if form == nil {
+		form = report.DefaultForm()
+	}
+	var ve *report.ValidationError
+	if err := report.Validate(form, r, time.Now()); errors.As(err, &ve) {
+		for _, fe := range ve.Errors {
+			o.Problems = append(o.Problems, fe.Error())
+		}
+	}
+	if r.ID != id {
+		o.Problems = append(o.Problems, "the sealed report id differs from the delivered id")
+	}
+	b, _ := json.MarshalIndent(o, "", "  ")
+	if err := WriteFileAtomic(filepath.Join(in.Inbox, id+".json"), append(b, '\n'), 0o600); err != nil {
+		return true, err
+	}
+	in.Log.Info("report received", "report", id, "reference", o.Reference)
+	if in.Opened != nil {
+		in.Opened(o)
+	}
+	return true, nil
+}

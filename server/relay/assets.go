@@ -1,0 +1,168 @@
+package relay
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"mime"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/andybalholm/brotli"
+
+	snippet "github.com/reportline/reportline/embed-snippet"
+	"github.com/reportline/reportline/report"
+)
+
+// asset is one static file, kept in memory with its precompressed forms.
+type asset struct {
+	ctype    string
+	etag     string
+	raw      []byte
+	gz, br   []byte
+	cacheCtl string
+}
+
+// Assets are the files the relay serves to browsers: the loader at a stable
+// URL, everything else under a content-hashed, immutable name.
+type Assets struct {
+	embedJS *asset
+	hashed  map[string]*asset // "/a/widget.3f2a91c077de.wasm" → asset
+	names   map[string]string // "widget.wasm" → "/a/widget.3f2a91c077de.wasm"
+	widget  map[string]*template.Template // by locale
+}
+
+// builtAssets are the files `make build` puts in the assets folder.
+var builtAssets = []string{"widget.wasm", "wasm_exec.js"}
+
+// LoadAssets reads the built module and wasm_exec.js from dir and the
+// loader, template, style sheet and boot script from the embed-snippet
+// package, and precompresses them.
+func LoadAssets(dir string) (*Assets, error) {
+	a := &Assets{hashed: map[string]*asset{}, names: map[string]string{}}
+	for _, name := range builtAssets {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("failed to load assets: %w (run `make build` to make them)", err)
+		}
+		a.addHashed(name, b)
+	}
+	for _, name := range []string{"widget.css", "boot.js"} {
+		b, err := fs.ReadFile(snippet.Files, name)
+		if err != nil {
+			return nil, fmt.Errorf("failed to load assets: %w", err)
+		}
+		a.addHashed(name, b)
+	}
+	js, err := fs.ReadFile(snippet.Files, "embed.js")
+	if err != nil {
+		return nil, fmt.Errorf("failed to load assets: %w", err)
+	}
+	// The loader's URL is what partners paste, so it cannot be hashed; a
+	// short cache lets a fix reach every partner page within minutes.
+	a.embedJS = newAsset("embed.js", js, "public, max-age=300")
+	base, err := template.New("widget.html").Funcs(template.FuncMap{
+		"asset":         func(name string) string { return a.names[name] },
+		"t":             func(key string, args ...string) string { return key },
+		"kindLocations": func() report.FieldKind { return report.KindLocations },
+		"kindChoice":    func() report.FieldKind { return report.KindChoice },
+		"kindText":      func() report.FieldKind { return report.KindText },
+		"kindDate":      func() report.FieldKind { return report.KindDate },
+		"kindEmail":     func() report.FieldKind { return report.KindEmail },
+	}).ParseFS(snippet.Files, "widget.html")
+	if err != nil {
+		return nil, fmt.Errorf("failed to parse the widget template: %w", err)
+	}
+	a.widget = map[string]*template.Template{}
+	for _, loc := range report.Locales() {
+		cat, err := report.LoadCatalog(loc)
+		if err != nil {
+			return nil, err
+		}
+		t, _ := base.Clone()
+		a.widget[loc] = t.Funcs(template.FuncMap{"t": cat.T})
+	}
+	return a, nil
+}
+
+func (a *Assets) addHashed(name string, b []byte) {
+	sum := sha256.Sum256(b)
+	ext := path.Ext(name)
+	p := "/a/" + strings.TrimSuffix(name, ext) + "." + hex.EncodeToString(sum[:6]) + ext
+	a.names[name] = p
+	a.hashed[p] = newAsset(name, b, "public, max-age=31536000, immutable")
+}
+
+func newAsset(name string, b []byte, cacheCtl string) *asset {
+	sum := sha256.Sum256(b)
+	ctype := mime.TypeByExtension(path.Ext(name))
+	switch path.Ext(name) {
+	case ".wasm":
+		ctype = "application/wasm"
+	case ".js":
+		ctype = "text/javascript; charset=utf-8"
+	case ".css":
+		ctype = "text/css; charset=utf-8"
+	}
+	var gz, br bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	zw.Write(b)
+	zw.Close()
+	bw := brotli.NewWriterLevel(&br, brotli.BestCompression)
+	bw.Write(b)
+	bw.Close()
+	return &asset{
+		ctype: ctype, etag: `"` + hex.EncodeToString(sum[:12]) + `"`,
+		raw: b, gz: gz.Bytes(), br: br.Bytes(), cacheCtl: cacheCtl,
+	}
+}
+
+// Path returns the hashed URL path of a named asset ("widget.wasm").
+func (a *Assets) Path(name string) string { return a.names[name] }
+
+// serve writes the asset in the best encoding the client accepts.
+func (s *asset) serve(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", s.ctype)
+	h.Set("Cache-Control", s.cacheCtl)
+	h.Set("ETag", s.etag)
+	h.Set("Vary", "Accept-Encoding")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	if match := r.Header.Get("If-None-Match"); match != "" && strings.Contains(match, s.etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	body := s.raw
+	switch accepts := r.Header.Get("Accept-Encoding"); {
+	case acceptsEncoding(accepts, "br"):
+		h.Set("Content-Encoding", "br")
+		body = s.br
+	case acceptsEncoding(accepts, "gzip"):
+		h.Set("Content-Encoding", "gzip")
+		body = s.gz
+	}
+	h.Set("Content-Length", fmt.Sprint(len(body)))
+	if r.Method == http.MethodHead {
+		return
+	}
+	w.Write(body)
+}
+
+func acceptsEncoding(header, enc string) bool {
+	for _, part := range strings.Split(header, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(name), enc) {
+			return !strings.Contains(strings.ReplaceAll(params, " ", ""), "q=0") ||
+				strings.Contains(params, "q=0.")
+		}
+	}
+	return false
+}

@@ -1,0 +1,159 @@
+package spool
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"math"
+	"time"
+)
+
+// recordVersion is the first byte of every stored record. Bump it, and keep
+// decoding the old version, whenever the layout below changes.
+const recordVersion = 1
+
+// crcTable is CRC-32C (Castagnoli), used to detect records damaged at rest:
+// bbolt checksums its meta pages but not the data pages.
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// encodeRecord serializes e in the version 1 layout described in the package
+// documentation. It does not validate e; Put and the other writers do that
+// before calling it, and decodeRecord enforces the same limits on the way
+// back. The Dead field is not part of the record: it is implied by the bucket.
+func encodeRecord(e Entry) []byte {
+	n := 1 + 5*binary.MaxVarintLen64 + 2*binary.MaxVarintLen64 +
+		len(e.ID) + len(e.Hotline) + len(e.Site) + len(e.LastError) + len(e.Body) + 4
+	b := make([]byte, 0, n)
+	b = append(b, recordVersion)
+	b = appendBytes(b, []byte(e.ID))
+	b = appendBytes(b, []byte(e.Hotline))
+	b = appendBytes(b, []byte(e.Site))
+	b = binary.AppendVarint(b, e.Received.Unix())
+	b = binary.AppendVarint(b, e.NextAttempt.UnixNano())
+	b = binary.AppendUvarint(b, uint64(e.Attempts))
+	b = appendBytes(b, []byte(e.LastError))
+	b = appendBytes(b, e.Body)
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, crcTable))
+}
+
+func appendBytes(b, field []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(field)))
+	return append(b, field...)
+}
+
+// decodeRecord parses a record written by encodeRecord. It never panics and
+// never allocates more than len(rec) bytes: every length is checked against
+// the bytes that remain. All errors wrap ErrCorrupt.
+func decodeRecord(rec []byte) (Entry, error) {
+	e, err := parseRecord(rec)
+	if err != nil {
+		return Entry{}, fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	return e, nil
+}
+
+func parseRecord(rec []byte) (Entry, error) {
+	if len(rec) < 1+4 {
+		return Entry{}, fmt.Errorf("record is %d bytes, too short", len(rec))
+	}
+	if rec[0] != recordVersion {
+		return Entry{}, fmt.Errorf("unknown record version %d", rec[0])
+	}
+	payload, sum := rec[:len(rec)-4], binary.BigEndian.Uint32(rec[len(rec)-4:])
+	if crc32.Checksum(payload, crcTable) != sum {
+		return Entry{}, errors.New("record checksum mismatch")
+	}
+	d := decoder{b: payload[1:]}
+	var e Entry
+	e.ID = string(d.bytes("id", MaxIDLen))
+	e.Hotline = string(d.bytes("hotline", MaxNameLen))
+	e.Site = string(d.bytes("site", MaxNameLen))
+	received := d.varint("received")
+	next := d.varint("next attempt")
+	attempts := d.uvarint("attempts")
+	e.LastError = string(d.bytes("last error", MaxLastErrorLen))
+	e.Body = d.bytes("body", math.MaxInt)
+	if d.err != nil {
+		return Entry{}, d.err
+	}
+	if len(d.b) != 0 {
+		return Entry{}, fmt.Errorf("%d trailing bytes after body", len(d.b))
+	}
+	if e.ID == "" {
+		return Entry{}, errors.New("id is empty")
+	}
+	if e.Hotline == "" {
+		return Entry{}, errors.New("hotline is empty")
+	}
+	if len(e.Body) == 0 {
+		return Entry{}, errors.New("body is empty")
+	}
+	if received < 0 || received > maxUnixSeconds {
+		return Entry{}, fmt.Errorf("received time %d out of range", received)
+	}
+	if next < 0 {
+		return Entry{}, fmt.Errorf("next attempt time %d out of range", next)
+	}
+	if attempts > math.MaxInt32 {
+		return Entry{}, fmt.Errorf("attempts %d out of range", attempts)
+	}
+	e.Received = time.Unix(received, 0).UTC()
+	e.NextAttempt = time.Unix(0, next).UTC()
+	e.Attempts = int(attempts)
+	return e, nil
+}
+
+// decoder reads fields from a record, remembering the first error so that
+// parseRecord reads as a list of fields.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) uvarint(field string) uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = fmt.Errorf("bad %s field", field)
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint(field string) int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.err = fmt.Errorf("bad %s field", field)
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// bytes reads a length-prefixed field of at most max bytes and returns a copy,
+// so the result stays valid after the bbolt transaction ends.
+func (d *decoder) bytes(field string, max int) []byte {
+	n := d.uvarint(field)
+	if d.err != nil {
+		return nil
+	}
+	if n > uint64(len(d.b)) {
+		d.err = fmt.Errorf("%s field length %d exceeds record", field, n)
+		return nil
+	}
+	if n > uint64(max) {
+		d.err = fmt.Errorf("%s field length %d exceeds limit %d", field, n, max)
+		return nil
+	}
+	v := make([]byte, n)
+	copy(v, d.b[:n])
+	d.b = d.b[n:]
+	return v
+}

@@ -1,0 +1,723 @@
+// Package spool is the relay's durable store of encrypted reports that are
+// waiting to be forwarded to a hotline.
+//
+// A report is accepted from the browser, stored with [Spool.Put] in one
+// fsynced bbolt transaction, and only then acknowledged. The forwarder lists
+// the reports that are due with [Spool.Due], tries to deliver each one, and
+// then removes it with [Spool.Delete] once the hotline answered 2xx, retries
+// it later with [Spool.Reschedule], or gives up with [Spool.Bury], which moves
+// it to a dead-letter bucket where an operator can [Spool.Revive] or
+// [Spool.Purge] it. Nothing leaves the spool except by Delete after delivery
+// or by an explicit Purge.
+//
+// The spool holds only the age ciphertext and the minimal metadata needed to
+// route and retry it (see [Entry]). It never holds plaintext, and nothing about
+// the client: no IP address, no user agent, no headers.
+//
+// # Storage layout
+//
+// The bbolt file has these buckets:
+//
+//   - "entries": report id → record, for reports waiting to be delivered;
+//   - "due": 8-byte big-endian NextAttempt in Unix nanoseconds ‖ id → empty,
+//     the index [Spool.Due] and [Spool.NextDue] walk in order instead of
+//     scanning every record;
+//   - "received": 8-byte big-endian Received in Unix seconds ‖ id → empty,
+//     so [Spool.Stats] finds the oldest pending report without a scan;
+//   - "dead": report id → record, for buried reports;
+//   - "meta": "format" → the layout version, "probe" → written by
+//     [Spool.Writable].
+//
+// Every pending report has exactly one key in each index, and every change
+// to a report updates the record and its index keys in the same transaction.
+// A report id is in at most one of "entries" and "dead".
+//
+// # Record format
+//
+// A record is a versioned binary encoding. Version 1 is:
+//
+//	version    byte = 1
+//	id         uvarint length ‖ bytes   (1 to MaxIDLen bytes)
+//	hotline    uvarint length ‖ bytes   (1 to MaxNameLen bytes)
+//	site       uvarint length ‖ bytes   (0 to MaxNameLen bytes)
+//	received   varint Unix seconds
+//	next       varint Unix nanoseconds
+//	attempts   uvarint
+//	last error uvarint length ‖ bytes   (0 to MaxLastErrorLen bytes)
+//	body       uvarint length ‖ bytes   (the age ciphertext, at least 1 byte)
+//	checksum   4 bytes, big-endian CRC-32C of everything above
+//
+// The checksum catches records damaged at rest, since bbolt only checksums its
+// meta pages. A record that does not decode is reported as [ErrCorrupt]; it
+// is never silently dropped.
+package spool
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// Limits on the fields of an [Entry]. They keep index keys small and stop a
+// malformed request from filling the spool with metadata.
+const (
+	// MaxIDLen is the longest report id the spool accepts, in bytes. A UUID
+	// string is 36 bytes.
+	MaxIDLen = 64
+
+	// MaxNameLen is the longest hotline or site id the spool accepts, in bytes.
+	MaxNameLen = 255
+
+	// MaxLastErrorLen is the longest LastError kept; longer descriptions are
+	// truncated, on a UTF-8 boundary, by Reschedule and Bury.
+	MaxLastErrorLen = 512
+)
+
+// Errors returned by the spool, wrapped with the operation and report id.
+// Check them with [errors.Is].
+var (
+	// ErrNotFound means the report is not in the spool, or not in the state
+	// the operation needs (pending for Reschedule, Delete and Bury; dead for
+	// Revive and Purge).
+	ErrNotFound = errors.New("report not found")
+
+	// ErrConflict means a report with the same id but a different body (or
+	// hotline, or site) is already stored. Ids are the idempotency key, so
+	// this is a client bug or an attack, never a retry.
+	ErrConflict = errors.New("report id already stored with a different body")
+
+	// ErrInvalid means the entry or argument was rejected before touching the
+	// file: an empty or too long id, an empty body, a time out of range.
+	ErrInvalid = errors.New("invalid report")
+
+	// ErrCorrupt means a record or index key in the file does not decode or
+	// the indexes disagree with the records. It needs an operator.
+	ErrCorrupt = errors.New("corrupt spool record")
+
+	// ErrClosed means the spool was used after Close.
+	ErrClosed = errors.New("spool is closed")
+
+	// ErrLocked means another process holds the spool file open. bbolt takes
+	// an exclusive lock, so only one relay can use a spool at a time.
+	ErrLocked = errors.New("spool is locked by another process")
+)
+
+// formatVersion is stored in the meta bucket; Open refuses other values.
+const formatVersion = "1"
+
+// lockTimeout is how long Open waits for another process to release the file
+// before failing with ErrLocked.
+const lockTimeout = 1 * time.Second
+
+var (
+	bucketEntries  = []byte("entries")
+	bucketDue      = []byte("due")
+	bucketReceived = []byte("received")
+	bucketDead     = []byte("dead")
+	bucketMeta     = []byte("meta")
+
+	keyFormat = []byte("format")
+	keyProbe  = []byte("probe")
+)
+
+// maxUnixSeconds is the latest time whose Unix nanoseconds fit in an int64
+// (in 2262), the range the "due" index can represent.
+const maxUnixSeconds = math.MaxInt64 / int64(time.Second)
+
+// Entry is one encrypted report and the metadata needed to deliver it.
+type Entry struct {
+	// ID is the report id (a UUID string), the idempotency key from the
+	// browser to the hotline.
+	ID string
+
+	// Hotline is the id of the hotline the report is routed to.
+	Hotline string
+
+	// Site is the id of the partner site the report came through.
+	Site string
+
+	// Received is when the relay accepted the report, in UTC, truncated to
+	// the second so it reveals no more than needed.
+	Received time.Time
+
+	// Body is the age ciphertext, opaque to the relay.
+	Body []byte
+
+	// Attempts is how many delivery attempts have failed so far.
+	Attempts int
+
+	// NextAttempt is when the forwarder should next try to deliver the report.
+	NextAttempt time.Time
+
+	// LastError is a short description of the last delivery failure, or the
+	// reason the report was buried. It must never contain a body.
+	LastError string
+
+	// Dead reports whether the entry is in the dead-letter bucket. It is
+	// derived from where the record is stored, and ignored by Put.
+	Dead bool
+}
+
+// Stats summarizes the spool for metrics and health checks.
+type Stats struct {
+	// Pending is the number of reports waiting to be delivered.
+	Pending int
+
+	// Dead is the number of buried reports waiting for an operator.
+	Dead int
+
+	// Oldest is the earliest Received among pending reports, or the zero
+	// time if there are none. A growing age means delivery is stuck.
+	Oldest time.Time
+}
+
+// Spool is a durable store of encrypted reports backed by one bbolt file.
+// It is safe for concurrent use; write transactions are serialized and each
+// one is fsynced before it returns.
+type Spool struct {
+	db     *bolt.DB
+	path   string
+	closed atomic.Bool
+}
+
+// Open opens the spool file at path, creating it (mode 0600) and its parent
+// directory (mode 0700) if needed. If another process holds the file, Open
+// gives up after a second with an error wrapping ErrLocked, rather than
+// hanging the way a bare bbolt open would.
+func Open(path string) (*Spool, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("open spool %s: %w", path, err)
+	}
+	opts := *bolt.DefaultOptions
+	opts.Timeout = lockTimeout
+	opts.NoSync = false // explicit: every commit is fsynced
+	db, err := bolt.Open(path, 0o600, &opts)
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("open spool %s: %w", path, ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open spool %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketEntries, bucketDue, bucketReceived, bucketDead, bucketMeta} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		switch v := meta.Get(keyFormat); {
+		case v == nil:
+			return meta.Put(keyFormat, []byte(formatVersion))
+		case string(v) != formatVersion:
+			return fmt.Errorf("unsupported spool format %q", v)
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open spool %s: %w", path, err)
+	}
+	return &Spool{db: db, path: path}, nil
+}
+
+// Close releases the file and its lock. Every successful write is already
+// on disk, so Close has nothing to flush. Using the spool after Close, or
+// closing it twice, returns ErrClosed.
+func (s *Spool) Close() error {
+	if s.closed.Swap(true) {
+		return fmt.Errorf("close spool %s: %w", s.path, ErrClosed)
+	}
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close spool %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// errExists aborts Put's transaction (so an idempotent retry costs no
+// fsync) when the report is already stored.
+var errExists = errors.New("report exists")
+
+// Put stores a new report in one fsynced transaction, and returns the stored
+// entry. Only after Put returns nil may the relay acknowledge the report.
+//
+// Put is idempotent: if a report with the same ID, Hotline, Site and Body is
+// already stored (pending or dead), Put returns it with created false and
+// writes nothing. If the ID is stored with different content, Put returns
+// an error wrapping ErrConflict. A report that was already delivered and
+// deleted is stored again; the hotline deduplicates by ID.
+//
+// Put normalizes the entry: Received defaults to now and is truncated to the
+// second in UTC; NextAttempt defaults to Received; Attempts and LastError
+// start empty, and Dead is false.
+func (s *Spool) Put(e Entry) (stored Entry, created bool, err error) {
+	if err := checkID(e.ID); err != nil {
+		return Entry{}, false, fmt.Errorf("put report: %w", err)
+	}
+	if err := checkEntry(&e); err != nil {
+		return Entry{}, false, fmt.Errorf("put report %s: %w", e.ID, err)
+	}
+	rec := encodeRecord(e)
+	id := []byte(e.ID)
+	err = s.update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketEntries, bucketDead} {
+			old, err := getEntry(tx, name, e.ID)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if old.Hotline != e.Hotline || old.Site != e.Site || !bytes.Equal(old.Body, e.Body) {
+				return ErrConflict
+			}
+			old.Dead = bytes.Equal(name, bucketDead)
+			stored = old
+			return errExists
+		}
+		if err := tx.Bucket(bucketEntries).Put(id, rec); err != nil {
+			return err
+		}
+		return putIndexes(tx, e)
+	})
+	if errors.Is(err, errExists) {
+		return stored, false, nil
+	}
+	if err != nil {
+		return Entry{}, false, fmt.Errorf("put report %s: %w", e.ID, err)
+	}
+	return e, true, nil
+}
+
+// checkEntry validates and normalizes a new entry for Put.
+func checkEntry(e *Entry) error {
+	if e.Hotline == "" {
+		return fmt.Errorf("%w: hotline is empty", ErrInvalid)
+	}
+	if len(e.Hotline) > MaxNameLen {
+		return fmt.Errorf("%w: hotline is longer than %d bytes", ErrInvalid, MaxNameLen)
+	}
+	if len(e.Site) > MaxNameLen {
+		return fmt.Errorf("%w: site is longer than %d bytes", ErrInvalid, MaxNameLen)
+	}
+	if len(e.Body) == 0 {
+		return fmt.Errorf("%w: body is empty", ErrInvalid)
+	}
+	if e.Received.IsZero() {
+		e.Received = time.Now()
+	}
+	e.Received = e.Received.UTC().Truncate(time.Second)
+	if err := checkTime("received time", e.Received); err != nil {
+		return err
+	}
+	if e.NextAttempt.IsZero() {
+		e.NextAttempt = e.Received
+	}
+	e.NextAttempt = e.NextAttempt.UTC().Round(0)
+	if err := checkTime("next attempt time", e.NextAttempt); err != nil {
+		return err
+	}
+	e.Attempts = 0
+	e.LastError = ""
+	e.Dead = false
+	return nil
+}
+
+// checkID rejects ids that cannot be stored or would make index keys unbounded.
+func checkID(id string) error {
+	if id == "" {
+		return fmt.Errorf("%w: id is empty", ErrInvalid)
+	}
+	if len(id) > MaxIDLen {
+		return fmt.Errorf("%w: id is longer than %d bytes", ErrInvalid, MaxIDLen)
+	}
+	return nil
+}
+
+// checkTime rejects times the indexes cannot order: before 1970 or after 2262.
+func checkTime(what string, t time.Time) error {
+	if t.Before(time.Unix(0, 0)) || t.After(time.Unix(0, math.MaxInt64)) {
+		return fmt.Errorf("%w: %s %v out of range", ErrInvalid, what, t)
+	}
+	return nil
+}
+
+// Get returns the report with the given id, pending or dead (see Entry.Dead),
+// or an error wrapping ErrNotFound.
+func (s *Spool) Get(id string) (Entry, error) {
+	if err := checkID(id); err != nil {
+		return Entry{}, fmt.Errorf("get report: %w", err)
+	}
+	var e Entry
+	err := s.view(func(tx *bolt.Tx) error {
+		var err error
+		if e, err = getEntry(tx, bucketEntries, id); !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		e, err = getEntry(tx, bucketDead, id)
+		e.Dead = err == nil
+		return err
+	})
+	if err != nil {
+		return Entry{}, fmt.Errorf("get report %s: %w", id, err)
+	}
+	return e, nil
+}
+
+// getEntry reads and decodes one record from bucket.
+func getEntry(tx *bolt.Tx, bucket []byte, id string) (Entry, error) {
+	v := tx.Bucket(bucket).Get([]byte(id))
+	if v == nil {
+		return Entry{}, ErrNotFound
+	}
+	e, err := decodeRecord(v)
+	if err != nil {
+		return Entry{}, err
+	}
+	if e.ID != id {
+		return Entry{}, fmt.Errorf("%w: record stored under id %q holds id %q", ErrCorrupt, id, e.ID)
+	}
+	return e, nil
+}
+
+// Due returns up to limit pending reports whose NextAttempt is at or before
+// now, earliest first. A limit of zero or less means no limit. It walks the
+// "due" index, so its cost is proportional to the reports returned, not to
+// the size of the spool.
+func (s *Spool) Due(now time.Time, limit int) ([]Entry, error) {
+	var cutoff int64 // the latest due index timestamp to return
+	switch {
+	case now.Before(time.Unix(0, 0)):
+		return nil, nil
+	case now.After(time.Unix(0, math.MaxInt64)):
+		cutoff = math.MaxInt64
+	default:
+		cutoff = now.UnixNano()
+	}
+	var due []Entry
+	err := s.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketDue).Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			if limit > 0 && len(due) >= limit {
+				break
+			}
+			t, id, err := splitIndexKey(k)
+			if err != nil {
+				return err
+			}
+			if t > cutoff {
+				break
+			}
+			e, err := getEntry(tx, bucketEntries, id)
+			if errors.Is(err, ErrNotFound) {
+				return fmt.Errorf("%w: due index names missing report %s", ErrCorrupt, id)
+			}
+			if err != nil {
+				return err
+			}
+			due = append(due, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list due reports: %w", err)
+	}
+	return due, nil
+}
+
+// NextDue returns the earliest NextAttempt among pending reports, so the
+// forwarder can sleep until then; ok is false if nothing is pending.
+func (s *Spool) NextDue() (next time.Time, ok bool, err error) {
+	err = s.view(func(tx *bolt.Tx) error {
+		k, _ := tx.Bucket(bucketDue).Cursor().First()
+		if k == nil {
+			return nil
+		}
+		t, _, err := splitIndexKey(k)
+		if err != nil {
+			return err
+		}
+		next, ok = time.Unix(0, t).UTC(), true
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("find next due report: %w", err)
+	}
+	return next, ok, nil
+}
+
+// Reschedule records a failed delivery attempt: it increments Attempts, sets
+// NextAttempt to next and LastError to lastErr (truncated to
+// MaxLastErrorLen), and moves the report's "due" index key, all in one
+// transaction. The report must be pending.
+func (s *Spool) Reschedule(id string, next time.Time, lastErr string) error {
+	if err := checkID(id); err != nil {
+		return fmt.Errorf("reschedule report: %w", err)
+	}
+	next = next.UTC().Round(0)
+	if err := checkTime("next attempt time", next); err != nil {
+		return fmt.Errorf("reschedule report %s: %w", id, err)
+	}
+	err := s.modify(id, func(tx *bolt.Tx, e Entry) error {
+		if err := tx.Bucket(bucketDue).Delete(indexKey(e.NextAttempt.UnixNano(), e.ID)); err != nil {
+			return err
+		}
+		if e.Attempts < math.MaxInt32 {
+			e.Attempts++
+		}
+		e.NextAttempt = next
+		e.LastError = truncate(lastErr, MaxLastErrorLen)
+		if err := tx.Bucket(bucketEntries).Put([]byte(e.ID), encodeRecord(e)); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketDue).Put(indexKey(e.NextAttempt.UnixNano(), e.ID), nil)
+	})
+	if err != nil {
+		return fmt.Errorf("reschedule report %s: %w", id, err)
+	}
+	return nil
+}
+
+// Delete removes a pending report and its index keys in one transaction.
+// Call it only after the hotline answered 2xx: it is the only way a report
+// leaves the spool without an operator.
+func (s *Spool) Delete(id string) error {
+	if err := checkID(id); err != nil {
+		return fmt.Errorf("delete report: %w", err)
+	}
+	err := s.modify(id, func(tx *bolt.Tx, e Entry) error {
+		if err := tx.Bucket(bucketEntries).Delete([]byte(id)); err != nil {
+			return err
+		}
+		return deleteIndexes(tx, e)
+	})
+	if err != nil {
+		return fmt.Errorf("delete report %s: %w", id, err)
+	}
+	return nil
+}
+
+// Bury moves a pending report to the dead-letter bucket, with reason as its
+// LastError, so that the forwarder stops trying it but an operator can still
+// inspect, Revive or Purge it. Attempts and NextAttempt are kept as they were.
+func (s *Spool) Bury(id string, reason string) error {
+	if err := checkID(id); err != nil {
+		return fmt.Errorf("bury report: %w", err)
+	}
+	err := s.modify(id, func(tx *bolt.Tx, e Entry) error {
+		if err := tx.Bucket(bucketEntries).Delete([]byte(id)); err != nil {
+			return err
+		}
+		if err := deleteIndexes(tx, e); err != nil {
+			return err
+		}
+		e.LastError = truncate(reason, MaxLastErrorLen)
+		return tx.Bucket(bucketDead).Put([]byte(id), encodeRecord(e))
+	})
+	if err != nil {
+		return fmt.Errorf("bury report %s: %w", id, err)
+	}
+	return nil
+}
+
+// Dead returns every buried report, ordered by id, for an operator to review.
+func (s *Spool) Dead() ([]Entry, error) {
+	var dead []Entry
+	err := s.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketDead).ForEach(func(k, v []byte) error {
+			e, err := decodeRecord(v)
+			if err != nil {
+				return fmt.Errorf("report %q: %w", k, err)
+			}
+			if e.ID != string(k) {
+				return fmt.Errorf("%w: record stored under id %q holds id %q", ErrCorrupt, k, e.ID)
+			}
+			e.Dead = true
+			dead = append(dead, e)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list dead reports: %w", err)
+	}
+	return dead, nil
+}
+
+// Revive moves a buried report back to pending, due at now. Attempts is reset
+// to zero so the forwarder's retry budget starts afresh; LastError keeps the
+// reason it was buried until the next attempt.
+func (s *Spool) Revive(id string, now time.Time) error {
+	if err := checkID(id); err != nil {
+		return fmt.Errorf("revive report: %w", err)
+	}
+	now = now.UTC().Round(0)
+	if err := checkTime("next attempt time", now); err != nil {
+		return fmt.Errorf("revive report %s: %w", id, err)
+	}
+	err := s.update(func(tx *bolt.Tx) error {
+		e, err := getEntry(tx, bucketDead, id)
+		if err != nil {
+			return err
+		}
+		if tx.Bucket(bucketEntries).Get([]byte(id)) != nil {
+			return fmt.Errorf("%w: report is both pending and dead", ErrCorrupt)
+		}
+		e.Attempts = 0
+		e.NextAttempt = now
+		if err := tx.Bucket(bucketDead).Delete([]byte(id)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketEntries).Put([]byte(id), encodeRecord(e)); err != nil {
+			return err
+		}
+		return putIndexes(tx, e)
+	})
+	if err != nil {
+		return fmt.Errorf("revive report %s: %w", id, err)
+	}
+	return nil
+}
+
+// Purge permanently removes a buried report. Only dead reports can be purged,
+// so a pending report is never discarded by mistake.
+func (s *Spool) Purge(id string) error {
+	if err := checkID(id); err != nil {
+		return fmt.Errorf("purge report: %w", err)
+	}
+	err := s.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketDead)
+		if b.Get([]byte(id)) == nil {
+			return ErrNotFound
+		}
+		return b.Delete([]byte(id))
+	})
+	if err != nil {
+		return fmt.Errorf("purge report %s: %w", id, err)
+	}
+	return nil
+}
+
+// Stats counts pending and dead reports and finds the oldest pending one.
+// It decodes no records: the counts and the oldest time come from the
+// indexes and bucket statistics.
+func (s *Spool) Stats() (Stats, error) {
+	var st Stats
+	err := s.view(func(tx *bolt.Tx) error {
+		st.Pending = tx.Bucket(bucketReceived).Stats().KeyN
+		st.Dead = tx.Bucket(bucketDead).Stats().KeyN
+		if k, _ := tx.Bucket(bucketReceived).Cursor().First(); k != nil {
+			t, _, err := splitIndexKey(k)
+			if err != nil {
+				return err
+			}
+			st.Oldest = time.Unix(t, 0).UTC()
+		}
+		return nil
+	})
+	if err != nil {
+		return Stats{}, fmt.Errorf("read spool stats: %w", err)
+	}
+	return st, nil
+}
+
+// Writable checks, cheaply, that the spool can still commit: it runs a tiny
+// fsynced write transaction. It is meant for a readiness probe, so that a
+// relay with a full or read-only disk stops accepting reports it cannot keep.
+func (s *Spool) Writable() error {
+	err := s.update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keyProbe, binary.BigEndian.AppendUint64(nil, uint64(time.Now().Unix())))
+	})
+	if err != nil {
+		return fmt.Errorf("check spool writable: %w", err)
+	}
+	return nil
+}
+
+// modify runs fn in a write transaction on the pending report id, which the
+// caller has checked with checkID.
+func (s *Spool) modify(id string, fn func(tx *bolt.Tx, e Entry) error) error {
+	return s.update(func(tx *bolt.Tx) error {
+		e, err := getEntry(tx, bucketEntries, id)
+		if err != nil {
+			return err
+		}
+		return fn(tx, e)
+	})
+}
+
+// update runs fn in a write transaction, committed and fsynced before it
+// returns, and reports use after Close as ErrClosed.
+func (s *Spool) update(fn func(tx *bolt.Tx) error) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	err := s.db.Update(fn)
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		return ErrClosed
+	}
+	return err
+}
+
+// view runs fn in a read-only transaction.
+func (s *Spool) view(fn func(tx *bolt.Tx) error) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	err := s.db.View(fn)
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		return ErrClosed
+	}
+	return err
+}
+
+// putIndexes adds the "due" and "received" keys of a pending report.
+func putIndexes(tx *bolt.Tx, e Entry) error {
+	if err := tx.Bucket(bucketDue).Put(indexKey(e.NextAttempt.UnixNano(), e.ID), nil); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketReceived).Put(indexKey(e.Received.Unix(), e.ID), nil)
+}
+
+// deleteIndexes removes the "due" and "received" keys of a pending report.
+func deleteIndexes(tx *bolt.Tx, e Entry) error {
+	if err := tx.Bucket(bucketDue).Delete(indexKey(e.NextAttempt.UnixNano(), e.ID)); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketReceived).Delete(indexKey(e.Received.Unix(), e.ID))
+}
+
+// indexKey is an 8-byte big-endian timestamp followed by the id, so that
+// byte order is time order (for non-negative times) with ties broken by id.
+func indexKey(t int64, id string) []byte {
+	k := make([]byte, 8, 8+len(id))
+	binary.BigEndian.PutUint64(k, uint64(t))
+	return append(k, id...)
+}
+
+// splitIndexKey parses an indexKey.
+func splitIndexKey(k []byte) (int64, string, error) {
+	if len(k) <= 8 || len(k) > 8+MaxIDLen || binary.BigEndian.Uint64(k) > math.MaxInt64 {
+		return 0, "", fmt.Errorf("%w: bad index key %x", ErrCorrupt, k)
+	}
+	return int64(binary.BigEndian.Uint64(k)), string(k[8:]), nil
+}
+
+// truncate shortens s to at most n bytes without splitting a UTF-8 sequence.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
