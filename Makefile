@@ -12,6 +12,7 @@ all: build
 
 ## build: the relay, the hotline tools, the demo and the browser module
 build: bin wasm
+	$(BUILD)/bin/relay precompress $(BUILD)/assets
 
 bin:
 	$(GO) build -trimpath -o $(BUILD)/bin/ ./server/cmd/relay ./server/cmd/hotline ./examples/demo ./examples/partner-site

@@ -48,6 +48,7 @@ type Stack struct {
 	mu                            sync.Mutex
 	procs                         map[string]*proc
 	logs                          map[string]*os.File
+	verifyKey                     string // the relay's public signing key, for the intake
 }
 
 // Start makes keys if needed, writes the relay's configuration and starts
@@ -82,16 +83,13 @@ func Start(opts Options) (*Stack, error) {
 		return nil, err
 	}
 	signKey := filepath.Join(opts.State, "relay-signing.key")
-	verifyKey, err := s.key("relay", signKey)
-	if err != nil {
+	if s.verifyKey, err = s.key("relay", signKey); err != nil {
 		return nil, err
 	}
 	if err := s.writeConfig(recipient, signKey); err != nil {
 		return nil, err
 	}
-	if err := s.start("intake", filepath.Join(opts.Bin, "hotline"), "intake",
-		"-listen", fmt.Sprintf("127.0.0.1:%d", opts.IntakePort), "-identity", s.HotlineIdentity,
-		"-inbox", s.Inbox, "-verify-key", verifyKey, "-hotline", "demo-hotline"); err != nil {
+	if err := s.StartIntake(); err != nil {
 		s.Stop()
 		return nil, err
 	}
@@ -104,11 +102,9 @@ func Start(opts Options) (*Stack, error) {
 		s.Stop()
 		return nil, err
 	}
-	for _, u := range []string{fmt.Sprintf("http://127.0.0.1:%d/healthz", opts.IntakePort), s.PartnerURL} {
-		if err := waitHTTP(u); err != nil {
-			s.Stop()
-			return nil, err
-		}
+	if err := waitHTTP(s.PartnerURL); err != nil {
+		s.Stop()
+		return nil, err
 	}
 	return s, nil
 }
@@ -198,6 +194,17 @@ func (s *Stack) StopRelay(kill bool) error {
 		sig = syscall.SIGKILL
 	}
 	return s.stop("relay", sig)
+}
+
+// StartIntake starts the hotline's intake (again) and waits until it
+// answers.
+func (s *Stack) StartIntake() error {
+	if err := s.start("intake", filepath.Join(s.opts.Bin, "hotline"), "intake",
+		"-listen", fmt.Sprintf("127.0.0.1:%d", s.opts.IntakePort), "-identity", s.HotlineIdentity,
+		"-inbox", s.Inbox, "-verify-key", s.verifyKey, "-hotline", "demo-hotline"); err != nil {
+		return err
+	}
+	return waitHTTP(fmt.Sprintf("http://127.0.0.1:%d/healthz", s.opts.IntakePort))
 }
 
 // StopIntake stops the hotline's intake, as an outage would.

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -34,8 +35,8 @@ type asset struct {
 // URL, everything else under a content-hashed, immutable name.
 type Assets struct {
 	embedJS *asset
-	hashed  map[string]*asset // "/a/widget.3f2a91c077de.wasm" → asset
-	names   map[string]string // "widget.wasm" → "/a/widget.3f2a91c077de.wasm"
+	hashed  map[string]*asset             // "/a/widget.3f2a91c077de.wasm" → asset
+	names   map[string]string             // "widget.wasm" → "/a/widget.3f2a91c077de.wasm"
 	widget  map[string]*template.Template // by locale
 }
 
@@ -52,14 +53,14 @@ func LoadAssets(dir string) (*Assets, error) {
 		if err != nil {
 			return nil, fmt.Errorf("failed to load assets: %w (run `make build` to make them)", err)
 		}
-		a.addHashed(name, b)
+		a.addHashed(name, b, readPrecompressed(dir, name, b))
 	}
 	for _, name := range []string{"widget.css", "boot.js"} {
 		b, err := fs.ReadFile(snippet.Files, name)
 		if err != nil {
 			return nil, fmt.Errorf("failed to load assets: %w", err)
 		}
-		a.addHashed(name, b)
+		a.addHashed(name, b, nil)
 	}
 	js, err := fs.ReadFile(snippet.Files, "embed.js")
 	if err != nil {
@@ -67,7 +68,7 @@ func LoadAssets(dir string) (*Assets, error) {
 	}
 	// The loader's URL is what partners paste, so it cannot be hashed; a
 	// short cache lets a fix reach every partner page within minutes.
-	a.embedJS = newAsset("embed.js", js, "public, max-age=300")
+	a.embedJS = newAsset("embed.js", js, "public, max-age=300", nil)
 	base, err := template.New("widget.html").Funcs(template.FuncMap{
 		"asset":         func(name string) string { return a.names[name] },
 		"t":             func(key string, args ...string) string { return key },
@@ -92,15 +93,15 @@ func LoadAssets(dir string) (*Assets, error) {
 	return a, nil
 }
 
-func (a *Assets) addHashed(name string, b []byte) {
+func (a *Assets) addHashed(name string, b []byte, pre *compressed) {
 	sum := sha256.Sum256(b)
 	ext := path.Ext(name)
 	p := "/a/" + strings.TrimSuffix(name, ext) + "." + hex.EncodeToString(sum[:6]) + ext
 	a.names[name] = p
-	a.hashed[p] = newAsset(name, b, "public, max-age=31536000, immutable")
+	a.hashed[p] = newAsset(name, b, "public, max-age=31536000, immutable", pre)
 }
 
-func newAsset(name string, b []byte, cacheCtl string) *asset {
+func newAsset(name string, b []byte, cacheCtl string, pre *compressed) *asset {
 	sum := sha256.Sum256(b)
 	ctype := mime.TypeByExtension(path.Ext(name))
 	switch path.Ext(name) {
@@ -111,17 +112,74 @@ func newAsset(name string, b []byte, cacheCtl string) *asset {
 	case ".css":
 		ctype = "text/css; charset=utf-8"
 	}
+	if pre == nil {
+		pre = compress(b, len(b) < 256<<10)
+	}
+	return &asset{
+		ctype: ctype, etag: `"` + hex.EncodeToString(sum[:12]) + `"`,
+		raw: b, gz: pre.gz, br: pre.br, cacheCtl: cacheCtl,
+	}
+}
+
+// compressed are the gzip and brotli forms of a file.
+type compressed struct{ gz, br []byte }
+
+// compress makes both forms, at the best ratio if best. Brotli's best
+// level takes seconds for the module, so `make build` does it once
+// (Precompress) and the relay reads the result; without it the relay
+// starts at once with a quicker, slightly larger compression.
+func compress(b []byte, best bool) *compressed {
+	level := 5
+	if best {
+		level = brotli.BestCompression
+	}
 	var gz, br bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
 	zw.Write(b)
 	zw.Close()
-	bw := brotli.NewWriterLevel(&br, brotli.BestCompression)
+	bw := brotli.NewWriterLevel(&br, level)
 	bw.Write(b)
 	bw.Close()
-	return &asset{
-		ctype: ctype, etag: `"` + hex.EncodeToString(sum[:12]) + `"`,
-		raw: b, gz: gz.Bytes(), br: br.Bytes(), cacheCtl: cacheCtl,
+	return &compressed{gz: gz.Bytes(), br: br.Bytes()}
+}
+
+// Precompress writes NAME.gz and NAME.br beside each built asset in dir.
+func Precompress(dir string) error {
+	for _, name := range builtAssets {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return fmt.Errorf("failed to precompress: %w", err)
+		}
+		c := compress(b, true)
+		if err := os.WriteFile(filepath.Join(dir, name+".gz"), c.gz, 0o644); err != nil {
+			return fmt.Errorf("failed to precompress: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".br"), c.br, 0o644); err != nil {
+			return fmt.Errorf("failed to precompress: %w", err)
+		}
 	}
+	return nil
+}
+
+// readPrecompressed returns the forms Precompress wrote for name, if both
+// exist and decode to exactly b; a stale or damaged file is never served.
+func readPrecompressed(dir, name string, b []byte) *compressed {
+	gz, err1 := os.ReadFile(filepath.Join(dir, name+".gz"))
+	br, err2 := os.ReadFile(filepath.Join(dir, name+".br"))
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return nil
+	}
+	if plain, err := io.ReadAll(io.LimitReader(zr, int64(len(b))+1)); err != nil || !bytes.Equal(plain, b) {
+		return nil
+	}
+	if plain, err := io.ReadAll(io.LimitReader(brotli.NewReader(bytes.NewReader(br)), int64(len(b))+1)); err != nil || !bytes.Equal(plain, b) {
+		return nil
+	}
+	return &compressed{gz: gz, br: br}
 }
 
 // Path returns the hashed URL path of a named asset ("widget.wasm").

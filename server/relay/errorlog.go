@@ -10,7 +10,7 @@ import (
 
 // addrPattern matches IPv4 and bracketed or bare IPv6 addresses, with an
 // optional port.
-var addrPattern = regexp.MustCompile(`\[[0-9A-Fa-f:.%a-z]+\](:\d+)?|\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b|\b[0-9A-Fa-f]{0,4}(:[0-9A-Fa-f]{0,4}){2,7}\b`)
+var addrPattern = regexp.MustCompile(`\[[0-9A-Fa-f:.%a-z]+\](:\d+)?|\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b|[0-9A-Fa-f]{0,4}(:[0-9A-Fa-f]{0,4}){2,7}`)
 
 // RedactAddrs replaces every IP address (and port) in s with "[addr]".
 func RedactAddrs(s string) string { return addrPattern.ReplaceAllString(s, "[addr]") }

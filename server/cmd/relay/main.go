@@ -7,6 +7,7 @@
 //	relay serve -config relay.toml     run the relay (the default command)
 //	relay check-config relay.toml      validate a configuration and exit
 //	relay keygen -o relay-signing.key  make a delivery signing key
+//	relay precompress build/assets     write .gz and .br beside the built module
 //
 // See docs/deployment.md and docs/config.md.
 package main
@@ -48,6 +49,12 @@ func main() {
 		err = checkConfig(args)
 	case "keygen":
 		err = keygen(args)
+	case "precompress":
+		if len(args) != 1 {
+			err = errors.New("usage: relay precompress ASSETS-DIR")
+		} else {
+			err = relay.Precompress(args[0])
+		}
 	case "help":
 		usage(os.Stdout)
 	default:
@@ -65,6 +72,7 @@ func usage(w io.Writer) {
   relay serve -config relay.toml     run the relay
   relay check-config relay.toml      validate a configuration and exit
   relay keygen -o relay-signing.key  make a delivery signing key
+  relay precompress build/assets     write .gz and .br beside the built module
 `)
 }
 

@@ -1,0 +1,220 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/reportline/reportline/examples/stack"
+)
+
+// buildDir holds what TestMain's build made; TestMain removes it.
+var buildDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// built is what the tests run: the binaries and the browser assets.
+type built struct {
+	root   string // the module's root
+	bin    string // relay, hotline, partner-site
+	assets string // widget.wasm, wasm_exec.js
+}
+
+var (
+	buildOnce   sync.Once
+	buildResult built
+	buildErr    error
+)
+
+// build builds the relay, the hotline tools, the partner page and the
+// WebAssembly module into a temporary folder, once per test binary, so
+// that `go test ./...` needs no `make build` first.
+func build(t *testing.T) built {
+	t.Helper()
+	buildOnce.Do(func() {
+		start := time.Now()
+		buildResult, buildErr = doBuild()
+		if buildErr == nil {
+			t.Logf("built the binaries and the module in %s", time.Since(start).Round(time.Millisecond))
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("failed to build what the tests run: %v", buildErr)
+	}
+	return buildResult
+}
+
+func doBuild() (built, error) {
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		return built{}, fmt.Errorf("the go command is not on PATH: %w", err)
+	}
+	out, err := exec.Command(goCmd, "env", "GOMOD", "GOROOT").Output()
+	if err != nil {
+		return built{}, fmt.Errorf("go env: %w", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 2 || !strings.HasSuffix(lines[0], "go.mod") {
+		return built{}, fmt.Errorf("go env GOMOD GOROOT printed %q: not inside the module", out)
+	}
+	root, goroot := filepath.Dir(lines[0]), lines[1]
+	if err := trackSources(root); err != nil {
+		return built{}, err
+	}
+	dir, err := os.MkdirTemp("", "reportline-e2e-")
+	if err != nil {
+		return built{}, err
+	}
+	buildDir = dir
+	b := built{root: root, bin: filepath.Join(dir, "bin"), assets: filepath.Join(dir, "assets")}
+	if err := os.MkdirAll(b.assets, 0o755); err != nil {
+		return built{}, err
+	}
+	run := func(env []string, args ...string) error {
+		cmd := exec.Command(goCmd, args...)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), env...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return nil
+	}
+	if err := run(nil, "build", "-o", b.bin+string(filepath.Separator),
+		"./server/cmd/relay", "./server/cmd/hotline", "./examples/partner-site"); err != nil {
+		return built{}, err
+	}
+	if err := run([]string{"GOOS=js", "GOARCH=wasm"}, "build", "-o", filepath.Join(b.assets, "widget.wasm"), "./wasm"); err != nil {
+		return built{}, err
+	}
+	js, err := os.ReadFile(filepath.Join(goroot, "lib", "wasm", "wasm_exec.js"))
+	if err != nil {
+		return built{}, err
+	}
+	if err := os.WriteFile(filepath.Join(b.assets, "wasm_exec.js"), js, 0o644); err != nil {
+		return built{}, err
+	}
+	return b, nil
+}
+
+// trackSources reads every source file of the module. go test caches a
+// passing result keyed on the files the test process opened; the builds
+// above happen in child processes, which it does not see. Reading the
+// sources here makes a change anywhere in the module (the relay, the
+// module, the snippet) invalidate a cached pass.
+func trackSources(root string) error {
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			switch d.Name() {
+			case ".git", "build", "node_modules", "artifacts", "testdata", ".demo":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch filepath.Ext(path) {
+		case ".go", ".js", ".html", ".css", ".json", ".mod", ".sum":
+			_, err := os.ReadFile(path)
+			return err
+		}
+		return nil
+	})
+}
+
+var (
+	chromiumOnce sync.Once
+	chromiumPath string
+	chromiumErr  error
+)
+
+// chromium returns the browser to run: $CHROMIUM, or Debian's
+// /usr/bin/chromium, which it installs with apt-get when missing and the
+// test runs as root. It never skips: a test that did not run must not pass.
+func chromium(t *testing.T) string {
+	t.Helper()
+	chromiumOnce.Do(func() { chromiumPath, chromiumErr = findChromium(t) })
+	if chromiumErr != nil {
+		t.Fatal(chromiumErr)
+	}
+	return chromiumPath
+}
+
+func findChromium(t *testing.T) (string, error) {
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("CHROMIUM=%s: %v", p, err)
+		}
+		return p, nil
+	}
+	const debian = "/usr/bin/chromium"
+	if _, err := os.Stat(debian); err == nil {
+		return debian, nil
+	}
+	if os.Geteuid() != 0 {
+		return "", fmt.Errorf("the end-to-end tests need Chromium, and %s is missing: "+
+			"install it (`sudo apt-get install -y chromium`), set CHROMIUM to a Chromium binary, "+
+			"or run the tests as root to have them install it", debian)
+	}
+	t.Logf("%s is missing: installing Debian's chromium with apt-get", debian)
+	start := time.Now()
+	for _, args := range [][]string{{"update"}, {"install", "-y", "--no-install-recommends", "chromium"}} {
+		cmd := exec.Command("apt-get", args...)
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("apt-get %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	if _, err := os.Stat(debian); err != nil {
+		return "", fmt.Errorf("apt-get installed chromium, but %s is still missing", debian)
+	}
+	t.Logf("installed chromium in %s", time.Since(start).Round(time.Second))
+	return debian, nil
+}
+
+// startStack starts the intake, the relay and the partner page on free
+// ports, with state in a fresh folder, and stops them when the test ends.
+// If the test failed, it then prints every process's log.
+func startStack(t *testing.T) *stack.Stack {
+	t.Helper()
+	b := build(t)
+	state := t.TempDir()
+	s, err := stack.Start(stack.Options{Bin: b.bin, Assets: b.assets, State: state, RetryMin: "1s"})
+	if err != nil {
+		dumpLogs(t, state)
+		t.Fatalf("failed to start the stack: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			dumpLogs(t, state)
+		}
+	})
+	t.Cleanup(s.Stop) // runs first, so the logs above are complete
+	return s
+}
+
+// dumpLogs prints the processes' logs, for a failure to be diagnosable.
+func dumpLogs(t *testing.T, state string) {
+	t.Helper()
+	for _, name := range []string{"relay", "intake", "partner"} {
+		b, err := os.ReadFile(filepath.Join(state, "logs", name+".log"))
+		if err != nil {
+			t.Logf("--- %s log: %v", name, err)
+			continue
+		}
+		t.Logf("--- %s log:\n%s", name, bytes.TrimSpace(b))
+	}
+}

@@ -1,0 +1,116 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"filippo.io/age"
+)
+
+func validTOML(t testing.TB) string {
+	id, _ := age.GenerateHybridIdentity()
+	return `
+[relay]
+public_url = "https://report.example.org"
+spool = "data/spool.db"
+assets = "build/assets"
+signing_key_file = "relay.key"
+
+[[hotline]]
+id = "de-hotline"
+intake_url = "https://intake.example.org/v1/deliveries"
+recipients = ["` + id.Recipient().String() + `"]
+categories = ["csam", "grooming"]
+
+[[site]]
+id = "news"
+hotline = "de-hotline"
+origins = ["https://www.example.org", "http://localhost:8080"]
+`
+}
+
+func TestParseValid(t *testing.T) {
+	c, err := Parse([]byte(validTOML(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Relay.Listen != "127.0.0.1:8081" || c.Relay.LogFormat != "json" || c.Relay.RetryMin.Seconds() != 5 {
+		t.Errorf("defaults not applied: %+v", c.Relay)
+	}
+	h := c.Hotline("de-hotline")
+	if h == nil || h.ParsedRecipients().Len() != 1 || c.Site("news") == nil {
+		t.Fatalf("lookups failed: %+v", c)
+	}
+	if opts := h.Form().Field("category").Options; strings.Join(opts, ",") != "csam,grooming" {
+		t.Errorf("remit = %v", opts)
+	}
+}
+
+func TestExampleConfigShape(t *testing.T) {
+	// The shipped example differs from a working file only in its
+	// placeholder recipient: everything else must parse.
+	b, err := os.ReadFile(filepath.Join("testdata", "example.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Parse(b)
+	if err == nil || !strings.Contains(err.Error(), "hotline[0].recipients") || strings.Count(err.Error(), "config:") != 1 {
+		t.Fatalf("example config: %v; want only the placeholder recipient refused", err)
+	}
+}
+
+func TestParseErrorsNameTheKey(t *testing.T) {
+	good := validTOML(t)
+	tests := []struct{ name, from, to, want string }{
+		{"typo key", `spool =`, `spoool =`, `unknown key "relay.spoool"`},
+		{"no public url", `public_url = "https://report.example.org"`, ``, "relay.public_url: missing"},
+		{"public url with path", `"https://report.example.org"`, `"https://report.example.org/x"`, "relay.public_url"},
+		{"bad log format", `signing_key_file = "relay.key"`, `signing_key_file = "relay.key"` + "\nlog_format = \"xml\"", "relay.log_format"},
+		{"bad hotline id", `id = "de-hotline"`, `id = "DE Hotline"`, "hotline[0].id"},
+		{"bad intake", `https://intake.example.org/v1/deliveries`, `ftp://x`, "hotline[0].intake_url"},
+		{"bad recipient", `recipients = ["`, `recipients = ["x`, "hotline[0].recipients"},
+		{"bad category", `"grooming"]`, `"spam"]`, `hotline[0].categories: "spam" is not a category`},
+		{"site to unknown hotline", `hotline = "de-hotline"`, `hotline = "nl"`, `site[0].hotline: "nl"`},
+		{"origin with path", `"https://www.example.org"`, `"https://www.example.org/page"`, "site[0].origins"},
+		{"origin with slash", `"https://www.example.org"`, `"https://www.example.org/"`, "site[0].origins"},
+		{"bad duration", `signing_key_file = "relay.key"`, `signing_key_file = "relay.key"` + "\nretry_min = \"soon\"", "duration"},
+		{"not toml", `[relay]`, `[relay`, "failed to parse config"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := strings.Replace(good, tt.from, tt.to, 1)
+			if in == good {
+				t.Fatalf("test case does not change the config")
+			}
+			_, err := Parse([]byte(in))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.toml"))
+	if len(files) == 0 {
+		f.Fatal("no seeds in testdata/")
+	}
+	for _, name := range files {
+		b, _ := os.ReadFile(name)
+		f.Add(b)
+	}
+	f.Add([]byte(validTOML(f)))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := Parse(b)
+		if err != nil {
+			return
+		}
+		for _, s := range c.Sites {
+			if c.Hotline(s.Hotline) == nil {
+				t.Fatalf("accepted a site %q whose hotline does not exist", s.ID)
+			}
+		}
+	})
+}
