@@ -3,6 +3,7 @@
 (function () {
   "use strict";
   var cfg = JSON.parse(document.getElementById("rl-config").textContent);
+  var msg = JSON.parse(document.getElementById("rl-messages").textContent);
   var form = document.getElementById("rl-form");
   var status = document.getElementById("rl-status");
   function post(type) {
@@ -10,23 +11,32 @@
       window.parent.postMessage({ type: type }, cfg.parentOrigin);
     }
   }
+  function fail() {
+    form.dataset.state = "failed";
+    status.textContent = msg["form.failed"];
+    document.getElementById("rl-nowasm").hidden = false;
+  }
   // Until the module has started, a submit waits; the module sends it then.
   form.addEventListener("submit", function (e) {
     if (form.dataset.state === "ready") return;
     e.preventDefault();
+    if (form.dataset.state === "failed") return;
     form.dataset.pending = "1";
-    status.textContent = status.dataset.loading;
+    status.textContent = msg["form.loading"];
   });
   document.addEventListener("keydown", function (e) {
     if (e.key === "Escape") post("rl:close");
   });
+  window.addEventListener("message", function (e) {
+    if (e.origin === cfg.parentOrigin && e.data && e.data.type === "rl:opened") {
+      document.getElementById("rl-title").focus();
+    }
+  });
   document.getElementById("rl-close").addEventListener("click", function () { post("rl:close"); });
   form.addEventListener("rl:submitted", function () { post("rl:submitted"); });
+  if (typeof WebAssembly !== "object" || typeof Go !== "function") return fail();
   var go = new Go();
   WebAssembly.instantiateStreaming(fetch(cfg.module), go.importObject)
     .then(function (r) { return go.run(r.instance); })
-    .catch(function () {
-      form.dataset.state = "failed";
-      status.textContent = status.dataset.failed;
-    });
+    .catch(fail);
 })();

@@ -3,54 +3,91 @@
 (function () {
   "use strict";
   var s = document.currentScript;
-  if (!s || !s.src) return;
+  if (!s || !s.src || window.reportline) return;
   var relay = new URL(s.src).origin;
   var d = s.dataset;
   var site = d.site;
-  if (!site) {
-    console.warn("reportline: add data-site=\"YOUR-SITE-ID\" to the embed script");
-    return;
+  function warn(m) { console.warn("reportline: " + m); }
+  if (!site) return warn('add data-site="YOUR-SITE-ID" to the embed script');
+  var color = "#b00020";
+  if (d.color) {
+    if (/^#[0-9a-f]{6}$/i.test(d.color) && contrast(d.color) >= 4.5) color = d.color;
+    else warn("data-color must be #rrggbb with white text readable on it (contrast 4.5:1); ignored");
   }
+  var pos = "bottom-right";
+  if (d.position) {
+    if (/^(bottom|top)-(left|right)$/.test(d.position)) pos = d.position;
+    else warn("data-position must be bottom-right, bottom-left, top-right or top-left; ignored");
+  }
+  var target = null;
+  if (d.target) {
+    target = document.getElementById(d.target);
+    if (!target) warn('data-target: no element with id "' + d.target + '"; the button floats instead');
+  }
+  var label = (d.label || "").trim().slice(0, 60) || "Report child sexual abuse";
+  var p = pos.split("-");
   var host = document.createElement("div");
   var root = host.attachShadow({ mode: "closed" });
-  var css = ":host{all:initial;position:fixed;z-index:2147483000;bottom:16px;right:16px}" +
-    "button{font:600 16px/1.2 system-ui,sans-serif;padding:12px 18px;border:2px solid #fff;border-radius:24px;" +
-    "background:var(--rl-color,#b00020);color:#fff;cursor:pointer;box-shadow:0 2px 8px rgba(0,0,0,.3)}" +
-    "button:focus-visible{outline:3px solid #000;outline-offset:2px}" +
-    "dialog{padding:0;border:0;border-radius:8px;width:min(640px,100vw);max-width:100vw;height:min(90vh,900px);max-height:100vh}" +
-    "dialog::backdrop{background:rgba(0,0,0,.6)}iframe{border:0;width:100%;height:100%;display:block}" +
-    "@media (forced-colors:active){button{border-color:ButtonText}}";
   var sheet = new CSSStyleSheet();
-  sheet.replaceSync(css);
+  sheet.replaceSync(":host{all:initial;display:inline-block" + (target ? "" :
+    ";position:fixed;z-index:2147483000;" + p[0] + ":16px;" + p[1] + ":16px") + "}" +
+    "button{font:600 16px/1.2 system-ui,sans-serif;min-height:44px;padding:12px 18px;border:2px solid #fff;" +
+    "border-radius:24px;background:" + color + ";color:#fff;cursor:pointer;box-shadow:0 2px 8px rgba(0,0,0,.3)}" +
+    "button:focus-visible{outline:3px solid #000;outline-offset:2px}" +
+    "dialog{padding:0;border:0;border-radius:8px;width:min(640px,100vw);max-width:100vw;height:min(90vh,900px);max-height:100dvh}" +
+    "dialog::backdrop{background:rgba(0,0,0,.6)}iframe{border:0;width:100%;height:100%;display:block}" +
+    "@media (forced-colors:active){button{border-color:ButtonText}}");
   root.adoptedStyleSheets = [sheet];
   var btn = document.createElement("button");
   btn.type = "button";
-  btn.textContent = d.label || "Report child sexual abuse";
+  btn.textContent = label;
   var dlg = document.createElement("dialog");
-  dlg.setAttribute("aria-label", btn.textContent);
+  dlg.setAttribute("aria-label", label);
   root.append(btn, dlg);
   var frame = null;
 
+  function emit(name) { document.dispatchEvent(new CustomEvent("reportline:" + name)); }
+  // prepare makes the frame on the first sign of intent, so the form is
+  // ready by the click; before that the page makes no request to us.
+  function prepare() {
+    if (frame) return;
+    frame = document.createElement("iframe");
+    frame.title = label;
+    frame.src = relay + "/w/" + encodeURIComponent(site) + "?o=" + encodeURIComponent(location.origin) +
+      "&l=" + encodeURIComponent(d.locale || navigator.languages.join(",") || "");
+    dlg.append(frame);
+  }
   function open() {
-    if (!frame) {
-      frame = document.createElement("iframe");
-      frame.title = btn.textContent;
-      var q = "?o=" + encodeURIComponent(location.origin) +
-        "&l=" + encodeURIComponent(d.locale || navigator.language || "");
-      frame.src = relay + "/w/" + encodeURIComponent(site) + q;
-      dlg.append(frame);
-    }
+    prepare();
+    if (dlg.open) return;
     dlg.showModal();
     frame.focus();
+    frame.contentWindow.postMessage({ type: "rl:opened" }, relay);
+    emit("open");
   }
+  function close() { if (dlg.open) dlg.close(); }
+  ["pointerenter", "focus", "touchstart"].forEach(function (e) {
+    btn.addEventListener(e, prepare, { once: true, passive: true });
+  });
   btn.addEventListener("click", open);
-  dlg.addEventListener("close", function () { btn.focus(); });
+  dlg.addEventListener("close", function () { btn.focus(); emit("close"); });
   window.addEventListener("message", function (e) {
     if (e.origin !== relay || !frame || e.source !== frame.contentWindow) return;
     var t = e.data && e.data.type;
-    if (t === "rl:close") dlg.close();
-    if (t === "rl:submitted") host.dispatchEvent(new CustomEvent("reportline:submitted", { bubbles: true }));
+    if (t === "rl:close") close();
+    if (t === "rl:submitted") emit("submitted");
   });
-  function attach() { document.body.append(host); }
+  window.reportline = { open: open, close: close };
+  function attach() { (target || document.body).append(host); }
   if (document.body) attach(); else document.addEventListener("DOMContentLoaded", attach);
+
+  function contrast(hex) {
+    var n = parseInt(hex.slice(1), 16), l = 0;
+    [16, 8, 0].forEach(function (sh, i) {
+      var c = (n >> sh & 255) / 255;
+      c = c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+      l += c * [0.2126, 0.7152, 0.0722][i];
+    });
+    return 1.05 / (l + 0.05);
+  }
 })();

@@ -1,6 +1,9 @@
 package report
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // Limits of format v1. The form shows them, [Validate] enforces them, and the
 // relay sizes its body limit from them.
@@ -8,6 +11,7 @@ const (
 	MaxLocations      = 20
 	MaxLocationLen    = 2048
 	MaxDescriptionLen = 5000
+	MaxDetailsLen     = 1000
 	MaxContactLen     = 200
 	MaxIDLen          = 64
 )
@@ -32,6 +36,13 @@ var Categories = []string{
 	"misleading", "other",
 }
 
+// GroomingCategories are the categories for which the form asks whether
+// someone asked to meet and whether images were exchanged.
+var GroomingCategories = []string{"grooming", "sextortion", "sexual_material_to_child"}
+
+// YesNoOptions are the answers to a yes-or-no question.
+var YesNoOptions = []string{"yes", "no", "unsure"}
+
 // FieldKind says how a field is entered and checked.
 type FieldKind int
 
@@ -43,6 +54,9 @@ const (
 	KindText                       // free text on several lines
 	KindLine                       // free text on one line
 	KindEmail                      // an email address
+	KindYesNo                      // yes, no or unsure, as radio buttons
+	KindCountry                    // an ISO 3166-1 alpha-2 code
+	KindCheck                      // a checkbox; "yes" when ticked
 )
 
 // Field is one field of the form: the name it has in the HTML and in the
@@ -54,9 +68,42 @@ type Field struct {
 	Required bool
 	MaxLen   int
 	Options  []string
-	// Contact marks the optional contact fields, shown only when the
-	// reporter opts in.
-	Contact bool
+	// Group places the field in a section of the form: "" for the main
+	// part, "under18" or "contact" for the sections a reporter opens.
+	Group string
+	// ShowWhen, if set, shows the field only while another choice field
+	// has one of the given values; otherwise its value is ignored.
+	ShowWhen *Condition
+	// Rows is the height of a text field, in lines.
+	Rows int
+	// Hint marks a field that has a hint under its label.
+	Hint bool
+}
+
+// LabelKey is the message key of the field's label.
+func (f *Field) LabelKey() string { return "field." + f.Name + ".label" }
+
+// HintKey is the message key of the field's hint.
+func (f *Field) HintKey() string { return "field." + f.Name + ".hint" }
+
+// OptionKey is the message key of one of the field's options. Countries
+// have none: their names come from the locale's data.
+func (f *Field) OptionKey(value string) string {
+	if f.Kind == KindYesNo {
+		return "option.yesno." + value
+	}
+	return "option." + f.Name + "." + value
+}
+
+// Condition makes a field depend on the value of another.
+type Condition struct {
+	Field  string
+	Values []string
+}
+
+// Holds reports whether the condition is met by a value of its field.
+func (c *Condition) Holds(value string) bool {
+	return c == nil || slices.Contains(c.Values, value)
 }
 
 // Form is the one definition of the report form. The relay renders the
@@ -66,18 +113,27 @@ type Form struct {
 	Fields []Field
 }
 
+var grooming = &Condition{Field: "category", Values: GroomingCategories}
+
 // DefaultForm returns the form of format v1 with every category in remit.
 func DefaultForm() *Form {
 	return &Form{Fields: []Field{
-		{Name: "locations", Kind: KindLocations, Required: true, MaxLen: MaxLocationLen},
+		{Name: "locations", Kind: KindLocations, Required: true, MaxLen: MaxLocationLen, Hint: true},
 		{Name: "seen_on", Kind: KindChoice, Required: true, Options: SeenOnOptions},
 		{Name: "content", Kind: KindChoice, Required: true, Options: ContentOptions},
 		{Name: "category", Kind: KindChoice, Required: true, Options: Categories},
+		{Name: "asked_to_meet", Kind: KindYesNo, Options: YesNoOptions, ShowWhen: grooming},
+		{Name: "images_exchanged", Kind: KindYesNo, Options: YesNoOptions, ShowWhen: grooming},
 		{Name: "seen_date", Kind: KindDate},
-		{Name: "description", Kind: KindText, MaxLen: MaxDescriptionLen},
-		{Name: "contact_name", Kind: KindLine, MaxLen: MaxContactLen, Contact: true},
-		{Name: "contact_email", Kind: KindEmail, MaxLen: MaxContactLen, Contact: true},
-		{Name: "contact_phone", Kind: KindLine, MaxLen: MaxContactLen, Contact: true},
+		{Name: "description", Kind: KindText, MaxLen: MaxDescriptionLen, Rows: 5, Hint: true},
+		{Name: "details", Kind: KindText, MaxLen: MaxDetailsLen, Rows: 2, Hint: true},
+		{Name: "reporter_country", Kind: KindCountry, Options: Countries},
+		{Name: "incident_country", Kind: KindCountry, Options: Countries},
+		{Name: "reporter_under_18", Kind: KindCheck, Group: "under18"},
+		{Name: "contact_name", Kind: KindLine, MaxLen: MaxContactLen, Group: "contact"},
+		{Name: "contact_email", Kind: KindEmail, MaxLen: MaxContactLen, Group: "contact"},
+		{Name: "contact_phone", Kind: KindLine, MaxLen: MaxContactLen, Group: "contact"},
+		{Name: "contact_wants_outcome", Kind: KindCheck, Group: "contact"},
 	}}
 }
 
@@ -113,3 +169,16 @@ func (f *Form) Field(name string) *Field {
 
 // KnownCategory reports whether c is a category of format v1.
 func KnownCategory(c string) bool { return slices.Contains(Categories, c) }
+
+// Countries are the ISO 3166-1 alpha-2 codes a country field accepts.
+var Countries = strings.Fields(`
+AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL
+BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV
+CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD
+GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM
+IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK
+LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW
+MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR
+PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS
+ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY
+UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW`)

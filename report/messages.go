@@ -4,6 +4,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -60,4 +61,49 @@ func RTL(locale string) bool {
 		return true
 	}
 	return false
+}
+
+// UIKeys are the messages the report frame shows besides those named by
+// the form's fields and the error codes.
+var UIKeys = []string{
+	"lang.name", "lang.label",
+	"form.title", "form.intro", "form.choose", "form.optional", "form.submit", "form.sending",
+	"form.loading", "form.failed", "form.close", "form.counter",
+	"guidance.title", "guidance.no_download", "guidance.no_investigate", "guidance.unsure",
+	"guidance.once", "guidance.emergency",
+	"field.locations.add", "field.locations.remove", "field.locations.row",
+	"under18.toggle", "under18.text", "under18.helpline", "under18.own_images",
+	"contact.toggle", "contact.statement",
+	"error.summary", "error.send", "error.send_detail", "error.already_reported",
+	"receipt.title", "receipt.reference", "receipt.date", "receipt.next", "receipt.another",
+	"nojs.text",
+}
+
+// ErrorCodes are every [FieldError] code; each has a message "error.CODE".
+var ErrorCodes = []string{
+	CodeRequired, CodeTooLong, CodeTooMany, CodeInvalidURL, CodeDuplicate, CodeUnknownOption,
+	CodeInvalidDate, CodeFutureDate, CodeInvalidEmail, CodeInvalid,
+}
+
+// MessageKeys returns every message key the default form and the frame
+// use: each catalog must have exactly these.
+func MessageKeys() []string {
+	keys := slices.Clone(UIKeys)
+	for _, f := range DefaultForm().Fields {
+		keys = append(keys, f.LabelKey())
+		if f.Hint {
+			keys = append(keys, f.HintKey())
+		}
+		if f.Kind == KindCountry {
+			continue
+		}
+		for _, o := range f.Options {
+			keys = append(keys, f.OptionKey(o))
+		}
+	}
+	for _, c := range ErrorCodes {
+		keys = append(keys, "error."+c)
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
 }

@@ -39,10 +39,24 @@ type Report struct {
 	// Category is what it appears to be, in the reporter's view; one of
 	// [Categories], restricted to the hotline's remit.
 	Category string `json:"category"`
+	// AskedToMeet and ImagesExchanged answer the grooming questions
+	// ("yes", "no" or "unsure"), asked only for categories where they
+	// matter ([GroomingCategories]).
+	AskedToMeet     string `json:"asked_to_meet,omitempty"`
+	ImagesExchanged string `json:"images_exchanged,omitempty"`
 	// SeenDate is the day the reporter saw it (YYYY-MM-DD), if given.
 	SeenDate string `json:"seen_date,omitempty"`
 	// Description is the reporter's free text, if any.
 	Description string `json:"description,omitempty"`
+	// Details are usernames, a forum path, a chat nickname: whatever helps
+	// the analyst find it.
+	Details string `json:"details,omitempty"`
+	// ReporterCountry and IncidentCountry are ISO 3166-1 alpha-2 codes,
+	// if given.
+	ReporterCountry string `json:"reporter_country,omitempty"`
+	IncidentCountry string `json:"incident_country,omitempty"`
+	// ReporterUnder18 is set when the reporter said they are under 18.
+	ReporterUnder18 bool `json:"reporter_under_18,omitempty"`
 	// Contact is present only if the reporter chose to give it.
 	Contact *Contact `json:"contact,omitempty"`
 }
@@ -69,14 +83,6 @@ type Contact struct {
 // format v1.
 var ErrMalformed = errors.New("malformed report")
 
-// Marshal encodes r as the JSON of format v1, without padding.
-func Marshal(r *Report) ([]byte, error) {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return nil, fmt.Errorf("failed to encode report: %w", err)
-	}
-	return b, nil
-}
 
 // Parse decodes a report from its JSON, padded or not. Unknown fields, a
 // version other than [Version] and anything but white space after the JSON

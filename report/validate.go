@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"net/mail"
 	"net/url"
 	"slices"
 	"strings"
@@ -88,6 +87,12 @@ func Validate(f *Form, r *Report, now time.Time) error {
 		c.add("locale", -1, CodeInvalid)
 	}
 	for _, fd := range f.Fields {
+		if fd.ShowWhen != nil && !fd.ShowWhen.Holds(fieldValue(fd.ShowWhen.Field, r)) {
+			if fieldValue(fd.Name, r) != "" {
+				c.add(fd.Name, -1, CodeInvalid)
+			}
+			continue
+		}
 		c.field(&fd, r, now)
 	}
 	if len(c.errs) > 0 {
@@ -114,7 +119,7 @@ func (c *checker) field(fd *Field, r *Report, now time.Time) {
 		return
 	}
 	switch fd.Kind {
-	case KindChoice:
+	case KindChoice, KindYesNo, KindCountry:
 		if !slices.Contains(fd.Options, v) {
 			c.add(fd.Name, -1, CodeUnknownOption)
 		}
@@ -126,7 +131,7 @@ func (c *checker) field(fd *Field, r *Report, now time.Time) {
 			c.add(fd.Name, -1, CodeFutureDate)
 		}
 	case KindEmail:
-		if a, err := mail.ParseAddress(v); err != nil || a.Address != v {
+		if !plausibleEmail(v) {
 			c.add(fd.Name, -1, CodeInvalidEmail)
 		}
 	}
@@ -144,6 +149,18 @@ func fieldValue(name string, r *Report) string {
 		return r.SeenDate
 	case "description":
 		return r.Description
+	case "details":
+		return r.Details
+	case "asked_to_meet":
+		return r.AskedToMeet
+	case "images_exchanged":
+		return r.ImagesExchanged
+	case "reporter_country":
+		return r.ReporterCountry
+	case "incident_country":
+		return r.IncidentCountry
+	case "reporter_under_18":
+		return yes(r.ReporterUnder18)
 	}
 	if r.Contact == nil {
 		return ""
@@ -155,6 +172,15 @@ func fieldValue(name string, r *Report) string {
 		return r.Contact.Email
 	case "contact_phone":
 		return r.Contact.Phone
+	case "contact_wants_outcome":
+		return yes(r.Contact.WantsOutcome)
+	}
+	return ""
+}
+
+func yes(b bool) string {
+	if b {
+		return "yes"
 	}
 	return ""
 }
@@ -232,4 +258,13 @@ func NormalizeLocation(typed string) string {
 	u.RawFragment = ""
 	s := u.String()
 	return strings.TrimSuffix(s, "/")
+}
+
+// plausibleEmail reports whether s looks like a bare address, local@domain
+// with a dot in the domain and no spaces or brackets. The hotline is the
+// one to use it; this only catches slips of the keyboard.
+func plausibleEmail(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && local != "" && strings.Contains(domain, ".") && !strings.HasPrefix(domain, ".") &&
+		!strings.HasSuffix(domain, ".") && !strings.ContainsAny(s, " \t<>()[],;:\"") && !strings.Contains(domain, "@")
 }

@@ -2,6 +2,8 @@ package report
 
 import (
 	"errors"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -105,25 +107,35 @@ func TestClassifyLocation(t *testing.T) {
 	}
 }
 
-func TestCatalogCoversForm(t *testing.T) {
-	c, err := LoadCatalog(DefaultLocale)
-	if err != nil {
-		t.Fatal(err)
+func TestCatalogs(t *testing.T) {
+	want := MessageKeys()
+	locales := Locales()
+	if len(locales) < 10 {
+		t.Errorf("only %d locales: %v", len(locales), locales)
 	}
-	for _, f := range DefaultForm().Fields {
-		if _, ok := c["field."+f.Name+".label"]; !ok {
-			t.Errorf("no label for field %s", f.Name)
+	for _, loc := range locales {
+		c, err := LoadCatalog(loc)
+		if err != nil {
+			t.Fatal(err)
 		}
-		for _, o := range f.Options {
-			if _, ok := c["option."+f.Name+"."+o]; !ok {
-				t.Errorf("no text for option %s.%s", f.Name, o)
+		for _, k := range want {
+			if strings.TrimSpace(c[k]) == "" {
+				t.Errorf("%s: missing message %q", loc, k)
 			}
 		}
-	}
-	for _, code := range []string{CodeRequired, CodeTooLong, CodeTooMany, CodeInvalidURL, CodeDuplicate,
-		CodeUnknownOption, CodeInvalidDate, CodeFutureDate, CodeInvalidEmail, CodeInvalid} {
-		if _, ok := c["error."+code]; !ok {
-			t.Errorf("no message for error code %s", code)
+		for k := range c {
+			if !slices.Contains(want, k) {
+				t.Errorf("%s: unused message %q", loc, k)
+			}
+		}
+		// Placeholders must survive translation.
+		en, _ := LoadCatalog("en")
+		for k, v := range en {
+			for _, ph := range placeholders.FindAllString(v, -1) {
+				if !strings.Contains(c[k], ph) {
+					t.Errorf("%s: %q lacks placeholder %s", loc, k, ph)
+				}
+			}
 		}
 	}
 }
@@ -157,3 +169,5 @@ func TestFromValues(t *testing.T) {
 		t.Errorf("contact = %+v", r.Contact)
 	}
 }
+
+var placeholders = regexp.MustCompile(`\{[a-z]+\}`)

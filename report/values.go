@@ -36,12 +36,26 @@ func FromValues(f *Form, v Values, withContact bool) (r *Report, rows []int) {
 	r.Content = v.get("content")
 	r.Category = v.get("category")
 	r.SeenDate = v.get("seen_date")
-	r.Description = strings.TrimSpace(strings.ReplaceAll(v.get("description"), "\r\n", "\n"))
+	r.Description = text(v.get("description"))
+	r.Details = text(v.get("details"))
+	if grooming.Holds(r.Category) {
+		r.AskedToMeet = v.get("asked_to_meet")
+		r.ImagesExchanged = v.get("images_exchanged")
+	}
+	r.ReporterCountry = v.get("reporter_country")
+	r.IncidentCountry = v.get("incident_country")
+	r.ReporterUnder18 = v.get("reporter_under_18") == "yes"
 	if withContact {
-		c := &Contact{Name: v.get("contact_name"), Email: v.get("contact_email"), Phone: v.get("contact_phone")}
+		c := &Contact{Name: v.get("contact_name"), Email: v.get("contact_email"), Phone: v.get("contact_phone"),
+			WantsOutcome: v.get("contact_wants_outcome") == "yes"}
 		if *c != (Contact{}) {
 			r.Contact = c
 		}
 	}
 	return r, rows
+}
+
+// text normalizes line ends and trims a multi-line answer.
+func text(s string) string {
+	return strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n"))
 }

@@ -87,3 +87,12 @@ func on(target safejs.Value, event, name string, fn func(this safejs.Value, args
 	_, err = target.Call("addEventListener", event, f.Value())
 	return err
 }
+
+func getAttr(el safejs.Value, name string) string {
+	v, err := el.Call("getAttribute", name)
+	if err != nil || v.IsNull() {
+		return ""
+	}
+	s, _ := v.String()
+	return s
+}

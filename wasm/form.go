@@ -3,8 +3,8 @@
 package main
 
 import (
-	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/hack-pad/safejs"
 
@@ -16,13 +16,17 @@ type widget struct {
 	d       *dom
 	cfg     config
 	form    *report.Form
-	msg     report.Catalog
+	msg     messages
 	el      safejs.Value // the <form>
 	status  safejs.Value
 	summary safejs.Value
 	submit  safejs.Value
 	rowSeq  int
 	sent    *sealed // the last envelope, reused for an unchanged retry
+	// reported holds the normalized locations sent from this frame, to
+	// flag a second report of the same address during the visit. It lives
+	// in memory only, like everything typed.
+	reported map[string]bool
 }
 
 // values reads the form's current values.
@@ -41,20 +45,8 @@ func (w *widget) values() (report.Values, bool, error) {
 		if err != nil {
 			return nil, false, err
 		}
-		n, err := all.Length()
-		if err != nil {
+		if v[f.Name], err = stringsOf(all); err != nil {
 			return nil, false, err
-		}
-		for i := 0; i < n; i++ {
-			item, err := all.Index(i)
-			if err != nil {
-				return nil, false, err
-			}
-			s, err := item.String()
-			if err != nil {
-				return nil, false, fmt.Errorf("field %s: %w", f.Name, err)
-			}
-			v[f.Name] = append(v[f.Name], s)
 		}
 	}
 	contact, err := w.d.byID("rl-contact")
@@ -64,13 +56,20 @@ func (w *widget) values() (report.Values, bool, error) {
 	return v, getBool(contact, "open"), nil
 }
 
+// trapped reports whether the hidden honeypot field was filled, which a
+// person never does.
+func (w *widget) trapped() bool {
+	el, err := w.d.byID("rl-homepage")
+	return err == nil && getString(el, "value") != ""
+}
+
 // locationInputs returns the location inputs in row order.
 func (w *widget) locationInputs() ([]safejs.Value, error) {
-	list, err := w.d.byID("locations-list")
-	if err != nil {
-		return nil, err
-	}
-	nodes, err := list.Call("querySelectorAll", "input[name=locations]")
+	return w.queryAll("#locations-list input[name=locations]")
+}
+
+func (w *widget) queryAll(selector string) ([]safejs.Value, error) {
+	nodes, err := w.d.doc.Call("querySelectorAll", selector)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +110,7 @@ func (w *widget) addLocation() error {
 	input, err := w.d.create("input", "type", "text", "name", "locations", "id", id,
 		"inputmode", "url", "autocomplete", "off", "spellcheck", "false",
 		"maxlength", strconv.Itoa(report.MaxLocationLen),
-		"aria-label", w.msg.T("field.locations.label")+" "+strconv.Itoa(len(inputs)+1),
+		"aria-label", w.msg.T("field.locations.row", "n", strconv.Itoa(len(inputs)+1)),
 		"aria-describedby", "locations-hint "+id+"-error")
 	if err != nil {
 		return err
@@ -120,7 +119,7 @@ func (w *widget) addLocation() error {
 	if err != nil {
 		return err
 	}
-	remove, err := w.d.create("button", "type", "button", "class", "secondary remove")
+	remove, err := w.d.create("button", "type", "button", "class", "secondary remove", "data-i18n", "field.locations.remove")
 	if err != nil {
 		return err
 	}
@@ -154,20 +153,133 @@ func (w *widget) removeLocation(li safejs.Value) error {
 	return err
 }
 
-// clearErrors removes every error mark.
-func (w *widget) clearErrors() error {
-	for _, sel := range []string{"[aria-invalid]", ".error"} {
-		nodes, err := w.el.Call("querySelectorAll", sel)
+// onChange reacts to a committed change: a choice that shows or hides
+// questions, or a location to check for repeats at once.
+func (w *widget) onChange(_ safejs.Value, args []safejs.Value) error {
+	if len(args) == 0 {
+		return nil
+	}
+	target, err := args[0].Get("target")
+	if err != nil {
+		return err
+	}
+	switch getString(target, "name") {
+	case "locations":
+		return w.checkLocation(target)
+	case "category":
+		return w.updateConditions()
+	}
+	return nil
+}
+
+// onInput keeps the character counters current.
+func (w *widget) onInput(_ safejs.Value, args []safejs.Value) error {
+	if len(args) == 0 {
+		return nil
+	}
+	target, err := args[0].Get("target")
+	if err != nil {
+		return err
+	}
+	if getString(target, "tagName") == "TEXTAREA" {
+		return w.updateCounter(target)
+	}
+	return nil
+}
+
+// checkLocation marks a location typed twice in this report, or already
+// reported from this page, as soon as the reporter leaves the field.
+func (w *widget) checkLocation(input safejs.Value) error {
+	id := getString(input, "id")
+	errP, err := w.d.byID(id + "-error")
+	if err != nil {
+		return err
+	}
+	value := strings.TrimSpace(getString(input, "value"))
+	code := ""
+	if value != "" {
+		norm := report.NormalizeLocation(value)
+		inputs, err := w.locationInputs()
 		if err != nil {
 			return err
 		}
-		n, _ := nodes.Length()
-		for i := 0; i < n; i++ {
-			el, err := nodes.Index(i)
-			if err != nil {
-				return err
+		for _, other := range inputs {
+			if getString(other, "id") == id {
+				break
 			}
-			if sel == ".error" {
+			if report.NormalizeLocation(getString(other, "value")) == norm {
+				code = "error.duplicate"
+			}
+		}
+		if w.reported[norm] {
+			code = "error.already_reported"
+		}
+	}
+	if code == "" {
+		removeAttr(input, "aria-invalid")
+		setText(errP, "")
+		return setHidden(errP, true)
+	}
+	setAttr(input, "aria-invalid", "true")
+	setText(errP, w.msg.T(code))
+	return setHidden(errP, false)
+}
+
+// updateConditions shows the fields whose condition holds and hides the
+// others.
+func (w *widget) updateConditions() error {
+	for _, f := range w.form.Fields {
+		if f.ShowWhen == nil {
+			continue
+		}
+		ctl, err := w.d.byID(f.ShowWhen.Field)
+		if err != nil {
+			return err
+		}
+		box, err := w.d.byID("f-" + f.Name)
+		if err != nil {
+			return err
+		}
+		if err := setHidden(box, !f.ShowWhen.Holds(getString(ctl, "value"))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// updateCounters refreshes every character counter.
+func (w *widget) updateCounters() error {
+	areas, err := w.queryAll("textarea")
+	if err != nil {
+		return err
+	}
+	for _, a := range areas {
+		if err := w.updateCounter(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *widget) updateCounter(area safejs.Value) error {
+	counter, err := w.d.byID(getString(area, "id") + "-counter")
+	if err != nil {
+		return nil // a text area without a counter
+	}
+	value := getString(area, "value")
+	return setText(counter, w.msg.T("form.counter",
+		"count", strconv.Itoa(len([]rune(value))), "max", getAttr(counter, "data-max")))
+}
+
+// clearErrors removes every error mark.
+func (w *widget) clearErrors() error {
+	for _, sel := range []string{"#rl-form [aria-invalid]", "#rl-form .error"} {
+		els, err := w.queryAll(sel)
+		if err != nil {
+			return err
+		}
+		for _, el := range els {
+			if strings.HasSuffix(sel, ".error") {
 				setText(el, "")
 				setHidden(el, true)
 			} else {
@@ -175,21 +287,20 @@ func (w *widget) clearErrors() error {
 			}
 		}
 	}
-	setHidden(w.summary, true)
-	return nil
+	return setHidden(w.summary, true)
 }
 
-// showErrors marks each field with its message, fills the summary (a live
-// region, so it is announced) and focuses the first field in error.
-func (w *widget) showErrors(ve *report.ValidationError, rows []int) error {
+// showErrors marks each field with its message, fills the summary (an
+// alert, so it is announced) and focuses the first field in error.
+func (w *widget) showErrors(errs []report.FieldError, rows []int) error {
 	inputs, err := w.locationInputs()
 	if err != nil {
 		return err
 	}
 	var first safejs.Value
 	haveFirst := false
-	for _, fe := range ve.Errors {
-		inputID := fe.Field
+	for _, fe := range errs {
+		inputID, code := fe.Field, "error."+fe.Code
 		if fe.Field == "locations" {
 			row := 0
 			if fe.Index >= 0 && fe.Index < len(rows) {
@@ -202,14 +313,18 @@ func (w *widget) showErrors(ve *report.ValidationError, rows []int) error {
 		}
 		input, err := w.d.byID(inputID)
 		if err != nil {
-			// A field the reporter does not see (id, time): a bug, not
-			// theirs to fix; say so in general terms.
-			consoleError("reportline: " + fe.Error())
-			continue
+			// A radio group has no element with the field's id: mark
+			// its first radio.
+			radios, qerr := w.queryAll("input[name=" + fe.Field + "]")
+			if qerr != nil || len(radios) == 0 {
+				consoleError("reportline: " + fe.Error())
+				continue
+			}
+			input = radios[0]
 		}
 		setAttr(input, "aria-invalid", "true")
 		if p, err := w.d.byID(inputID + "-error"); err == nil {
-			setText(p, w.msg.T("error."+fe.Code))
+			setText(p, w.msg.T(code))
 			setHidden(p, false)
 		}
 		if !haveFirst {

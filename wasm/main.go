@@ -3,7 +3,7 @@
 package main
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/hack-pad/safejs"
@@ -13,15 +13,10 @@ import (
 
 // config is what the relay writes into the frame as #rl-config.
 type config struct {
-	Site         string   `json:"site"`
-	Hotline      string   `json:"hotline"`
-	Recipients   []string `json:"recipients"`
-	Categories   []string `json:"categories"`
-	Endpoint     string   `json:"endpoint"`
-	Locale       string   `json:"locale"`
-	ParentOrigin string   `json:"parentOrigin"`
-
-	recipients *report.Recipients
+	Site, Hotline, Endpoint, Locale, ParentOrigin string
+	Categories                                    []string
+	Messages                                      safejs.Value // locale → catalog URL
+	recipients                                    *report.Recipients
 }
 
 func main() {
@@ -34,12 +29,86 @@ func main() {
 				}
 			}
 			if st, serr := d.byID("rl-status"); serr == nil {
-				setText(st, getDataset(st, "failed"))
+				if msg, err := loadMessages(d); err == nil {
+					setText(st, msg.T("form.failed"))
+				}
 			}
 		}
 		return
 	}
 	select {} // serve events for the page's life
+}
+
+// parseJSON parses JSON with the browser's own parser, so the module does
+// not carry encoding/json.
+func parseJSON(text string) (safejs.Value, error) {
+	j, err := safejs.Global().Get("JSON")
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	return j.Call("parse", text)
+}
+
+func readConfig(d *dom) (config, error) {
+	el, err := d.byID("rl-config")
+	if err != nil {
+		return config{}, err
+	}
+	v, err := parseJSON(getString(el, "textContent"))
+	if err != nil {
+		return config{}, fmt.Errorf("failed to read the frame's configuration: %w", err)
+	}
+	cfg := config{
+		Site: getString(v, "site"), Hotline: getString(v, "hotline"), Endpoint: getString(v, "endpoint"),
+		Locale: getString(v, "locale"), ParentOrigin: getString(v, "parentOrigin"),
+	}
+	cfg.Messages, _ = v.Get("messages")
+	keys, err := stringList(v, "recipients")
+	if err != nil {
+		return cfg, err
+	}
+	if cfg.Categories, err = stringList(v, "categories"); err != nil {
+		return cfg, err
+	}
+	if cfg.Site == "" || cfg.Hotline == "" || cfg.Endpoint == "" {
+		return cfg, errors.New("the frame's configuration is incomplete")
+	}
+	cfg.recipients, err = report.ParseRecipients(keys)
+	return cfg, err
+}
+
+// stringList reads an array of strings from a JavaScript object.
+func stringList(v safejs.Value, prop string) ([]string, error) {
+	arr, err := v.Get(prop)
+	if err != nil {
+		return nil, err
+	}
+	out, err := stringsOf(arr)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", prop, err)
+	}
+	return out, nil
+}
+
+// stringsOf reads a JavaScript array of strings.
+func stringsOf(arr safejs.Value) ([]string, error) {
+	n, err := arr.Length()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, n)
+	for i := 0; i < n; i++ {
+		item, err := arr.Index(i)
+		if err != nil {
+			return nil, err
+		}
+		s, err := item.String()
+		if err != nil {
+			return nil, fmt.Errorf("item %d: %w", i, err)
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 // start binds the module to the rendered form.
@@ -48,37 +117,21 @@ func start() error {
 	if err != nil {
 		return err
 	}
-	cfgEl, err := d.byID("rl-config")
+	cfg, err := readConfig(d)
 	if err != nil {
 		return err
 	}
-	var cfg config
-	if err := json.Unmarshal([]byte(getString(cfgEl, "textContent")), &cfg); err != nil {
-		return fmt.Errorf("failed to read the frame's configuration: %w", err)
-	}
-	if cfg.recipients, err = report.ParseRecipients(cfg.Recipients); err != nil {
+	msg, err := loadMessages(d)
+	if err != nil {
 		return err
 	}
-	msg, err := report.LoadCatalog(cfg.Locale)
-	if err != nil {
-		if msg, err = report.LoadCatalog(report.DefaultLocale); err != nil {
-			return err
-		}
-	}
-	w := &widget{d: d, cfg: cfg, msg: msg, form: report.DefaultForm().WithCategories(cfg.Categories)}
+	w := &widget{d: d, cfg: cfg, msg: msg, form: report.DefaultForm().WithCategories(cfg.Categories), reported: map[string]bool{}}
 	for id, dst := range map[string]*safejs.Value{"rl-form": &w.el, "rl-status": &w.status, "rl-summary": &w.summary, "rl-submit": &w.submit} {
 		if *dst, err = d.byID(id); err != nil {
 			return err
 		}
 	}
-	if err := on(w.el, "submit", "submit", w.onSubmit); err != nil {
-		return err
-	}
-	add, err := d.byID("locations-add")
-	if err != nil {
-		return err
-	}
-	if err := on(add, "click", "add location", func(safejs.Value, []safejs.Value) error { return w.addLocation() }); err != nil {
+	if err := w.bind(); err != nil {
 		return err
 	}
 	ds, err := w.el.Get("dataset")
@@ -91,7 +144,35 @@ func start() error {
 	}
 	if pending {
 		ds.Delete("pending")
-		go w.send()
+		go w.sendAndLog()
 	}
 	return nil
+}
+
+// bind attaches the form's behaviour to its elements.
+func (w *widget) bind() error {
+	binds := []struct {
+		id, event string
+		fn        func(this safejs.Value, args []safejs.Value) error
+	}{
+		{"rl-form", "submit", w.onSubmit},
+		{"rl-form", "change", w.onChange},
+		{"rl-form", "input", w.onInput},
+		{"locations-add", "click", func(safejs.Value, []safejs.Value) error { return w.addLocation() }},
+		{"rl-another", "click", func(safejs.Value, []safejs.Value) error { return w.another() }},
+		{"rl-lang", "change", w.onLanguage},
+	}
+	for _, b := range binds {
+		el, err := w.d.byID(b.id)
+		if err != nil {
+			return err
+		}
+		if err := on(el, b.event, b.id+" "+b.event, b.fn); err != nil {
+			return err
+		}
+	}
+	if err := w.updateConditions(); err != nil {
+		return err
+	}
+	return w.updateCounters()
 }

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -18,23 +17,14 @@ import (
 // unchanged values sends the same id and envelope, which the relay accepts
 // as the same report, so a flaky network never makes two reports.
 type sealed struct {
-	key      string
-	id       string
-	envelope []byte
+	key       string
+	id        string
+	envelope  []byte
+	locations []report.Location
 }
 
 // receipt is the relay's 202 answer.
-type receipt struct {
-	ID        string `json:"id"`
-	Reference string `json:"reference"`
-	Received  string `json:"received"`
-}
-
-// problem is the relay's RFC 9457 error answer.
-type problem struct {
-	Title  string `json:"title"`
-	Detail string `json:"detail"`
-}
+type receipt struct{ ID, Reference, Received string }
 
 // onSubmit runs on the JavaScript event loop: it stops the browser's own
 // submission and hands the work to a goroutine, since sending must wait for
@@ -46,12 +36,14 @@ func (w *widget) onSubmit(_ safejs.Value, args []safejs.Value) error {
 	if getBool(w.submit, "disabled") {
 		return nil
 	}
-	go func() {
-		if err := w.send(); err != nil {
-			consoleError("reportline: " + err.Error())
-		}
-	}()
+	go w.sendAndLog()
 	return nil
+}
+
+func (w *widget) sendAndLog() {
+	if err := w.send(); err != nil {
+		consoleError("reportline: " + err.Error())
+	}
 }
 
 // send validates, seals and posts the report, then shows the receipt.
@@ -64,7 +56,7 @@ func (w *widget) send() error {
 		return err
 	}
 	r, rows := report.FromValues(w.form, values, withContact)
-	key, _ := json.Marshal(r)
+	key, _ := report.Marshal(r)
 	if w.sent == nil || w.sent.key != string(key) {
 		id, err := uuid.NewRandom()
 		if err != nil {
@@ -72,32 +64,43 @@ func (w *widget) send() error {
 		}
 		r.ID, r.Hotline, r.Site, r.Locale = id.String(), w.cfg.Hotline, w.cfg.Site, w.cfg.Locale
 		r.Created = time.Now().UTC().Truncate(time.Second)
-		if err := report.Validate(w.form, r, time.Now()); err != nil {
-			var ve *report.ValidationError
-			if errors.As(err, &ve) {
-				return w.showErrors(ve, rows)
-			}
+		var errs []report.FieldError
+		var ve *report.ValidationError
+		if err := report.Validate(w.form, r, time.Now()); errors.As(err, &ve) {
+			errs = ve.Errors
+		} else if err != nil {
 			return err
+		}
+		for i, l := range r.Locations {
+			if w.reported[report.NormalizeLocation(l.Value)] {
+				errs = append(errs, report.FieldError{Field: "locations", Index: i, Code: "already_reported"})
+			}
+		}
+		if len(errs) > 0 {
+			return w.showErrors(errs, rows)
 		}
 		env, err := report.Seal(r, w.cfg.recipients)
 		if err != nil {
 			w.say(w.msg.T("error.send"))
 			return err
 		}
-		w.sent = &sealed{key: string(key), id: r.ID, envelope: env}
+		w.sent = &sealed{key: string(key), id: r.ID, envelope: env, locations: r.Locations}
 	}
 	w.submit.Set("disabled", true)
 	defer w.submit.Set("disabled", false)
-	w.say(getDataset(w.status, "sending"))
+	w.say(w.msg.T("form.sending"))
 	rc, err := w.post(w.sent)
 	if err != nil {
 		w.say(w.msg.T("error.send") + " " + w.msg.T("error.send_detail", "detail", err.Error()))
 		return err
 	}
+	for _, l := range w.sent.locations {
+		w.reported[report.NormalizeLocation(l.Value)] = true
+	}
 	return w.showReceipt(rc)
 }
 
-// post sends the envelope with fetch and decodes the answer.
+// post sends the envelope with fetch and reads the answer.
 func (w *widget) post(s *sealed) (*receipt, error) {
 	u8, err := safejs.Global().Get("Uint8Array")
 	if err != nil {
@@ -110,11 +113,12 @@ func (w *widget) post(s *sealed) (*receipt, error) {
 	if _, err := safejs.CopyBytesToJS(body, s.envelope); err != nil {
 		return nil, err
 	}
+	headers := map[string]any{"Content-Type": "application/octet-stream"}
+	if w.trapped() {
+		headers["Report-Trap"] = "1"
+	}
 	opts, err := safejs.ValueOf(map[string]any{
-		"method":      "POST",
-		"headers":     map[string]any{"Content-Type": "application/octet-stream"},
-		"credentials": "omit",
-		"cache":       "no-store",
+		"method": "POST", "headers": headers, "credentials": "omit", "cache": "no-store",
 	})
 	if err != nil {
 		return nil, err
@@ -130,29 +134,23 @@ func (w *widget) post(s *sealed) (*receipt, error) {
 	if err != nil {
 		return nil, fmt.Errorf("network error: %w", err)
 	}
-	textP, err := resp.Call("text")
-	if err != nil {
-		return nil, err
-	}
-	textV, err := await(textP)
-	if err != nil {
-		return nil, err
-	}
-	text, _ := textV.String()
 	statusV, _ := resp.Get("status")
 	status, _ := statusV.Int()
+	var answer safejs.Value
+	if jp, err := resp.Call("json"); err == nil {
+		answer, _ = await(jp) // a non-JSON answer leaves it undefined
+	}
 	if status != 202 {
-		var pr problem
-		if json.Unmarshal([]byte(text), &pr) == nil && pr.Title != "" {
-			return nil, fmt.Errorf("%s (%s)", pr.Title, pr.Detail)
+		if title := getString(answer, "title"); title != "" {
+			return nil, fmt.Errorf("%s (%s)", title, getString(answer, "detail"))
 		}
 		return nil, fmt.Errorf("HTTP %d", status)
 	}
-	var rc receipt
-	if err := json.Unmarshal([]byte(text), &rc); err != nil || rc.ID != s.id {
+	rc := &receipt{ID: getString(answer, "id"), Reference: getString(answer, "reference"), Received: getString(answer, "received")}
+	if rc.ID != s.id {
 		return nil, errors.New("unexpected answer from the relay")
 	}
-	return &rc, nil
+	return rc, nil
 }
 
 // showReceipt replaces the form with the receipt and moves focus to it.
@@ -175,22 +173,58 @@ func (w *widget) showReceipt(rc *receipt) error {
 	if _, err := section.Call("focus"); err != nil {
 		return err
 	}
+	return w.emit("rl:submitted")
+}
+
+// another clears the form for a new report; the addresses already sent
+// stay known for the visit.
+func (w *widget) another() error {
+	if _, err := w.el.Call("reset"); err != nil {
+		return err
+	}
+	extra, err := w.queryAll("#locations-list li + li")
+	if err != nil {
+		return err
+	}
+	for _, li := range extra {
+		li.Call("remove")
+	}
+	for _, id := range []string{"rl-contact", "rl-under18"} {
+		if el, err := w.d.byID(id); err == nil {
+			el.Set("open", false)
+		}
+	}
+	w.sent = nil
+	if err := w.clearErrors(); err != nil {
+		return err
+	}
+	w.updateConditions()
+	w.updateCounters()
+	section, err := w.d.byID("rl-receipt")
+	if err != nil {
+		return err
+	}
+	setHidden(section, true)
+	setHidden(w.el, false)
+	first, err := w.d.byID("locations-0")
+	if err != nil {
+		return err
+	}
+	_, err = first.Call("focus")
+	return err
+}
+
+// emit dispatches a content-free event on the form; boot.js passes it on
+// to the partner page.
+func (w *widget) emit(name string) error {
 	ev, err := safejs.Global().Get("Event")
 	if err != nil {
 		return err
 	}
-	submitted, err := ev.New("rl:submitted")
+	e, err := ev.New(name)
 	if err != nil {
 		return err
 	}
-	_, err = w.el.Call("dispatchEvent", submitted)
+	_, err = w.el.Call("dispatchEvent", e)
 	return err
-}
-
-func getDataset(el safejs.Value, key string) string {
-	ds, err := el.Get("dataset")
-	if err != nil {
-		return ""
-	}
-	return getString(ds, key)
 }

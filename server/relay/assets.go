@@ -5,8 +5,8 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
-	"html/template"
 	"io"
 	"io/fs"
 	"mime"
@@ -35,9 +35,9 @@ type asset struct {
 // URL, everything else under a content-hashed, immutable name.
 type Assets struct {
 	embedJS *asset
-	hashed  map[string]*asset             // "/a/widget.3f2a91c077de.wasm" → asset
-	names   map[string]string             // "widget.wasm" → "/a/widget.3f2a91c077de.wasm"
-	widget  map[string]*template.Template // by locale
+	hashed  map[string]*asset         // "/a/widget.3f2a91c077de.wasm" → asset
+	names   map[string]string         // "widget.wasm" → "/a/widget.3f2a91c077de.wasm"
+	widget  map[string]*frameTemplate // by locale
 }
 
 // builtAssets are the files `make build` puts in the assets folder.
@@ -69,26 +69,16 @@ func LoadAssets(dir string) (*Assets, error) {
 	// The loader's URL is what partners paste, so it cannot be hashed; a
 	// short cache lets a fix reach every partner page within minutes.
 	a.embedJS = newAsset("embed.js", js, "public, max-age=300", nil)
-	base, err := template.New("widget.html").Funcs(template.FuncMap{
-		"asset":         func(name string) string { return a.names[name] },
-		"t":             func(key string, args ...string) string { return key },
-		"kindLocations": func() report.FieldKind { return report.KindLocations },
-		"kindChoice":    func() report.FieldKind { return report.KindChoice },
-		"kindText":      func() report.FieldKind { return report.KindText },
-		"kindDate":      func() report.FieldKind { return report.KindDate },
-		"kindEmail":     func() report.FieldKind { return report.KindEmail },
-	}).ParseFS(snippet.Files, "widget.html")
-	if err != nil {
-		return nil, fmt.Errorf("failed to parse the widget template: %w", err)
-	}
-	a.widget = map[string]*template.Template{}
 	for _, loc := range report.Locales() {
 		cat, err := report.LoadCatalog(loc)
 		if err != nil {
 			return nil, err
 		}
-		t, _ := base.Clone()
-		a.widget[loc] = t.Funcs(template.FuncMap{"t": cat.T})
+		b, _ := json.Marshal(cat)
+		a.addHashed("messages-"+loc+".json", b, nil)
+	}
+	if a.widget, err = parseFrame(a); err != nil {
+		return nil, err
 	}
 	return a, nil
 }
@@ -111,6 +101,8 @@ func newAsset(name string, b []byte, cacheCtl string, pre *compressed) *asset {
 		ctype = "text/javascript; charset=utf-8"
 	case ".css":
 		ctype = "text/css; charset=utf-8"
+	case ".json":
+		ctype = "application/json"
 	}
 	if pre == nil {
 		pre = compress(b, len(b) < 256<<10)

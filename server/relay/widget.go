@@ -2,9 +2,18 @@ package relay
 
 import (
 	"bytes"
+	"fmt"
+	"html/template"
 	"net/http"
 	"slices"
 	"strings"
+	"time"
+
+	"golang.org/x/text/collate"
+	xlanguage "golang.org/x/text/language"
+	"golang.org/x/text/language/display"
+
+	snippet "github.com/reportline/reportline/embed-snippet"
 
 	"github.com/reportline/reportline/report"
 	"github.com/reportline/reportline/server/problem"
@@ -21,6 +30,9 @@ type widgetConfig struct {
 	Module       string   `json:"module"`
 	Locale       string   `json:"locale"`
 	ParentOrigin string   `json:"parentOrigin"`
+	// Messages are the URLs of every locale's catalog, for switching
+	// language without losing what was typed.
+	Messages map[string]string `json:"messages"`
 }
 
 type widgetPage struct {
@@ -29,10 +41,88 @@ type widgetPage struct {
 	Config      widgetConfig
 	Emergency   string
 	ReportPage  string
+	Languages   []language
+	Messages    report.Catalog
+}
+
+// language is one entry of the frame's language menu.
+type language struct {
+	Code, Name string
+	Selected   bool
+}
+
+// frameTemplate is the frame's page for one locale, with its catalog.
+type frameTemplate struct {
+	tmpl *template.Template
+	cat  report.Catalog
+}
+
+// parseFrame parses the frame's template once per locale, each with its
+// own messages and country names.
+func parseFrame(a *Assets) (map[string]*frameTemplate, error) {
+	base, err := template.New("widget.html").Funcs(template.FuncMap{
+		"asset":         func(name string) string { return a.names[name] },
+		"t":             func(key string, args ...string) string { return key },
+		"countries":     func() []country { return nil },
+		"today":         func() string { return time.Now().UTC().Add(14 * time.Hour).Format(time.DateOnly) },
+		"join":          strings.Join,
+		"kindLocations": func() report.FieldKind { return report.KindLocations },
+		"kindChoice":    func() report.FieldKind { return report.KindChoice },
+		"kindText":      func() report.FieldKind { return report.KindText },
+		"kindDate":      func() report.FieldKind { return report.KindDate },
+		"kindEmail":     func() report.FieldKind { return report.KindEmail },
+		"kindYesNo":     func() report.FieldKind { return report.KindYesNo },
+		"kindCountry":   func() report.FieldKind { return report.KindCountry },
+		"kindCheck":     func() report.FieldKind { return report.KindCheck },
+	}).ParseFS(snippet.Files, "widget.html")
+	if err != nil {
+		return nil, fmt.Errorf("failed to parse the frame template: %w", err)
+	}
+	out := map[string]*frameTemplate{}
+	for _, loc := range report.Locales() {
+		cat, err := report.LoadCatalog(loc)
+		if err != nil {
+			return nil, err
+		}
+		t, err := base.Clone()
+		if err != nil {
+			return nil, err
+		}
+		names := countryNames(loc)
+		out[loc] = &frameTemplate{tmpl: t.Funcs(template.FuncMap{
+			"t":         cat.T,
+			"countries": func() []country { return names },
+		}), cat: cat}
+	}
+	return out, nil
+}
+
+// country is one option of a country menu.
+type country struct{ Code, Name string }
+
+// countryNames returns every country of report.Countries with its name
+// in the locale, sorted as that language sorts.
+func countryNames(locale string) []country {
+	tag := xlanguage.Make(locale)
+	names := display.Regions(tag)
+	out := make([]country, 0, len(report.Countries))
+	for _, code := range report.Countries {
+		name := code
+		if r, err := xlanguage.ParseRegion(code); err == nil {
+			if n := names.Name(r); n != "" {
+				name = n
+			}
+		}
+		out = append(out, country{Code: code, Name: name})
+	}
+	col := collate.New(tag)
+	slices.SortFunc(out, func(a, b country) int { return col.CompareString(a.Name, b.Name) })
+	return out
 }
 
 func (s *Server) serveWidget(w http.ResponseWriter, r *http.Request) {
-	site := s.cfg.Site(r.PathValue("site"))
+	cfg := s.config()
+	site := cfg.Site(r.PathValue("site"))
 	if site == nil {
 		problem.Write(w, problem.New(http.StatusNotFound, "unknown-site", "Unknown site",
 			"no site "+quote(r.PathValue("site"))+" is registered on this relay; check data-site in the embed snippet"))
@@ -44,26 +134,33 @@ func (s *Server) serveWidget(w http.ResponseWriter, r *http.Request) {
 			"the page at "+quote(parent)+" is not registered for site "+quote(site.ID)+"; ask the relay operator to add it to the site's origins"))
 		return
 	}
-	h := s.cfg.Hotline(site.Hotline)
+	h := cfg.Hotline(site.Hotline)
 	form := h.Form()
 	locale := pickLocale(r.URL.Query().Get("l"))
 	dir := "ltr"
 	if report.RTL(locale) {
 		dir = "rtl"
 	}
+	ft := s.assets.widget[locale]
+	msgURLs := map[string]string{}
+	var langs []language
+	for _, loc := range report.Locales() {
+		msgURLs[loc] = s.assets.Path("messages-" + loc + ".json")
+		langs = append(langs, language{Code: loc, Name: s.assets.widget[loc].cat.T("lang.name"), Selected: loc == locale})
+	}
 	page := widgetPage{
-		Locale: locale, Dir: dir, Form: form,
+		Locale: locale, Dir: dir, Form: form, Languages: langs, Messages: ft.cat,
 		Emergency: h.EmergencyNumber, ReportPage: h.ReportPage,
 		Config: widgetConfig{
 			Site: site.ID, Hotline: h.ID, Recipients: h.Recipients,
 			Categories: form.Field("category").Options,
 			Endpoint:   "/v1/sites/" + site.ID + "/reports/",
 			Module:     s.assets.Path("widget.wasm"),
-			Locale:     locale, ParentOrigin: parent,
+			Locale:     locale, ParentOrigin: parent, Messages: msgURLs,
 		},
 	}
 	var buf bytes.Buffer
-	if err := s.assets.widget[locale].Execute(&buf, page); err != nil {
+	if err := ft.tmpl.Execute(&buf, page); err != nil {
 		s.log.Error("failed to render the report frame", "err", err)
 		problem.Write(w, problem.New(http.StatusInternalServerError, "internal", "Internal error", "the form could not be shown"))
 		return

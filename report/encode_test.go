@@ -1,0 +1,44 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"time"
+)
+
+func TestMarshalMatchesEncodingJSON(t *testing.T) {
+	full := sample()
+	full.AskedToMeet, full.ImagesExchanged, full.Details = "yes", "unsure", "user <b>&</b>\u2028x"
+	full.ReporterCountry, full.IncidentCountry, full.ReporterUnder18 = "DE", "NL", true
+	full.Contact = &Contact{Email: "a@example.org", WantsOutcome: true}
+	full.Created = time.Date(2026, 1, 2, 3, 4, 5, 600, time.UTC)
+	for _, r := range []*Report{sample(), full, {}, {Contact: &Contact{}}, {Locations: []Location{}},
+		{Description: "tab\there \"q\" \\ \x01 \xff\xfe ünï 🙂"}} {
+		want, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := Marshal(r)
+		if !bytes.Equal(got, want) {
+			t.Errorf("Marshal:\n got %s\nwant %s", got, want)
+		}
+	}
+}
+
+func FuzzMarshal(f *testing.F) {
+	seedsFrom(f, "*.json")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var r Report
+		if json.Unmarshal(b, &r) != nil {
+			return
+		}
+		want, err := json.Marshal(&r)
+		if err != nil {
+			return
+		}
+		if got, _ := Marshal(&r); !bytes.Equal(got, want) {
+			t.Fatalf("Marshal differs from encoding/json:\n got %s\nwant %s", got, want)
+		}
+	})
+}

@@ -1,0 +1,215 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/hack-pad/safejs"
+
+	"github.com/reportline/reportline/report"
+)
+
+// messages are one locale's catalog, as the JavaScript object the relay
+// wrote into the page or served as JSON.
+type messages struct{ v safejs.Value }
+
+// T returns the message for key with {name} placeholders replaced by args
+// given as name, value pairs; a missing key returns the key.
+func (m messages) T(key string, args ...string) string {
+	s := getString(m.v, key)
+	if s == "" {
+		return key
+	}
+	for i := 0; i+1 < len(args); i += 2 {
+		s = strings.ReplaceAll(s, "{"+args[i]+"}", args[i+1])
+	}
+	return s
+}
+
+// loadMessages reads the catalog the relay wrote into the page.
+func loadMessages(d *dom) (messages, error) {
+	el, err := d.byID("rl-messages")
+	if err != nil {
+		return messages{}, err
+	}
+	v, err := parseJSON(getString(el, "textContent"))
+	if err != nil {
+		return messages{}, fmt.Errorf("failed to read messages: %w", err)
+	}
+	return messages{v}, nil
+}
+
+// onLanguage switches the form to another language in place: every text
+// is replaced, nothing typed is lost.
+func (w *widget) onLanguage(this safejs.Value, _ []safejs.Value) error {
+	locale := getString(this, "value")
+	url := getString(w.cfg.Messages, locale)
+	if url == "" {
+		return fmt.Errorf("no messages for %q", locale)
+	}
+	go func() {
+		if err := w.switchLanguage(locale, url); err != nil {
+			consoleError("reportline: " + err.Error())
+		}
+	}()
+	return nil
+}
+
+func (w *widget) switchLanguage(locale, url string) error {
+	p, err := safejs.Global().Call("fetch", url)
+	if err != nil {
+		return err
+	}
+	resp, err := await(p)
+	if err != nil {
+		return err
+	}
+	jp, err := resp.Call("json")
+	if err != nil {
+		return err
+	}
+	cat, err := await(jp)
+	if err != nil {
+		return err
+	}
+	w.msg = messages{cat}
+	w.cfg.Locale = locale
+	if err := w.retranslate(); err != nil {
+		return err
+	}
+	html, err := w.d.doc.Get("documentElement")
+	if err != nil {
+		return err
+	}
+	setAttr(html, "lang", locale)
+	dir := "ltr"
+	if report.RTL(locale) {
+		dir = "rtl"
+	}
+	setAttr(html, "dir", dir)
+	if err := w.relabelCountries(locale); err != nil {
+		consoleError("reportline: country names: " + err.Error())
+	}
+	return w.updateCounters()
+}
+
+// retranslate sets the text of every element marked data-i18n.
+func (w *widget) retranslate() error {
+	nodes, err := w.d.doc.Call("querySelectorAll", "[data-i18n], [data-i18n-aria]")
+	if err != nil {
+		return err
+	}
+	n, err := nodes.Length()
+	if err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		el, err := nodes.Index(i)
+		if err != nil {
+			return err
+		}
+		var args []string
+		if a := getAttr(el, "data-i18n-args"); a != "" {
+			for _, pair := range strings.Split(a, ";") {
+				k, v, _ := strings.Cut(pair, "=")
+				args = append(args, k, v)
+			}
+		}
+		if key := getAttr(el, "data-i18n"); key != "" {
+			setText(el, w.msg.T(key, args...))
+		}
+		if key := getAttr(el, "data-i18n-aria"); key != "" {
+			setAttr(el, "aria-label", w.msg.T(key))
+		}
+	}
+	return nil
+}
+
+// relabelCountries names the countries in the new language with the
+// browser's own locale data (Intl.DisplayNames), sorted for that language.
+func (w *widget) relabelCountries(locale string) error {
+	intl, err := safejs.Global().Get("Intl")
+	if err != nil {
+		return err
+	}
+	dnCtor, err := intl.Get("DisplayNames")
+	if err != nil || dnCtor.IsUndefined() {
+		return fmt.Errorf("Intl.DisplayNames is not available")
+	}
+	opts, err := safejs.ValueOf(map[string]any{"type": "region"})
+	if err != nil {
+		return err
+	}
+	dn, err := dnCtor.New([]any{locale}, opts)
+	if err != nil {
+		return err
+	}
+	collCtor, err := intl.Get("Collator")
+	if err != nil {
+		return err
+	}
+	coll, err := collCtor.New(locale)
+	if err != nil {
+		return err
+	}
+	selects, err := w.d.doc.Call("querySelectorAll", "select.country")
+	if err != nil {
+		return err
+	}
+	ns, _ := selects.Length()
+	for i := 0; i < ns; i++ {
+		sel, err := selects.Index(i)
+		if err != nil {
+			return err
+		}
+		if err := relabelSelect(sel, dn, coll); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func relabelSelect(sel, dn, coll safejs.Value) error {
+	opts, err := sel.Get("options")
+	if err != nil {
+		return err
+	}
+	n, _ := opts.Length()
+	type opt struct {
+		el   safejs.Value
+		name string
+	}
+	var list []opt
+	for i := 0; i < n; i++ {
+		o, err := opts.Index(i)
+		if err != nil {
+			return err
+		}
+		code := getString(o, "value")
+		if code == "" {
+			continue
+		}
+		if name, err := dn.Call("of", code); err == nil {
+			s, _ := name.String()
+			setText(o, s)
+			list = append(list, opt{o, s})
+		}
+	}
+	slices.SortStableFunc(list, func(a, b opt) int {
+		c, err := coll.Call("compare", a.name, b.name)
+		if err != nil {
+			return 0
+		}
+		v, _ := c.Int()
+		return v
+	})
+	for _, o := range list {
+		if _, err := sel.Call("append", o.el); err != nil {
+			return err
+		}
+	}
+	return nil
+}
