@@ -83,7 +83,6 @@ type Contact struct {
 // format v1.
 var ErrMalformed = errors.New("malformed report")
 
-
 // Parse decodes a report from its JSON, padded or not. Unknown fields, a
 // version other than [Version] and anything but white space after the JSON
 // are errors: a hotline must never act on a report it only half understood.
