@@ -44,7 +44,7 @@
   var dlg = document.createElement("dialog");
   dlg.setAttribute("aria-label", label);
   root.append(btn, dlg);
-  var frame = null;
+  var frame = null, loaded = false;
 
   function emit(name) { document.dispatchEvent(new CustomEvent("reportline:" + name)); }
   // prepare makes the frame on the first sign of intent, so the form is
@@ -53,6 +53,9 @@
     if (frame) return;
     frame = document.createElement("iframe");
     frame.title = label;
+    // A message sent before the form has loaded would reach the blank
+    // document the frame starts with, and be lost.
+    frame.addEventListener("load", function () { loaded = true; if (dlg.open) opened(); });
     frame.src = relay + "/w/" + encodeURIComponent(site) + "?o=" + encodeURIComponent(location.origin) +
       "&l=" + encodeURIComponent(d.locale || navigator.languages.join(",") || "");
     dlg.append(frame);
@@ -62,9 +65,10 @@
     if (dlg.open) return;
     dlg.showModal();
     frame.focus();
-    frame.contentWindow.postMessage({ type: "rl:opened" }, relay);
+    if (loaded) opened();
     emit("open");
   }
+  function opened() { frame.contentWindow.postMessage({ type: "rl:opened" }, relay); }
   function close() { if (dlg.open) dlg.close(); }
   ["pointerenter", "focus", "touchstart"].forEach(function (e) {
     btn.addEventListener(e, prepare, { once: true, passive: true });

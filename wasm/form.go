@@ -23,6 +23,7 @@ type widget struct {
 	submit  safejs.Value
 	rowSeq  int
 	sent    *sealed // the last envelope, reused for an unchanged retry
+	prover  *prover
 	// reported holds the normalized locations sent from this frame, to
 	// flag a second report of the same address during the visit. It lives
 	// in memory only, like everything typed.

@@ -13,10 +13,10 @@ import (
 
 // config is what the relay writes into the frame as #rl-config.
 type config struct {
-	Site, Hotline, Endpoint, Locale, ParentOrigin string
-	Categories                                    []string
-	Messages                                      safejs.Value // locale → catalog URL
-	recipients                                    *report.Recipients
+	Site, Hotline, Endpoint, Challenge, Locale, ParentOrigin string
+	Categories                                               []string
+	Messages                                                 safejs.Value // locale → catalog URL
+	recipients                                               *report.Recipients
 }
 
 func main() {
@@ -60,7 +60,8 @@ func readConfig(d *dom) (config, error) {
 	}
 	cfg := config{
 		Site: getString(v, "site"), Hotline: getString(v, "hotline"), Endpoint: getString(v, "endpoint"),
-		Locale: getString(v, "locale"), ParentOrigin: getString(v, "parentOrigin"),
+		Challenge: getString(v, "challenge"),
+		Locale:    getString(v, "locale"), ParentOrigin: getString(v, "parentOrigin"),
 	}
 	cfg.Messages, _ = v.Get("messages")
 	keys, err := stringList(v, "recipients")
@@ -70,7 +71,7 @@ func readConfig(d *dom) (config, error) {
 	if cfg.Categories, err = stringList(v, "categories"); err != nil {
 		return cfg, err
 	}
-	if cfg.Site == "" || cfg.Hotline == "" || cfg.Endpoint == "" {
+	if cfg.Site == "" || cfg.Hotline == "" || cfg.Endpoint == "" || cfg.Challenge == "" {
 		return cfg, errors.New("the frame's configuration is incomplete")
 	}
 	cfg.recipients, err = report.ParseRecipients(keys)
@@ -134,6 +135,9 @@ func start() error {
 	if err := w.bind(); err != nil {
 		return err
 	}
+	// Solve the relay's proof of work while the reporter types, so that
+	// sending does not wait for it.
+	w.prover = startProver(cfg.Challenge)
 	ds, err := w.el.Get("dataset")
 	if err != nil {
 		return err

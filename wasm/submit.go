@@ -5,12 +5,15 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/hack-pad/safejs"
 
 	"github.com/reportline/reportline/report"
+	"github.com/reportline/reportline/server/pow"
 )
 
 // sealed is an envelope already made for a set of form values. A retry of
@@ -89,7 +92,7 @@ func (w *widget) send() error {
 	w.submit.Set("disabled", true)
 	defer w.submit.Set("disabled", false)
 	w.say(w.msg.T("form.sending"))
-	rc, err := w.post(w.sent)
+	rc, err := w.postWithProof(w.sent)
 	if err != nil {
 		w.say(w.msg.T("error.send") + " " + w.msg.T("error.send_detail", "detail", err.Error()))
 		return err
@@ -100,20 +103,38 @@ func (w *widget) send() error {
 	return w.showReceipt(rc)
 }
 
-// post sends the envelope with fetch and reads the answer.
-func (w *widget) post(s *sealed) (*receipt, error) {
+// postWithProof sends the envelope with a proof of work. A proof the relay
+// found stale or spent is replaced once; a busy relay is waited for once,
+// as long as it asks.
+func (w *widget) postWithProof(s *sealed) (*receipt, error) {
+	for attempt := 0; ; attempt++ {
+		proof, err := w.prover.take()
+		if err != nil {
+			return nil, fmt.Errorf("proof of work: %w", err)
+		}
+		rc, retry, err := w.post(s, proof)
+		if err == nil || attempt > 0 || retry < 0 {
+			return rc, err
+		}
+		time.Sleep(retry)
+	}
+}
+
+// post sends the envelope with fetch and reads the answer. retry says
+// whether sending again may help: -1 no, else after that long.
+func (w *widget) post(s *sealed, proof string) (rc *receipt, retry time.Duration, err error) {
 	u8, err := safejs.Global().Get("Uint8Array")
 	if err != nil {
-		return nil, err
+		return nil, -1, err
 	}
 	body, err := u8.New(len(s.envelope))
 	if err != nil {
-		return nil, err
+		return nil, -1, err
 	}
 	if _, err := safejs.CopyBytesToJS(body, s.envelope); err != nil {
-		return nil, err
+		return nil, -1, err
 	}
-	headers := map[string]any{"Content-Type": "application/octet-stream"}
+	headers := map[string]any{"Content-Type": "application/octet-stream", pow.Header: proof}
 	if w.trapped() {
 		headers["Report-Trap"] = "1"
 	}
@@ -121,18 +142,18 @@ func (w *widget) post(s *sealed) (*receipt, error) {
 		"method": "POST", "headers": headers, "credentials": "omit", "cache": "no-store",
 	})
 	if err != nil {
-		return nil, err
+		return nil, -1, err
 	}
 	if err := opts.Set("body", body); err != nil {
-		return nil, err
+		return nil, -1, err
 	}
 	p, err := safejs.Global().Call("fetch", w.cfg.Endpoint+s.id, opts)
 	if err != nil {
-		return nil, err
+		return nil, -1, err
 	}
 	resp, err := await(p)
 	if err != nil {
-		return nil, fmt.Errorf("network error: %w", err)
+		return nil, 0, fmt.Errorf("network error: %w", err)
 	}
 	statusV, _ := resp.Get("status")
 	status, _ := statusV.Int()
@@ -141,16 +162,25 @@ func (w *widget) post(s *sealed) (*receipt, error) {
 		answer, _ = await(jp) // a non-JSON answer leaves it undefined
 	}
 	if status != 202 {
-		if title := getString(answer, "title"); title != "" {
-			return nil, fmt.Errorf("%s (%s)", title, getString(answer, "detail"))
+		retry = -1
+		switch ptype := getString(answer, "type"); {
+		case strings.HasSuffix(ptype, "/pow-expired"), strings.HasSuffix(ptype, "/pow-used"), strings.HasSuffix(ptype, "/pow-invalid"):
+			retry = 0
+		case status == 429 || status == 503:
+			if secs, err := strconv.Atoi(header(resp, "Retry-After")); err == nil && secs <= 30 {
+				retry = time.Duration(secs) * time.Second
+			}
 		}
-		return nil, fmt.Errorf("HTTP %d", status)
+		if title := getString(answer, "title"); title != "" {
+			return nil, retry, fmt.Errorf("%s (%s)", title, getString(answer, "detail"))
+		}
+		return nil, retry, fmt.Errorf("HTTP %d", status)
 	}
-	rc := &receipt{ID: getString(answer, "id"), Reference: getString(answer, "reference"), Received: getString(answer, "received")}
+	rc = &receipt{ID: getString(answer, "id"), Reference: getString(answer, "reference"), Received: getString(answer, "received")}
 	if rc.ID != s.id {
-		return nil, errors.New("unexpected answer from the relay")
+		return nil, -1, errors.New("unexpected answer from the relay")
 	}
-	return rc, nil
+	return rc, -1, nil
 }
 
 // showReceipt replaces the form with the receipt and moves focus to it.
@@ -227,4 +257,18 @@ func (w *widget) emit(name string) error {
 	}
 	_, err = w.el.Call("dispatchEvent", e)
 	return err
+}
+
+// header reads one header of a fetch Response.
+func header(resp safejs.Value, name string) string {
+	h, err := resp.Get("headers")
+	if err != nil {
+		return ""
+	}
+	v, err := h.Call("get", name)
+	if err != nil || v.IsNull() {
+		return ""
+	}
+	s, _ := v.String()
+	return s
 }

@@ -27,6 +27,10 @@ type Config struct {
 	Relay    Relay     `toml:"relay"`
 	Hotlines []Hotline `toml:"hotline"`
 	Sites    []Site    `toml:"site"`
+
+	// overridden maps a key set by an Override to its source, so that an
+	// error about the value names where it came from.
+	overridden map[string]string
 }
 
 // Relay holds the settings of the relay process itself.
@@ -49,9 +53,62 @@ type Relay struct {
 	// to the dead-letter area ("120h").
 	MaxDeliveryAge Duration `toml:"max_delivery_age"`
 	// RetryMin is the delay after a first failed delivery; it doubles
-	// with each further failure, up to an hour ("5s").
+	// with each further failure, up to RetryMax ("5s").
 	RetryMin Duration `toml:"retry_min"`
+	// RetryMax caps the delay between two delivery attempts ("1h").
+	RetryMax Duration `toml:"retry_max"`
+	// DeliveryTimeout bounds one delivery attempt, from connecting to
+	// the intake to reading its answer ("30s").
+	DeliveryTimeout Duration `toml:"delivery_timeout"`
+	// DeliveryWorkers bounds the deliveries under way at once, over all
+	// hotlines; each hotline has its own bound too (Hotline.Concurrency).
+	DeliveryWorkers int `toml:"delivery_workers"`
+	// ShutdownTimeout is how long a stopping relay waits for requests in
+	// flight and deliveries under way to finish ("30s").
+	ShutdownTimeout Duration `toml:"shutdown_timeout"`
+	// MetricsListen, if set, is a separate address for /metrics (and
+	// /healthz, /readyz), and /metrics is then not served on Listen.
+	MetricsListen string `toml:"metrics_listen"`
+	// AdminSocket, if set, is the path of a Unix socket on which the
+	// running relay answers `relay spool` commands.
+	AdminSocket string `toml:"admin_socket"`
+	// TLS makes the relay serve HTTPS itself.
+	TLS TLS `toml:"tls"`
+	// PoW is the proof of work asked of each report; see docs/abuse.md.
+	PoW PoW `toml:"pow"`
+	// Limits are the rate limits and global ceilings; see docs/abuse.md.
+	Limits Limits `toml:"limits"`
 }
+
+// TLS holds the settings for serving HTTPS, from certificate files or
+// through ACME. Without them the relay serves plain HTTP, for a reverse
+// proxy in front of it to terminate TLS.
+type TLS struct {
+	// CertFile and KeyFile are PEM files; they are read again on SIGHUP,
+	// so a renewed certificate needs no restart.
+	CertFile string `toml:"cert_file"`
+	KeyFile  string `toml:"key_file"`
+	// ACME gets and renews certificates automatically for Domains.
+	ACME bool `toml:"acme"`
+	// Domains are the host names ACME may get certificates for.
+	Domains []string `toml:"domains"`
+	// CacheDir keeps ACME account keys and certificates across restarts.
+	CacheDir string `toml:"cache_dir"`
+	// Email is given to the ACME CA for expiry notices; optional.
+	Email string `toml:"email"`
+	// ACMEDirectory is the ACME CA's directory URL; empty means Let's
+	// Encrypt's production CA.
+	ACMEDirectory string `toml:"acme_directory"`
+	// HTTPListen, if set, serves plain HTTP there, redirecting every
+	// request to public_url (and answering ACME HTTP-01 challenges).
+	HTTPListen string `toml:"http_listen"`
+	// HSTSMaxAge is the max-age of the Strict-Transport-Security header
+	// sent on HTTPS responses ("8760h").
+	HSTSMaxAge Duration `toml:"hsts_max_age"`
+}
+
+// Enabled reports whether the relay serves HTTPS itself.
+func (t *TLS) Enabled() bool { return t.ACME || t.CertFile != "" || t.KeyFile != "" }
 
 // Hotline is one hotline the relay delivers to.
 type Hotline struct {
@@ -66,6 +123,25 @@ type Hotline struct {
 	// ReportPage is the hotline's own report page, linked for visitors
 	// without JavaScript.
 	ReportPage string `toml:"report_page"`
+	// Languages are the BCP 47 tags of the languages the hotline takes
+	// reports in, preferred first.
+	Languages []string `toml:"languages"`
+	// Signature is the Standard Webhooks scheme deliveries are signed
+	// with: "v1a" (Ed25519, with relay.signing_key_file) or "v1"
+	// (HMAC-SHA256, with HMACSecretFile).
+	Signature string `toml:"signature"`
+	// HMACSecretFile holds the "whsec_" secret shared with the intake,
+	// for Signature "v1".
+	HMACSecretFile string `toml:"hmac_secret_file"`
+	// Concurrency bounds the deliveries under way to this hotline.
+	Concurrency int `toml:"concurrency"`
+	// ClientCertFile and ClientKeyFile, if set, are the PEM certificate
+	// and key the relay presents to the intake (mutual TLS).
+	ClientCertFile string `toml:"client_cert_file"`
+	ClientKeyFile  string `toml:"client_key_file"`
+	// IntakeCAFile, if set, is a PEM bundle of the CAs trusted for the
+	// intake's server certificate, instead of the system's.
+	IntakeCAFile string `toml:"intake_ca_file"`
 
 	recipients *report.Recipients
 }
@@ -75,6 +151,8 @@ type Site struct {
 	ID      string   `toml:"id"`
 	Hotline string   `toml:"hotline"`
 	Origins []string `toml:"origins"`
+	// Theme is how the loader draws the button on the site's pages.
+	Theme Theme `toml:"theme"`
 }
 
 // Duration is a time.Duration written as "90s", "5m", "120h".
@@ -101,17 +179,19 @@ func (h *Hotline) Form() *report.Form {
 	return report.DefaultForm().WithCategories(h.Categories)
 }
 
-// Load reads and validates the configuration file at path.
-func Load(path string) (*Config, error) {
+// Load reads and validates the configuration file at path, with the
+// overrides (from flags and environment variables) applied on top of it.
+func Load(path string, overrides ...Override) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("failed to read config: %w", err)
 	}
-	return Parse(b)
+	return Parse(b, overrides...)
 }
 
-// Parse decodes and validates a configuration from TOML.
-func Parse(b []byte) (*Config, error) {
+// Parse decodes and validates a configuration from TOML, with the
+// overrides applied on top of it.
+func Parse(b []byte, overrides ...Override) (*Config, error) {
 	var c Config
 	md, err := toml.Decode(string(b), &c)
 	if err != nil {
@@ -119,6 +199,9 @@ func Parse(b []byte) (*Config, error) {
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		return nil, fmt.Errorf("config: unknown key %q: check its spelling against docs/config.md", und[0].String())
+	}
+	if err := c.apply(overrides); err != nil {
+		return nil, err
 	}
 	c.defaults()
 	if err := c.Validate(); err != nil {
@@ -143,6 +226,8 @@ func (c *Config) defaults() {
 	if c.Relay.RetryMin.Duration == 0 {
 		c.Relay.RetryMin.Duration = 5 * time.Second
 	}
+	c.moreDefaults()
+	c.abuseDefaults()
 }
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
@@ -152,7 +237,7 @@ var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("config: %s: %s", key, fmt.Sprintf(format, args...)))
+		errs = append(errs, fmt.Errorf("config: %s: %s%s", key, fmt.Sprintf(format, args...), c.setBy(key)))
 	}
 	r := &c.Relay
 	if r.PublicURL == "" {
@@ -166,7 +251,7 @@ func (c *Config) Validate() error {
 	if r.Assets == "" {
 		bad("relay.assets", "missing: set the folder with widget.wasm and wasm_exec.js (made by `make build`)")
 	}
-	if r.SigningKeyFile == "" {
+	if r.SigningKeyFile == "" && c.usesEd25519() {
 		bad("relay.signing_key_file", "missing: make one with `relay keygen -o FILE`")
 	}
 	if !slices.Contains([]string{"json", "text"}, r.LogFormat) {
@@ -228,6 +313,8 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	c.validateMore(bad)
+	c.validateAbuse(bad)
 	return errors.Join(errs...)
 }
 

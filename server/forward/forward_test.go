@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reportline/reportline/server/metrics"
 	"github.com/reportline/reportline/server/spool"
 	"github.com/reportline/reportline/server/webhook"
 )
@@ -61,11 +63,62 @@ func setup(t *testing.T, answers ...int) (*Forwarder, *intakeStub, *spool.Spool)
 	}
 	t.Cleanup(func() { sp.Close() })
 	f := &Forwarder{
-		Spool: sp, Client: ts.Client(), Signer: signer, Log: slog.New(slog.DiscardHandler),
-		IntakeURL:  func(h string) (string, bool) { return ts.URL, h == "h1" },
+		Spool: sp, Log: slog.New(slog.DiscardHandler), Metrics: &counts{},
 		MinBackoff: time.Minute, MaxBackoff: time.Hour, MaxAge: 48 * time.Hour, Workers: 2,
 	}
+	f.SetEndpoints(map[string]Endpoint{"h1": {URL: ts.URL, Signer: signer, Client: ts.Client(), Concurrency: 2}})
 	return f, stub, sp
+}
+
+// deliverDue starts every delivery that is due and waits for them.
+func (f *Forwarder) deliverDue(ctx context.Context) (int, error) {
+	f.init()
+	f.mu.Lock()
+	before := len(f.inflight)
+	f.mu.Unlock()
+	_, err := f.dispatch(ctx)
+	f.mu.Lock()
+	n := len(f.inflight) - before
+	f.mu.Unlock()
+	f.Wait()
+	return n, err
+}
+
+// counts is a metrics.Recorder for tests.
+type counts struct {
+	mu sync.Mutex
+	c  map[string]int
+	g  map[string]float64
+}
+
+func (c *counts) Inc(m metrics.Counter, label string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.c == nil {
+		c.c = map[string]int{}
+	}
+	c.c[fmt.Sprint(int(m), "/", label)]++
+}
+
+func (c *counts) Set(m metrics.Gauge, label string, v float64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.g == nil {
+		c.g = map[string]float64{}
+	}
+	c.g[fmt.Sprint(int(m), "/", label)] = v
+}
+
+func (c *counts) count(m metrics.Counter, label string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.c[fmt.Sprint(int(m), "/", label)]
+}
+
+func (c *counts) gauge(m metrics.Gauge, label string) float64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.g[fmt.Sprint(int(m), "/", label)]
 }
 
 func put(t *testing.T, sp *spool.Spool, id string, received time.Time) {

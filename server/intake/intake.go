@@ -46,8 +46,11 @@ type Intake struct {
 	Log     *slog.Logger
 	// Opened, if set, is called with each newly stored report that opened.
 	Opened func(*Opened)
+	// Now, if set, replaces time.Now, for tests.
+	Now func() time.Time
 
-	mu sync.Mutex
+	mu     sync.Mutex
+	replay replayCache
 }
 
 // Opened is what the intake writes as <id>.json.
@@ -68,7 +71,7 @@ const maxDelivery = report.MaxEnvelope*4/3 + 4096
 func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
-		problem.Write(w, problem.New(http.StatusMethodNotAllowed, "method", "Method not allowed", "deliveries are POSTed"))
+		problem.Write(w, problem.New(http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed", "deliveries are POSTed"))
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDelivery))
@@ -76,10 +79,22 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, problem.New(http.StatusRequestEntityTooLarge, "too-large", "Delivery too large", err.Error()))
 		return
 	}
-	id, _, err := in.Verifier.Verify(r.Header, body, time.Now())
+	now := time.Now()
+	if in.Now != nil {
+		now = in.Now()
+	}
+	id, ts, err := in.Verifier.Verify(r.Header, body, now)
 	if err != nil {
 		in.Log.Warn("delivery refused", "err", err)
 		problem.Write(w, problem.New(http.StatusUnauthorized, "bad-signature", "Delivery not verified", err.Error()))
+		return
+	}
+	// A signed delivery seen before, byte for byte, within the timestamp
+	// tolerance is a replay: the relay signs each attempt anew.
+	if !in.replay.first(id, ts, r.Header.Get(webhook.HeaderSignature), now, in.tolerance()) {
+		in.Log.Warn("delivery refused: replayed", "report", id)
+		problem.Write(w, problem.New(http.StatusConflict, "replayed", "Delivery replayed",
+			"this exact signed delivery was received before; a sender retries with a fresh timestamp and signature"))
 		return
 	}
 	p, err := parsePayload(body, id, in.Hotline)
@@ -91,7 +106,7 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	created, err := in.store(p)
 	if err != nil {
 		in.Log.Error("failed to store delivery", "report", p.Data.ID, "err", err)
-		problem.Write(w, problem.New(http.StatusServiceUnavailable, "store", "Cannot store", "try again later"))
+		problem.Write(w, problem.New(http.StatusServiceUnavailable, "store-unavailable", "Cannot store", "the inbox cannot be written; nothing was stored: try again later"))
 		return
 	}
 	status := "stored"
@@ -100,6 +115,13 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]string{"id": p.Data.ID, "status": status})
+}
+
+func (in *Intake) tolerance() time.Duration {
+	if in.Verifier.Tolerance > 0 {
+		return in.Verifier.Tolerance
+	}
+	return webhook.DefaultTolerance
 }
 
 // parsePayload decodes and checks a delivery's JSON.

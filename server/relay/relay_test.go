@@ -39,7 +39,24 @@ type fixture struct {
 	notified  int
 }
 
-func newFixture(t *testing.T) *fixture {
+// testAbuse are the fixture's [relay.pow] and [relay.limits]: a low
+// difficulty, so that tests solve in microseconds (BenchmarkSolve has the
+// default's cost), and limits no test reaches by accident.
+const testAbuse = `
+[relay.pow]
+difficulty = 64
+[relay.limits]
+challenges_per_minute = 60000
+challenge_burst = 10000
+reports_per_minute = 60000
+report_burst = 10000
+`
+
+func newFixture(t testing.TB) *fixture { return newFixtureWith(t, testAbuse) }
+
+// newFixtureWith makes a relay whose configuration ends with abuse, its
+// [relay.pow] and [relay.limits] tables.
+func newFixtureWith(t testing.TB, abuse string) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "widget.wasm"), []byte("\x00asm\x01\x00\x00\x00"), 0o644)
@@ -60,7 +77,7 @@ categories = ["csam", "grooming"]
 id = "s1"
 hotline = "h1"
 origins = ["https://partner.example"]
-`, dir, id.Recipient().String())))
+%s`, dir, id.Recipient().String(), abuse)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +96,7 @@ origins = ["https://partner.example"]
 	return f
 }
 
-func (f *fixture) sealed(t *testing.T) (string, []byte) {
+func (f *fixture) sealed(t testing.TB) (string, []byte) {
 	t.Helper()
 	id := uuid.NewString()
 	r := &report.Report{
@@ -108,7 +125,8 @@ func post(h http.Handler, path string, body []byte, hdr ...string) *httptest.Res
 func TestAcceptStoresBeforeAnswering(t *testing.T) {
 	f := newFixture(t)
 	id, body := f.sealed(t)
-	rec := post(f.srv, "/v1/sites/s1/reports/"+id, body, "Origin", "http://127.0.0.1:8081")
+	work := f.proof(t, "s1")
+	rec := post(f.srv, "/v1/sites/s1/reports/"+id, body, "Origin", "http://127.0.0.1:8081", HeaderProof, work)
 	if rec.Code != http.StatusAccepted {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
@@ -124,8 +142,8 @@ func TestAcceptStoresBeforeAnswering(t *testing.T) {
 		t.Errorf("forwarder woken %d times, want 1", f.notified)
 	}
 	// The same report again (a retry after a lost answer) is the same
-	// receipt and is stored once.
-	rec = post(f.srv, "/v1/sites/s1/reports/"+id, body)
+	// receipt and is stored once, even with the same proof of work.
+	rec = post(f.srv, "/v1/sites/s1/reports/"+id, body, HeaderProof, work)
 	if rec.Code != http.StatusAccepted || f.notified != 1 {
 		t.Fatalf("retry: status %d, notified %d", rec.Code, f.notified)
 	}
@@ -134,7 +152,7 @@ func TestAcceptStoresBeforeAnswering(t *testing.T) {
 	}
 	// A different report under the same id is refused.
 	_, other := f.sealed(t)
-	if rec = post(f.srv, "/v1/sites/s1/reports/"+id, other); rec.Code != http.StatusConflict {
+	if rec = post(f.srv, "/v1/sites/s1/reports/"+id, other, HeaderProof, f.proof(t, "s1")); rec.Code != http.StatusConflict {
 		t.Errorf("conflicting body: status %d", rec.Code)
 	}
 }
@@ -171,7 +189,7 @@ func TestRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := post(f.srv, tt.path, tt.body, tt.hdr...)
+			rec := post(f.srv, tt.path, tt.body, append([]string{HeaderProof, f.proof(t, "s1")}, tt.hdr...)...)
 			if rec.Code != tt.status {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
 			}
@@ -208,7 +226,10 @@ func TestNoClientAddressOrPlaintext(t *testing.T) {
 	base := "http://" + ln.Addr().String()
 	for i := 0; i < 3; i++ {
 		id, body := f.sealed(t)
-		resp, err := client.Post(base+"/v1/sites/s1/reports/"+id, "application/octet-stream", bytes.NewReader(body))
+		req, _ := http.NewRequest("POST", base+"/v1/sites/s1/reports/"+id, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/octet-stream")
+		req.Header.Set(HeaderProof, f.proof(t, "s1"))
+		resp, err := client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

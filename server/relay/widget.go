@@ -27,6 +27,7 @@ type widgetConfig struct {
 	Recipients   []string `json:"recipients"`
 	Categories   []string `json:"categories"`
 	Endpoint     string   `json:"endpoint"`
+	Challenge    string   `json:"challenge"`
 	Module       string   `json:"module"`
 	Locale       string   `json:"locale"`
 	ParentOrigin string   `json:"parentOrigin"`
@@ -155,6 +156,7 @@ func (s *Server) serveWidget(w http.ResponseWriter, r *http.Request) {
 			Site: site.ID, Hotline: h.ID, Recipients: h.Recipients,
 			Categories: form.Field("category").Options,
 			Endpoint:   "/v1/sites/" + site.ID + "/reports/",
+			Challenge:  "/v1/sites/" + site.ID + "/challenge",
 			Module:     s.assets.Path("widget.wasm"),
 			Locale:     locale, ParentOrigin: parent, Messages: msgURLs,
 		},

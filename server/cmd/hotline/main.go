@@ -6,6 +6,7 @@
 //
 //	hotline keygen -o identity.txt [-classic]   make an age identity, print its public key
 //	hotline intake -identity identity.txt -inbox DIR -verify-key whpk_… [-listen ADDR]
+//	               [-tls-cert FILE -tls-key FILE [-client-ca FILE]]
 //	hotline open [-identity identity.txt] FILE  print one report readably
 //
 // See docs/hotline.md.
@@ -71,6 +72,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `Usage:
   hotline keygen -o identity.txt [-classic]     make an age identity; prints the public key
   hotline intake -identity FILE -inbox DIR -verify-key whpk_… [-listen ADDR] [-hotline ID]
+                 [-verify-key-file FILE] [-tls-cert FILE -tls-key FILE [-client-ca FILE]]
   hotline open [-identity FILE] REPORT          print a delivered report (.age or .json)
 `)
 }
@@ -126,53 +128,120 @@ func loadIdentities(path string) ([]age.Identity, error) {
 
 func runIntake(args []string) error {
 	fs := flag.NewFlagSet("intake", flag.ContinueOnError)
-	listen := fs.String("listen", "127.0.0.1:8090", "address to serve the intake on")
-	idPath := fs.String("identity", "", "the hotline's age identity file")
-	inbox := fs.String("inbox", "inbox", "folder to keep delivered reports in")
-	verify := fs.String("verify-key", os.Getenv("HOTLINE_VERIFY_KEY"), "the relay's whpk_… public key or a whsec_… secret; several separated by commas (env HOTLINE_VERIFY_KEY)")
-	hotlineID := fs.String("hotline", "", "this hotline's id; deliveries for another are refused")
-	path := fs.String("path", "/v1/deliveries", "URL path deliveries are POSTed to")
+	o := intakeOptions{}
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:8090", "address to serve the intake on")
+	fs.StringVar(&o.identity, "identity", os.Getenv("HOTLINE_IDENTITY"), "the hotline's age identity file (env HOTLINE_IDENTITY)")
+	fs.StringVar(&o.inbox, "inbox", "inbox", "folder to keep delivered reports in")
+	fs.StringVar(&o.verifyKey, "verify-key", os.Getenv("HOTLINE_VERIFY_KEY"), "the relay's whpk_… public key; several separated by commas (env HOTLINE_VERIFY_KEY)")
+	fs.StringVar(&o.verifyKeyFile, "verify-key-file", os.Getenv("HOTLINE_VERIFY_KEY_FILE"), "file with the relay's whpk_… key or the shared whsec_… secret, one per file; several separated by commas (env HOTLINE_VERIFY_KEY_FILE)")
+	fs.StringVar(&o.hotline, "hotline", "", "this hotline's id; deliveries for another are refused")
+	fs.StringVar(&o.path, "path", "/v1/deliveries", "URL path deliveries are POSTed to")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate chain")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "and this PEM private key")
+	fs.StringVar(&o.clientCA, "client-ca", "", "require a client certificate from a CA in this PEM file (mutual TLS; needs -tls-cert)")
+	fs.DurationVar(&o.tolerance, "tolerance", webhook.DefaultTolerance, "how far a delivery's timestamp may be from this clock")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *idPath == "" || *verify == "" {
-		return errors.New("usage: hotline intake -identity FILE -verify-key whpk_… [-inbox DIR] [-listen ADDR]")
+	if fs.NArg() != 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	ids, err := loadIdentities(*idPath)
+	srv, ln, log, err := o.setup()
 	if err != nil {
 		return err
 	}
-	v, err := webhook.NewVerifier(strings.Split(*verify, ",")...)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serveIntake(ctx, srv, ln, log)
+}
+
+// intakeOptions are the flags of `hotline intake`.
+type intakeOptions struct {
+	listen, identity, inbox, verifyKey, verifyKeyFile, hotline, path string
+	tlsCert, tlsKey, clientCA                                        string
+	tolerance                                                        time.Duration
+	logOut                                                           io.Writer
+}
+
+// setup checks the options, reads the keys and opens the listener.
+func (o intakeOptions) setup() (*http.Server, net.Listener, *slog.Logger, error) {
+	if o.identity == "" || (o.verifyKey == "" && o.verifyKeyFile == "") {
+		return nil, nil, nil, errors.New("usage: hotline intake -identity FILE (-verify-key whpk_… | -verify-key-file FILE) [-inbox DIR] [-listen ADDR] [-tls-cert FILE -tls-key FILE [-client-ca FILE]]")
+	}
+	if o.clientCA != "" && o.tlsCert == "" {
+		return nil, nil, nil, hint{errors.New("-client-ca needs -tls-cert and -tls-key"), "mutual TLS is part of HTTPS: serve HTTPS first"}
+	}
+	ids, err := loadIdentities(o.identity)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	if err := os.MkdirAll(*inbox, 0o700); err != nil {
-		return err
+	var keys []string
+	if o.verifyKey != "" {
+		keys = strings.Split(o.verifyKey, ",")
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	if o.verifyKeyFile != "" {
+		for _, p := range strings.Split(o.verifyKeyFile, ",") {
+			k, err := webhook.ReadKeyFile(p)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			keys = append(keys, k)
+		}
+	}
+	v, err := webhook.NewVerifier(keys...)
+	if err != nil {
+		return nil, nil, nil, hint{err, "give the relay's whpk_ public key (printed by `relay keygen`), or the whsec_ file made by `relay keygen -hmac`"}
+	}
+	v.Tolerance = o.tolerance
+	if err := os.MkdirAll(o.inbox, 0o700); err != nil {
+		return nil, nil, nil, err
+	}
+	out := o.logOut
+	if out == nil {
+		out = os.Stderr
+	}
+	log := slog.New(slog.NewJSONHandler(out, nil))
 	mux := http.NewServeMux()
-	mux.Handle(*path, &intake.Intake{Verifier: v, Inbox: *inbox, Identities: ids, Hotline: *hotlineID, Log: log})
+	mux.Handle(o.path, &intake.Intake{Verifier: v, Inbox: o.inbox, Identities: ids, Hotline: o.hotline, Log: log})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	srv := &http.Server{
-		Handler:           mux,
+		Handler: mux,
+		// Cut slow clients early; a delivery is at most a few hundred KB.
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    16 << 10,
 	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return fmt.Errorf("failed to listen: %w", err)
+	if o.tlsCert != "" || o.tlsKey != "" {
+		if srv.TLSConfig, err = intake.ServerTLS(o.tlsCert, o.tlsKey, o.clientCA); err != nil {
+			return nil, nil, nil, err
+		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("failed to listen: %w", err)
+	}
+	log.Info("intake listening", "addr", ln.Addr().String(), "path", o.path, "inbox", o.inbox,
+		"tls", srv.TLSConfig != nil, "mutual_tls", o.clientCA != "", "keys", len(keys))
+	return srv, ln, log, nil
+}
+
+// serveIntake serves until ctx is done, then drains.
+func serveIntake(ctx context.Context, srv *http.Server, ln net.Listener, log *slog.Logger) error {
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info("intake listening", "addr", ln.Addr().String(), "path", *path, "inbox", *inbox)
+	go func() {
+		if srv.TLSConfig != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	var err error
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
+		// A fresh context: the signal's is already cancelled.
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		err = srv.Shutdown(sctx)
 		cancel()

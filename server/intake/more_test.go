@@ -1,0 +1,126 @@
+package intake
+
+import (
+	"bytes"
+	"crypto/tls"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/reportline/reportline/server/internal/testcert"
+	"github.com/reportline/reportline/server/webhook"
+)
+
+func TestRefusesReplay(t *testing.T) {
+	f := newFixture(t)
+	body := f.payload(t, rid)
+	now := time.Now()
+	req := func() *http.Request {
+		r := httptest.NewRequest("POST", "/v1/deliveries", bytes.NewReader(body))
+		if err := webhook.SetHeaders(r.Header, f.signer, rid, now, body); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	first := req()
+	captured := first.Header.Clone()
+	rec := httptest.NewRecorder()
+	f.in.ServeHTTP(rec, first)
+	if rec.Code != 200 {
+		t.Fatalf("first delivery: %d %s", rec.Code, rec.Body)
+	}
+	// The same signed request again, within the tolerance: a replay.
+	again := httptest.NewRequest("POST", "/v1/deliveries", bytes.NewReader(body))
+	again.Header = captured
+	rec = httptest.NewRecorder()
+	f.in.ServeHTTP(rec, again)
+	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "replayed") {
+		t.Fatalf("replay: %d %s", rec.Code, rec.Body)
+	}
+	// The relay's own retry signs anew, and is acknowledged as a duplicate.
+	if rec := f.deliver(t, rid, body, now.Add(time.Second), f.signer); rec.Code != 200 || !strings.Contains(rec.Body.String(), "duplicate") {
+		t.Fatalf("retry: %d %s", rec.Code, rec.Body)
+	}
+	// Past the tolerance the replay is stale, and the cache forgets it.
+	f.in.Now = func() time.Time { return now.Add(webhook.DefaultTolerance + 2*time.Second) }
+	rec = httptest.NewRecorder()
+	stale := httptest.NewRequest("POST", "/v1/deliveries", bytes.NewReader(body))
+	stale.Header = captured
+	f.in.ServeHTTP(rec, stale)
+	if rec.Code != http.StatusUnauthorized {
+		t.Fatalf("stale replay: %d %s", rec.Code, rec.Body)
+	}
+	f.in.replay.mu.Lock()
+	n := len(f.in.replay.seen)
+	f.in.replay.mu.Unlock()
+	if rec := f.deliver(t, rid, body, f.in.Now(), f.signer); rec.Code != 200 {
+		t.Fatal(rec.Code)
+	}
+	f.in.replay.mu.Lock()
+	defer f.in.replay.mu.Unlock()
+	if n != 2 || len(f.in.replay.seen) != 1 {
+		t.Errorf("replay cache held %d, then %d entries; want expired ones pruned", n, len(f.in.replay.seen))
+	}
+}
+
+func TestReplayCacheBounded(t *testing.T) {
+	var c replayCache
+	now := time.Now()
+	for i := range maxReplayEntries + 10 {
+		c.first("id", now, string(rune(i)), now, time.Minute)
+	}
+	if len(c.seen) > maxReplayEntries+1 {
+		t.Errorf("cache holds %d entries", len(c.seen))
+	}
+}
+
+func TestMutualTLS(t *testing.T) {
+	dir := t.TempDir()
+	ca := testcert.NewCA(t, "hotline CA")
+	caFile, certFile, keyFile := ca.WriteFiles(t, dir, "intake.test", true)
+	tc, err := ServerTLS(certFile, keyFile, caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t)
+	ts := httptest.NewUnstartedServer(f.in)
+	ts.TLS = tc
+	ts.StartTLS()
+	defer ts.Close()
+	client := func(certs ...tls.Certificate) *http.Client {
+		return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool(), Certificates: certs}}}
+	}
+	body := f.payload(t, rid)
+	send := func(c *http.Client) (int, error) {
+		req, _ := http.NewRequest("POST", ts.URL+"/v1/deliveries", bytes.NewReader(body))
+		webhook.SetHeaders(req.Header, f.signer, rid, time.Now(), body)
+		resp, err := c.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	if _, err := send(client()); err == nil {
+		t.Error("a client without a certificate was let in")
+	}
+	other := testcert.NewCA(t, "someone else")
+	stranger, _, _ := other.Issue(t, "relay", false)
+	if _, err := send(client(stranger)); err == nil {
+		t.Error("a client with a certificate from another CA was let in")
+	}
+	good, _, _ := ca.Issue(t, "relay", false)
+	if code, err := send(client(good)); err != nil || code != 200 {
+		t.Errorf("the relay's certificate: %d, %v", code, err)
+	}
+	if _, err := ServerTLS(certFile, keyFile, certFile+".missing"); err == nil {
+		t.Error("a missing client CA file was accepted")
+	}
+	if tc, err := ServerTLS(certFile, keyFile, ""); err != nil || tc.ClientAuth != tls.NoClientCert || tc.MinVersion != tls.VersionTLS12 {
+		t.Errorf("without client CA: %v, %v", tc, err)
+	}
+}

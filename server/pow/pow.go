@@ -1,0 +1,326 @@
+// Package pow implements the relay's proof of work, ALTCHA's challenge
+// protocol (version 1, SHA-256), as described in docs/abuse.md.
+//
+// The relay issues a [Challenge]: a random salt carrying its expiry and the
+// site it is for, the hex SHA-256 of the salt followed by a secret number
+// between 0 and maxnumber, and an HMAC-SHA-256 signature of that hash. The
+// widget finds the number by trying them in turn ([Solve]) and sends the
+// [Solution] back, base64-encoded JSON, in the [Header] of its report. The
+// relay checks it with two hashes and no state ([Issuer.Verify]), and
+// spends it once ([ReplayStore]).
+//
+// The package builds for the browser too: the widget uses [Solve] and
+// [ParseChallenge] from it.
+package pow
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Header is the request header that carries a [Solution] with a report.
+const Header = "Report-Pow"
+
+// Algorithm is the only hash algorithm the relay issues and accepts.
+const Algorithm = "SHA-256"
+
+// MaxNumberLimit bounds maxnumber, so that a widget never searches for
+// longer than a person would wait.
+const MaxNumberLimit = 1_000_000_000
+
+// MaxHeaderLen is the longest [Header] value [ParseSolution] reads; a real
+// one is about 350 bytes.
+const MaxHeaderLen = 1024
+
+// MinKeyLen is the shortest HMAC key an [Issuer] accepts.
+const MinKeyLen = 32
+
+// saltRandomLen is the number of hex digits of randomness in a salt.
+const saltRandomLen = 24
+
+// Errors of [ParseSolution], [ParseChallenge], [Issuer.Verify] and
+// [ReplayStore.Redeem], checked with errors.Is.
+var (
+	// ErrMalformed is a header or challenge that is not one this relay
+	// could have issued.
+	ErrMalformed = errors.New("malformed proof of work")
+	// ErrForged is a challenge the relay did not sign, or signed for
+	// another site.
+	ErrForged = errors.New("proof of work not issued by this relay")
+	// ErrUnsolved is a number that does not solve its challenge.
+	ErrUnsolved = errors.New("proof of work does not solve its challenge")
+	// ErrExpired is a challenge past its expiry.
+	ErrExpired = errors.New("proof of work expired")
+	// ErrReplayed is a solution already spent on another report.
+	ErrReplayed = errors.New("proof of work already used")
+	// ErrReplayFull is a replay store at capacity: the relay cannot
+	// remember another solution until older ones expire.
+	ErrReplayFull = errors.New("too many proofs of work in use")
+)
+
+// Challenge is what the relay's challenge endpoint answers, in ALTCHA's
+// JSON form.
+type Challenge struct {
+	Algorithm string `json:"algorithm"`
+	Challenge string `json:"challenge"`
+	MaxNumber int64  `json:"maxnumber"`
+	Salt      string `json:"salt"`
+	Signature string `json:"signature"`
+}
+
+// Solution is a solved challenge, ALTCHA's payload.
+type Solution struct {
+	Algorithm string `json:"algorithm"`
+	Challenge string `json:"challenge"`
+	Number    int64  `json:"number"`
+	Salt      string `json:"salt"`
+	Signature string `json:"signature"`
+}
+
+// Proof is a verified [Solution]: what the replay store remembers.
+type Proof struct {
+	// ID is the challenge hash, unique to the challenge.
+	ID [sha256.Size]byte
+	// Expires is when the challenge stops being accepted.
+	Expires time.Time
+}
+
+// Encode returns the solution as the value of [Header]: base64 of its
+// JSON, byte for byte as ALTCHA's widget sends it.
+func (s *Solution) Encode() string {
+	var b bytes.Buffer
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false) // JSON.stringify leaves "&" alone
+	e.Encode(s)
+	return base64.StdEncoding.EncodeToString(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
+}
+
+// ParseSolution decodes the value of [Header]. It checks the form of every
+// field but not the signature or the number: that is [Issuer.Verify].
+func ParseSolution(header string) (*Solution, error) {
+	if len(header) > MaxHeaderLen {
+		return nil, fmt.Errorf("%w: header of %d bytes, at most %d", ErrMalformed, len(header), MaxHeaderLen)
+	}
+	b, err := base64.StdEncoding.Strict().DecodeString(header)
+	if err != nil {
+		return nil, fmt.Errorf("%w: not base64", ErrMalformed)
+	}
+	var raw struct {
+		Algorithm string      `json:"algorithm"`
+		Challenge string      `json:"challenge"`
+		Number    json.Number `json:"number"`
+		Salt      string      `json:"salt"`
+		Signature string      `json:"signature"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, fmt.Errorf("%w: not a JSON object", ErrMalformed)
+	}
+	s := Solution{Algorithm: raw.Algorithm, Challenge: raw.Challenge, Salt: raw.Salt, Signature: raw.Signature}
+	if s.Number, err = strconv.ParseInt(string(raw.Number), 10, 64); err != nil || s.Number < 0 || s.Number > MaxNumberLimit {
+		return nil, fmt.Errorf("%w: number %q is not an integer from 0 to %d", ErrMalformed, raw.Number, MaxNumberLimit)
+	}
+	if s.Algorithm != Algorithm {
+		return nil, fmt.Errorf("%w: algorithm %q, want %q", ErrMalformed, s.Algorithm, Algorithm)
+	}
+	if !isHex(s.Challenge, 2*sha256.Size) || !isHex(s.Signature, 2*sha256.Size) {
+		return nil, fmt.Errorf("%w: challenge and signature must be 64 lower-case hex digits", ErrMalformed)
+	}
+	if _, _, err := parseSalt(s.Salt); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// ParseChallenge checks the form of a challenge, as the widget receives
+// it, and returns when it expires.
+func ParseChallenge(c *Challenge) (expires time.Time, err error) {
+	if c.Algorithm != Algorithm {
+		return time.Time{}, fmt.Errorf("%w: algorithm %q, want %q", ErrMalformed, c.Algorithm, Algorithm)
+	}
+	if !isHex(c.Challenge, 2*sha256.Size) || !isHex(c.Signature, 2*sha256.Size) {
+		return time.Time{}, fmt.Errorf("%w: challenge and signature must be 64 lower-case hex digits", ErrMalformed)
+	}
+	if c.MaxNumber < 1 || c.MaxNumber > MaxNumberLimit {
+		return time.Time{}, fmt.Errorf("%w: maxnumber %d is not from 1 to %d", ErrMalformed, c.MaxNumber, MaxNumberLimit)
+	}
+	exp, _, err := parseSalt(c.Salt)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.Unix(exp, 0), nil
+}
+
+// parseSalt reads a salt of the form the relay issues:
+// 24 hex digits "?expires=" UNIX-SECONDS "&site=" SITE "&". The final "&"
+// is ALTCHA's guard against moving digits of the number into the salt.
+func parseSalt(salt string) (expires int64, site string, err error) {
+	bad := func(why string) (int64, string, error) {
+		return 0, "", fmt.Errorf("%w: salt %s", ErrMalformed, why)
+	}
+	if len(salt) > 128 {
+		return bad("too long")
+	}
+	rnd, rest, ok := strings.Cut(salt, "?expires=")
+	if !ok || !isHex(rnd, saltRandomLen) {
+		return bad("does not start with 24 hex digits and ?expires=")
+	}
+	exp, rest, ok := strings.Cut(rest, "&site=")
+	if !ok || len(exp) == 0 || len(exp) > 12 || strings.Trim(exp, "0123456789") != "" || (exp[0] == '0' && len(exp) > 1) {
+		return bad("has no expiry in whole seconds")
+	}
+	site, ok = strings.CutSuffix(rest, "&")
+	if !ok || !isSite(site) {
+		return bad("has no site")
+	}
+	expires, _ = strconv.ParseInt(exp, 10, 64)
+	return expires, site, nil
+}
+
+// Issuer makes and verifies challenges with one HMAC key.
+type Issuer struct {
+	key []byte
+	ttl time.Duration
+	// now is the clock; tests replace it.
+	now func() time.Time
+}
+
+// NewIssuer returns an issuer that signs with key (at least [MinKeyLen]
+// bytes) and makes challenges that expire after ttl. Relays that share a
+// load balancer must share the key.
+func NewIssuer(key []byte, ttl time.Duration) (*Issuer, error) {
+	if len(key) < MinKeyLen {
+		return nil, fmt.Errorf("proof of work key of %d bytes: use at least %d", len(key), MinKeyLen)
+	}
+	if ttl < time.Second {
+		return nil, fmt.Errorf("proof of work expiry %v: use at least a second", ttl)
+	}
+	return &Issuer{key: append([]byte(nil), key...), ttl: ttl, now: time.Now}, nil
+}
+
+// RandomKey returns a new random HMAC key for an [Issuer] whose challenges
+// only this process verifies.
+func RandomKey() []byte {
+	k := make([]byte, MinKeyLen)
+	rand.Read(k)
+	return k
+}
+
+// SetClock replaces the issuer's clock; for tests.
+func (i *Issuer) SetClock(now func() time.Time) { i.now = now }
+
+// Issue makes a challenge for site whose secret number is at most
+// maxNumber: solving it takes maxNumber/2 hashes on average.
+func (i *Issuer) Issue(site string, maxNumber int64) (*Challenge, error) {
+	if !isSite(site) {
+		return nil, fmt.Errorf("failed to issue challenge: bad site %q", site)
+	}
+	if maxNumber < 1 || maxNumber > MaxNumberLimit {
+		return nil, fmt.Errorf("failed to issue challenge: maxnumber %d is not from 1 to %d", maxNumber, MaxNumberLimit)
+	}
+	var rnd [saltRandomLen / 2]byte
+	rand.Read(rnd[:])
+	n := randomNumber(maxNumber)
+	expires := i.now().Add(i.ttl).Unix()
+	salt := hex.EncodeToString(rnd[:]) + "?expires=" + strconv.FormatInt(expires, 10) + "&site=" + site + "&"
+	sum := hashNumber(salt, n)
+	challenge := hex.EncodeToString(sum[:])
+	return &Challenge{
+		Algorithm: Algorithm,
+		Challenge: challenge,
+		MaxNumber: maxNumber,
+		Salt:      salt,
+		Signature: hex.EncodeToString(i.sign(challenge)),
+	}, nil
+}
+
+// Verify checks that s was issued by this issuer for site, has not
+// expired, and is solved. It costs one HMAC and one hash and keeps no
+// state: spending the proof is [ReplayStore.Redeem].
+func (i *Issuer) Verify(s *Solution, site string) (Proof, error) {
+	expires, forSite, err := parseSalt(s.Salt)
+	if err != nil {
+		return Proof{}, err
+	}
+	if i.now().Unix() >= expires {
+		return Proof{}, fmt.Errorf("%w at %s", ErrExpired, time.Unix(expires, 0).UTC().Format(time.RFC3339))
+	}
+	var id [sha256.Size]byte
+	sig, err1 := hex.DecodeString(s.Signature)
+	_, err2 := hex.Decode(id[:], []byte(s.Challenge))
+	if s.Algorithm != Algorithm || err1 != nil || err2 != nil || len(s.Challenge) != 2*sha256.Size {
+		return Proof{}, fmt.Errorf("%w: not an ALTCHA SHA-256 solution", ErrMalformed)
+	}
+	if !hmac.Equal(sig, i.sign(s.Challenge)) {
+		return Proof{}, ErrForged
+	}
+	if forSite != site {
+		return Proof{}, fmt.Errorf("%w: issued for another site", ErrForged)
+	}
+	if s.Number < 0 || hashNumber(s.Salt, s.Number) != id {
+		return Proof{}, ErrUnsolved
+	}
+	return Proof{ID: id, Expires: time.Unix(expires, 0)}, nil
+}
+
+func (i *Issuer) sign(challenge string) []byte {
+	m := hmac.New(sha256.New, i.key)
+	m.Write([]byte(challenge))
+	return m.Sum(nil)
+}
+
+// randomNumber returns a uniformly random number from 0 to max.
+func randomNumber(max int64) int64 {
+	n := uint64(max) + 1
+	limit := math.MaxUint64 - math.MaxUint64%n // below it, v%n is uniform
+	for {
+		var b [8]byte
+		rand.Read(b[:])
+		if v := binary.LittleEndian.Uint64(b[:]); v < limit {
+			return int64(v % n)
+		}
+	}
+}
+
+// hashNumber is SHA-256(salt + decimal number), the challenge's hash.
+func hashNumber(salt string, n int64) [sha256.Size]byte {
+	var buf [160]byte
+	b := strconv.AppendInt(append(buf[:0], salt...), n, 10)
+	return sha256.Sum256(b)
+}
+
+func isHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// isSite reports whether s is a site id as the configuration allows them.
+func isSite(s string) bool {
+	if len(s) == 0 || len(s) > 63 || s[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
+}
