@@ -95,7 +95,7 @@ var OverrideKeys = withNames([]OverrideKey{
 	{Key: "relay.delivery_workers", Usage: "deliveries under way at once, over all hotlines", set: integer(func(r *Relay) *int { return &r.DeliveryWorkers })},
 	{Key: "relay.shutdown_timeout", Usage: "time a stopping relay waits for work in flight", set: dur(func(r *Relay) *Duration { return &r.ShutdownTimeout })},
 	{Key: "relay.metrics_listen", Usage: "separate address for /metrics", set: str(func(r *Relay) *string { return &r.MetricsListen })},
-	{Key: "relay.admin_socket", Usage: "Unix socket for `relay spool` commands", set: str(func(r *Relay) *string { return &r.AdminSocket })},
+	{Key: "relay.admin_socket", Usage: "Unix socket for the relay spool commands", set: str(func(r *Relay) *string { return &r.AdminSocket })},
 	{Key: "relay.tls.cert_file", Usage: "PEM certificate chain for HTTPS", set: str(func(r *Relay) *string { return &r.TLS.CertFile })},
 	{Key: "relay.tls.key_file", Usage: "PEM private key for HTTPS", set: str(func(r *Relay) *string { return &r.TLS.KeyFile })},
 	{Key: "relay.tls.acme", Usage: "get certificates through ACME", set: boolean(func(r *Relay) *bool { return &r.TLS.ACME })},

@@ -87,7 +87,9 @@ func TestPerHotlineConcurrency(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { f.Run(ctx); close(done) }()
-	waitFor(t, "the fast hotline's report, behind the slow hotline's", func() bool { return g.fast.Load() == 1 })
+	waitFor(t, "the fast hotline's report, behind the slow hotline's, while the slow hotline is busy", func() bool {
+		return g.fast.Load() == 1 && g.now.Load() == 1
+	})
 	if m := g.most.Load(); m != 1 {
 		t.Errorf("%d deliveries to a hotline with concurrency 1 at once", m)
 	}

@@ -9,7 +9,7 @@
 //	               [-tls-cert FILE -tls-key FILE [-client-ca FILE]]
 //	hotline open [-identity identity.txt] FILE  print one report readably
 //
-// See docs/hotline.md.
+// See docs/deployment.md (the hotline's intake) and docs/delivery.md.
 package main
 
 import (

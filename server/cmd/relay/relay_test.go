@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -553,4 +554,46 @@ func newTestFlags() testFlags {
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
 	fs.String("spool", "", "")
 	return testFlags{fs: fs, yes: fs.Bool("yes", false, "")}
+}
+
+// TestACMESetup checks what can be checked of ACME without a CA: the host
+// policy refuses names outside relay.tls.domains before any network
+// request, the ALPN challenge protocol is offered, TLS 1.2 is the floor,
+// and the plain-HTTP handler redirects to public_url.
+func TestACMESetup(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := config.Parse([]byte(fmt.Sprintf(`
+[relay]
+public_url = "https://report.example.org"
+spool = "x"
+assets = "x"
+signing_key_file = "k"
+[relay.tls]
+acme = true
+domains = ["report.example.org"]
+cache_dir = %q
+http_listen = ":80"
+[[hotline]]
+id = "h1"
+intake_url = "https://intake.example.org/"
+recipients = ["age1d8sw2v0aq27n87pf6uexdkhnm6x3z22drvfvurew7230r6s3aessq0qvsp"]
+`, filepath.Join(dir, "acme"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, redirect, certs, err := setupTLS(cfg)
+	if err != nil || certs != nil {
+		t.Fatalf("setupTLS: %v, %v", certs, err)
+	}
+	if tc.MinVersion != tls.VersionTLS12 || !strings.Contains(strings.Join(tc.NextProtos, ","), "acme-tls/1") {
+		t.Errorf("tls config: min %x, protos %v", tc.MinVersion, tc.NextProtos)
+	}
+	if _, err := tc.GetCertificate(&tls.ClientHelloInfo{ServerName: "evil.example"}); err == nil || !strings.Contains(err.Error(), "not configured") {
+		t.Errorf("a certificate for a name outside domains: %v", err)
+	}
+	rec := httptest.NewRecorder()
+	redirect.ServeHTTP(rec, httptest.NewRequest("GET", "http://evil.example/w/s1?o=x", nil))
+	if rec.Code != http.StatusPermanentRedirect || rec.Header().Get("Location") != "https://report.example.org/w/s1?o=x" {
+		t.Errorf("redirect: %d %v", rec.Code, rec.Header())
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -24,13 +25,13 @@ import (
 )
 
 func serve(args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	cf := addConfigFlags(fs, true)
-	if err := fs.Parse(args); err != nil {
+	flags := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cf := addConfigFlags(flags, true)
+	if err := flags.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() != 0 {
-		return fmt.Errorf("unexpected argument %q: relay serve takes only flags (relay serve -h)", fs.Arg(0))
+	if flags.NArg() != 0 {
+		return fmt.Errorf("unexpected argument %q: relay serve takes only flags (relay serve -h)", flags.Arg(0))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -74,7 +75,10 @@ type process struct {
 // fails stops it with that error.
 func run(ctx context.Context, o runOptions) error {
 	cfg, err := config.Load(o.path, o.overrides...)
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return hint{err, "pass -config FILE or set RELAY_CONFIG; examples/relay.example.toml is a place to start"}
+	case err != nil:
 		return hint{err, "fix the value named above; `relay check-config " + o.path + "` checks a file without starting"}
 	}
 	p := &process{opts: o, cfg: cfg, level: new(slog.LevelVar), errc: make(chan error, 8)}
