@@ -125,19 +125,19 @@ func (s *Server) serveWidget(w http.ResponseWriter, r *http.Request) {
 	cfg := s.config()
 	site := cfg.Site(r.PathValue("site"))
 	if site == nil {
-		problem.Write(w, problem.New(http.StatusNotFound, "unknown-site", "Unknown site",
-			"no site "+quote(r.PathValue("site"))+" is registered on this relay; check data-site in the embed snippet"))
-		return
-	}
-	parent := r.URL.Query().Get("o")
-	if parent != "" && !slices.Contains(site.Origins, parent) {
-		problem.Write(w, problem.New(http.StatusForbidden, "foreign-origin", "Origin not registered",
-			"the page at "+quote(parent)+" is not registered for site "+quote(site.ID)+"; ask the relay operator to add it to the site's origins"))
+		frameError(w, r, problem.New(http.StatusNotFound, "unknown-site", "Unknown site",
+			"no site "+quote(r.PathValue("site"))+" is registered on this relay; check data-site in the embed snippet"), "")
 		return
 	}
 	h := cfg.Hotline(site.Hotline)
+	parent := r.URL.Query().Get("o")
+	if parent != "" && !slices.Contains(site.Origins, parent) {
+		frameError(w, r, problem.New(http.StatusForbidden, "foreign-origin", "Origin not registered",
+			"the page at "+quote(parent)+" is not registered for site "+quote(site.ID)+"; ask the relay operator to add it to the site's origins"), h.ReportPage)
+		return
+	}
 	form := h.Form()
-	locale := pickLocale(r.URL.Query().Get("l"))
+	locale := pickLocale(r.URL.Query().Get("l"), h.Languages)
 	dir := "ltr"
 	if report.RTL(locale) {
 		dir = "rtl"
@@ -177,10 +177,12 @@ func (s *Server) serveWidget(w http.ResponseWriter, r *http.Request) {
 	w.Write(buf.Bytes())
 }
 
-// pickLocale returns the best catalog for a BCP 47 tag or a list of them.
-func pickLocale(tag string) string {
+// pickLocale returns the best catalog for a BCP 47 tag or a list of them
+// (the embed's data-locale or the visitor's browser languages), else for
+// the hotline's own languages, else the default.
+func pickLocale(tag string, hotlineLangs []string) string {
 	have := report.Locales()
-	for _, t := range strings.Split(tag, ",") {
+	for _, t := range append(strings.Split(tag, ","), hotlineLangs...) {
 		t = strings.ToLower(strings.TrimSpace(t))
 		if slices.Contains(have, t) {
 			return t
@@ -190,4 +192,30 @@ func pickLocale(tag string) string {
 		}
 	}
 	return report.DefaultLocale
+}
+
+var frameErrorPage = template.Must(template.New("error").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title></head>
+<body><main><h1>The report form cannot be shown here</h1>
+<p>{{.Detail}}.</p>
+{{if .ReportPage}}<p>You can report on the hotline's own website: <a href="{{.ReportPage}}" target="_blank" rel="noopener">{{.ReportPage}}</a></p>{{end}}
+</main></body></html>
+`))
+
+// frameError answers a frame request that cannot be served. A browser
+// loading the frame gets a short page a person can read, with the
+// hotline's own report page where it is known; anything else gets the
+// problem as JSON.
+func frameError(w http.ResponseWriter, r *http.Request, p *problem.Problem, reportPage string) {
+	if !strings.Contains(r.Header.Get("Accept"), "text/html") {
+		problem.Write(w, p)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'")
+	w.WriteHeader(p.Status)
+	frameErrorPage.Execute(w, map[string]string{"Title": p.Title, "Detail": p.Detail, "ReportPage": reportPage})
 }

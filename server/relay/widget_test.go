@@ -1,0 +1,42 @@
+package relay
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestPickLocale(t *testing.T) {
+	tests := []struct {
+		tag     string
+		hotline []string
+		want    string
+	}{
+		{"de-DE,en", nil, "de"},
+		{"fr-CA", nil, "fr"},
+		{"AR", nil, "ar"},
+		{"xx,uk-UA", nil, "uk"},
+		{"ja", []string{"nl", "en"}, "nl"},
+		{"", []string{"pl"}, "pl"},
+		{"ja", nil, "en"},
+		{"", nil, "en"},
+	}
+	for _, tt := range tests {
+		if got := pickLocale(tt.tag, tt.hotline); got != tt.want {
+			t.Errorf("pickLocale(%q, %v) = %q, want %q", tt.tag, tt.hotline, got, tt.want)
+		}
+	}
+}
+
+func TestFrameErrorForPeople(t *testing.T) {
+	f := newFixture(t)
+	req := httptest.NewRequest("GET", "/w/s1?o=https://evil.example", nil)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml")
+	rec := httptest.NewRecorder()
+	f.srv.ServeHTTP(rec, req)
+	body := rec.Body.String()
+	if rec.Code != 403 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") ||
+		!strings.Contains(body, "https://evil.example") || !strings.Contains(body, "<h1>") {
+		t.Fatalf("status %d, %q:\n%s", rec.Code, rec.Header().Get("Content-Type"), body)
+	}
+}
