@@ -59,6 +59,10 @@
     frame.src = relay + "/w/" + encodeURIComponent(site) + "?o=" + encodeURIComponent(location.origin) +
       "&l=" + encodeURIComponent(d.locale || navigator.languages.join(",") || "");
     dlg.append(frame);
+    // Tell the site owner, in the console, if this page is not registered.
+    fetch(relay + "/v1/sites/" + encodeURIComponent(site) + "/embed", { credentials: "omit" })
+      .then(function (r) { if (!r.ok) return r.json().then(function (p) { warn(p.detail || p.title); }); })
+      .catch(function () { warn("the relay at " + relay + " cannot be reached, or this page's origin is not registered"); });
   }
   function open() {
     prepare();
