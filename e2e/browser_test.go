@@ -65,7 +65,10 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.CombinedOutput(b),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx, chromedp.WithListener(b.listen("page")))
+	ctx, cancel := chromedp.NewContext(allocCtx, chromedp.WithListener(b.listen("page")))
+	// Once only: a second call after a cancel during the start would wait
+	// for a browser that never was.
+	cancelCtx := sync.OnceFunc(cancel)
 	b.ctx = ctx
 	t.Cleanup(func() {
 		cancelCtx()
@@ -258,17 +261,24 @@ func (b *browser) openReportForm(s *stack.Stack) *frame {
 			}
 		}
 	})
-	// Attach a second session to the frame's target, to read its document
-	// and to find where its elements are. WithDetachOnCancel: closing an
-	// iframe target would close the whole tab.
+	// Attach a session of our own to the frame's target, to read its
+	// document and find where its elements are. The frame is the page's:
+	// when the test ends, the session only detaches (WithDetachOnCancel),
+	// instead of closing the target as chromedp does with a tab.
 	fctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithTargetID(id),
 		chromedp.WithDetachOnCancel(), chromedp.WithListener(b.listen("frame")))
 	b.t.Cleanup(cancel)
-	f := &frame{b: b, ctx: fctx, id: id}
-	b.step("attach to the report frame", 20*time.Second, func(ctx context.Context) error {
-		return chromedp.Do(fctx)
-	})
-	return f
+	// The first run attaches; its context bounds the session's life, so it
+	// has no deadline, and a timer cancels it if the attach hangs.
+	hung := time.AfterFunc(20*time.Second, cancel)
+	err := chromedp.Do(fctx)
+	if !hung.Stop() {
+		err = fmt.Errorf("no answer within 20s (%v)", err)
+	}
+	if err != nil {
+		b.t.Fatalf("attach to the report frame: %v", err)
+	}
+	return &frame{b: b, ctx: fctx, id: id}
 }
 
 // frame is the report form's cross-origin frame.
