@@ -3,8 +3,8 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -98,17 +98,28 @@ func fetchChallenge(url string) (*pow.Challenge, time.Time, error) {
 		return nil, time.Time{}, fmt.Errorf("failed to fetch a challenge: %w", err)
 	}
 	text, _ := textV.String()
+	answer, jerr := parseJSON(text) // the browser's parser: no encoding/json in the module
 	statusV, _ := resp.Get("status")
 	if status, _ := statusV.Int(); status != 200 {
-		var pr struct{ Title, Detail string }
-		if json.Unmarshal([]byte(text), &pr) == nil && pr.Title != "" {
-			return nil, time.Time{}, fmt.Errorf("failed to fetch a challenge: %s (%s)", pr.Title, pr.Detail)
+		if jerr == nil && getString(answer, "title") != "" {
+			return nil, time.Time{}, fmt.Errorf("failed to fetch a challenge: %s (%s)", getString(answer, "title"), getString(answer, "detail"))
 		}
 		return nil, time.Time{}, fmt.Errorf("failed to fetch a challenge: HTTP %d", status)
 	}
-	var c pow.Challenge
-	if err := json.Unmarshal([]byte(text), &c); err != nil {
+	if jerr != nil {
+		return nil, time.Time{}, fmt.Errorf("failed to read the challenge: %w", jerr)
+	}
+	maxV, err := answer.Get("maxnumber")
+	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("failed to read the challenge: %w", err)
+	}
+	maxN, err := maxV.Float()
+	if err != nil || maxN != math.Trunc(maxN) || maxN < 0 {
+		return nil, time.Time{}, fmt.Errorf("failed to read the challenge: maxnumber is not a whole number")
+	}
+	c := pow.Challenge{
+		Algorithm: getString(answer, "algorithm"), Challenge: getString(answer, "challenge"),
+		MaxNumber: int64(maxN), Salt: getString(answer, "salt"), Signature: getString(answer, "signature"),
 	}
 	return &c, relayTime(resp), nil
 }

@@ -14,7 +14,6 @@
 package pow
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -28,6 +27,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Header is the request header that carries a [Solution] with a report.
@@ -99,12 +99,55 @@ type Proof struct {
 
 // Encode returns the solution as the value of [Header]: base64 of its
 // JSON, byte for byte as ALTCHA's widget sends it.
+//
+// It writes the JSON by hand, as encoding/json with HTML escaping off
+// would (a test holds it to that), so that the browser module does not
+// carry encoding/json.
 func (s *Solution) Encode() string {
-	var b bytes.Buffer
-	e := json.NewEncoder(&b)
-	e.SetEscapeHTML(false) // JSON.stringify leaves "&" alone
-	e.Encode(s)
-	return base64.StdEncoding.EncodeToString(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
+	b := make([]byte, 0, 256)
+	b = append(b, `{"algorithm":`...)
+	b = appendJSONString(b, s.Algorithm)
+	b = append(b, `,"challenge":`...)
+	b = appendJSONString(b, s.Challenge)
+	b = append(b, `,"number":`...)
+	b = strconv.AppendInt(b, s.Number, 10)
+	b = append(b, `,"salt":`...)
+	b = appendJSONString(b, s.Salt)
+	b = append(b, `,"signature":`...)
+	b = appendJSONString(b, s.Signature)
+	b = append(b, '}')
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// appendJSONString appends s as a JSON string the way JSON.stringify
+// writes it: quotes, backslashes and control characters escaped, the
+// rest as it is (invalid UTF-8 as U+FFFD).
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, `\ufffd`...)
+		case r == '"' || r == '\\':
+			b = append(b, '\\', byte(r))
+		case r == '\n':
+			b = append(b, '\\', 'n')
+		case r == '\r':
+			b = append(b, '\\', 'r')
+		case r == '\t':
+			b = append(b, '\\', 't')
+		case r < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[r>>4], hex[r&0xf])
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			b = utf8.AppendRune(b, r)
+		}
+	}
+	return append(b, '"')
 }
 
 // ParseSolution decodes the value of [Header]. It checks the form of every

@@ -1,6 +1,7 @@
 package pow
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -342,5 +343,21 @@ func TestRandomNumber(t *testing.T) {
 	}
 	if n := randomNumber(MaxNumberLimit); n < 0 || n > MaxNumberLimit {
 		t.Errorf("randomNumber(limit) = %d", n)
+	}
+}
+
+func TestEncodeMatchesEncodingJSON(t *testing.T) {
+	for _, s := range []Solution{
+		{Algorithm: Algorithm, Challenge: "ab12", Number: 42, Salt: "00ff?expires=1700000000&site=news&", Signature: "cd34"},
+		{Algorithm: "x\"y\\z", Challenge: "tab\there\nnl\x01", Number: 0, Salt: "ünï\u2028", Signature: "\xff"},
+	} {
+		var b bytes.Buffer
+		e := json.NewEncoder(&b)
+		e.SetEscapeHTML(false)
+		e.Encode(s)
+		want := base64.StdEncoding.EncodeToString(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
+		if got := s.Encode(); got != want {
+			t.Errorf("Encode(%+v) = %s, want %s", s, got, want)
+		}
 	}
 }
