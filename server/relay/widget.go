@@ -2,13 +2,16 @@ package relay
 
 import (
 	"bytes"
+	"compress/gzip"
 	"fmt"
 	"html/template"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/andybalholm/brotli"
 	"golang.org/x/text/collate"
 	xlanguage "golang.org/x/text/language"
 	"golang.org/x/text/language/display"
@@ -174,7 +177,34 @@ func (s *Server) serveWidget(w http.ResponseWriter, r *http.Request) {
 		"connect-src 'self'; img-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors "+strings.Join(site.Origins, " "))
 	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
 	hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
-	w.Write(buf.Bytes())
+	writeCompressed(w, r, buf.Bytes())
+}
+
+// writeCompressed writes a page made for this request, compressed as the
+// client accepts. The frame's page is some 40 KB of HTML; on a phone's
+// link, compressing it matters more than the millisecond it costs.
+func writeCompressed(w http.ResponseWriter, r *http.Request, body []byte) {
+	h := w.Header()
+	h.Set("Vary", "Accept-Encoding")
+	accepts := r.Header.Get("Accept-Encoding")
+	var out bytes.Buffer
+	switch {
+	case acceptsEncoding(accepts, "br"):
+		bw := brotli.NewWriterLevel(&out, 5)
+		bw.Write(body)
+		bw.Close()
+		h.Set("Content-Encoding", "br")
+	case acceptsEncoding(accepts, "gzip"):
+		zw, _ := gzip.NewWriterLevel(&out, gzip.DefaultCompression)
+		zw.Write(body)
+		zw.Close()
+		h.Set("Content-Encoding", "gzip")
+	default:
+		w.Write(body)
+		return
+	}
+	h.Set("Content-Length", strconv.Itoa(out.Len()))
+	w.Write(out.Bytes())
 }
 
 // pickLocale returns the best catalog for a BCP 47 tag or a list of them

@@ -1,9 +1,13 @@
 package relay
 
 import (
+	"compress/gzip"
+	"io"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/andybalholm/brotli"
 )
 
 func TestPickLocale(t *testing.T) {
@@ -38,5 +42,29 @@ func TestFrameErrorForPeople(t *testing.T) {
 	if rec.Code != 403 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") ||
 		!strings.Contains(body, "https://evil.example") || !strings.Contains(body, "<h1>") {
 		t.Fatalf("status %d, %q:\n%s", rec.Code, rec.Header().Get("Content-Type"), body)
+	}
+}
+
+func TestFramePageCompressed(t *testing.T) {
+	f := newFixture(t)
+	for _, enc := range []string{"br", "gzip"} {
+		req := httptest.NewRequest("GET", "/w/s1?o=https://partner.example", nil)
+		req.Header.Set("Accept-Encoding", enc)
+		rec := httptest.NewRecorder()
+		f.srv.ServeHTTP(rec, req)
+		var plain []byte
+		var err error
+		switch enc {
+		case "br":
+			plain, err = io.ReadAll(brotli.NewReader(rec.Body))
+		case "gzip":
+			var zr *gzip.Reader
+			if zr, err = gzip.NewReader(rec.Body); err == nil {
+				plain, err = io.ReadAll(zr)
+			}
+		}
+		if rec.Code != 200 || rec.Header().Get("Content-Encoding") != enc || err != nil || !strings.Contains(string(plain), `id="rl-form"`) {
+			t.Errorf("%s: status %d, encoding %q, %v", enc, rec.Code, rec.Header().Get("Content-Encoding"), err)
+		}
 	}
 }
