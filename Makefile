@@ -39,9 +39,11 @@ test-native:
 test-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -count=1 ./report/ ./wasm/
 
-## bench: benchmarks, reported as ratios to a baseline measured in the same run
-bench:
+## bench: benchmarks, reported as ratios to a baseline measured in the same run;
+## then the browser speed run (headless Chromium), which writes docs/speed.md
+bench: build
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+	$(GO) run ./e2e/speed -bin $(BUILD)/bin -assets $(BUILD)/assets -out docs/speed.md
 
 ## fuzz: run every fuzz target for a short while
 fuzz:
