@@ -142,6 +142,9 @@ func Precompress(dir string) error {
 		if err != nil {
 			return fmt.Errorf("failed to precompress: %w", err)
 		}
+		if readPrecompressed(dir, name, b) != nil {
+			continue // still current: a rebuild that changed nothing costs nothing
+		}
 		c := compress(b, true)
 		if err := os.WriteFile(filepath.Join(dir, name+".gz"), c.gz, 0o644); err != nil {
 			return fmt.Errorf("failed to precompress: %w", err)
