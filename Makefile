@@ -42,7 +42,7 @@ test-wasm:
 ## bench: benchmarks, reported as ratios to a baseline measured in the same run;
 ## then the browser speed run (headless Chromium), which writes docs/speed.md
 bench: build
-	$(GO) test -run='^$$' -bench=. -benchmem ./...
+	$(GO) test -run='^$$' -bench=. -benchmem ./... | $(GO) run ./e2e/benchratio
 	$(GO) run ./e2e/speed -bin $(BUILD)/bin -assets $(BUILD)/assets -out docs/speed.md
 
 ## fuzz: run every fuzz target for a short while
