@@ -16,6 +16,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/dom"
 	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
@@ -31,8 +33,27 @@ type browser struct {
 	mu          sync.Mutex
 	console     []string     // what the page and the frame wrote to the console
 	frameErrors []string     // the errors and exceptions among them from the frame
+	requests    []request    // every request the page and the frame made
+	setCookies  []string     // every Set-Cookie header any response carried
 	output      bytes.Buffer // what Chromium wrote to stdout and stderr
 }
+
+// request is one request the browser made, seen in the tab's or the
+// frame's session.
+type request struct{ where, method, url string }
+
+// browserConfig is how newBrowser starts Chromium.
+type browserConfig struct {
+	lang string // the browser's language (--lang), as a person sets it
+}
+
+// browserOption changes how newBrowser starts Chromium.
+type browserOption func(*browserConfig)
+
+// withLang starts Chromium with another language than en-US (--lang, and
+// --accept-lang, which a headless Chromium needs to send it as
+// Accept-Language and show it as navigator.languages).
+func withLang(lang string) browserOption { return func(c *browserConfig) { c.lang = lang } }
 
 // Write keeps Chromium's output; the allocator writes from its own
 // goroutine.
@@ -45,8 +66,12 @@ func (b *browser) Write(p []byte) (int, error) {
 // newBrowser starts Chromium with a fresh profile. When the test ends it
 // saves a screenshot if the test failed, prints the console, and stops the
 // browser.
-func newBrowser(t *testing.T) *browser {
+func newBrowser(t *testing.T, options ...browserOption) *browser {
 	t.Helper()
+	cfg := browserConfig{lang: "en-US"}
+	for _, o := range options {
+		o(&cfg)
+	}
 	b := &browser{t: t}
 	os.Remove(b.artifact("failure")) // from an earlier run
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -59,7 +84,8 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("lang", "en-US"),
+		chromedp.Flag("lang", cfg.lang),
+		chromedp.Flag("accept-lang", cfg.lang),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 		chromedp.CombinedOutput(b),
@@ -154,6 +180,17 @@ func (b *browser) listen(where string) func(ev any) {
 				line += " " + d.Exception.Description
 			}
 			bad = true
+		case *network.EventRequestWillBeSent:
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			b.requests = append(b.requests, request{where, ev.Request.Method, ev.Request.URL})
+			return
+		case *network.EventResponseReceived:
+			b.keepSetCookies(ev.Response.URL, ev.Response.Headers)
+			return
+		case *network.EventResponseReceivedExtraInfo:
+			b.keepSetCookies("", ev.Headers)
+			return
 		default:
 			return
 		}
@@ -162,6 +199,17 @@ func (b *browser) listen(where string) func(ev any) {
 		b.console = append(b.console, line)
 		if bad && where == "frame" {
 			b.frameErrors = append(b.frameErrors, line)
+		}
+	}
+}
+
+// keepSetCookies keeps the Set-Cookie headers among a response's headers.
+func (b *browser) keepSetCookies(url string, h network.Headers) {
+	for name, v := range h {
+		if strings.EqualFold(name, "Set-Cookie") {
+			b.mu.Lock()
+			b.setCookies = append(b.setCookies, fmt.Sprintf("%s: %v", url, v))
+			b.mu.Unlock()
 		}
 	}
 }
@@ -212,34 +260,63 @@ type point struct{ X, Y float64 }
 
 // openReportForm opens the partner page and clicks the report button as a
 // person does, with the mouse. The button is in a closed shadow root, so
-// the page cannot see into it: the click goes to the middle of the host
-// element, whose only visible content is the button. It returns the
-// report frame, which the relay serves from another site (127.0.0.1, the
-// page is on localhost), so Chromium runs it in its own process as an
-// "iframe" target.
+// the page cannot see into it, but the DevTools protocol can: the click
+// goes to the middle of the button. It returns the report frame, which
+// the relay serves from another site (127.0.0.1, the page is on
+// localhost), so Chromium runs it in its own process as an "iframe"
+// target.
 func (b *browser) openReportForm(s *stack.Stack) *frame {
 	b.t.Helper()
-	b.step("open the partner page", 20*time.Second, func(ctx context.Context) error {
-		return chromedp.Do(ctx, chromedp.Navigate(s.PartnerURL))
-	})
-	var button point
-	b.step("find the report button", 20*time.Second, func(ctx context.Context) error {
-		// The loader appends its host element, a div, to the body.
-		var err error
-		button, err = chromedp.Run(ctx, chromedp.Poll[point](`(() => {
-			const host = [...document.body.children].find(e => e.tagName === "DIV");
-			if (!host) return null;
-			const r = host.getBoundingClientRect();
-			if (r.width < 20 || r.height < 20) return null;
-			return {X: r.left + r.width / 2, Y: r.top + r.height / 2};
-		})()`, chromedp.WithPollingTimeout(15*time.Second)))
+	b.openPage(s.PartnerURL)
+	b.clickButton()
+	return b.attachFrame(s)
+}
+
+// openPage opens a partner page and waits until the loader has drawn the
+// report button.
+func (b *browser) openPage(url string) {
+	b.t.Helper()
+	b.step("open the partner page "+url, 20*time.Second, func(ctx context.Context) error {
+		if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+			return err
+		}
+		// A person's browser window has the focus; a headless one has it
+		// only once asked, or after a click. Without it, a focus moved
+		// with the keyboard alone never reaches the frame's document.
+		_, err := chromedp.Call(ctx, page.BringToFront, cdp.Empty{})
 		return err
 	})
-	b.step("click the report button", 10*time.Second, func(ctx context.Context) error {
-		return chromedp.Do(ctx,
-			chromedp.MouseEvent(chromedp.MouseMoved, button.X, button.Y),
-			chromedp.MouseClickXY(button.X, button.Y))
+	b.step("find the report button", 20*time.Second, func(ctx context.Context) error {
+		for {
+			p, err := b.buttonPoint(ctx)
+			if err == nil {
+				b.t.Logf("the report button is at (%.0f, %.0f)", p.X, p.Y)
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%w (%v)", ctx.Err(), err)
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
 	})
+}
+
+// clickButton clicks the report button with the mouse.
+func (b *browser) clickButton() {
+	b.t.Helper()
+	b.step("click the report button", 10*time.Second, func(ctx context.Context) error {
+		p, err := b.buttonPoint(ctx)
+		if err != nil {
+			return err
+		}
+		return chromedp.Do(ctx, chromedp.MouseEvent(chromedp.MouseMoved, p.X, p.Y), chromedp.MouseClickXY(p.X, p.Y))
+	})
+}
+
+// attachFrame waits for the report frame's target and attaches to it.
+func (b *browser) attachFrame(s *stack.Stack) *frame {
+	b.t.Helper()
 	var id target.ID
 	b.step("wait for the report frame", 20*time.Second, func(ctx context.Context) error {
 		prefix := s.RelayURL + "/w/"

@@ -24,13 +24,23 @@
     target = document.getElementById(d.target);
     if (!target) warn('data-target: no element with id "' + d.target + '"; the button floats instead');
   }
-  var label = (d.label || "").trim().slice(0, 60) || "Report child sexual abuse";
+  var label = "Report child sexual abuse";
+  if (d.label != null) {
+    if (/^.{1,60}$/.test(d.label.trim())) label = d.label.trim();
+    else warn("data-label must be 1 to 60 characters; ignored");
+  }
+  var locale = d.locale || "";
+  if (locale && !/^[a-z]{2,3}(-[a-z0-9]{1,8})*$/i.test(locale)) {
+    warn("data-locale must be a language tag such as de or fr-CA; ignored");
+    locale = "";
+  }
   var p = pos.split("-");
   var host = document.createElement("div");
   var root = host.attachShadow({ mode: "closed" });
+  // !important: the page's rules for the host (div:empty, say) beat normal ones.
   var sheet = new CSSStyleSheet();
-  sheet.replaceSync(":host{all:initial;display:inline-block" + (target ? "" :
-    ";position:fixed;z-index:2147483000;" + p[0] + ":16px;" + p[1] + ":16px") + "}" +
+  sheet.replaceSync(":host{all:initial!important;display:inline-block!important" + (target ? "" :
+    ";position:fixed!important;z-index:2147483000!important;" + p[0] + ":16px!important;" + p[1] + ":16px!important") + "}" +
     "button{font:600 16px/1.2 system-ui,sans-serif;min-height:44px;padding:12px 18px;border:2px solid #fff;" +
     "border-radius:24px;background:" + color + ";color:#fff;cursor:pointer;box-shadow:0 2px 8px rgba(0,0,0,.3)}" +
     "button:focus-visible{outline:3px solid #000;outline-offset:2px}" +
@@ -57,11 +67,20 @@
     // document the frame starts with, and be lost.
     frame.addEventListener("load", function () { loaded = true; if (dlg.open) opened(); });
     frame.src = relay + "/w/" + encodeURIComponent(site) + "?o=" + encodeURIComponent(location.origin) +
-      "&l=" + encodeURIComponent(d.locale || navigator.languages.join(",") || "");
+      "&l=" + encodeURIComponent([locale].concat(navigator.languages || []).filter(Boolean).join(","));
     dlg.append(frame);
     // Tell the site owner, in the console, if this page is not registered.
     fetch(relay + "/v1/sites/" + encodeURIComponent(site) + "/embed", { credentials: "omit" })
-      .then(function (r) { if (!r.ok) return r.json().then(function (p) { warn(p.detail || p.title); }); })
+      .then(function (r) {
+        return r.json().then(function (p) {
+          if (!r.ok) return warn(p.detail || p.title);
+          var l = locale.toLowerCase();
+          if (l && p.locales && p.locales.indexOf(l) < 0 && p.locales.indexOf(l.split("-")[0]) < 0) {
+            warn("data-locale: the form is not available in " + locale + " (only " + p.locales.join(", ") +
+              "); the visitor's languages decide");
+          }
+        });
+      })
       .catch(function () { warn("the relay at " + relay + " cannot be reached, or this page's origin is not registered"); });
   }
   function open() {
@@ -72,7 +91,10 @@
     if (loaded) opened();
     emit("open");
   }
-  function opened() { frame.contentWindow.postMessage({ type: "rl:opened" }, relay); }
+  // Focus the frame anew: a focus given to its first, blank document goes
+  // back to this page when the form replaces it, and the form may not take
+  // it by itself.
+  function opened() { frame.blur(); frame.focus(); frame.contentWindow.postMessage({ type: "rl:opened" }, relay); }
   function close() { if (dlg.open) dlg.close(); }
   ["pointerenter", "focus", "touchstart"].forEach(function (e) {
     btn.addEventListener(e, prepare, { once: true, passive: true });

@@ -112,6 +112,7 @@ func (w *widget) addLocation() error {
 		"inputmode", "url", "autocomplete", "off", "spellcheck", "false",
 		"maxlength", strconv.Itoa(report.MaxLocationLen),
 		"aria-label", w.msg.T("field.locations.row", "n", strconv.Itoa(len(inputs)+1)),
+		"data-i18n-aria", "field.locations.row", "data-i18n-args", "n="+strconv.Itoa(len(inputs)+1),
 		"aria-describedby", "locations-hint "+id+"-error")
 	if err != nil {
 		return err
@@ -218,12 +219,27 @@ func (w *widget) checkLocation(input safejs.Value) error {
 	}
 	if code == "" {
 		removeAttr(input, "aria-invalid")
-		setText(errP, "")
-		return setHidden(errP, true)
+		hideMessage(errP)
+		return nil
 	}
 	setAttr(input, "aria-invalid", "true")
-	setText(errP, w.msg.T(code))
-	return setHidden(errP, false)
+	w.showMessage(errP, code)
+	return nil
+}
+
+// showMessage shows the message with the key in el, marked so that a
+// switch of language translates it too.
+func (w *widget) showMessage(el safejs.Value, key string) {
+	setAttr(el, "data-i18n", key)
+	setText(el, w.msg.T(key))
+	setHidden(el, false)
+}
+
+// hideMessage empties and hides an element showMessage filled.
+func hideMessage(el safejs.Value) {
+	removeAttr(el, "data-i18n")
+	setText(el, "")
+	setHidden(el, true)
 }
 
 // updateConditions shows the fields whose condition holds and hides the
@@ -281,14 +297,14 @@ func (w *widget) clearErrors() error {
 		}
 		for _, el := range els {
 			if strings.HasSuffix(sel, ".error") {
-				setText(el, "")
-				setHidden(el, true)
+				hideMessage(el)
 			} else {
 				removeAttr(el, "aria-invalid")
 			}
 		}
 	}
-	return setHidden(w.summary, true)
+	hideMessage(w.summary)
+	return nil
 }
 
 // showErrors marks each field with its message, fills the summary (an
@@ -325,15 +341,13 @@ func (w *widget) showErrors(errs []report.FieldError, rows []int) error {
 		}
 		setAttr(input, "aria-invalid", "true")
 		if p, err := w.d.byID(inputID + "-error"); err == nil {
-			setText(p, w.msg.T(code))
-			setHidden(p, false)
+			w.showMessage(p, code)
 		}
 		if !haveFirst {
 			first, haveFirst = input, true
 		}
 	}
-	setText(w.summary, w.msg.T("error.summary"))
-	setHidden(w.summary, false)
+	w.showMessage(w.summary, "error.summary")
 	if haveFirst {
 		_, err = first.Call("focus")
 	}

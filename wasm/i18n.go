@@ -122,7 +122,7 @@ func (w *widget) retranslate() error {
 			setText(el, w.msg.T(key, args...))
 		}
 		if key := getAttr(el, "data-i18n-aria"); key != "" {
-			setAttr(el, "aria-label", w.msg.T(key))
+			setAttr(el, "aria-label", w.msg.T(key, args...))
 		}
 	}
 	return nil

@@ -191,6 +191,8 @@ func (w *widget) showReceipt(rc *receipt) error {
 	}
 	setText(ref, rc.Reference)
 	if date, err := w.d.byID("rl-date"); err == nil {
+		setAttr(date, "data-i18n", "receipt.date")
+		setAttr(date, "data-i18n-args", "date="+rc.Received)
 		setText(date, w.msg.T("receipt.date", "date", rc.Received))
 	}
 	section, err := w.d.byID("rl-receipt")

@@ -1,6 +1,11 @@
 // Command partner-site serves the example partner page that embeds the
 // report button, as a site owner's page would. It is what `make demo`
 // opens.
+//
+// The page at / embeds the button with the defaults. The page at /themed
+// passes its query's locale, label, color, position and target on as the
+// loader's data- attributes, and has an element with the id "report-slot"
+// for target, so that the tests can try each option (docs/site-owners.md).
 package main
 
 import (
@@ -8,11 +13,11 @@ import (
 	_ "embed"
 	"flag"
 	"fmt"
+	"html/template"
 	"log"
 	"net"
 	"net/http"
 	"os"
-	"text/template"
 	"time"
 )
 
@@ -25,22 +30,49 @@ var siteCSS []byte
 //go:embed partner.js
 var partnerJS []byte
 
+// page is what index.html shows: the loader's script tag with its data-
+// attributes, where empty ones are left out.
+type page struct {
+	RelayURL, Site, ReportPage             string
+	Themed                                 bool
+	Locale, Label, Color, Position, Target string
+}
+
 func main() {
 	listen := flag.String("listen", "127.0.0.1:8080", "address to serve on")
 	relay := flag.String("relay", "http://127.0.0.1:8081", "the relay's public URL")
 	site := flag.String("site", "demo-site", "the site id registered on the relay")
+	reportPage := flag.String("report-page", "https://hotline.example.org/report", "the hotline's own report page, linked for visitors without JavaScript")
 	flag.Parse()
 
-	var page bytes.Buffer
-	if err := template.Must(template.New("index").Parse(indexHTML)).Execute(&page, map[string]string{"RelayURL": *relay, "Site": *site}); err != nil {
+	tmpl := template.Must(template.New("index").Parse(indexHTML))
+	var index bytes.Buffer
+	if err := tmpl.Execute(&index, page{RelayURL: *relay, Site: *site, ReportPage: *reportPage}); err != nil {
 		log.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		// The CSP a partner needs: the relay for the loader and the frame.
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self' "+*relay+"; frame-src "+*relay+"; style-src 'self'")
+	// The CSP a partner needs: the relay for the loader, for the settings
+	// it asks the relay for on the first sign of intent, and for the frame.
+	csp := "default-src 'self'; script-src 'self' " + *relay + "; connect-src 'self' " + *relay +
+		"; frame-src " + *relay + "; style-src 'self'"
+	html := func(w http.ResponseWriter, b []byte) {
+		w.Header().Set("Content-Security-Policy", csp)
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write(page.Bytes())
+		w.Write(b)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { html(w, index.Bytes()) })
+	mux.HandleFunc("GET /themed", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		var b bytes.Buffer
+		if err := tmpl.Execute(&b, page{
+			RelayURL: *relay, Site: *site, ReportPage: *reportPage, Themed: true,
+			Locale: q.Get("locale"), Label: q.Get("label"), Color: q.Get("color"),
+			Position: q.Get("position"), Target: q.Get("target"),
+		}); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		html(w, b.Bytes())
 	})
 	mux.HandleFunc("GET /site.css", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/css")

@@ -1,0 +1,180 @@
+package e2e
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp/kb"
+)
+
+// themedURL is the partner page's /themed variant with the loader's data-
+// attributes from params (locale, label, color, position, target).
+func themedURL(t *testing.T, partnerURL string, params map[string]string) string {
+	t.Helper()
+	u, err := url.Parse(partnerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/themed"
+	q := url.Values{}
+	for k, v := range params {
+		q.Set(k, v)
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// checkLanguage checks that the whole frame is in the locale: <html lang
+// dir>, and every text and label marked for translation holds that
+// language's message.
+func checkLanguage(t *testing.T, f *frame, locale string) {
+	t.Helper()
+	cat := catalog(t, locale)
+	type marked struct{ Key, Args, Text, Aria, AriaKey string }
+	type page struct {
+		Lang, Dir string
+		Marked    []marked
+		Counters  []string
+	}
+	p := evalFrame[page](f, "read the texts", `(() => ({
+		Lang: document.documentElement.lang, Dir: document.documentElement.dir,
+		Marked: [...document.querySelectorAll("[data-i18n], [data-i18n-aria]")].map(e => ({
+			Key: e.dataset.i18n || "", Args: e.dataset.i18nArgs || "", Text: e.textContent,
+			Aria: e.getAttribute("aria-label") || "", AriaKey: e.dataset.i18nAria || ""})),
+		Counters: [...document.querySelectorAll(".counter")].map(e => e.textContent),
+	}))()`)
+	dir := "ltr"
+	if locale == "ar" {
+		dir = "rtl"
+	}
+	if p.Lang != locale || p.Dir != dir {
+		t.Errorf(`the frame is <html lang=%q dir=%q>, want %q %q`, p.Lang, p.Dir, locale, dir)
+	}
+	if len(p.Marked) < 40 {
+		t.Fatalf("only %d elements are marked for translation", len(p.Marked))
+	}
+	var wrong []string
+	for _, m := range p.Marked {
+		var args []string
+		for _, pair := range strings.Split(m.Args, ";") {
+			if k, v, ok := strings.Cut(pair, "="); ok {
+				args = append(args, k, v)
+			}
+		}
+		if m.Key != "" && m.Text != cat.T(m.Key, args...) {
+			wrong = append(wrong, m.Key+": "+m.Text)
+		}
+		if m.AriaKey != "" && m.Aria != cat.T(m.AriaKey, args...) {
+			wrong = append(wrong, m.AriaKey+" (aria-label): "+m.Aria)
+		}
+	}
+	for _, c := range p.Counters {
+		if !strings.Contains(c, "5000") && !strings.Contains(c, "1000") {
+			wrong = append(wrong, "counter: "+c)
+		}
+	}
+	if len(wrong) > 0 {
+		t.Errorf("texts not in %s:%s", locale, joinLines(wrong))
+	}
+}
+
+// TestLanguageFromDataLocale: the site owner's data-locale="de" shows the
+// form in German, whatever the browser's language.
+func TestLanguageFromDataLocale(t *testing.T) {
+	s := startStack(t)
+	b := newBrowser(t)
+	b.openPage(themedURL(t, s.PartnerURL, map[string]string{"locale": "de"}))
+	b.clickButton()
+	f := b.attachFrame(s)
+	f.waitReady()
+	checkLanguage(t, f, "de")
+	if got := f.value("rl-lang"); got != "de" {
+		t.Errorf("the language menu shows %q, want de", got)
+	}
+}
+
+// TestLanguageFromBrowser: without data-locale, the browser's language
+// (here French, as a person sets it in Chromium) picks the form's.
+func TestLanguageFromBrowser(t *testing.T) {
+	s := startStack(t)
+	b := newBrowser(t, withLang("fr-FR"))
+	b.openPage(s.PartnerURL)
+	if langs := evalPage[string](b, "read the browser's languages", `navigator.languages.join(",")`); !strings.HasPrefix(langs, "fr") {
+		t.Fatalf("Chromium started with --lang=fr-FR has navigator.languages %q", langs)
+	}
+	b.clickButton()
+	f := b.attachFrame(s)
+	f.waitReady()
+	checkLanguage(t, f, "fr")
+}
+
+// TestLanguageSwitch switches the form's language in its own menu, with
+// the keyboard, to Arabic and back: nothing typed or chosen is lost, the
+// page turns right to left, and every text changes, the error messages
+// already shown and the country names included.
+func TestLanguageSwitch(t *testing.T) {
+	s := startStack(t)
+	b := newBrowser(t)
+	in := newInput(t)
+	f := b.openReportForm(s)
+	f.waitReady()
+
+	f.click("#locations-0")
+	f.typeText("locations-0", in.locations[0])
+	b.press(kb.Tab)
+	f.waitFocus("locations-add")
+	f.click("#locations-add")
+	f.typeText("locations-1", in.locations[0]) // the same address: an error
+	b.press(kb.Tab)
+	f.choose("seen_on", in.seenOn)
+	f.click("#description")
+	f.typeText("description", in.description)
+	f.click("#rl-contact summary")
+	f.click("#contact_name")
+	f.typeText("contact_name", "Dana")
+	f.click("#rl-submit") // content and category are missing
+	f.waitFocus("locations-1")
+
+	values := func() string {
+		return evalFrame[string](f, "read the values", `JSON.stringify([...new FormData(document.getElementById("rl-form"))])`)
+	}
+	before := values()
+	country := func() string {
+		return evalFrame[string](f, "read a country's name", `document.querySelector('#reporter_country option[value="DE"]').textContent`)
+	}
+	if c := country(); c != "Germany" {
+		t.Fatalf("in English, DE is %q", c)
+	}
+	errors := func() string {
+		return evalFrame[string](f, "read the messages", `[...document.querySelectorAll("#rl-form .error:not([hidden]), #rl-summary")].map(e => e.textContent).join(" | ")`)
+	}
+	t.Logf("errors in English: %s", errors())
+
+	f.switchLanguage("ar")
+	checkLanguage(t, f, "ar")
+	if after := values(); after != before {
+		t.Errorf("switching to Arabic changed the form's values from\n%s\nto\n%s", before, after)
+	}
+	if c := country(); c == "Germany" || c == "" {
+		t.Errorf("in Arabic, DE is still %q", c)
+	}
+	ar := catalog(t, "ar")
+	if e := errors(); !strings.Contains(e, ar.T("error.duplicate")) || !strings.Contains(e, ar.T("error.summary")) ||
+		!strings.Contains(e, ar.T("error.required")) {
+		t.Errorf("after the switch the messages shown are %q, want them in Arabic", e)
+	}
+	b.saveScreenshot("form-arabic-errors.png")
+
+	f.switchLanguage("en")
+	checkLanguage(t, f, "en")
+	if after := values(); after != before {
+		t.Errorf("switching back to English changed the form's values to\n%s", after)
+	}
+	if c := country(); c != "Germany" {
+		t.Errorf("back in English, DE is %q", c)
+	}
+	if errs := b.errorsInFrame(); len(errs) > 0 {
+		t.Errorf("the frame logged errors:%s", joinLines(errs))
+	}
+}
