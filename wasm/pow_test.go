@@ -83,8 +83,11 @@ func TestSolveKeepsPageResponsive(t *testing.T) {
 	}
 	t.Logf("number %d in %v (%.1f µs a hash), event loop ran %d times", sol.Number, took,
 		float64(took.Microseconds())/float64(sol.Number+1), ticks)
-	if slices := int(took / powSlice); sol.Number > 20*pow.PauseEvery && ticks < slices/4 {
-		t.Fatalf("the event loop ran %d times in %v: the search held the page", ticks, took)
+	// Not a timing bound (machines are shared and slow at times): a
+	// search that never yields lets the timer run at most around the
+	// challenge's fetch; one that yields lets it run again and again.
+	if sol.Number > 20*pow.PauseEvery && ticks < 3 {
+		t.Fatalf("the event loop ran %d times during a search of %d hashes: the search held the page", ticks, sol.Number)
 	}
 }
 
