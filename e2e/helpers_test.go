@@ -239,7 +239,7 @@ func (f *frame) tabTo(id string, max int, mods ...chromedp.Modifier) []string {
 // date field share its id) is taken after a short wait.
 func (f *frame) settledFocus(prev string) string {
 	f.b.t.Helper()
-	deadline := time.Now().Add(400 * time.Millisecond)
+	deadline := time.Now().Add(800 * time.Millisecond)
 	for {
 		got := f.focusedNow()
 		if (got != "" && got != prev) || time.Now().After(deadline) {
