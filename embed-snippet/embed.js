@@ -74,6 +74,10 @@
       .then(function (r) {
         return r.json().then(function (p) {
           if (!r.ok) return warn(p.detail || p.title);
+          // The operator's colour, where the page set none: a colour
+          // changes no layout, so it can still come now.
+          var c = p.theme && p.theme.color;
+          if (!d.color && /^#[0-9a-f]{6}$/i.test(c || "") && contrast(c) >= 4.5) btn.style.background = c;
           var l = locale.toLowerCase();
           if (l && p.locales && p.locales.indexOf(l) < 0 && p.locales.indexOf(l.split("-")[0]) < 0) {
             warn("data-locale: the form is not available in " + locale + " (only " + p.locales.join(", ") +

@@ -109,7 +109,7 @@ func (w *widget) addLocation() error {
 		return err
 	}
 	input, err := w.d.create("input", "type", "text", "name", "locations", "id", id,
-		"inputmode", "url", "autocomplete", "off", "spellcheck", "false",
+		"dir", "auto", "inputmode", "url", "autocomplete", "off", "spellcheck", "false",
 		"maxlength", strconv.Itoa(report.MaxLocationLen),
 		"aria-label", w.msg.T("field.locations.row", "n", strconv.Itoa(len(inputs)+1)),
 		"data-i18n-aria", "field.locations.row", "data-i18n-args", "n="+strconv.Itoa(len(inputs)+1),
