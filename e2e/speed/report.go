@@ -209,7 +209,7 @@ func (r *results) notes() []string {
 	}
 	n = append(n, fmt.Sprintf("Each frame waited a median %.1f ms (at most %.1f ms) at its start while the benchmark installed its probe; "+
 		"the page's click listener ran a median %.1f ms after the click's timestamp.", median(pauses), slices.Max(pauses), median(delays)))
-	n = append(n, fmt.Sprintf("The frame's page is %s as the relay sends it (no compression); the baseline page has the same size.", kb(r.sizes.framePage)))
+	n = append(n, fmt.Sprintf("The frame's page is %s before compression (the relay sends it compressed to browsers; the baseline page has the same size, uncompressed).", kb(r.sizes.framePage)))
 	return n
 }
 

@@ -68,3 +68,11 @@ func TestFramePageCompressed(t *testing.T) {
 		}
 	}
 }
+
+func TestCompactJS(t *testing.T) {
+	in := "/* header\n   comment */\n(function () {\n  // a comment\n  var a = \"//not a comment\";\n\n    f(a); // trailing stays\n})();\n"
+	want := "(function () {\nvar a = \"//not a comment\";\nf(a); // trailing stays\n})();\n"
+	if got := string(compactJS([]byte(in))); got != want {
+		t.Errorf("compactJS:\n%s\nwant\n%s", got, want)
+	}
+}
