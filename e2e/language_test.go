@@ -159,6 +159,15 @@ func TestLanguageSwitch(t *testing.T) {
 	if c := country(); c == "Germany" || c == "" {
 		t.Errorf("in Arabic, DE is still %q", c)
 	}
+	// The incident-country menu is listed once in the page and copied by
+	// the module: it must hold every country, named like the first menu.
+	if same := evalFrame[bool](f, "compare the country menus", `(() => {
+		const a = [...document.querySelectorAll('#reporter_country option')].map(o => o.value + '=' + o.textContent);
+		const b = [...document.querySelectorAll('#incident_country option')].map(o => o.value + '=' + o.textContent);
+		return a.length > 200 && a.slice(1).join() === b.slice(1).join();
+	})()`); !same {
+		t.Error("the incident-country menu does not offer the same countries, in the same language, as the reporter-country menu")
+	}
 	ar := catalog(t, "ar")
 	if e := errors(); !strings.Contains(e, ar.T("error.duplicate")) || !strings.Contains(e, ar.T("error.summary")) ||
 		!strings.Contains(e, ar.T("error.required")) {

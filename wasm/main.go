@@ -182,5 +182,36 @@ func (w *widget) bind() error {
 	if err := w.updateConditions(); err != nil {
 		return err
 	}
+	if err := w.copyOptions(); err != nil {
+		return err
+	}
 	return w.updateCounters()
+}
+
+// copyOptions fills each menu whose page lists its options only once
+// (Field.OptionsFrom) from the menu that has them.
+func (w *widget) copyOptions() error {
+	for _, f := range w.form.Fields {
+		if f.OptionsFrom == "" {
+			continue
+		}
+		dst, err := w.d.byID(f.Name)
+		if err != nil {
+			return err
+		}
+		src, err := w.queryAll("#" + f.OptionsFrom + " option[value]:not([value=''])")
+		if err != nil {
+			return err
+		}
+		for _, o := range src {
+			c, err := o.Call("cloneNode", true)
+			if err != nil {
+				return err
+			}
+			if _, err := dst.Call("append", c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

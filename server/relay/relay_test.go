@@ -316,6 +316,9 @@ func TestWidgetPage(t *testing.T) {
 	if strings.Contains(page, `value="sextortion"`) {
 		t.Error("page offers a category outside the hotline's remit")
 	}
+	if n := strings.Count(page, `value="DE"`); n != 1 || !strings.Contains(page, `data-options-from="reporter_country"`) {
+		t.Errorf("the page lists the countries %d times; want once, copied by the module", n)
+	}
 	if strings.Contains(strings.ToLower(page), `type="file"`) {
 		t.Error("the form has a file field")
 	}
