@@ -63,7 +63,7 @@ func TestExampleConfigShape(t *testing.T) {
 
 func TestParseErrorsNameTheKey(t *testing.T) {
 	good := validTOML(t)
-	tests := []struct{ name, from, to, want string }{
+	tests := []edit{
 		{"typo key", `spool =`, `spoool =`, `unknown key "relay.spoool"`},
 		{"no public url", `public_url = "https://report.example.org"`, ``, "relay.public_url: missing"},
 		{"public url with path", `"https://report.example.org"`, `"https://report.example.org/x"`, "relay.public_url"},
@@ -78,18 +78,7 @@ func TestParseErrorsNameTheKey(t *testing.T) {
 		{"bad duration", `signing_key_file = "relay.key"`, `signing_key_file = "relay.key"` + "\nretry_min = \"soon\"", "duration"},
 		{"not toml", `[relay]`, `[relay`, "failed to parse config"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			in := strings.Replace(good, tt.from, tt.to, 1)
-			if in == good {
-				t.Fatalf("test case does not change the config")
-			}
-			_, err := Parse([]byte(in))
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("err = %v, want it to contain %q", err, tt.want)
-			}
-		})
-	}
+	checkEdits(t, good, tests)
 }
 
 func FuzzParse(f *testing.F) {
@@ -113,4 +102,26 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// edit changes a valid configuration in one place and names the error
+// that change must cause.
+type edit struct{ name, from, to, want string }
+
+// checkEdits applies each edit to good and checks Parse refuses the
+// result with an error containing want.
+func checkEdits(t *testing.T, good string, tests []edit) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := strings.Replace(good, tt.from, tt.to, 1)
+			if in == good {
+				t.Fatalf("test case does not change the config")
+			}
+			_, err := Parse([]byte(in))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
 }

@@ -62,7 +62,7 @@ func TestMoreErrorsNameTheKey(t *testing.T) {
 	const relayEnd = `signing_key_file = "relay.key"`
 	const hotlineEnd = `categories = ["csam", "grooming"]`
 	const siteEnd = `origins = ["https://www.example.org", "http://localhost:8080"]`
-	tests := []struct{ name, from, to, want string }{
+	tests := []edit{
 		{"theme colour name", siteEnd, siteEnd + "\n[site.theme]\ncolor = \"red\"", `site[0].theme.color: "red" is not a colour`},
 		{"theme colour short", siteEnd, siteEnd + "\n[site.theme]\ncolor = \"#fff\"", `site[0].theme.color`},
 		{"theme colour pale", siteEnd, siteEnd + "\n[site.theme]\ncolor = \"#ffee00\"", `contrast`},
@@ -91,18 +91,7 @@ func TestMoreErrorsNameTheKey(t *testing.T) {
 		{"acme keys without acme", relayEnd, relayEnd + "\n[relay.tls]\ndomains = [\"report.example.org\"]", `relay.tls.domains: set, but relay.tls.acme is not true`},
 		{"redirect without tls", relayEnd, relayEnd + "\n[relay.tls]\nhttp_listen = \":80\"", `relay.tls.http_listen: set, but the relay serves no HTTPS`},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			in := strings.Replace(good, tt.from, tt.to, 1)
-			if in == good {
-				t.Fatalf("test case does not change the config")
-			}
-			_, err := Parse([]byte(in))
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("err = %v, want it to contain %q", err, tt.want)
-			}
-		})
-	}
+	checkEdits(t, good, tests)
 }
 
 func TestTLSNeedsHTTPSOrigin(t *testing.T) {
