@@ -31,7 +31,12 @@ demo: build
 ## test: every test: vet, native, WebAssembly under Node, real browser
 test: test-native test-wasm
 
-test-native:
+# axe-core, which the accessibility tests inject into the form.
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	npm ci
+	@touch $@
+
+test-native: node_modules/axe-core/axe.min.js
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./wasm/ ./report/
 	$(GO) test -count=1 ./...
