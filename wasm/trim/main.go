@@ -1,0 +1,232 @@
+// Command trim writes the go.mod that the browser module is built with
+// (go build -modfile). It points two modules at patched copies, to remove
+// from the module code that age and its HPKE package link at package level
+// but that the browser never runs:
+//
+//   - filippo.io/hpke registers KEMs on the NIST curves P-256, P-384 and
+//     P-521 when it loads, which links about 370 KB of curve arithmetic.
+//     age only uses ML-KEM-768 with X25519, so the browser build makes the
+//     NIST curves nil: using one would panic instead of linking.
+//   - age checks passphrase work factors with a regular expression
+//     compiled when it loads, which links package regexp and its Unicode
+//     tables. The browser never opens a passphrase-encrypted file; the
+//     expression is replaced by a loop the tests hold to the same answers.
+//
+// Together these take about 110 KB off the module after brotli. Each patch
+// is an exact text replacement in one file of the version go.mod selects,
+// copied from the module cache: when an upgrade changes that text, trim
+// fails and names the file, so a patch never applies to code nobody read.
+// The relay and the hotline tools are built with the real go.mod and run
+// age and HPKE exactly as published.
+//
+// Usage, from the module root:
+//
+//	go run ./wasm/trim -dir build/trim
+//	GOOS=js GOARCH=wasm go build -modfile=build/trim/go.mod ./wasm
+package main
+
+import (
+	_ "embed"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+//go:embed decimal.go
+var decimalSource string
+
+// A patch replaces one exact piece of text in one file of a module.
+type patch struct {
+	module string // module path, as in go.mod
+	file   string // slash-separated, inside the module
+	old    string // must occur exactly once
+	new    string
+}
+
+func patches() []patch {
+	decimal := decimalSource[strings.Index(decimalSource, "// decimal matches"):]
+	return []patch{
+		{
+			module: "filippo.io/hpke",
+			file:   "crypto/ecdh/stubs.go",
+			old: "func P256() Curve   { return ecdh.P256() }\n" +
+				"func P384() Curve   { return ecdh.P384() }\n" +
+				"func P521() Curve   { return ecdh.P521() }\n",
+			new: "// The reportline browser build has no NIST curves (wasm/trim).\n" +
+				"func P256() Curve   { return nil }\n" +
+				"func P384() Curve   { return nil }\n" +
+				"func P521() Curve   { return nil }\n",
+		},
+		{
+			module: "filippo.io/age",
+			file:   "scrypt.go",
+			old:    "\t\"regexp\"\n",
+			new:    "",
+		},
+		{
+			module: "filippo.io/age",
+			file:   "scrypt.go",
+			old:    "var digitsRe = regexp.MustCompile(`^[1-9][0-9]*$`)\n",
+			new:    "// The reportline browser build has no regexp (wasm/trim).\nvar digitsRe decimal\n\n" + decimal,
+		},
+	}
+}
+
+func main() {
+	dir := flag.String("dir", filepath.Join("build", "trim"), "folder to write the patched modules and go.mod into")
+	flag.Parse()
+	path, err := write(*dir, patches())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "trim:", err)
+		os.Exit(1)
+	}
+	fmt.Println(path)
+}
+
+// write copies each patched module from the module cache under dir,
+// applies the patches, and writes dir/go.mod and dir/go.sum: the module's
+// own, with a replace directive for each copy. It returns the absolute
+// path of that go.mod.
+func write(dir string, ps []patch) (string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	var modules []string
+	for _, p := range ps {
+		if !slices.Contains(modules, p.module) {
+			modules = append(modules, p.module)
+		}
+	}
+	gomod, err := goOutput("env", "GOMOD")
+	if err != nil {
+		return "", err
+	}
+	gomod = strings.TrimSpace(gomod)
+	if !strings.HasSuffix(gomod, "go.mod") {
+		return "", fmt.Errorf("run trim inside the reportline module (go env GOMOD printed %q)", gomod)
+	}
+	found, err := download(modules)
+	if err != nil {
+		return "", err
+	}
+	replace := "\n// Written by go run ./wasm/trim for the browser module; see wasm/trim.\nreplace (\n"
+	for _, m := range modules {
+		dst := filepath.Join(dir, filepath.FromSlash(m))
+		if err := os.RemoveAll(dst); err != nil {
+			return "", err
+		}
+		if err := copyTree(found[m].Dir, dst); err != nil {
+			return "", err
+		}
+		// A path relative to the module root keeps the module's build
+		// information, and so its hash, the same in every checkout.
+		target := dst
+		if rel, err := filepath.Rel(filepath.Dir(gomod), dst); err == nil && filepath.IsLocal(rel) {
+			target = "./" + filepath.ToSlash(rel)
+		}
+		replace += fmt.Sprintf("\t%s %s => %s\n", m, found[m].Version, target)
+	}
+	replace += ")\n"
+	for _, p := range ps {
+		path := filepath.Join(dir, filepath.FromSlash(p.module), filepath.FromSlash(p.file))
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", err
+		}
+		text := string(b)
+		if n := strings.Count(text, p.old); n != 1 {
+			return "", fmt.Errorf("%s@%s/%s: the text to replace occurs %d times, want exactly 1: "+
+				"the module changed, so read the new version and update the patch in wasm/trim\n%s",
+				p.module, found[p.module].Version, p.file, n, p.old)
+		}
+		if err := os.WriteFile(path, []byte(strings.Replace(text, p.old, p.new, 1)), 0o644); err != nil {
+			return "", err
+		}
+	}
+	mod, err := os.ReadFile(gomod)
+	if err != nil {
+		return "", err
+	}
+	sum, err := os.ReadFile(strings.TrimSuffix(gomod, ".mod") + ".sum")
+	if err != nil {
+		return "", err
+	}
+	out := filepath.Join(dir, "go.mod")
+	if err := os.WriteFile(out, append(mod, replace...), 0o644); err != nil {
+		return "", err
+	}
+	return out, os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644)
+}
+
+type module struct{ Path, Version, Dir, Error string }
+
+// download asks the go command where the selected version of each module
+// is, downloading it if needed.
+func download(modules []string) (map[string]module, error) {
+	out, err := goOutput(append([]string{"mod", "download", "-json"}, modules...)...)
+	if err != nil {
+		return nil, err
+	}
+	found := map[string]module{}
+	dec := json.NewDecoder(strings.NewReader(out))
+	for dec.More() {
+		var m module
+		if err := dec.Decode(&m); err != nil {
+			return nil, fmt.Errorf("go mod download printed something unexpected: %v", err)
+		}
+		if m.Error != "" {
+			return nil, fmt.Errorf("go mod download %s: %s", m.Path, m.Error)
+		}
+		found[m.Path] = m
+	}
+	for _, m := range modules {
+		if found[m].Dir == "" {
+			return nil, fmt.Errorf("go mod download did not say where %s is; is it in go.mod?", m)
+		}
+	}
+	return found, nil
+}
+
+func goOutput(args ...string) (string, error) {
+	cmd := exec.Command("go", args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	return string(out), nil
+}
+
+// copyTree copies a module's files; the copies are writable, unlike the
+// module cache's.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+}
