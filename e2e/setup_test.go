@@ -99,7 +99,14 @@ func doBuild() (built, error) {
 		"./server/cmd/relay", "./server/cmd/hotline", "./examples/partner-site"); err != nil {
 		return built{}, err
 	}
+	// The module as make builds it: against the patched go.mod that
+	// wasm/trim writes, without inlining, stripped.
+	trim := filepath.Join(dir, "trim")
+	if err := run(nil, "run", "./wasm/trim", "-dir", trim); err != nil {
+		return built{}, err
+	}
 	if err := run([]string{"GOOS=js", "GOARCH=wasm"}, "build", "-buildvcs=false",
+		"-modfile="+filepath.Join(trim, "go.mod"), "-trimpath", "-gcflags=all=-l", "-ldflags=-s -w",
 		"-o", filepath.Join(b.assets, "widget.wasm"), "./wasm"); err != nil {
 		return built{}, err
 	}
