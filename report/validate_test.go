@@ -171,3 +171,36 @@ func TestFromValues(t *testing.T) {
 }
 
 var placeholders = regexp.MustCompile(`\{[a-z]+\}`)
+
+// TestGuidancePlain keeps what a reporter must read short and plain in
+// every language: no sentence over 25 words (the usual ceiling of
+// plain-language guides) and no message over 280 characters.
+func TestGuidancePlain(t *testing.T) {
+	const maxWords, maxChars = 25, 280
+	sentenceEnd := func(r rune) bool { return strings.ContainsRune(".!?:;؟。", r) }
+	for _, loc := range Locales() {
+		c, err := LoadCatalog(loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checked := 0
+		for k, v := range c {
+			if !strings.HasPrefix(k, "guidance.") && !strings.HasPrefix(k, "under18.") &&
+				!strings.HasPrefix(k, "contact.") && !strings.HasPrefix(k, "receipt.") {
+				continue
+			}
+			checked++
+			if n := len([]rune(v)); n > maxChars {
+				t.Errorf("%s: %q is %d characters, more than %d: shorten it", loc, k, n, maxChars)
+			}
+			for _, s := range strings.FieldsFunc(v, sentenceEnd) {
+				if n := len(strings.Fields(s)); n > maxWords {
+					t.Errorf("%s: %q has a sentence of %d words, more than %d: split it\n%s", loc, k, n, maxWords, s)
+				}
+			}
+		}
+		if checked < 10 {
+			t.Errorf("%s: only %d guidance messages checked; have the keys been renamed?", loc, checked)
+		}
+	}
+}
