@@ -1,8 +1,8 @@
 package main
 
-// The rest of this file, from the type on, is written into age's scrypt.go
-// in the browser build in place of its regular expression; the fuzz test
-// holds it to the expression it replaces.
+// The rest of this file, from the comment on decimal on, is written into
+// age's scrypt.go in the browser build in place of its regular
+// expression; the fuzz test holds it to the expression it replaces.
 
 // decimal matches what age's `^[1-9][0-9]*$` matches: one or more ASCII
 // digits without a leading zero.
