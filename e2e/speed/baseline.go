@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/reportline/reportline/server/relay"
 )
 
 // The baseline is what the same browser does, in the same run, with the
@@ -72,12 +74,12 @@ type file struct {
 	raw, gz, br           []byte
 }
 
-func newFile(ctype, cacheCtl string, raw []byte, c *compressed) *file {
+func newFile(ctype, cacheCtl string, raw []byte, c *relay.Compressed) *file {
 	sum := sha256.Sum256(raw)
 	if c == nil {
-		c = compress(raw, len(raw) < 256<<10)
+		c = relay.Compress(raw, len(raw) < 256<<10)
 	}
-	return &file{ctype: ctype, cacheCtl: cacheCtl, etag: `"` + hex.EncodeToString(sum[:12]) + `"`, raw: raw, gz: c.gz, br: c.br}
+	return &file{ctype: ctype, cacheCtl: cacheCtl, etag: `"` + hex.EncodeToString(sum[:12]) + `"`, raw: raw, gz: c.Gzip, br: c.Brotli}
 }
 
 // hashed returns the immutable path of a file, as the relay names them.
@@ -116,7 +118,7 @@ func (f *file) serve(w http.ResponseWriter, r *http.Request) {
 // with its brotli form, wasmExec the relay's wasm_exec.js, and frameSize
 // the byte size of the report frame's page, which the static frame page
 // matches.
-func startBaseline(module []byte, moduleC *compressed, wasmExec []byte, frameSize int) (*baselineServer, error) {
+func startBaseline(module []byte, moduleC *relay.Compressed, wasmExec []byte, frameSize int) (*baselineServer, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -143,8 +145,8 @@ func startBaseline(module []byte, moduleC *compressed, wasmExec []byte, frameSiz
 		execPath:       newFile("text/javascript; charset=utf-8", immutable, wasmExec, nil),
 		bootPath:       newFile("text/javascript; charset=utf-8", immutable, boot, nil),
 		"/loader.js":   newFile("text/javascript; charset=utf-8", "public, max-age=300", []byte(baselineLoader), nil),
-		"/frame/wasm":  newFile("text/html; charset=utf-8", "no-store", []byte(wasmPage(execPath, bootPath)), &compressed{}),
-		"/frame/plain": newFile("text/html; charset=utf-8", "no-store", staticPage(frameSize), &compressed{}),
+		"/frame/wasm":  newFile("text/html; charset=utf-8", "no-store", []byte(wasmPage(execPath, bootPath)), &relay.Compressed{}),
+		"/frame/plain": newFile("text/html; charset=utf-8", "no-store", staticPage(frameSize), &relay.Compressed{}),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/reportline/reportline/examples/stack"
+	"github.com/reportline/reportline/server/relay"
 )
 
 func main() {
@@ -68,7 +69,7 @@ func run(cfg config) error {
 
 	type module struct {
 		wasm []byte
-		c    *compressed
+		c    *relay.Compressed
 		err  error
 	}
 	baselineDone := make(chan module, 1)
@@ -78,7 +79,7 @@ func run(cfg config) error {
 			baselineDone <- module{err: err}
 			return
 		}
-		baselineDone <- module{wasm: w, c: compress(w, true)}
+		baselineDone <- module{wasm: w, c: relay.Compress(w, true)}
 	}()
 
 	state, err := os.MkdirTemp("", "reportline-speed-state-")
@@ -110,9 +111,9 @@ func run(cfg config) error {
 		return err
 	}
 	defer bs.close()
-	progress("baseline: %s (module %d B, %d B brotli)", bs.PageURL, len(bm.wasm), len(bm.c.br))
+	progress("baseline: %s (module %d B, %d B brotli)", bs.PageURL, len(bm.wasm), len(bm.c.Brotli))
 
-	res := &results{sizes: sz, baselineRaw: len(bm.wasm), baselineBr: len(bm.c.br)}
+	res := &results{sizes: sz, baselineRaw: len(bm.wasm), baselineBr: len(bm.c.Brotli)}
 	for i := range cfg.runs {
 		for _, sc := range scenarios(st, bs) {
 			vs, err := sc.run(ctx, cfg.chromium)

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,29 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
-
-	"github.com/andybalholm/brotli"
 )
-
-// compressed are the gzip and brotli forms of a file.
-type compressed struct{ gz, br []byte }
-
-// compress makes both forms as the relay does: at the best ratio if best
-// (what `make build` precompresses the module with), else brotli level 5.
-func compress(b []byte, best bool) *compressed {
-	level := 5
-	if best {
-		level = brotli.BestCompression
-	}
-	var gz, br bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
-	zw.Write(b)
-	zw.Close()
-	bw := brotli.NewWriterLevel(&br, level)
-	bw.Write(b)
-	bw.Close()
-	return &compressed{gz: gz.Bytes(), br: br.Bytes()}
-}
 
 // client makes the size requests. Its transport neither asks for nor
 // decodes compression by itself: each request says what it accepts.

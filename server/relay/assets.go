@@ -83,7 +83,7 @@ func LoadAssets(dir string) (*Assets, error) {
 	return a, nil
 }
 
-func (a *Assets) addHashed(name string, b []byte, pre *compressed) {
+func (a *Assets) addHashed(name string, b []byte, pre *Compressed) {
 	sum := sha256.Sum256(b)
 	ext := path.Ext(name)
 	p := "/a/" + strings.TrimSuffix(name, ext) + "." + hex.EncodeToString(sum[:6]) + ext
@@ -91,7 +91,7 @@ func (a *Assets) addHashed(name string, b []byte, pre *compressed) {
 	a.hashed[p] = newAsset(name, b, "public, max-age=31536000, immutable", pre)
 }
 
-func newAsset(name string, b []byte, cacheCtl string, pre *compressed) *asset {
+func newAsset(name string, b []byte, cacheCtl string, pre *Compressed) *asset {
 	sum := sha256.Sum256(b)
 	ctype := mime.TypeByExtension(path.Ext(name))
 	switch path.Ext(name) {
@@ -105,22 +105,23 @@ func newAsset(name string, b []byte, cacheCtl string, pre *compressed) *asset {
 		ctype = "application/json"
 	}
 	if pre == nil {
-		pre = compress(b, len(b) < 256<<10)
+		pre = Compress(b, len(b) < 256<<10)
 	}
 	return &asset{
 		ctype: ctype, etag: `"` + hex.EncodeToString(sum[:12]) + `"`,
-		raw: b, gz: pre.gz, br: pre.br, cacheCtl: cacheCtl,
+		raw: b, gz: pre.Gzip, br: pre.Brotli, cacheCtl: cacheCtl,
 	}
 }
 
-// compressed are the gzip and brotli forms of a file.
-type compressed struct{ gz, br []byte }
+// Compressed are the gzip and brotli forms of a file.
+type Compressed struct{ Gzip, Brotli []byte }
 
-// compress makes both forms, at the best ratio if best. Brotli's best
-// level takes seconds for the module, so `make build` does it once
-// (Precompress) and the relay reads the result; without it the relay
-// starts at once with a quicker, slightly larger compression.
-func compress(b []byte, best bool) *compressed {
+// Compress makes both forms as the relay serves them, at the best ratio
+// if best. Brotli's best level takes seconds for the module, so `make
+// build` does it once (Precompress) and the relay reads the result;
+// without it the relay starts at once with a quicker, slightly larger
+// compression.
+func Compress(b []byte, best bool) *Compressed {
 	level := 5
 	if best {
 		level = brotli.BestCompression
@@ -132,7 +133,7 @@ func compress(b []byte, best bool) *compressed {
 	bw := brotli.NewWriterLevel(&br, level)
 	bw.Write(b)
 	bw.Close()
-	return &compressed{gz: gz.Bytes(), br: br.Bytes()}
+	return &Compressed{Gzip: gz.Bytes(), Brotli: br.Bytes()}
 }
 
 // Precompress writes NAME.gz and NAME.br beside each built asset in dir.
@@ -145,11 +146,11 @@ func Precompress(dir string) error {
 		if readPrecompressed(dir, name, b) != nil {
 			continue // still current: a rebuild that changed nothing costs nothing
 		}
-		c := compress(b, true)
-		if err := os.WriteFile(filepath.Join(dir, name+".gz"), c.gz, 0o644); err != nil {
+		c := Compress(b, true)
+		if err := os.WriteFile(filepath.Join(dir, name+".gz"), c.Gzip, 0o644); err != nil {
 			return fmt.Errorf("failed to precompress: %w", err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, name+".br"), c.br, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name+".br"), c.Brotli, 0o644); err != nil {
 			return fmt.Errorf("failed to precompress: %w", err)
 		}
 	}
@@ -158,7 +159,7 @@ func Precompress(dir string) error {
 
 // readPrecompressed returns the forms Precompress wrote for name, if both
 // exist and decode to exactly b; a stale or damaged file is never served.
-func readPrecompressed(dir, name string, b []byte) *compressed {
+func readPrecompressed(dir, name string, b []byte) *Compressed {
 	gz, err1 := os.ReadFile(filepath.Join(dir, name+".gz"))
 	br, err2 := os.ReadFile(filepath.Join(dir, name+".br"))
 	if err1 != nil || err2 != nil {
@@ -174,7 +175,7 @@ func readPrecompressed(dir, name string, b []byte) *compressed {
 	if plain, err := io.ReadAll(io.LimitReader(brotli.NewReader(bytes.NewReader(br)), int64(len(b))+1)); err != nil || !bytes.Equal(plain, b) {
 		return nil
 	}
-	return &compressed{gz: gz, br: br}
+	return &Compressed{Gzip: gz, Brotli: br}
 }
 
 // Path returns the hashed URL path of a named asset ("widget.wasm").

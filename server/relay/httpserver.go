@@ -37,7 +37,7 @@ var DefaultTimeouts = Timeouts{
 	// A report body is at most ~100 KB; a minute is ample on a poor
 	// mobile link, and bounds slow-body attacks.
 	Read: time.Minute,
-	// The largest response is the module, about 1 MB compressed.
+	// The largest response is the module, about 900 KB compressed.
 	Write: 2 * time.Minute,
 	// Idle keep-alive connections cost memory; browsers reconnect.
 	Idle: 2 * time.Minute,
