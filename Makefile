@@ -18,10 +18,10 @@ bin:
 	$(GO) build -trimpath -o $(BUILD)/bin/ ./server/cmd/relay ./server/cmd/hotline ./examples/demo ./examples/partner-site
 
 # The browser module is built against $(TRIM): go.mod with age and HPKE
-# patched to leave out code the browser never runs (see wasm/trim).
+# patched to leave out code the browser never runs (see tools/wasmtrim).
 TRIM := $(BUILD)/trim/go.mod
-$(TRIM): go.mod go.sum $(wildcard wasm/trim/*.go)
-	$(GO) run ./wasm/trim -dir $(BUILD)/trim
+$(TRIM): go.mod go.sum $(wildcard tools/wasmtrim/*.go)
+	$(GO) run ./tools/wasmtrim -dir $(BUILD)/trim
 
 wasm: $(TRIM)
 	@mkdir -p $(BUILD)/assets

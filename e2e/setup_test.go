@@ -100,9 +100,9 @@ func doBuild() (built, error) {
 		return built{}, err
 	}
 	// The module as make builds it: against the patched go.mod that
-	// wasm/trim writes, without inlining, stripped.
+	// tools/wasmtrim writes, without inlining, stripped.
 	trim := filepath.Join(dir, "trim")
-	if err := run(nil, "run", "./wasm/trim", "-dir", trim); err != nil {
+	if err := run(nil, "run", "./tools/wasmtrim", "-dir", trim); err != nil {
 		return built{}, err
 	}
 	if err := run([]string{"GOOS=js", "GOARCH=wasm"}, "build", "-buildvcs=false",

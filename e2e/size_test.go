@@ -26,6 +26,6 @@ func TestModuleSizeBudget(t *testing.T) {
 	t.Logf("module: %d bytes, %d after brotli (budget %d)", len(wasm), br, moduleBudget)
 	if br > moduleBudget {
 		t.Errorf("the module is %d bytes after brotli, over its budget of %d: find what grew with "+
-			"wasm-objdump -x -j Code on a build without -ldflags=-s, or see wasm/trim", br, moduleBudget)
+			"wasm-objdump -x -j Code on a build without -ldflags=-s, or see tools/wasmtrim", br, moduleBudget)
 	}
 }

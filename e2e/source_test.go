@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,10 +9,16 @@ import (
 )
 
 // TestWasmSourcesRules holds the browser module to its rules: every file
-// builds only for js/wasm, and JavaScript is reached through safejs, with
+// in the folder and below it builds only for js/wasm, and JavaScript is reached through safejs, with
 // raw syscall/js in no file at all.
 func TestWasmSourcesRules(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "wasm", "*.go"))
+	var files []string
+	err := filepath.WalkDir(filepath.Join("..", "wasm"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".go") {
+			files = append(files, path)
+		}
+		return err
+	})
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no Go files in ../wasm (%v)", err)
 	}
@@ -31,12 +38,12 @@ func TestWasmSourcesRules(t *testing.T) {
 }
 
 // TestModuleBuiltAlikeEverywhere keeps every recipe that builds the
-// browser module in step with the Makefile: against the go.mod wasm/trim
+// browser module in step with the Makefile: against the go.mod tools/wasmtrim
 // writes (without it the module is 110 KB larger and the patches
 // untested), without inlining, stripped, reproducible.
 func TestModuleBuiltAlikeEverywhere(t *testing.T) {
 	want := []string{
-		"go run ./wasm/trim -dir build/trim",
+		"go run ./tools/wasmtrim -dir build/trim",
 		"GOOS=js GOARCH=wasm go build -modfile=build/trim/go.mod -trimpath -gcflags=all=-l -ldflags=\"-s -w\" -o ",
 	}
 	for _, name := range []string{"Makefile", "docs/deployment.md", "examples/container/Containerfile"} {

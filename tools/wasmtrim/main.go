@@ -1,4 +1,4 @@
-// Command trim writes the go.mod that the browser module is built with
+// Command wasmtrim writes the go.mod that the browser module is built with
 // (go build -modfile). It points two modules at patched copies, to remove
 // from the module code that age and its HPKE package link at package level
 // but that the browser never runs:
@@ -14,14 +14,14 @@
 //
 // Together these take about 110 KB off the module after brotli. Each patch
 // is an exact text replacement in one file of the version go.mod selects,
-// copied from the module cache: when an upgrade changes that text, trim
+// copied from the module cache: when an upgrade changes that text, wasmtrim
 // fails and names the file, so a patch never applies to code nobody read.
 // The relay and the hotline tools are built with the real go.mod and run
 // age and HPKE exactly as published.
 //
 // Usage, from the module root:
 //
-//	go run ./wasm/trim -dir build/trim
+//	go run ./tools/wasmtrim -dir build/trim
 //	GOOS=js GOARCH=wasm go build -modfile=build/trim/go.mod ./wasm
 package main
 
@@ -58,7 +58,7 @@ func patches() []patch {
 			old: "func P256() Curve   { return ecdh.P256() }\n" +
 				"func P384() Curve   { return ecdh.P384() }\n" +
 				"func P521() Curve   { return ecdh.P521() }\n",
-			new: "// The reportline browser build has no NIST curves (wasm/trim).\n" +
+			new: "// The reportline browser build has no NIST curves (tools/wasmtrim).\n" +
 				"func P256() Curve   { return nil }\n" +
 				"func P384() Curve   { return nil }\n" +
 				"func P521() Curve   { return nil }\n",
@@ -73,7 +73,7 @@ func patches() []patch {
 			module: "filippo.io/age",
 			file:   "scrypt.go",
 			old:    "var digitsRe = regexp.MustCompile(`^[1-9][0-9]*$`)\n",
-			new:    "// The reportline browser build has no regexp (wasm/trim).\nvar digitsRe decimal\n\n" + decimal,
+			new:    "// The reportline browser build has no regexp (tools/wasmtrim).\nvar digitsRe decimal\n\n" + decimal,
 		},
 	}
 }
@@ -83,7 +83,7 @@ func main() {
 	flag.Parse()
 	path, err := write(*dir, patches())
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "trim:", err)
+		fmt.Fprintln(os.Stderr, "wasmtrim:", err)
 		os.Exit(1)
 	}
 	fmt.Println(path)
@@ -110,13 +110,13 @@ func write(dir string, ps []patch) (string, error) {
 	}
 	gomod = strings.TrimSpace(gomod)
 	if !strings.HasSuffix(gomod, "go.mod") {
-		return "", fmt.Errorf("run trim inside the reportline module (go env GOMOD printed %q)", gomod)
+		return "", fmt.Errorf("run wasmtrim inside the reportline module (go env GOMOD printed %q)", gomod)
 	}
 	found, err := download(modules)
 	if err != nil {
 		return "", err
 	}
-	replace := "\n// Written by go run ./wasm/trim for the browser module; see wasm/trim.\nreplace (\n"
+	replace := "\n// Written by go run ./tools/wasmtrim for the browser module; see tools/wasmtrim.\nreplace (\n"
 	for _, m := range modules {
 		dst := filepath.Join(dir, filepath.FromSlash(m))
 		if err := os.RemoveAll(dst); err != nil {
@@ -143,7 +143,7 @@ func write(dir string, ps []patch) (string, error) {
 		text := string(b)
 		if n := strings.Count(text, p.old); n != 1 {
 			return "", fmt.Errorf("%s@%s/%s: the text to replace occurs %d times, want exactly 1: "+
-				"the module changed, so read the new version and update the patch in wasm/trim\n%s",
+				"the module changed, so read the new version and update the patch in tools/wasmtrim\n%s",
 				p.module, found[p.module].Version, p.file, n, p.old)
 		}
 		if err := os.WriteFile(path, []byte(strings.Replace(text, p.old, p.new, 1)), 0o644); err != nil {
