@@ -9,8 +9,8 @@ import (
 )
 
 // TestWasmSourcesRules holds the browser module to its rules: every file
-// in the folder and below it builds only for js/wasm, and JavaScript is reached through safejs, with
-// raw syscall/js in no file at all.
+// in wasm/ and below builds only for js/wasm, and JavaScript is reached
+// through safejs, with raw syscall/js in no file at all.
 func TestWasmSourcesRules(t *testing.T) {
 	var files []string
 	err := filepath.WalkDir(filepath.Join("..", "wasm"), func(path string, d fs.DirEntry, err error) error {
