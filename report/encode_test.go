@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"testing"
 	"time"
+
+	"github.com/reportline/reportline/internal/fuzzseed"
 )
 
 func TestMarshalMatchesEncodingJSON(t *testing.T) {
@@ -27,7 +29,9 @@ func TestMarshalMatchesEncodingJSON(t *testing.T) {
 }
 
 func FuzzMarshal(f *testing.F) {
-	seedsFrom(f, "*.json")
+	for _, b := range fuzzseed.Files(f, "*.json") {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var r Report
 		if json.Unmarshal(b, &r) != nil {

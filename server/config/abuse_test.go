@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/reportline/reportline/internal/fuzzseed"
 )
 
 func TestAbuseDefaults(t *testing.T) {
@@ -96,10 +98,7 @@ func TestAbuseErrorsNameTheKey(t *testing.T) {
 // a key it returns is one trimmed line of at least MinPoWKeyLen
 // characters that is not a comment.
 func FuzzReadPoWKey(f *testing.F) {
-	names, _ := filepath.Glob(filepath.Join("testdata", "fuzz", "FuzzReadPoWKey", "*"))
-	if len(names) == 0 {
-		f.Fatal("no seeds in testdata/fuzz/FuzzReadPoWKey")
-	}
+	fuzzseed.Require(f)
 	path := filepath.Join(f.TempDir(), "pow.key")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if err := os.WriteFile(path, b, 0o600); err != nil {

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"filippo.io/age"
+
+	"github.com/reportline/reportline/internal/fuzzseed"
 )
 
 func validTOML(t testing.TB) string {
@@ -82,12 +84,7 @@ func TestParseErrorsNameTheKey(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.toml"))
-	if len(files) == 0 {
-		f.Fatal("no seeds in testdata/")
-	}
-	for _, name := range files {
-		b, _ := os.ReadFile(name)
+	for _, b := range fuzzseed.Files(f, "*.toml") {
 		f.Add(b)
 	}
 	f.Add([]byte(validTOML(f)))

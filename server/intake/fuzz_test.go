@@ -1,23 +1,15 @@
 package intake
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/reportline/reportline/internal/fuzzseed"
 )
 
 // FuzzParsePayload: the intake's delivery parser must never panic, and
 // must never accept a delivery whose id differs from the signed webhook-id.
 func FuzzParsePayload(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
-	if len(files) == 0 {
-		f.Fatal("no seeds in testdata/")
-	}
-	for _, name := range files {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, b := range fuzzseed.Files(f, "*.json") {
 		f.Add(b, rid)
 	}
 	f.Fuzz(func(t *testing.T, body []byte, webhookID string) {

@@ -3,29 +3,11 @@ package pow
 import (
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
-)
 
-// requireSeeds fails a fuzz target whose seed corpus under
-// testdata/fuzz/<name> is missing or empty, so that a lost directory
-// cannot quietly turn it into a no-op during go test.
-func requireSeeds(f *testing.F) {
-	f.Helper()
-	dir := filepath.Join("testdata", "fuzz", f.Name())
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		f.Fatalf("failed to read seed corpus: %v", err)
-	}
-	for _, e := range entries {
-		if e.Type().IsRegular() {
-			return
-		}
-	}
-	f.Fatalf("seed corpus %s is empty", dir)
-}
+	"github.com/reportline/reportline/internal/fuzzseed"
+)
 
 // fuzzKey is the key of testdata/altcha-vectors.json, so that the seeds
 // include solutions this issuer accepts.
@@ -35,7 +17,7 @@ const fuzzKey = "reportline test key, 32 bytes or more"
 // with ErrMalformed, and what it accepts encodes back to an equal
 // solution; verifying it fails only with the package's errors.
 func FuzzParseSolution(f *testing.F) {
-	requireSeeds(f)
+	fuzzseed.Require(f)
 	iss, _ := NewIssuer([]byte(fuzzKey), time.Hour)
 	iss.SetClock(func() time.Time { return testNow })
 	f.Fuzz(func(t *testing.T, header string) {
@@ -66,7 +48,7 @@ func FuzzParseSolution(f *testing.F) {
 // FuzzParseChallenge: a challenge as the widget receives it, JSON from the
 // relay, never panics the parser, and one it accepts is solvable in form.
 func FuzzParseChallenge(f *testing.F) {
-	requireSeeds(f)
+	fuzzseed.Require(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var c Challenge
 		if json.Unmarshal(body, &c) != nil {

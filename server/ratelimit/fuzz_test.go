@@ -2,34 +2,17 @@ package ratelimit
 
 import (
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// requireSeeds fails a fuzz target whose seed corpus under
-// testdata/fuzz/<name> is missing or empty.
-func requireSeeds(f *testing.F) {
-	f.Helper()
-	dir := filepath.Join("testdata", "fuzz", f.Name())
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		f.Fatalf("failed to read seed corpus: %v", err)
-	}
-	for _, e := range entries {
-		if e.Type().IsRegular() {
-			return
-		}
-	}
-	f.Fatalf("seed corpus %s is empty", dir)
-}
+	"github.com/reportline/reportline/internal/fuzzseed"
+)
 
 // FuzzForwardedFor: whatever a client writes into X-Forwarded-For, the
 // result is a valid address; behind no trusted proxy it is the peer; and
 // otherwise it is the peer or an address written in the header.
 func FuzzForwardedFor(f *testing.F) {
-	requireSeeds(f)
+	fuzzseed.Require(f)
 	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}
 	f.Fuzz(func(t *testing.T, peerText, header string) {
 		peer, err := netip.ParseAddr(peerText)
@@ -70,7 +53,7 @@ func written(lines []string) map[netip.Addr]bool {
 // FuzzParsePrefix: a trusted proxy as written in the configuration parses
 // to a masked prefix or an error, never a panic.
 func FuzzParsePrefix(f *testing.F) {
-	requireSeeds(f)
+	fuzzseed.Require(f)
 	f.Fuzz(func(t *testing.T, s string) {
 		p, err := ParsePrefix(s)
 		if err != nil {

@@ -3,38 +3,16 @@ package webhook_test
 import (
 	"errors"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/reportline/reportline/internal/fuzzseed"
 	"github.com/reportline/reportline/server/webhook"
 )
 
-// requireSeeds fails the fuzz target if its seed corpus under
-// testdata/fuzz/<name> is missing or empty, so a lost or renamed directory
-// cannot silently turn the target into a no-op during go test.
-func requireSeeds(f *testing.F) {
-	f.Helper()
-	dir := filepath.Join("testdata", "fuzz", f.Name())
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		f.Fatalf("reading seed corpus: %v", err)
-	}
-	n := 0
-	for _, e := range entries {
-		if e.Type().IsRegular() {
-			n++
-		}
-	}
-	if n == 0 {
-		f.Fatalf("seed corpus %s is empty", dir)
-	}
-}
-
 func FuzzParseSignatureHeader(f *testing.F) {
-	requireSeeds(f)
+	fuzzseed.Require(f)
 	f.Fuzz(func(t *testing.T, s string) {
 		sigs, err := webhook.ParseSignatureHeader(s)
 		if err != nil {
@@ -76,7 +54,7 @@ func FuzzParseSignatureHeader(f *testing.F) {
 // errors, and may succeed only if the header contains exactly the signature
 // one of the trusted signers produces: nothing else can be forged.
 func FuzzVerify(f *testing.F) {
-	requireSeeds(f)
+	fuzzseed.Require(f)
 	hs := mustHMAC(f, vectorSecret)
 	es := mustEd25519(f, vectorEd25519Secret64)
 	v := mustVerifier(f, vectorSecret, vectorEd25519Public)

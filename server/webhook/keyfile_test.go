@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reportline/reportline/internal/fuzzseed"
 	"github.com/reportline/reportline/server/webhook"
 )
 
@@ -66,7 +67,7 @@ func TestReadKeyFileAndNewSigner(t *testing.T) {
 }
 
 func FuzzParseKeyFile(f *testing.F) {
-	requireSeeds(f)
+	fuzzseed.Require(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		key, err := webhook.ParseKeyFile(b)
 		if err != nil {
