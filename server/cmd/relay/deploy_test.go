@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/reportline/reportline/internal/testbin"
 	"github.com/reportline/reportline/server/config"
 )
 
@@ -85,7 +86,7 @@ func TestSystemdUnit(t *testing.T) {
 		t.Skip("systemd-analyze is not installed: the unit was checked only by the lines above")
 	}
 	dir := t.TempDir()
-	bin := buildRelay(t)
+	bin := testbin.Build(t, "relay")
 	path := filepath.Join(dir, "reportline-relay.service")
 	os.WriteFile(path, []byte(strings.ReplaceAll(unit, "/usr/local/bin/relay", bin)), 0o644)
 	if out, err := exec.Command(sa, "verify", path).CombinedOutput(); err != nil || len(strings.TrimSpace(string(out))) > 0 {

@@ -24,6 +24,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/reportline/reportline/internal/testbin"
 	"github.com/reportline/reportline/server/config"
 	"github.com/reportline/reportline/server/internal/testcert"
 	"github.com/reportline/reportline/server/spool"
@@ -471,7 +472,7 @@ func TestSignals(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := buildRelay(t)
+	bin := testbin.Build(t, "relay")
 	s := newSetup(t)
 	s.write(t, "", `color = "#000000"`)
 	port := freePort(t)
@@ -511,39 +512,7 @@ func TestSignals(t *testing.T) {
 	}
 }
 
-var (
-	buildOnce sync.Once
-	builtBin  string
-	buildErr  error
-)
-
-// buildRelay builds the relay binary once for the tests that run it.
-func buildRelay(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "relay-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		builtBin = filepath.Join(dir, "relay")
-		if out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return builtBin
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if builtBin != "" {
-		os.RemoveAll(filepath.Dir(builtBin))
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.Main(m) }
 
 type testFlags struct {
 	fs  *flag.FlagSet
