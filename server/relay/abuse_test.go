@@ -21,13 +21,7 @@ import (
 func TestChallenge(t *testing.T) {
 	f := newFixture(t)
 	get := func(path string, hdr ...string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest("GET", path, nil)
-		for i := 0; i+1 < len(hdr); i += 2 {
-			req.Header.Set(hdr[i], hdr[i+1])
-		}
-		rec := httptest.NewRecorder()
-		f.srv.ServeHTTP(rec, req)
-		return rec
+		return getWith(f.srv, "GET", path, hdr...)
 	}
 	rec := get("/v1/sites/s1/challenge", "Origin", f.cfg.Relay.PublicURL)
 	if rec.Code != 200 || rec.Header().Get("Content-Type") != "application/json" || rec.Header().Get("Cache-Control") != "no-store" {

@@ -288,13 +288,7 @@ func TestRedactAddrs(t *testing.T) {
 func TestWidgetPage(t *testing.T) {
 	f := newFixture(t)
 	get := func(path string, hdr ...string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest("GET", path, nil)
-		for i := 0; i+1 < len(hdr); i += 2 {
-			req.Header.Set(hdr[i], hdr[i+1])
-		}
-		rec := httptest.NewRecorder()
-		f.srv.ServeHTTP(rec, req)
-		return rec
+		return getWith(f.srv, "GET", path, hdr...)
 	}
 	rec := get("/w/s1?o=https://partner.example&l=de-DE,en")
 	if rec.Code != 200 {
