@@ -46,7 +46,6 @@ func BenchmarkRejectWithoutWork(b *testing.B) {
 	id, body := f.sealed(b)
 	b.SetBytes(int64(len(body)))
 	b.ResetTimer()
-	b.ResetTimer()
 	for range b.N {
 		if rec := post(f.srv, "/v1/sites/s1/reports/"+id, body); rec.Code != 403 {
 			b.Fatalf("status %d", rec.Code)
@@ -61,7 +60,6 @@ func BenchmarkRejectForgedWork(b *testing.B) {
 	k := newHostileKit(b, f)
 	id, body := f.sealed(b)
 	b.SetBytes(int64(len(body)))
-	b.ResetTimer()
 	b.ResetTimer()
 	for range b.N {
 		if rec := post(f.srv, "/v1/sites/s1/reports/"+id, body, HeaderProof, k.forged); rec.Code != 403 {
