@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -65,53 +63,6 @@ type baselineServer struct {
 	srv      *http.Server
 	PageURL  string // + "?frame=static" or "?frame=wasm"
 	FrameURL string // the origin of the frame and its files
-	module   *file
-}
-
-// file is one static file with its precompressed forms.
-type file struct {
-	ctype, cacheCtl, etag string
-	raw, gz, br           []byte
-}
-
-func newFile(ctype, cacheCtl string, raw []byte, c *relay.Compressed) *file {
-	sum := sha256.Sum256(raw)
-	if c == nil {
-		c = relay.Compress(raw, len(raw) < 256<<10)
-	}
-	return &file{ctype: ctype, cacheCtl: cacheCtl, etag: `"` + hex.EncodeToString(sum[:12]) + `"`, raw: raw, gz: c.Gzip, br: c.Brotli}
-}
-
-// hashed returns the immutable path of a file, as the relay names them.
-func hashed(name string, b []byte) string {
-	sum := sha256.Sum256(b)
-	ext := filepath.Ext(name)
-	return "/a/" + strings.TrimSuffix(name, ext) + "." + hex.EncodeToString(sum[:6]) + ext
-}
-
-// serve writes the file as the relay writes its assets.
-func (f *file) serve(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Content-Type", f.ctype)
-	h.Set("Cache-Control", f.cacheCtl)
-	h.Set("ETag", f.etag)
-	h.Set("Vary", "Accept-Encoding")
-	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
-	if strings.Contains(r.Header.Get("If-None-Match"), f.etag) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	body := f.raw
-	switch ae := r.Header.Get("Accept-Encoding"); {
-	case strings.Contains(ae, "br"):
-		h.Set("Content-Encoding", "br")
-		body = f.br
-	case strings.Contains(ae, "gzip"):
-		h.Set("Content-Encoding", "gzip")
-		body = f.gz
-	}
-	h.Set("Content-Length", fmt.Sprint(len(body)))
-	w.Write(body)
 }
 
 // startBaseline starts the baseline server. module is the baseline module
@@ -128,10 +79,8 @@ func startBaseline(module []byte, moduleC *relay.Compressed, wasmExec []byte, fr
 		PageURL:  fmt.Sprintf("http://localhost:%d/", port),
 		FrameURL: fmt.Sprintf("http://127.0.0.1:%d", port),
 	}
-	const immutable = "public, max-age=31536000, immutable"
-	b.module = newFile("application/wasm", immutable, module, moduleC)
-	modulePath := hashed("baseline.wasm", module)
-	execPath := hashed("wasm_exec.js", wasmExec)
+	modulePath := relay.HashedPath("baseline.wasm", module)
+	execPath := relay.HashedPath("wasm_exec.js", wasmExec)
 	boot := []byte(`(function () {
   "use strict";
   var go = new Go();
@@ -139,14 +88,17 @@ func startBaseline(module []byte, moduleC *relay.Compressed, wasmExec []byte, fr
     .then(function (r) { return go.run(r.instance); });
 })();
 `)
-	bootPath := hashed("boot.js", boot)
-	files := map[string]*file{
-		modulePath:     b.module,
-		execPath:       newFile("text/javascript; charset=utf-8", immutable, wasmExec, nil),
-		bootPath:       newFile("text/javascript; charset=utf-8", immutable, boot, nil),
-		"/loader.js":   newFile("text/javascript; charset=utf-8", "public, max-age=300", []byte(baselineLoader), nil),
-		"/frame/wasm":  newFile("text/html; charset=utf-8", "no-store", []byte(wasmPage(execPath, bootPath)), &relay.Compressed{}),
-		"/frame/plain": newFile("text/html; charset=utf-8", "no-store", staticPage(frameSize), &relay.Compressed{}),
+	bootPath := relay.HashedPath("boot.js", boot)
+	files := map[string]http.Handler{
+		modulePath:   relay.StaticFile("baseline.wasm", module, relay.Immutable, moduleC),
+		execPath:     relay.StaticFile("wasm_exec.js", wasmExec, relay.Immutable, nil),
+		bootPath:     relay.StaticFile("boot.js", boot, relay.Immutable, nil),
+		"/loader.js": relay.StaticFile("loader.js", []byte(baselineLoader), "public, max-age=300", nil),
+	}
+	// The relay writes the frame's page as it renders it, uncompressed.
+	pages := map[string][]byte{
+		"/frame/wasm":  []byte(wasmPage(execPath, bootPath)),
+		"/frame/plain": staticPage(frameSize),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -160,19 +112,17 @@ func startBaseline(module []byte, moduleC *relay.Compressed, wasmExec []byte, fr
 		fmt.Fprintf(w, hostPage, b.FrameURL, b.FrameURL+"/frame/"+kind)
 	})
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
-		f := files[r.URL.Path]
-		if f == nil {
-			http.NotFound(w, r)
+		if page, ok := pages[r.URL.Path]; ok {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Set("Cache-Control", "no-store")
+			w.Write(page)
 			return
 		}
-		if f.ctype == "text/html; charset=utf-8" {
-			// The relay writes the frame's page as it renders it, uncompressed.
-			w.Header().Set("Content-Type", f.ctype)
-			w.Header().Set("Cache-Control", f.cacheCtl)
-			w.Write(f.raw)
+		if f := files[r.URL.Path]; f != nil {
+			f.ServeHTTP(w, r)
 			return
 		}
-		f.serve(w, r)
+		http.NotFound(w, r)
 	})
 	b.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go b.srv.Serve(ln)

@@ -84,12 +84,32 @@ func LoadAssets(dir string) (*Assets, error) {
 }
 
 func (a *Assets) addHashed(name string, b []byte, pre *Compressed) {
+	p := HashedPath(name, b)
+	a.names[name] = p
+	a.hashed[p] = newAsset(name, b, Immutable, pre)
+}
+
+// Immutable is the Cache-Control of an asset under its hashed path.
+const Immutable = "public, max-age=31536000, immutable"
+
+// HashedPath is the URL path the relay serves a built file under: its
+// name with part of its SHA-256, so a new build is a new URL and the old
+// one can be cached for good.
+func HashedPath(name string, b []byte) string {
 	sum := sha256.Sum256(b)
 	ext := path.Ext(name)
-	p := "/a/" + strings.TrimSuffix(name, ext) + "." + hex.EncodeToString(sum[:6]) + ext
-	a.names[name] = p
-	a.hashed[p] = newAsset(name, b, "public, max-age=31536000, immutable", pre)
+	return "/a/" + strings.TrimSuffix(name, ext) + "." + hex.EncodeToString(sum[:6]) + ext
 }
+
+// StaticFile returns a handler that serves b exactly as the relay serves
+// its assets: the type from name's extension, cacheCtl, an ETag, and
+// brotli or gzip as the client accepts (pre, or compressed now if nil).
+func StaticFile(name string, b []byte, cacheCtl string, pre *Compressed) http.Handler {
+	return newAsset(name, b, cacheCtl, pre)
+}
+
+// ServeHTTP serves the asset; see serve.
+func (s *asset) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serve(w, r) }
 
 func newAsset(name string, b []byte, cacheCtl string, pre *Compressed) *asset {
 	sum := sha256.Sum256(b)
