@@ -72,7 +72,7 @@ var UIKeys = []string{
 	"guidance.title", "guidance.no_download", "guidance.no_investigate", "guidance.unsure",
 	"guidance.once", "guidance.emergency",
 	"field.locations.add", "field.locations.remove", "field.locations.row",
-	"under18.toggle", "under18.text", "under18.helpline", "under18.own_images",
+	"under18.toggle", "under18.text", "under18.helpline", "under18.own_images", "under18.report_remove",
 	"contact.toggle", "contact.statement",
 	"error.summary", "error.send", "error.send_detail", "error.already_reported",
 	"receipt.title", "receipt.reference", "receipt.date", "receipt.next", "receipt.another",
