@@ -1,6 +1,7 @@
 package pow
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"testing"
@@ -63,6 +64,39 @@ func FuzzParseChallenge(f *testing.F) {
 		}
 		if c.MaxNumber < 1 || c.MaxNumber > MaxNumberLimit || exp.Unix() < 0 || len(c.Salt) > 128 {
 			t.Fatalf("accepted %+v expiring %v", c, exp)
+		}
+	})
+}
+
+// FuzzVerifyHeader: whatever the header, of either version, checking it
+// never panics and fails only with the package's errors; a version 2
+// payload it accepts is one this issuer signed, for this site, with a key
+// that has the signed prefix.
+func FuzzVerifyHeader(f *testing.F) {
+	fuzzseed.Require(f)
+	iss, _ := NewIssuer([]byte(fuzzKey), time.Hour)
+	iss.SetClock(func() time.Time { return testNow })
+	f.Fuzz(func(t *testing.T, header string) {
+		p, err := iss.VerifyHeader(header, "s1")
+		switch {
+		case err == nil:
+			if !p.Expires.After(testNow) {
+				t.Fatalf("accepted an expired proof %+v", p)
+			}
+			b, _ := decodeHeader(header)
+			if isV2(b) {
+				pl, err := parsePayloadV2(b)
+				if err != nil || pl.Challenge.Parameters.Data.Site != "s1" {
+					t.Fatalf("accepted %s: %v", b, err)
+				}
+				key, _ := hex.DecodeString(pl.Solution.DerivedKey)
+				if !pl.Challenge.Parameters.HasPrefix(key) {
+					t.Fatalf("accepted a key without the prefix: %s", b)
+				}
+			}
+		case errors.Is(err, ErrMalformed), errors.Is(err, ErrForged), errors.Is(err, ErrUnsolved), errors.Is(err, ErrExpired), errors.Is(err, ErrRetired):
+		default:
+			t.Fatalf("VerifyHeader: unexpected error %v", err)
 		}
 	})
 }

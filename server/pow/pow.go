@@ -1,7 +1,10 @@
 // Package pow implements the relay's proof of work, ALTCHA's challenge
-// protocol (version 1, SHA-256), as described in docs/abuse.md.
+// protocol, as described in docs/abuse.md: version 2 with a
+// key-derivation function ([Issuer.IssueV2], [SolveV2]), and version 1
+// with SHA-256, accepted for a transition period ([Issuer.RetireV1]).
+// [Issuer.VerifyHeader] checks either.
 //
-// The relay issues a [Challenge]: a random salt carrying its expiry and the
+// In version 1 the relay issues a [Challenge]: a random salt carrying its expiry and the
 // site it is for, the hex SHA-256 of the salt followed by a secret number
 // between 0 and maxnumber, and an HMAC-SHA-256 signature of that hash. The
 // widget finds the number by trying them in turn ([Solve]) and sends the
@@ -40,9 +43,9 @@ const Algorithm = "SHA-256"
 // longer than a person would wait.
 const MaxNumberLimit = 1_000_000_000
 
-// MaxHeaderLen is the longest [Header] value [ParseSolution] reads; a real
-// one is about 350 bytes.
-const MaxHeaderLen = 1024
+// MaxHeaderLen is the longest [Header] value the relay reads; a real one
+// is about 350 bytes in version 1, 800 in version 2.
+const MaxHeaderLen = 1536
 
 // MinKeyLen is the shortest HMAC key an [Issuer] accepts.
 const MinKeyLen = 32
@@ -68,6 +71,9 @@ var (
 	// ErrReplayFull is a replay store at capacity: the relay cannot
 	// remember another solution until older ones expire.
 	ErrReplayFull = errors.New("too many proofs of work in use")
+	// ErrRetired is a version 1 solution after the relay stopped
+	// accepting version 1.
+	ErrRetired = errors.New("proof of work of ALTCHA version 1, no longer accepted")
 )
 
 // Challenge is what the relay's challenge endpoint answers, in ALTCHA's
@@ -153,6 +159,16 @@ func appendJSONString(b []byte, s string) []byte {
 // ParseSolution decodes the value of [Header]. It checks the form of every
 // field but not the signature or the number: that is [Issuer.Verify].
 func ParseSolution(header string) (*Solution, error) {
+	b, err := decodeHeader(header)
+	if err != nil {
+		return nil, err
+	}
+	return parseSolutionJSON(b)
+}
+
+// decodeHeader checks the length of a [Header] value and decodes its
+// base64.
+func decodeHeader(header string) ([]byte, error) {
 	if len(header) > MaxHeaderLen {
 		return nil, fmt.Errorf("%w: header of %d bytes, at most %d", ErrMalformed, len(header), MaxHeaderLen)
 	}
@@ -160,6 +176,11 @@ func ParseSolution(header string) (*Solution, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: not base64", ErrMalformed)
 	}
+	return b, nil
+}
+
+// parseSolutionJSON reads a decoded version 1 payload.
+func parseSolutionJSON(b []byte) (*Solution, error) {
 	var raw struct {
 		Algorithm string      `json:"algorithm"`
 		Challenge string      `json:"challenge"`
@@ -171,6 +192,7 @@ func ParseSolution(header string) (*Solution, error) {
 		return nil, fmt.Errorf("%w: not a JSON object", ErrMalformed)
 	}
 	s := Solution{Algorithm: raw.Algorithm, Challenge: raw.Challenge, Salt: raw.Salt, Signature: raw.Signature}
+	var err error
 	if s.Number, err = strconv.ParseInt(string(raw.Number), 10, 64); err != nil || s.Number < 0 || s.Number > MaxNumberLimit {
 		return nil, fmt.Errorf("%w: number %q is not an integer from 0 to %d", ErrMalformed, raw.Number, MaxNumberLimit)
 	}
@@ -231,10 +253,18 @@ func parseSalt(salt string) (expires int64, site string, err error) {
 	return expires, site, nil
 }
 
+// DefaultKDF is the key-derivation function of version 2 challenges
+// unless [Issuer.SetKDF] chooses another; docs/abuse.md says how its cost
+// was chosen.
+var DefaultKDF = KDF{Algorithm: AlgorithmPBKDF2, Cost: 5_000}
+
 // Issuer makes and verifies challenges with one HMAC key.
 type Issuer struct {
-	key []byte
-	ttl time.Duration
+	key       []byte
+	keySecret []byte // signs derived keys in version 2
+	ttl       time.Duration
+	kdf       KDF
+	v1Until   time.Time // zero: version 1 accepted
 	// now is the clock; tests replace it.
 	now func() time.Time
 }
@@ -249,7 +279,54 @@ func NewIssuer(key []byte, ttl time.Duration) (*Issuer, error) {
 	if ttl < time.Second {
 		return nil, fmt.Errorf("proof of work expiry %v: use at least a second", ttl)
 	}
-	return &Issuer{key: append([]byte(nil), key...), ttl: ttl, now: time.Now}, nil
+	key = append([]byte(nil), key...)
+	return &Issuer{key: key, keySecret: keySecret(key), ttl: ttl, kdf: DefaultKDF, now: time.Now}, nil
+}
+
+// SetKDF chooses the key-derivation function of the version 2 challenges
+// the issuer makes from now on. Challenges already issued keep theirs.
+func (i *Issuer) SetKDF(k KDF) error {
+	if err := k.Check(); err != nil {
+		return fmt.Errorf("failed to set the key-derivation function: %w", err)
+	}
+	i.kdf = k
+	return nil
+}
+
+// KDF returns the key-derivation function of new version 2 challenges.
+func (i *Issuer) KDF() KDF { return i.kdf }
+
+// RetireV1 stops accepting version 1 solutions at t (at once if t is in
+// the past); [Issuer.VerifyHeader] then refuses them with [ErrRetired].
+// Until it is called, version 1 is accepted.
+func (i *Issuer) RetireV1(t time.Time) { i.v1Until = t }
+
+// AcceptsV1 reports whether version 1 solutions are still accepted.
+func (i *Issuer) AcceptsV1() bool { return i.v1Until.IsZero() || i.now().Before(i.v1Until) }
+
+// VerifyHeader checks the value of [Header], a solution of either version,
+// for site: its form, then what [Issuer.Verify] checks. It keeps no state:
+// spending the proof is [ReplayStore.Redeem].
+func (i *Issuer) VerifyHeader(header, site string) (Proof, error) {
+	b, err := decodeHeader(header)
+	if err != nil {
+		return Proof{}, err
+	}
+	if isV2(b) {
+		pl, err := parsePayloadV2(b)
+		if err != nil {
+			return Proof{}, err
+		}
+		return i.verifyV2(pl, site)
+	}
+	if !i.AcceptsV1() {
+		return Proof{}, fmt.Errorf("%w since %s", ErrRetired, i.v1Until.UTC().Format(time.RFC3339))
+	}
+	s, err := parseSolutionJSON(b)
+	if err != nil {
+		return Proof{}, err
+	}
+	return i.Verify(s, site)
 }
 
 // RandomKey returns a new random HMAC key for an [Issuer] whose challenges
