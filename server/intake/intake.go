@@ -24,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"filippo.io/age"
@@ -51,17 +52,25 @@ type Intake struct {
 
 	mu     sync.Mutex
 	replay replayCache
+	hidden atomic.Uint64 // reports stored with hidden characters
 }
+
+// HiddenReports counts the reports stored since start whose text holds
+// control, bidi or invisible characters; each is also logged.
+func (in *Intake) HiddenReports() uint64 { return in.hidden.Load() }
 
 // Opened is what the intake writes as <id>.json.
 type Opened struct {
-	ID        string         `json:"id"`
-	Reference string         `json:"reference"`
-	Site      string         `json:"site"`
-	Received  time.Time      `json:"received"`
-	Delivered time.Time      `json:"delivered"`
-	Problems  []string       `json:"problems,omitempty"`
-	Report    *report.Report `json:"report"`
+	ID        string    `json:"id"`
+	Reference string    `json:"reference"`
+	Site      string    `json:"site"`
+	Received  time.Time `json:"received"`
+	Delivered time.Time `json:"delivered"`
+	Problems  []string  `json:"problems,omitempty"`
+	// HiddenCharacters names the report's fields that hold control, bidi
+	// or invisible characters (see [HiddenCharacters]).
+	HiddenCharacters []string       `json:"hidden_characters,omitempty"`
+	Report           *report.Report `json:"report"`
 }
 
 // maxDelivery bounds a delivery body: the envelope in base64 and the JSON
@@ -180,6 +189,12 @@ func (in *Intake) store(p *forward.Payload) (bool, error) {
 	}
 	if r.ID != id {
 		o.Problems = append(o.Problems, "the sealed report id differs from the delivered id")
+	}
+	if r.Site != o.Site {
+		o.Problems = append(o.Problems, "the sealed site differs from the site the relay signed")
+	}
+	if o.HiddenCharacters = HiddenCharacters(r); len(o.HiddenCharacters) > 0 {
+		in.Log.Warn("report holds hidden or control characters", "report", id, "fields", o.HiddenCharacters, "total", in.hidden.Add(1))
 	}
 	b, _ := json.MarshalIndent(o, "", "  ")
 	if err := WriteFileAtomic(filepath.Join(in.Inbox, id+".json"), append(b, '\n'), 0o600); err != nil {

@@ -265,9 +265,9 @@ func open(args []string) error {
 	if err != nil {
 		return err
 	}
-	var r *report.Report
+	o := &intake.Opened{}
 	if strings.HasSuffix(fs.Arg(0), ".json") {
-		r, err = parseOpened(b)
+		o, err = parseOpened(b)
 	} else {
 		if *idPath == "" {
 			return hint{errors.New("an .age report needs the hotline's identity"), "pass -identity FILE"}
@@ -276,11 +276,11 @@ func open(args []string) error {
 		if err2 != nil {
 			return err2
 		}
-		r, _, err = report.Open(b, ids...)
+		o.Report, _, err = report.Open(b, ids...)
 	}
 	if err != nil {
 		return err
 	}
-	printReport(os.Stdout, r)
+	printReport(os.Stdout, o)
 	return nil
 }
