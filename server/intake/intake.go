@@ -41,7 +41,8 @@ type Intake struct {
 	Verifier   *webhook.Verifier
 	Inbox      string
 	Identities []age.Identity
-	// Hotline is this hotline's id; a report for another is refused.
+	// Hotline is this hotline's id; a report for another is refused, and
+	// with none set every delivery is.
 	Hotline string
 	Form    *report.Form
 	Log     *slog.Logger
@@ -148,7 +149,7 @@ func parsePayload(body []byte, webhookID, hotline string) (*forward.Payload, err
 		return nil, errors.New("report id differs from webhook-id")
 	case uuid.Validate(p.Data.ID) != nil || len(p.Data.ID) != 36:
 		return nil, errors.New("report id is not a UUID")
-	case hotline != "" && p.Data.Hotline != hotline:
+	case p.Data.Hotline != hotline:
 		return nil, fmt.Errorf("report is for hotline %q, this is %q", p.Data.Hotline, hotline)
 	case len(p.Data.Envelope) == 0:
 		return nil, errors.New("empty envelope")

@@ -152,9 +152,10 @@ func TestIntakeOptionsErrors(t *testing.T) {
 		want string
 	}{
 		"no key":             {intakeOptions{identity: idFile}, "usage"},
-		"client ca, no tls":  {intakeOptions{identity: idFile, verifyKey: "whpk_x", clientCA: "ca.pem"}, "-client-ca needs -tls-cert"},
-		"secret signing key": {intakeOptions{identity: idFile, verifyKey: "whsk_AAAA", inbox: dir}, "whsk_"},
-		"missing key file":   {intakeOptions{identity: idFile, verifyKeyFile: filepath.Join(dir, "none"), inbox: dir}, "read key file"},
+		"no hotline":         {intakeOptions{identity: idFile, verifyKey: "whpk_x", inbox: dir}, "-hotline is required"},
+		"client ca, no tls":  {intakeOptions{identity: idFile, hotline: "h1", verifyKey: "whpk_x", clientCA: "ca.pem"}, "-client-ca needs -tls-cert"},
+		"secret signing key": {intakeOptions{identity: idFile, hotline: "h1", verifyKey: "whsk_AAAA", inbox: dir}, "whsk_"},
+		"missing key file":   {intakeOptions{identity: idFile, hotline: "h1", verifyKeyFile: filepath.Join(dir, "none"), inbox: dir}, "read key file"},
 	} {
 		if _, _, _, err := tt.o.setup(); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v, want %q", name, err, tt.want)

@@ -5,7 +5,7 @@
 // Usage:
 //
 //	hotline keygen -o identity.txt [-classic]   make an age identity, print its public key
-//	hotline intake -identity identity.txt -inbox DIR -verify-key whpk_… [-listen ADDR]
+//	hotline intake -identity identity.txt -hotline ID -inbox DIR -verify-key whpk_… [-listen ADDR]
 //	               [-tls-cert FILE -tls-key FILE [-client-ca FILE]]
 //	hotline open [-identity identity.txt] FILE  print one report readably
 //
@@ -71,7 +71,7 @@ type hint struct {
 func usage(w io.Writer) {
 	fmt.Fprint(w, `Usage:
   hotline keygen -o identity.txt [-classic]     make an age identity; prints the public key
-  hotline intake -identity FILE -inbox DIR -verify-key whpk_… [-listen ADDR] [-hotline ID]
+  hotline intake -identity FILE -hotline ID -inbox DIR -verify-key whpk_… [-listen ADDR]
                  [-verify-key-file FILE] [-tls-cert FILE -tls-key FILE [-client-ca FILE]]
   hotline open [-identity FILE] REPORT          print a delivered report (.age or .json)
 `)
@@ -134,7 +134,7 @@ func runIntake(args []string) error {
 	fs.StringVar(&o.inbox, "inbox", "inbox", "folder to keep delivered reports in")
 	fs.StringVar(&o.verifyKey, "verify-key", os.Getenv("HOTLINE_VERIFY_KEY"), "the relay's whpk_… public key; several separated by commas (env HOTLINE_VERIFY_KEY)")
 	fs.StringVar(&o.verifyKeyFile, "verify-key-file", os.Getenv("HOTLINE_VERIFY_KEY_FILE"), "file with the relay's whpk_… key or the shared whsec_… secret, one per file; several separated by commas (env HOTLINE_VERIFY_KEY_FILE)")
-	fs.StringVar(&o.hotline, "hotline", "", "this hotline's id; deliveries for another are refused")
+	fs.StringVar(&o.hotline, "hotline", os.Getenv("HOTLINE_ID"), "this hotline's id, as in the relay's [[hotline]] id; deliveries for another are refused (env HOTLINE_ID)")
 	fs.StringVar(&o.path, "path", "/v1/deliveries", "URL path deliveries are POSTed to")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate chain")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "and this PEM private key")
@@ -166,7 +166,13 @@ type intakeOptions struct {
 // setup checks the options, reads the keys and opens the listener.
 func (o intakeOptions) setup() (*http.Server, net.Listener, *slog.Logger, error) {
 	if o.identity == "" || (o.verifyKey == "" && o.verifyKeyFile == "") {
-		return nil, nil, nil, errors.New("usage: hotline intake -identity FILE (-verify-key whpk_… | -verify-key-file FILE) [-inbox DIR] [-listen ADDR] [-tls-cert FILE -tls-key FILE [-client-ca FILE]]")
+		return nil, nil, nil, errors.New("usage: hotline intake -identity FILE -hotline ID (-verify-key whpk_… | -verify-key-file FILE) [-inbox DIR] [-listen ADDR] [-tls-cert FILE -tls-key FILE [-client-ca FILE]]")
+	}
+	if o.hotline == "" {
+		// Without it a relay's key would deliver any hotline's reports
+		// here, and a report meant for another hotline would be kept.
+		return nil, nil, nil, hint{errors.New("-hotline is required: deliveries are checked against this hotline's id"),
+			"give the id of this hotline's [[hotline]] entry in the relay's configuration, e.g. -hotline de-hotline"}
 	}
 	if o.clientCA != "" && o.tlsCert == "" {
 		return nil, nil, nil, hint{errors.New("-client-ca needs -tls-cert and -tls-key"), "mutual TLS is part of HTTPS: serve HTTPS first"}
