@@ -8,6 +8,10 @@
 //	INBOX/<id>.age   the envelope as sealed in the browser (opens with age -d)
 //	INBOX/<id>.json  the opened report, with the relay's metadata
 //
+// The .json is written first and the .age last: a report is stored once its
+// .age exists, so a store cut short by a failed write or a crash is done
+// again in full by the relay's next attempt.
+//
 // A report that cannot be opened (a key that is not the hotline's) keeps its
 // .age file and gets no .json; the intake logs it and still answers 2xx,
 // since trying again would not help.
@@ -54,6 +58,8 @@ type Intake struct {
 	mu     sync.Mutex
 	replay replayCache
 	hidden atomic.Uint64 // reports stored with hidden characters
+	// writeFile, if set, replaces WriteFileAtomic, for tests.
+	writeFile func(path string, data []byte, perm os.FileMode) error
 }
 
 // HiddenReports counts the reports stored since start whose text holds
@@ -85,8 +91,13 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDelivery))
-	if err != nil {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
 		problem.Write(w, problem.New(http.StatusRequestEntityTooLarge, "too-large", "Delivery too large", err.Error()))
+		return
+	}
+	if err != nil {
+		problem.Write(w, problem.New(http.StatusBadRequest, "bad-delivery", "Delivery not received", "failed to read the delivery: "+err.Error()))
 		return
 	}
 	now := time.Now()
@@ -99,18 +110,19 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, problem.New(http.StatusUnauthorized, "bad-signature", "Delivery not verified", err.Error()))
 		return
 	}
-	// A signed delivery seen before, byte for byte, within the timestamp
-	// tolerance is a replay: the relay signs each attempt anew.
-	if !in.replay.first(id, ts, r.Header.Get(webhook.HeaderSignature), now, in.tolerance()) {
-		in.Log.Warn("delivery refused: replayed", "report", id)
-		problem.Write(w, problem.New(http.StatusConflict, "replayed", "Delivery replayed",
-			"this exact signed delivery was received before; a sender retries with a fresh timestamp and signature"))
-		return
-	}
 	p, err := parsePayload(body, id, in.Hotline)
 	if err != nil {
 		in.Log.Warn("delivery refused", "err", err)
 		problem.Write(w, problem.New(http.StatusBadRequest, "bad-delivery", "Malformed delivery", err.Error()))
+		return
+	}
+	// A delivery whose signed content (id, timestamp, and the attempt time
+	// in the body) was seen before within the timestamp tolerance is a
+	// replay: each attempt of the relay carries its own attempt time.
+	if !in.replay.first(id, ts, p.Timestamp, now, in.tolerance()) {
+		in.Log.Warn("delivery refused: replayed", "report", id)
+		problem.Write(w, problem.New(http.StatusConflict, "replayed", "Delivery replayed",
+			"this signed delivery was received before; a sender signs each attempt with its own attempt time"))
 		return
 	}
 	created, err := in.store(p)
@@ -157,25 +169,57 @@ func parsePayload(body []byte, webhookID, hotline string) (*forward.Payload, err
 	return &p, nil
 }
 
-// store writes the envelope and, if it opens, the report. It reports
-// whether the report was new.
+// store opens the envelope, writes the report as <id>.json and then the
+// envelope as <id>.age. It reports whether the report was new.
+//
+// The .age is written last: it marks the report complete, so a store that
+// failed halfway is done again in full when the relay retries, rather than
+// answered as a duplicate.
 func (in *Intake) store(p *forward.Payload) (bool, error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	write := in.writeFile
+	if write == nil {
+		write = WriteFileAtomic
+	}
 	id := p.Data.ID
 	agePath := filepath.Join(in.Inbox, id+".age")
 	if _, err := os.Stat(agePath); err == nil {
 		in.Log.Info("duplicate delivery ignored", "report", id)
 		return false, nil
 	}
-	if err := WriteFileAtomic(agePath, p.Data.Envelope, 0o600); err != nil {
+	o := in.open(p)
+	if o.Report != nil {
+		b, _ := json.MarshalIndent(o, "", "  ")
+		if err := write(filepath.Join(in.Inbox, id+".json"), append(b, '\n'), 0o600); err != nil {
+			return false, err
+		}
+	}
+	if err := write(agePath, p.Data.Envelope, 0o600); err != nil {
 		return false, err
 	}
+	if o.Report == nil {
+		return true, nil
+	}
+	if len(o.HiddenCharacters) > 0 {
+		in.Log.Warn("report holds hidden or control characters", "report", id, "fields", o.HiddenCharacters, "total", in.hidden.Add(1))
+	}
+	in.Log.Info("report received", "report", id, "reference", o.Reference)
+	if in.Opened != nil {
+		in.Opened(o)
+	}
+	return true, nil
+}
+
+// open opens a delivered envelope with the hotline's identities and checks
+// the report. A report that does not open is logged and left nil.
+func (in *Intake) open(p *forward.Payload) *Opened {
+	id := p.Data.ID
 	o := &Opened{ID: id, Reference: report.Reference(id), Site: p.Data.Site, Received: p.Data.Received, Delivered: time.Now().UTC().Truncate(time.Second)}
 	r, _, err := report.Open(p.Data.Envelope, in.Identities...)
 	if err != nil {
 		in.Log.Error("report stored but could not be opened: check the identity file", "report", id, "err", err)
-		return true, nil
+		return o
 	}
 	o.Report = r
 	form := in.Form
@@ -194,16 +238,6 @@ func (in *Intake) store(p *forward.Payload) (bool, error) {
 	if r.Site != o.Site {
 		o.Problems = append(o.Problems, "the sealed site differs from the site the relay signed")
 	}
-	if o.HiddenCharacters = HiddenCharacters(r); len(o.HiddenCharacters) > 0 {
-		in.Log.Warn("report holds hidden or control characters", "report", id, "fields", o.HiddenCharacters, "total", in.hidden.Add(1))
-	}
-	b, _ := json.MarshalIndent(o, "", "  ")
-	if err := WriteFileAtomic(filepath.Join(in.Inbox, id+".json"), append(b, '\n'), 0o600); err != nil {
-		return true, err
-	}
-	in.Log.Info("report received", "report", id, "reference", o.Reference)
-	if in.Opened != nil {
-		in.Opened(o)
-	}
-	return true, nil
+	o.HiddenCharacters = HiddenCharacters(r)
+	return o
 }

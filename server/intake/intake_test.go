@@ -47,13 +47,19 @@ const rid = "3f2a91c0-77de-4c1b-9a4e-2b7c5d1e0f88"
 
 func (f *fixture) payload(t *testing.T, id string) []byte {
 	t.Helper()
+	return f.payloadAt(t, id, time.Now())
+}
+
+// payloadAt makes a delivery body for an attempt made at ts.
+func (f *fixture) payloadAt(t *testing.T, id string, ts time.Time) []byte {
+	t.Helper()
 	r := &report.Report{Version: 1, ID: id, Hotline: "h1", Site: "s1", Created: time.Now().UTC().Truncate(time.Second), Locale: "en",
 		Locations: []report.Location{{Kind: "url", Value: "https://example.com/x"}}, SeenOn: "website", Content: "video", Category: "csam"}
 	env, err := report.Seal(r, f.rcpts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := json.Marshal(forward.Payload{Type: forward.EventType, Timestamp: time.Now(), Data: forward.Data{
+	b, _ := json.Marshal(forward.Payload{Type: forward.EventType, Timestamp: ts.UTC(), Data: forward.Data{
 		ID: id, Hotline: "h1", Site: "s1", Received: time.Now().UTC(), Envelope: env}})
 	return b
 }

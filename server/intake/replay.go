@@ -2,6 +2,7 @@ package intake
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"sync"
 	"time"
 )
@@ -16,21 +17,26 @@ const maxReplayEntries = 100_000
 // timestamp tolerance, so that a captured delivery cannot be sent again
 // while its timestamp still passes. Older ones need no memory: Verify
 // refuses them as stale.
+//
+// A delivery is known by what its signature covers and a replay cannot
+// change: the message id, the signed timestamp, and the attempt time in
+// the signed body, which the relay sets to the nanosecond. The signature
+// header itself is no key: entries can be added to it (Verify skips
+// unknown versions) without changing the delivery.
 type replayCache struct {
 	mu    sync.Mutex
-	seen  map[[32]byte]time.Time // hash of id, timestamp, signature → expiry
+	seen  map[[32]byte]time.Time // hash of id, timestamp, attempt time → expiry
 	order [][32]byte             // insertion order, for pruning
 }
 
 // first records a delivery and reports whether it is the first time it is
 // seen within tol of now.
-func (c *replayCache) first(id string, ts time.Time, sig string, now time.Time, tol time.Duration) bool {
+func (c *replayCache) first(id string, ts, attempt time.Time, now time.Time, tol time.Duration) bool {
 	h := sha256.New()
 	h.Write([]byte(id))
 	h.Write([]byte{0})
-	h.Write([]byte(ts.UTC().Format(time.RFC3339)))
-	h.Write([]byte{0})
-	h.Write([]byte(sig))
+	h.Write(binary.BigEndian.AppendUint64(nil, uint64(ts.Unix())))
+	h.Write(binary.BigEndian.AppendUint64(nil, uint64(attempt.UnixNano())))
 	var k [32]byte
 	h.Sum(k[:0])
 	c.mu.Lock()
