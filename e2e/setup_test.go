@@ -198,12 +198,17 @@ func findChromium(t *testing.T) (string, error) {
 
 // startStack starts the intake, the relay and the partner page on free
 // ports, with state in a fresh folder, and stops them when the test ends.
-// If the test failed, it then prints every process's log.
-func startStack(t *testing.T) *stack.Stack {
+// If the test failed, it then prints every process's log. Each of opts
+// may change the options first.
+func startStack(t *testing.T, opts ...func(*stack.Options)) *stack.Stack {
 	t.Helper()
 	b := build(t)
 	state := t.TempDir()
-	s, err := stack.Start(stack.Options{Bin: b.bin, Assets: b.assets, State: state, RetryMin: "1s"})
+	o := stack.Options{Bin: b.bin, Assets: b.assets, State: state, RetryMin: "1s"}
+	for _, f := range opts {
+		f(&o)
+	}
+	s, err := stack.Start(o)
 	if err != nil {
 		dumpLogs(t, state)
 		t.Fatalf("failed to start the stack: %v", err)

@@ -30,18 +30,64 @@ func LoadCatalog(locale string) (Catalog, error) {
 	return c, nil
 }
 
-// T returns the message for key with {name} placeholders replaced by
-// args given as name, value pairs. A missing key returns the key itself, so
-// a gap shows instead of hiding.
+// T returns the message for key filled in by [Format]. A missing key
+// returns the key itself, so a gap shows instead of hiding.
 func (c Catalog) T(key string, args ...string) string {
 	s, ok := c[key]
 	if !ok {
 		return key
 	}
+	return Format(s, args...)
+}
+
+// Bidirectional isolates (Unicode UAX #9): the text between them is laid
+// out on its own, in the direction of its first strong character, and
+// does not reorder the sentence around it.
+const (
+	isolateStart = "\u2068" // FIRST STRONG ISOLATE
+	isolateEnd   = "\u2069" // POP DIRECTIONAL ISOLATE
+)
+
+// Format fills in a message: each {name} placeholder is replaced by the
+// value given after that name in args (name, value pairs). Every value,
+// and every web address written in the message itself, is wrapped in
+// bidirectional isolates, so that in a right-to-left sentence "+49 110"
+// and "https://" keep their order whatever the translator typed. This is
+// the one place that does it: the relay's page and the module both fill
+// messages in here.
+func Format(msg string, args ...string) string {
+	msg = isolateAddresses(msg)
 	for i := 0; i+1 < len(args); i += 2 {
-		s = strings.ReplaceAll(s, "{"+args[i]+"}", args[i+1])
+		msg = strings.ReplaceAll(msg, "{"+args[i]+"}", isolateStart+args[i+1]+isolateEnd)
 	}
-	return s
+	return msg
+}
+
+// isolateAddresses wraps each http:// or https:// address in msg, up to
+// the next space and without the sentence's closing punctuation.
+func isolateAddresses(msg string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(msg, "http")
+		if i < 0 {
+			break
+		}
+		rest := msg[i:]
+		if !strings.HasPrefix(rest, "https://") && !strings.HasPrefix(rest, "http://") {
+			b.WriteString(msg[:i+4])
+			msg = msg[i+4:]
+			continue
+		}
+		n := strings.IndexAny(rest, " \t\n")
+		if n < 0 {
+			n = len(rest)
+		}
+		n = len(strings.TrimRight(rest[:n], ".,;:!?)»")) // stops at "//" at the latest
+		b.WriteString(msg[:i] + isolateStart + rest[:n] + isolateEnd)
+		msg = rest[n:]
+	}
+	b.WriteString(msg)
+	return b.String()
 }
 
 // Locales lists the locales that have a message catalog, sorted.

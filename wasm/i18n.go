@@ -16,17 +16,15 @@ import (
 // wrote into the page or served as JSON.
 type messages struct{ v safejs.Value }
 
-// T returns the message for key with {name} placeholders replaced by args
-// given as name, value pairs; a missing key returns the key.
+// T returns the message for key filled in by report.Format, which
+// isolates every value for bidirectional text; a missing key returns the
+// key.
 func (m messages) T(key string, args ...string) string {
 	s := getString(m.v, key)
 	if s == "" {
 		return key
 	}
-	for i := 0; i+1 < len(args); i += 2 {
-		s = strings.ReplaceAll(s, "{"+args[i]+"}", args[i+1])
-	}
-	return s
+	return report.Format(s, args...)
 }
 
 // loadMessages reads the catalog the relay wrote into the page.

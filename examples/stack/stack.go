@@ -5,6 +5,7 @@ package stack
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -35,6 +36,8 @@ type Options struct {
 	PartnerPort, RelayPort, IntakePort int
 	// RetryMin is the relay's first retry delay ("1s"); empty for default.
 	RetryMin string
+	// EmergencyNumber is the hotline's emergency number; empty for 112.
+	EmergencyNumber string
 	// Log, if set, also receives every process's output.
 	Log io.Writer
 }
@@ -149,7 +152,7 @@ id = "demo-hotline"
 name = "Demo Hotline"
 intake_url = "{{.Intake}}"
 recipients = ["{{.Recipient}}"]
-emergency_number = "112"
+emergency_number = "{{.Emergency}}"
 report_page = "https://hotline.example.org/report"
 
 [[site]]
@@ -170,7 +173,7 @@ func (s *Stack) writeConfig(recipient, signKey string) error {
 	err = configTmpl.Execute(f, map[string]any{
 		"RelayPort": s.opts.RelayPort, "RelayURL": s.RelayURL, "Spool": s.Spool, "Assets": assets,
 		"SignKey": signKey, "RetryMin": s.opts.RetryMin, "Intake": s.Intake, "Recipient": recipient,
-		"PartnerPort": s.opts.PartnerPort,
+		"PartnerPort": s.opts.PartnerPort, "Emergency": cmp.Or(s.opts.EmergencyNumber, "112"),
 	})
 	if cerr := f.Close(); err == nil {
 		err = cerr
