@@ -277,8 +277,12 @@ func (c *Config) Validate() error {
 			bad(key+".intake_url", "%q is not an http(s) URL", h.IntakeURL)
 		}
 		rc, err := report.ParseRecipients(h.Recipients)
-		if err != nil {
-			bad(key+".recipients", "%v", err)
+		switch {
+		case err != nil && slices.ContainsFunc(h.Recipients, placeholder):
+			bad(key+".recipients", "the example's placeholder is still there: put the hotline's age public key in its place, "+
+				"the age1pq1… line `hotline keygen -o identity.txt` prints (or run `relay init`)")
+		case err != nil:
+			bad(key+".recipients", "%v: give the hotline's age public keys as `hotline keygen` prints them", err)
 		}
 		h.recipients = rc
 		for _, cat := range h.Categories {
@@ -343,4 +347,10 @@ func (c *Config) Hotline(id string) *Hotline {
 		}
 	}
 	return nil
+}
+
+// placeholder reports whether a recipient is an example's stand-in
+// ("age1pq1...") rather than a key someone pasted.
+func placeholder(k string) bool {
+	return strings.Contains(k, "...") || strings.Contains(k, "…")
 }

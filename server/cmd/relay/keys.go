@@ -34,33 +34,52 @@ func keygen(stdout io.Writer, args []string) error {
 			"# The relay (hotline.hmac_secret_file) and the intake (hotline intake -verify-key-file)\n"+
 			"# both need this file; copy it over a secure channel only.\n%s\n", now(), secret)
 	} else {
-		sk, pk, err := webhook.GenerateEd25519()
-		if err != nil {
+		var err error
+		if body, public, err = signingKey(); err != nil {
 			return err
 		}
-		body = fmt.Sprintf("# relay delivery signing key (signature v1a), created %s.\n"+
-			"# the hotline's intake verifies with:\n# %s\n%s\n", now(), pk, sk)
-		public = pk
 	}
-	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return hint{fmt.Errorf("failed to create key file: %w", err), "keygen never overwrites a key: choose a new file name"}
-	}
-	if _, err := io.WriteString(f, body); err != nil {
-		f.Close()
-		return fmt.Errorf("failed to write key file: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("failed to write key file: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("failed to write key file: %w", err)
+	if err := writeNewFile(*out, "key file", body); err != nil {
+		return err
 	}
 	if public != "" {
 		fmt.Fprintln(stdout, public)
 	} else {
 		fmt.Fprintf(stdout, "wrote %s: give the same file to the hotline's intake\n", *out)
+	}
+	return nil
+}
+
+// signingKey makes a delivery signing key: the key file's text and the
+// whpk_ public key the intake verifies with.
+func signingKey() (body, public string, err error) {
+	sk, pk, err := webhook.GenerateEd25519()
+	if err != nil {
+		return "", "", err
+	}
+	body = fmt.Sprintf("# relay delivery signing key (signature v1a), created %s.\n"+
+		"# the hotline's intake verifies with:\n# %s\n%s\n", now(), pk, sk)
+	return body, pk, nil
+}
+
+// writeNewFile writes a file, mode 0600, that must not exist yet, and
+// synced; what names it in errors ("key file"). A file it could not write
+// whole is removed.
+func writeNewFile(path, what, body string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return hint{fmt.Errorf("failed to create %s: %w", what, err), "keys and configurations are never overwritten: choose a new file name"}
+	}
+	_, err = io.WriteString(f, body)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return fmt.Errorf("failed to write %s: %w", what, err)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@
 //
 //	relay serve [-config relay.toml] [flags]   run the relay (the default command)
 //	relay check-config [flags] relay.toml      validate a configuration and its files, and exit
+//	relay init -recipient age1pq1…             write relay.toml and a fresh signing key to start from
 //	relay keygen -o relay-signing.key          make an Ed25519 delivery signing key (v1a)
 //	relay keygen -hmac -o hotline.whsec        make an HMAC secret to share with one intake (v1)
 //	relay spool ls|retry|purge                 list, retry or purge stored reports
@@ -41,6 +42,8 @@ func main() {
 		err = checkConfig(os.Stdout, args)
 	case "keygen":
 		err = keygen(os.Stdout, args)
+	case "init":
+		err = initConfig(os.Stdout, args)
 	case "spool":
 		err = spoolCommand(os.Stdout, args)
 	case "precompress":
@@ -86,6 +89,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `Usage:
   relay serve [-config relay.toml] [flags]   run the relay (flags: relay serve -h)
   relay check-config [flags] relay.toml      validate a configuration and its files
+  relay init -recipient age1pq1…             write relay.toml and a fresh signing key to start from
   relay keygen -o relay-signing.key          make an Ed25519 delivery signing key (v1a)
   relay keygen -hmac -o hotline.whsec        make an HMAC secret for one intake (v1)
   relay spool ls [-json]                     list pending and dead reports (never bodies)
