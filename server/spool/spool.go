@@ -182,12 +182,14 @@ type Stats struct {
 }
 
 // Spool is a durable store of encrypted reports backed by one bbolt file.
-// It is safe for concurrent use; write transactions are serialized and each
-// one is fsynced before it returns.
+// It is safe for concurrent use; every write is fsynced before it returns,
+// and the writes of reports under way at once share one transaction and
+// one fsync.
 type Spool struct {
 	db     *bolt.DB
 	path   string
 	closed atomic.Bool
+	group  *committer
 }
 
 // Open opens the spool file at path, creating it (mode 0600) and its parent
@@ -227,7 +229,7 @@ func Open(path string) (*Spool, error) {
 		db.Close()
 		return nil, fmt.Errorf("open spool %s: %w", path, err)
 	}
-	return &Spool{db: db, path: path}, nil
+	return &Spool{db: db, path: path, group: newCommitter(db)}, nil
 }
 
 // Close releases the file and its lock. Every successful write is already
@@ -237,18 +239,17 @@ func (s *Spool) Close() error {
 	if s.closed.Swap(true) {
 		return fmt.Errorf("close spool %s: %w", s.path, ErrClosed)
 	}
+	s.group.stop()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close spool %s: %w", s.path, err)
 	}
 	return nil
 }
 
-// errExists aborts Put's transaction (so an idempotent retry costs no
-// fsync) when the report is already stored.
-var errExists = errors.New("report exists")
-
 // Put stores a new report in one fsynced transaction, and returns the stored
 // entry. Only after Put returns nil may the relay acknowledge the report.
+// Puts and other writes under way at the same time share one transaction
+// and its fsync (a group commit); each returns only once it is on disk.
 //
 // Put is idempotent: if a report with the same ID, Hotline, Site and Body is
 // already stored (pending or dead), Put returns it with created false and
@@ -268,7 +269,9 @@ func (s *Spool) Put(e Entry) (stored Entry, created bool, err error) {
 	}
 	rec := encodeRecord(e)
 	id := []byte(e.ID)
-	err = s.update(func(tx *bolt.Tx) error {
+	var exists bool
+	err = s.grouped(func(tx *bolt.Tx) error {
+		exists = false
 		for _, name := range [][]byte{bucketEntries, bucketDead} {
 			old, err := getEntry(tx, name, e.ID)
 			if errors.Is(err, ErrNotFound) {
@@ -281,19 +284,19 @@ func (s *Spool) Put(e Entry) (stored Entry, created bool, err error) {
 				return ErrConflict
 			}
 			old.Dead = bytes.Equal(name, bucketDead)
-			stored = old
-			return errExists
+			stored, exists = old, true
+			return nil
 		}
 		if err := tx.Bucket(bucketEntries).Put(id, rec); err != nil {
 			return err
 		}
 		return putIndexes(tx, e)
 	})
-	if errors.Is(err, errExists) {
-		return stored, false, nil
-	}
 	if err != nil {
 		return Entry{}, false, fmt.Errorf("put report %s: %w", e.ID, err)
+	}
+	if exists {
+		return stored, false, nil
 	}
 	return e, true, nil
 }
@@ -642,10 +645,10 @@ func (s *Spool) Writable() error {
 	return nil
 }
 
-// modify runs fn in a write transaction on the pending report id, which the
-// caller has checked with checkID.
+// modify runs fn in a grouped write transaction on the pending report id,
+// which the caller has checked with checkID.
 func (s *Spool) modify(id string, fn func(tx *bolt.Tx, e Entry) error) error {
-	return s.update(func(tx *bolt.Tx) error {
+	return s.grouped(func(tx *bolt.Tx) error {
 		e, err := getEntry(tx, bucketEntries, id)
 		if err != nil {
 			return err
@@ -661,6 +664,20 @@ func (s *Spool) update(fn func(tx *bolt.Tx) error) error {
 		return ErrClosed
 	}
 	err := s.db.Update(fn)
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		return ErrClosed
+	}
+	return err
+}
+
+// grouped runs fn in a write transaction shared with the other grouped
+// writes under way (see commit.go), committed and fsynced before it
+// returns. fn may run twice and must set its results afresh each time.
+func (s *Spool) grouped(fn func(tx *bolt.Tx) error) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	err := s.group.do(fn)
 	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return ErrClosed
 	}

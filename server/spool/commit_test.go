@@ -1,0 +1,147 @@
+package spool
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// holdWriter takes bbolt's writer lock until the returned function is
+// called, so that the writes queued meanwhile form one group.
+func holdWriter(t *testing.T, s *Spool) (release func()) {
+	t.Helper()
+	held, done := make(chan struct{}), make(chan struct{})
+	go s.db.Update(func(*bolt.Tx) error {
+		close(held)
+		<-done
+		return nil
+	})
+	<-held
+	return func() { close(done) }
+}
+
+// waitQueued waits until n writes wait for the group commit.
+func waitQueued(t *testing.T, s *Spool, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for s.group.waiting.Load() < int64(n) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d writes waiting, want %d", s.group.waiting.Load(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// Writes that arrive while a commit is under way share the next one.
+func TestGroupCommit(t *testing.T) {
+	s, _ := openTemp(t)
+	release := holdWriter(t, s)
+	before := s.group.commits.Load()
+	const n = 64
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	// The first write taken by the loop waits for the lock; the others
+	// queue behind it.
+	for i := range n {
+		wg.Go(func() { _, _, errs[i] = s.Put(at(fmt.Sprintf("r%02d", i), 0)) })
+	}
+	waitQueued(t, s, n)
+	release()
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("Put %d: %v", i, err)
+		}
+	}
+	if got := s.group.commits.Load() - before; got > 2 {
+		t.Errorf("%d writes took %d commits, want at most 2 (the first alone, then the rest together)", n, got)
+	}
+	if st, _ := s.Stats(); st.Pending != n {
+		t.Errorf("Pending = %d, want %d", st.Pending, n)
+	}
+	checkInvariants(t, s)
+}
+
+// One write's failure is its own: the others of its group are stored, and
+// each caller gets its own answer.
+func TestGroupCommitIsolatesFailures(t *testing.T) {
+	s, _ := openTemp(t)
+	mustPut(t, s, at("taken", 0))
+	mustPut(t, s, at("gone", 0))
+	if err := s.Delete("gone"); err != nil {
+		t.Fatal(err)
+	}
+	release := holdWriter(t, s)
+	conflict := at("taken", 0)
+	conflict.Body = []byte("another body")
+	var wg sync.WaitGroup
+	var errConflict, errDelete, errDup error
+	var dupCreated bool
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Go(func() { _, _, errs[i] = s.Put(at(fmt.Sprintf("a%d", i), 0)) })
+	}
+	wg.Go(func() { _, _, errConflict = s.Put(conflict) })
+	wg.Go(func() { errDelete = s.Delete("gone") })
+	wg.Go(func() { _, dupCreated, errDup = s.Put(at("taken", 0)) })
+	waitQueued(t, s, len(errs)+3)
+	release()
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("Put a%d: %v", i, err)
+		}
+	}
+	if !errors.Is(errConflict, ErrConflict) {
+		t.Errorf("conflicting Put: %v, want ErrConflict", errConflict)
+	}
+	if !errors.Is(errDelete, ErrNotFound) {
+		t.Errorf("Delete of a deleted report: %v, want ErrNotFound", errDelete)
+	}
+	if errDup != nil || dupCreated {
+		t.Errorf("repeated Put: created %v, %v; want an idempotent success", dupCreated, errDup)
+	}
+	if st, _ := s.Stats(); st.Pending != len(errs)+1 {
+		t.Errorf("Pending = %d, want %d", st.Pending, len(errs)+1)
+	}
+	checkInvariants(t, s)
+}
+
+// Close commits the writes already queued; later writes get ErrClosed.
+func TestCloseCommitsQueued(t *testing.T) {
+	s, path := openTemp(t)
+	release := holdWriter(t, s)
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Go(func() { _, _, errs[i] = s.Put(at(fmt.Sprintf("q%d", i), 0)) })
+	}
+	waitQueued(t, s, len(errs))
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	release()
+	wg.Wait()
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("Put q%d queued before Close: %v", i, err)
+		}
+	}
+	if _, _, err := s.Put(at("late", 0)); !errors.Is(err, ErrClosed) {
+		t.Errorf("Put after Close: %v, want ErrClosed", err)
+	}
+	s2, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if st, _ := s2.Stats(); st.Pending != len(errs) {
+		t.Errorf("after reopening, Pending = %d, want %d", st.Pending, len(errs))
+	}
+}
