@@ -81,6 +81,7 @@ type submitted struct {
 	spool     []byte    // a copy of the spool file taken as the receipt appeared
 	start     time.Time // just before the click on Send
 	receipt   time.Time // when the receipt was seen
+	frame     *frame    // the report frame, showing the receipt
 }
 
 // submitReport files the report through the partner page as a person does,
@@ -171,7 +172,7 @@ func (b *browser) submitReport(s *stack.Stack, in input) submitted {
 		sub.reference, err = chromedp.Run(ctx, chromedp.Text(chromedp.ID("rl-reference")))
 		return err
 	})
-	sub.start = start
+	sub.start, sub.frame = start, f
 	b.screenshot("3-receipt")
 	if sub.reference == "" {
 		t.Fatal("the receipt shows no reference")

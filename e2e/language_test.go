@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp/kb"
 )
@@ -185,5 +187,45 @@ func TestLanguageSwitch(t *testing.T) {
 	}
 	if errs := b.errorsInFrame(); len(errs) > 0 {
 		t.Errorf("the frame logged errors:%s", joinLines(errs))
+	}
+}
+
+// TestReceiptDate: the receipt's date is written as the reader's language
+// writes dates (the browser's Intl.DateTimeFormat), not as 2025-01-31,
+// and changes with the language. The expected texts are spelled out here
+// from the month names, not asked of the browser.
+func TestReceiptDate(t *testing.T) {
+	s := startStack(t)
+	b := newBrowser(t)
+	f := b.submitReport(s, newInput(t)).frame
+	type shown struct{ Args, Text string }
+	read := func() shown {
+		return evalFrame[shown](f, "read the receipt's date", `(() => {
+			const e = document.getElementById("rl-date");
+			return {Args: e.dataset.i18nArgs || "", Text: e.textContent};
+		})()`)
+	}
+	got := read()
+	iso, ok := strings.CutPrefix(got.Args, "date=")
+	day, err := time.Parse(time.DateOnly, iso)
+	if !ok || err != nil {
+		t.Fatalf("the receipt's date is marked %q, want date=YYYY-MM-DD", got.Args)
+	}
+	de := []string{"Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"}
+	fr := []string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
+	y, m, d := day.Date()
+	want := map[string]string{
+		"en": fmt.Sprintf("%s %d, %d", m, d, y),
+		"de": fmt.Sprintf("%d. %s %d", d, de[m-1], y),
+		"fr": fmt.Sprintf("%d %s %d", d, fr[m-1], y),
+	}
+	if w := catalog(t, "en").T("receipt.date", "date", want["en"]); got.Text != w {
+		t.Errorf("in English the receipt says %q, want %q", got.Text, w)
+	}
+	for _, loc := range []string{"de", "fr"} {
+		f.switchLanguage(loc)
+		if got, w := read().Text, catalog(t, loc).T("receipt.date", "date", want[loc]); got != w {
+			t.Errorf("in %s the receipt says %q, want %q", loc, got, w)
+		}
 	}
 }

@@ -113,6 +113,9 @@ func (w *widget) retranslate() error {
 		if a := getAttr(el, "data-i18n-args"); a != "" {
 			for _, pair := range strings.Split(a, ";") {
 				k, v, _ := strings.Cut(pair, "=")
+				if k == "date" {
+					v = formatDate(w.cfg.Locale, v)
+				}
 				args = append(args, k, v)
 			}
 		}
@@ -124,6 +127,45 @@ func (w *widget) retranslate() error {
 		}
 	}
 	return nil
+}
+
+// formatDate writes a day (YYYY-MM-DD, UTC) as the reader's language
+// writes dates, with the browser's Intl.DateTimeFormat; if that fails, the
+// day stays as it is.
+func formatDate(locale, day string) string {
+	intl, err := safejs.Global().Get("Intl")
+	if err != nil {
+		return day
+	}
+	ctor, err := intl.Get("DateTimeFormat")
+	if err != nil {
+		return day
+	}
+	opts, err := safejs.ValueOf(map[string]any{"dateStyle": "long", "timeZone": "UTC"})
+	if err != nil {
+		return day
+	}
+	f, err := ctor.New(locale, opts)
+	if err != nil {
+		return day
+	}
+	date, err := safejs.Global().Get("Date")
+	if err != nil {
+		return day
+	}
+	d, err := date.New(day + "T00:00:00Z")
+	if err != nil {
+		return day
+	}
+	v, err := f.Call("format", d) // a RangeError for an invalid day
+	if err != nil {
+		return day
+	}
+	s, err := v.String()
+	if err != nil {
+		return day
+	}
+	return s
 }
 
 // relabelCountries names the countries in the new language with the

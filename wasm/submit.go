@@ -193,7 +193,7 @@ func (w *widget) showReceipt(rc *receipt) error {
 	if date, err := w.d.byID("rl-date"); err == nil {
 		setAttr(date, "data-i18n", "receipt.date")
 		setAttr(date, "data-i18n-args", "date="+rc.Received)
-		setText(date, w.msg.T("receipt.date", "date", rc.Received))
+		setText(date, w.msg.T("receipt.date", "date", formatDate(w.cfg.Locale, rc.Received)))
 	}
 	section, err := w.d.byID("rl-receipt")
 	if err != nil {
