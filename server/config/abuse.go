@@ -32,8 +32,19 @@ const (
 	DefaultReportBurst      = 20
 	DefaultTotalReportsMin  = 600
 	DefaultMaxConcurrent    = 64
-	DefaultMaxClients       = 100_000
-	DefaultKeyRotation      = time.Hour
+	// DefaultMaxConcurrentPerClient lets a school or an office behind
+	// one address send a few reports at the same moment, and keeps one
+	// sender from holding more than a sixteenth of the default slots.
+	DefaultMaxConcurrentPerClient = 4
+	// DefaultMinBodyRate, in bytes a second, is a tenth of a slow mobile
+	// link's upload; a report of the largest size then arrives within
+	// about 40 s, and a stalled one is cut after the grace period.
+	DefaultMinBodyRate = 2048
+	// MinBodyRateLimit bounds min_body_rate from above: at 64 KB a
+	// second, some people on mobile links could not report at all.
+	MinBodyRateLimit   = 64 << 10
+	DefaultMaxClients  = 100_000
+	DefaultKeyRotation = time.Hour
 	// MinPoWKeyLen is the shortest secret a PoW key file may hold.
 	MinPoWKeyLen = 32
 )
@@ -84,6 +95,13 @@ type Limits struct {
 	TotalReportsPerMinute float64 `toml:"total_reports_per_minute"`
 	// MaxConcurrentReports bounds the report bodies read at once.
 	MaxConcurrentReports int `toml:"max_concurrent_reports"`
+	// MaxConcurrentReportsPerClient bounds the report bodies read at
+	// once from one client, so that no sender holds every slot.
+	MaxConcurrentReportsPerClient int `toml:"max_concurrent_reports_per_client"`
+	// MinBodyRate is the slowest a report body may arrive, in bytes a
+	// second on average, after a few seconds' grace; a slower body is
+	// cut off with 408, so that slow senders cannot hold the slots.
+	MinBodyRate int `toml:"min_body_rate"`
 	// MaxClients bounds how many clients are remembered at once.
 	MaxClients int `toml:"max_clients"`
 	// KeyRotation is how often the secret behind the client keys is
@@ -114,6 +132,8 @@ func (c *Config) abuseDefaults() {
 	setDefault(&l.ReportBurst, DefaultReportBurst)
 	setDefault(&l.TotalReportsPerMinute, DefaultTotalReportsMin)
 	setDefault(&l.MaxConcurrentReports, DefaultMaxConcurrent)
+	setDefault(&l.MaxConcurrentReportsPerClient, min(DefaultMaxConcurrentPerClient, l.MaxConcurrentReports))
+	setDefault(&l.MinBodyRate, DefaultMinBodyRate)
 	setDefault(&l.MaxClients, DefaultMaxClients)
 	setDefault(&l.KeyRotation.Duration, DefaultKeyRotation)
 }
@@ -157,6 +177,14 @@ func (c *Config) validateAbuse(bad func(key, format string, args ...any)) {
 	positive("relay.limits.report_burst", float64(l.ReportBurst))
 	positive("relay.limits.total_reports_per_minute", l.TotalReportsPerMinute)
 	positive("relay.limits.max_concurrent_reports", float64(l.MaxConcurrentReports))
+	positive("relay.limits.max_concurrent_reports_per_client", float64(l.MaxConcurrentReportsPerClient))
+	if l.MaxConcurrentReportsPerClient > l.MaxConcurrentReports {
+		bad("relay.limits.max_concurrent_reports_per_client", "%d is more than max_concurrent_reports (%d): use at most that",
+			l.MaxConcurrentReportsPerClient, l.MaxConcurrentReports)
+	}
+	if l.MinBodyRate < 0 || l.MinBodyRate > MinBodyRateLimit {
+		bad("relay.limits.min_body_rate", "%d: use 1 to %d bytes a second", l.MinBodyRate, MinBodyRateLimit)
+	}
 	positive("relay.limits.max_clients", float64(l.MaxClients))
 	if d := l.KeyRotation.Duration; d < time.Minute || d > 24*time.Hour {
 		bad("relay.limits.key_rotation", "%v: use 1m to 24h", d)

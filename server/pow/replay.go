@@ -1,10 +1,16 @@
 package pow
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 )
+
+// ErrInUse is a proof of work that another request is using right now:
+// a proof is used by one request at a time, so that one solved challenge
+// cannot hold more than one of the relay's report slots.
+var ErrInUse = errors.New("proof of work in use by another request")
 
 // ReplayStore remembers, in memory only, which report each proof of work
 // admitted, until the proof expires: a proof admits one report id, and the
@@ -24,6 +30,7 @@ type ReplayStore struct {
 type spent struct {
 	report  string
 	expires time.Time
+	inUse   bool // a request holds it (Reserve), until it lets go
 }
 
 // NewReplayStore returns an empty store for at most capacity live proofs.
@@ -32,14 +39,56 @@ func NewReplayStore(capacity int) *ReplayStore {
 }
 
 // Redeem spends p on the report with the given id. It fails with
-// [ErrReplayed] if p was spent on another report, and with [ErrReplayFull]
-// if the store is full. now is the current time.
+// [ErrReplayed] if p was spent on another report, [ErrInUse] if a request
+// holds it, and [ErrReplayFull] if the store is full. now is the current
+// time.
 func (r *ReplayStore) Redeem(p Proof, report string, now time.Time) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.redeem(p, report, now, false)
+}
+
+// Reserve spends p on the report with the given id, as Redeem does, and
+// holds it for the calling request until it calls done: while it is
+// held, every other request with p fails with [ErrInUse], even one for
+// the same report. The relay reserves a proof before it reads a body, so
+// that one proof holds at most one body slot however many connections
+// carry it.
+//
+// The proof stays spent on that report after done, whatever became of the
+// request: it can still admit the same report again (a retry, or a body
+// sent again after an error), never another one.
+func (r *ReplayStore) Reserve(p Proof, report string, now time.Time) (done func(), err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.redeem(p, report, now, true); err != nil {
+		return nil, err
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			if s, ok := r.spent[p.ID]; ok {
+				s.inUse = false
+				r.spent[p.ID] = s
+			}
+		})
+	}, nil
+}
+
+// redeem is Redeem, and Reserve if hold is set; r.mu is held.
+func (r *ReplayStore) redeem(p Proof, report string, now time.Time, hold bool) error {
 	if s, ok := r.spent[p.ID]; ok && now.Before(s.expires) {
-		if s.report != report {
+		switch {
+		case s.report != report:
 			return ErrReplayed
+		case s.inUse:
+			return ErrInUse
+		}
+		if hold {
+			s.inUse = true
+			r.spent[p.ID] = s
 		}
 		return nil
 	}
@@ -53,7 +102,7 @@ func (r *ReplayStore) Redeem(p Proof, report string, now time.Time) error {
 	if len(r.spent) >= r.capacity {
 		return fmt.Errorf("%w: %d live proofs", ErrReplayFull, len(r.spent))
 	}
-	r.spent[p.ID] = spent{report: report, expires: p.Expires}
+	r.spent[p.ID] = spent{report: report, expires: p.Expires, inUse: hold}
 	return nil
 }
 
@@ -69,7 +118,7 @@ func (r *ReplayStore) Len() int {
 // cannot make every request pay for a scan.
 func (r *ReplayStore) sweep(now time.Time) {
 	for id, s := range r.spent {
-		if !now.Before(s.expires) {
+		if !now.Before(s.expires) && !s.inUse {
 			delete(r.spent, id)
 		}
 	}

@@ -110,19 +110,28 @@ func newGeneration() *generation {
 	return &generation{mac: hmac.New(sha256.New, secret), buckets: make(map[key]bucket)}
 }
 
-func (g *generation) key(a netip.Addr) key {
-	a = a.Unmap()
-	if a.Is6() {
-		// One IPv6 subscriber usually holds a whole /64.
-		p, _ := a.Prefix(64)
-		a = p.Addr()
-	}
+// key is the client key of addr's network of the given prefix length:
+// the keyed hash of the masked address and of the length, so that a
+// network and its first address have different keys.
+func (g *generation) key(addr netip.Addr, bits int) key {
+	p, _ := addr.Unmap().Prefix(bits)
+	b := p.Addr().As16()
 	g.mac.Reset()
-	b := a.As16()
 	g.mac.Write(b[:])
+	g.mac.Write([]byte{byte(bits)})
 	var k key
 	copy(k[:], g.mac.Sum(nil))
 	return k
+}
+
+// clientBits is how much of an address names one client: all of an IPv4
+// address; for IPv6 the /64 network, since one subscriber usually holds a
+// whole /64.
+func clientBits(addr netip.Addr) int {
+	if addr.Unmap().Is4() {
+		return 32
+	}
+	return 64
 }
 
 // Clients is a token bucket per client, keyed by a rotating keyed hash of
@@ -161,10 +170,10 @@ func (c *Clients) Take(addr netip.Addr) (ok bool, retryAfter time.Duration) {
 	defer c.mu.Unlock()
 	now := c.now()
 	c.rotate(now)
-	k := c.cur.key(addr)
+	k := c.cur.key(addr, clientBits(addr))
 	b, found := c.cur.buckets[k]
 	if !found && c.prev != nil {
-		pk := c.prev.key(addr)
+		pk := c.prev.key(addr, clientBits(addr))
 		if b, found = c.prev.buckets[pk]; found {
 			delete(c.prev.buckets, pk)
 		}

@@ -26,8 +26,9 @@ const HeaderProof = pow.Header
 
 // defenses are the relay's protections against floods, as described in
 // docs/abuse.md: a proof of work per report, per-client and global rate
-// limits, and a bound on report bodies read at once. All of their state is
-// in memory.
+// limits, and bounds on report bodies read at once, in all and from each
+// client, and on how slowly a body may arrive. All of their state is in
+// memory.
 type defenses struct {
 	issuer     *pow.Issuer
 	replay     *pow.ReplayStore
@@ -36,7 +37,12 @@ type defenses struct {
 	reports    *ratelimit.Clients // per client, report submissions
 	total      *ratelimit.Bucket  // all clients, reports with valid work
 	inflight   *ratelimit.Gate    // report bodies being read
+	bodies     *ratelimit.ClientGate
 	trusted    []netip.Prefix
+	// minRate is the slowest a report body may arrive, in bytes a second,
+	// once bodyGrace is over.
+	minRate   int
+	bodyGrace time.Duration
 }
 
 // newDefenses builds the defenses from a validated configuration.
@@ -57,9 +63,12 @@ func newDefenses(cfg *config.Config) *defenses {
 		challenges: ratelimit.NewClients(ratelimit.Rate{PerMinute: l.ChallengesPerMinute, Burst: l.ChallengeBurst}, l.KeyRotation.Duration, l.MaxClients),
 		reports:    ratelimit.NewClients(ratelimit.Rate{PerMinute: l.ReportsPerMinute, Burst: l.ReportBurst}, l.KeyRotation.Duration, l.MaxClients),
 		// The global ceiling allows ten seconds' worth at once.
-		total:    ratelimit.NewBucket(ratelimit.Rate{PerMinute: l.TotalReportsPerMinute, Burst: max(1, int(l.TotalReportsPerMinute/6))}),
-		inflight: ratelimit.NewGate(l.MaxConcurrentReports),
-		trusted:  l.Trusted(),
+		total:     ratelimit.NewBucket(ratelimit.Rate{PerMinute: l.TotalReportsPerMinute, Burst: max(1, int(l.TotalReportsPerMinute/6))}),
+		inflight:  ratelimit.NewGate(l.MaxConcurrentReports),
+		bodies:    ratelimit.NewClientGate(l.MaxConcurrentReportsPerClient),
+		trusted:   l.Trusted(),
+		minRate:   l.MinBodyRate,
+		bodyGrace: DefaultBodyGrace,
 	}
 }
 
@@ -67,19 +76,39 @@ func newDefenses(cfg *config.Config) *defenses {
 // challenges get now, for the metrics.
 func (s *Server) Difficulty() int64 { return s.def.difficulty.Level() }
 
-// limit takes a token from the client's bucket in c.
-func (d *defenses) limit(c *ratelimit.Clients, r *http.Request) *problem.Problem {
+// client is the address r came from, for the limits only: never log or
+// store it.
+func (d *defenses) client(r *http.Request) netip.Addr {
 	addr, ok := ratelimit.ClientAddr(r, d.trusted)
 	if !ok {
 		addr = netip.IPv6Unspecified() // not over IP: one shared bucket
 	}
-	if ok, wait := c.Take(addr); !ok {
+	return addr
+}
+
+// limit takes a token from the client's bucket in c.
+func (d *defenses) limit(c *ratelimit.Clients, r *http.Request) *problem.Problem {
+	if ok, wait := c.Take(d.client(r)); !ok {
 		p := problem.New(http.StatusTooManyRequests, "rate-limited", "Too many requests",
 			"this connection sent more requests than the relay takes from one sender; wait as Retry-After says and send again")
 		p.RetryAfter = wait
 		return p
 	}
 	return nil
+}
+
+// enterBody takes one of the client's places among the report bodies
+// read at once; leave gives it back.
+func (d *defenses) enterBody(r *http.Request) (leave func(), p *problem.Problem) {
+	leave, ok := d.bodies.TryEnter(d.client(r))
+	if !ok {
+		p := problem.New(http.StatusTooManyRequests, "rate-limited", "Too many reports at once",
+			"this connection is already sending as many reports at once as the relay reads from one sender; "+
+				"nothing was stored: wait as Retry-After says and send again")
+		p.RetryAfter = 2 * time.Second
+		return nil, p
+	}
+	return leave, nil
 }
 
 // busy is the answer when a global ceiling is reached.
@@ -126,8 +155,7 @@ func (s *Server) refuseChallenge(w http.ResponseWriter, p *problem.Problem) {
 
 // verifyProof checks the request's proof of work for site: its form, its
 // signature, its expiry and its number, in that order, before the body is
-// read. Spending it comes later (redeemProof), once the body is known to
-// be a report.
+// read. Spending it comes next (reserveProof).
 func (s *Server) verifyProof(r *http.Request, site string) (pow.Proof, *problem.Problem) {
 	values := r.Header.Values(HeaderProof)
 	if len(values) == 0 || values[0] == "" {
@@ -156,21 +184,32 @@ func (s *Server) verifyProof(r *http.Request, site string) (pow.Proof, *problem.
 	}
 }
 
-// redeemProof spends the proof on the report id: it admits that report,
-// and the same report again, but no other.
-func (s *Server) redeemProof(p pow.Proof, id string) *problem.Problem {
-	err := s.def.replay.Redeem(p, id, s.nowFunc())
+// reserveProof spends the proof on the report id and holds it for this
+// request, before its body is read: another request with the same proof
+// is refused until this one ends, so that one proof holds at most one
+// body slot. Call done when the request ends.
+//
+// The proof stays spent on this report id whatever becomes of the
+// request, a refusal for its body included: it can admit the same report
+// again (the widget's retry, or the body sent again), never another one.
+// Giving it back instead would let a sender move one proof from report to
+// report, slow body after slow body.
+func (s *Server) reserveProof(p pow.Proof, id string) (done func(), _ *problem.Problem) {
+	done, err := s.def.replay.Reserve(p, id, s.nowFunc())
 	switch {
 	case err == nil:
-		return nil
+		return done, nil
 	case errors.Is(err, pow.ErrReplayed):
-		return problem.New(http.StatusForbidden, "pow-used", "Proof of work already used",
+		return nil, problem.New(http.StatusForbidden, "pow-used", "Proof of work already used",
 			"this proof of work was spent on another report; solve a new challenge and send again")
+	case errors.Is(err, pow.ErrInUse):
+		return nil, problem.New(http.StatusForbidden, "pow-used", "Proof of work in use",
+			"another request is being sent with this proof of work right now; solve a new challenge and send again")
 	case errors.Is(err, pow.ErrExpired):
-		return powExpired()
+		return nil, powExpired()
 	default:
 		s.log.Warn("replay store full: refusing reports until proofs expire")
-		return busy(time.Minute)
+		return nil, busy(time.Minute)
 	}
 }
 

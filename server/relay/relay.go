@@ -121,9 +121,13 @@ type Receipt struct {
 // acceptReport checks a report and stores it. The checks that need no
 // body come first, cheapest first, so that a flood without work costs the
 // relay a few header comparisons and one hash; the body is read only with
-// a valid proof of work, and the proof is spent only on a well-formed
-// envelope, just before it is stored.
+// a valid proof of work, which is spent on this report and held by this
+// request before the first byte is read (reserveProof).
 func (s *Server) acceptReport(w http.ResponseWriter, r *http.Request) {
+	// A refusal before the body is read closes the connection, so that
+	// net/http answers at once instead of first reading the rest of the
+	// body, and a slow sender is not waited for.
+	w.Header().Set("Connection", "close")
 	cfg := s.config()
 	site := cfg.Site(r.PathValue("site"))
 	if site == nil {
@@ -159,6 +163,18 @@ func (s *Server) acceptReport(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, p)
 		return
 	}
+	done, p := s.reserveProof(proof, id)
+	if p != nil {
+		s.reject(w, p)
+		return
+	}
+	defer done()
+	leave, p := s.def.enterBody(r)
+	if p != nil {
+		s.reject(w, p)
+		return
+	}
+	defer leave()
 	if ok, wait := s.def.total.Take(); !ok {
 		s.reject(w, busy(wait))
 		return
@@ -168,20 +184,17 @@ func (s *Server) acceptReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.def.inflight.Leave()
-	body, p := readBody(w, r)
+	body, p := s.readBody(w, r)
 	if p != nil {
 		s.reject(w, p)
 		return
 	}
+	w.Header().Del("Connection")
 	rc := hotline.ParsedRecipients()
 	if err := report.CheckEnvelope(body, rc.Kind(), rc.Len()); err != nil {
 		s.reject(w, problem.New(http.StatusUnprocessableEntity, "bad-envelope", "Not a report envelope",
 			strings.TrimPrefix(err.Error(), report.ErrEnvelope.Error()+": ")+
 				"; the widget seals reports to the hotline's current keys: reload the form"))
-		return
-	}
-	if p := s.redeemProof(proof, id); p != nil {
-		s.reject(w, p)
 		return
 	}
 	if r.Header.Get(HeaderTrap) != "" {
@@ -212,15 +225,21 @@ func (s *Server) acceptReport(w http.ResponseWriter, r *http.Request) {
 	writeReceipt(w, Receipt{ID: e.ID, Reference: report.Reference(e.ID), Received: e.Received.Format(time.DateOnly)})
 }
 
-// readBody reads the whole body, at most report.MaxEnvelope bytes.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *problem.Problem) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, report.MaxEnvelope))
+// readBody reads the whole body, at most report.MaxEnvelope bytes, and
+// cuts it off if it arrives slower than the minimum rate.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *problem.Problem) {
+	g := guardRate(w, http.MaxBytesReader(w, r.Body, report.MaxEnvelope), s.def.bodyGrace, s.def.minRate)
+	body, err := io.ReadAll(g)
+	cut := g.stop()
 	var tooBig *http.MaxBytesError
 	switch {
 	case err == nil:
 		return body, nil
 	case errors.As(err, &tooBig):
 		return nil, tooLarge()
+	case errors.Is(err, os.ErrDeadlineExceeded) && cut:
+		return nil, problem.New(http.StatusRequestTimeout, "body-timeout", "Body too slow",
+			"the request body arrived slower than "+itoa(s.def.minRate)+" bytes a second; nothing was stored: send it again")
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return nil, problem.New(http.StatusRequestTimeout, "body-timeout", "Body too slow",
 			"the request body did not arrive within the relay's read timeout; nothing was stored: send it again")
