@@ -11,7 +11,8 @@ import (
 // TestAccessibilityAxe runs axe-core's WCAG 2.0, 2.1 and 2.2 A and AA
 // rules at every step a reporter sees: the partner page with its button,
 // the empty form, the form with errors shown, the form with every section
-// open, the form in Arabic (right to left), and the receipt. Any
+// open, the form in Brazilian Portuguese and in Arabic (right to left),
+// and the receipt (in Arabic). Any
 // violation fails the test. The button sits in a closed shadow root that
 // axe cannot see into, so its accessible name and role are read from the
 // browser's accessibility tree instead.
@@ -59,6 +60,9 @@ func TestAccessibilityAxe(t *testing.T) {
 		t.Fatalf("under 18 open, contact open, grooming questions shown: %s, want all true", open)
 	}
 	runAxe(t, f.ctx, "the form with every section open")
+
+	f.switchLanguage("pt-BR")
+	runAxe(t, f.ctx, "the form in Brazilian Portuguese")
 
 	f.switchLanguage("ar")
 	if dir := evalFrame[string](f, "read dir", `document.documentElement.dir`); dir != "rtl" {

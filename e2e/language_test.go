@@ -96,19 +96,24 @@ func TestLanguageFromDataLocale(t *testing.T) {
 	}
 }
 
-// TestLanguageFromBrowser: without data-locale, the browser's language
-// (here French, as a person sets it in Chromium) picks the form's.
+// TestLanguageFromBrowser: without data-locale, the browser's language,
+// as a person sets it in Chromium, picks the form's: French for French,
+// Brazilian Portuguese for Brazil, European Portuguese for Portugal.
 func TestLanguageFromBrowser(t *testing.T) {
 	s := startStack(t)
-	b := newBrowser(t, withLang("fr-FR"))
-	b.openPage(s.PartnerURL)
-	if langs := evalPage[string](b, "read the browser's languages", `navigator.languages.join(",")`); !strings.HasPrefix(langs, "fr") {
-		t.Fatalf("Chromium started with --lang=fr-FR has navigator.languages %q", langs)
+	for _, tt := range []struct{ lang, want string }{{"fr-FR", "fr"}, {"pt-BR", "pt-BR"}, {"pt-PT", "pt"}} {
+		t.Run(tt.lang, func(t *testing.T) {
+			b := newBrowser(t, withLang(tt.lang))
+			b.openPage(s.PartnerURL)
+			if langs := evalPage[string](b, "read the browser's languages", `navigator.languages.join(",")`); !strings.HasPrefix(langs, tt.lang) {
+				t.Fatalf("Chromium started with --lang=%s has navigator.languages %q", tt.lang, langs)
+			}
+			b.clickButton()
+			f := b.attachFrame(s)
+			f.waitReady()
+			checkLanguage(t, f, tt.want)
+		})
 	}
-	b.clickButton()
-	f := b.attachFrame(s)
-	f.waitReady()
-	checkLanguage(t, f, "fr")
 }
 
 // TestLanguageSwitch switches the form's language in its own menu, with

@@ -212,16 +212,60 @@ func writeCompressed(w http.ResponseWriter, r *http.Request, body []byte) {
 // the hotline's own languages, else the default.
 func pickLocale(tag string, hotlineLangs []string) string {
 	have := report.Locales()
-	for _, t := range append(strings.Split(tag, ","), hotlineLangs...) {
-		t = strings.ToLower(strings.TrimSpace(t))
-		if slices.Contains(have, t) {
-			return t
-		}
-		if base, _, _ := strings.Cut(t, "-"); slices.Contains(have, base) {
-			return base
-		}
+	if l := matchLocale(strings.Split(tag, ","), have); l != "" {
+		return l
+	}
+	if l := matchLocale(hotlineLangs, have); l != "" {
+		return l
 	}
 	return report.DefaultLocale
+}
+
+// matchLocale returns the catalog in have for the first of the wanted
+// tags that has one, or "". For each tag, in this order: the catalog of
+// that very tag ("pt-BR"), one for a group of countries that holds the
+// tag's country ("es-419" for "es-MX"), then the language's own ("pt"
+// for "pt-PT"). Tags are compared without regard to case.
+func matchLocale(wanted, have []string) string {
+	for _, w := range wanted {
+		w, _, _ = strings.Cut(w, ";") // a q-value, as in Accept-Language
+		w = strings.TrimSpace(w)
+		if w == "" {
+			continue
+		}
+		if i := slices.IndexFunc(have, func(h string) bool { return strings.EqualFold(h, w) }); i >= 0 {
+			return have[i]
+		}
+		base, rest, _ := strings.Cut(w, "-")
+		if region := tagRegion(rest); region != nil {
+			for _, h := range have {
+				hb, hr, ok := strings.Cut(h, "-")
+				if !ok || !strings.EqualFold(hb, base) {
+					continue
+				}
+				if group := tagRegion(hr); group != nil && group.IsGroup() && group.Contains(*region) {
+					return h
+				}
+			}
+		}
+		if i := slices.IndexFunc(have, func(h string) bool { return strings.EqualFold(h, base) }); i >= 0 {
+			return have[i]
+		}
+	}
+	return ""
+}
+
+// tagRegion returns the region of a tag's subtags after the language
+// ("Latn-BR", "419"), or nil if there is none.
+func tagRegion(subtags string) *xlanguage.Region {
+	for _, p := range strings.Split(subtags, "-") {
+		if len(p) == 2 || len(p) == 3 && p[0] >= '0' && p[0] <= '9' {
+			if r, err := xlanguage.ParseRegion(p); err == nil {
+				return &r
+			}
+		}
+	}
+	return nil
 }
 
 var frameErrorPage = template.Must(template.New("error").Parse(`<!doctype html>
