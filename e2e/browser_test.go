@@ -39,8 +39,8 @@ type browser struct {
 }
 
 // request is one request the browser made, seen in the tab's or the
-// frame's session.
-type request struct{ where, method, url string }
+// frame's session, with the Referer it carried ("" for none).
+type request struct{ where, method, url, referer string }
 
 // browserConfig is how newBrowser starts Chromium.
 type browserConfig struct {
@@ -183,7 +183,8 @@ func (b *browser) listen(where string) func(ev any) {
 		case *network.EventRequestWillBeSent:
 			b.mu.Lock()
 			defer b.mu.Unlock()
-			b.requests = append(b.requests, request{where, ev.Request.Method, ev.Request.URL})
+			referer, _ := ev.Request.Headers["Referer"].(string)
+			b.requests = append(b.requests, request{where, ev.Request.Method, ev.Request.URL, referer})
 			return
 		case *network.EventResponseReceived:
 			b.keepSetCookies(ev.Response.URL, ev.Response.Headers)

@@ -1,5 +1,6 @@
-/* Starts the report form's WebAssembly module and carries the few messages
-   the partner page may see (close, submitted; never content). */
+/* Starts the report form's WebAssembly module and carries the one message
+   the partner page may see (close). That a report was sent is never told
+   to the page: any script on it could listen. */
 (function () {
   "use strict";
   var cfg = JSON.parse(document.getElementById("rl-config").textContent);
@@ -33,7 +34,6 @@
     }
   });
   document.getElementById("rl-close").addEventListener("click", function () { post("rl:close"); });
-  form.addEventListener("rl:submitted", function () { post("rl:submitted"); });
   if (typeof WebAssembly !== "object" || typeof Go !== "function") return fail();
   var go = new Go();
   WebAssembly.instantiateStreaming(fetch(cfg.module), go.importObject)

@@ -63,6 +63,8 @@
     if (frame) return;
     frame = document.createElement("iframe");
     frame.title = label;
+    // The page's address, path and query, is none of the relay's business.
+    frame.referrerPolicy = "no-referrer";
     // A message sent before the form has loaded would reach the blank
     // document the frame starts with, and be lost.
     frame.addEventListener("load", function () { loaded = true; if (dlg.open) opened(); });
@@ -70,7 +72,7 @@
       "&l=" + encodeURIComponent([locale].concat(navigator.languages || []).filter(Boolean).join(","));
     dlg.append(frame);
     // Tell the site owner, in the console, if this page is not registered.
-    fetch(relay + "/v1/sites/" + encodeURIComponent(site) + "/embed", { credentials: "omit" })
+    fetch(relay + "/v1/sites/" + encodeURIComponent(site) + "/embed", { credentials: "omit", referrerPolicy: "no-referrer" })
       .then(function (r) {
         return r.json().then(function (p) {
           if (!r.ok) return warn(p.detail || p.title);
@@ -109,7 +111,6 @@
     if (e.origin !== relay || !frame || e.source !== frame.contentWindow) return;
     var t = e.data && e.data.type;
     if (t === "rl:close") close();
-    if (t === "rl:submitted") emit("submitted");
   });
   window.reportline = { open: open, close: close };
   function attach() { (target || document.body).append(host); }

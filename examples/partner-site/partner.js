@@ -1,5 +1,8 @@
-// A partner page's own script. It listens for the widget's public event;
-// it never sees what was typed.
-document.addEventListener("reportline:submitted", function () {
-  document.getElementById("partner-status").textContent = "Thank you for reporting.";
+// A partner page's own script. The loader tells the page when the report
+// dialog opens and closes, and nothing about a report: not even that one
+// was sent, since any script on the page could listen.
+["open", "close"].forEach(function (name) {
+  document.addEventListener("reportline:" + name, function () {
+    document.body.dataset.reportDialog = name;
+  });
 });
