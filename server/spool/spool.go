@@ -203,6 +203,11 @@ func Open(path string) (*Spool, error) {
 	opts := *bolt.DefaultOptions
 	opts.Timeout = lockTimeout
 	opts.NoSync = false // explicit: every commit is fsynced
+	// The free list is not written at each commit but rebuilt when the
+	// file is opened: after a backlog drained, a large file's free list
+	// would otherwise be megabytes written with every report.
+	opts.NoFreelistSync = true
+	opts.FreelistType = bolt.FreelistMapType
 	db, err := bolt.Open(path, 0o600, &opts)
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("open spool %s: %w", path, ErrLocked)

@@ -1,0 +1,134 @@
+package relay
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// loadConns is how many connections the load benchmarks keep busy.
+const loadConns = 32
+
+// loadResult is one load run: its wall time and each request's latency.
+type loadResult struct {
+	elapsed   time.Duration
+	latencies []time.Duration
+}
+
+func (r loadResult) perSecond() float64 {
+	return float64(len(r.latencies)) / r.elapsed.Seconds()
+}
+
+func (r loadResult) quantile(q float64) time.Duration {
+	s := slices.Clone(r.latencies)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(q*float64(len(s))))]
+}
+
+// runLoad sends n requests to url over loadConns connections, request i
+// with path(i) and the header pairs hdr(i), and fails b unless each is
+// answered want.
+func runLoad(b *testing.B, client *http.Client, base string, n, want int, body []byte, path func(i int) string, hdr func(i int) []string) loadResult {
+	b.Helper()
+	lat := make([]time.Duration, n)
+	var next atomic.Int64
+	var failed atomic.Value
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range loadConns {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				req, _ := http.NewRequest("POST", base+path(i), bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/octet-stream")
+				h := hdr(i)
+				for j := 0; j+1 < len(h); j += 2 {
+					req.Header.Set(h[j], h[j+1])
+				}
+				t := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					failed.Store(err.Error())
+					return
+				}
+				answer, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				lat[i] = time.Since(t)
+				if resp.StatusCode != want {
+					failed.Store(fmt.Sprintf("status %d, want %d: %s", resp.StatusCode, want, answer))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if msg := failed.Load(); msg != nil {
+		b.Fatal(msg)
+	}
+	return loadResult{elapsed: time.Since(start), latencies: lat}
+}
+
+// BenchmarkAcceptLoad measures durable accepts (202 only once the report is
+// fsynced) at 32 connections over loopback, against a no-op net/http
+// handler that reads the same bodies from the same client in the same run.
+// It reports accepts/s, the no-op's requests/s, their ratio (goal ≥ 0.5),
+// and p50 and p99 latency as ratios to the no-op's and in milliseconds
+// (goal p99 < 20 ms).
+func BenchmarkAcceptLoad(b *testing.B) {
+	f := newFixtureWith(b, benchAbuse)
+	dir := b.TempDir()
+	os.WriteFile(filepath.Join(dir, "widget.wasm"), []byte("\x00asm\x01\x00\x00\x00"), 0o644)
+	os.WriteFile(filepath.Join(dir, "wasm_exec.js"), []byte("// wasm_exec"), 0o644)
+	assets, err := LoadAssets(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// A server of its own, whose logger and store hook are safe for
+	// concurrent requests; proofs are issued by it.
+	srv := New(f.cfg, f.sp, assets, slog.New(slog.DiscardHandler), func() {})
+	f.srv = srv
+	_, body := f.sealed(b)
+	n := max(b.N, 2*loadConns)
+	ids, proofs := make([]string, n), make([]string, n)
+	for i := range n {
+		ids[i], proofs[i] = uuid.NewString(), f.proof(b, "s1")
+	}
+	noop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer noop.Close()
+	relay := httptest.NewServer(srv)
+	defer relay.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: loadConns, MaxConnsPerHost: loadConns}}
+	defer client.CloseIdleConnections()
+	path := func(i int) string { return "/v1/sites/s1/reports/" + ids[i] }
+	hdr := func(i int) []string { return []string{HeaderProof, proofs[i]} }
+
+	b.SetBytes(int64(len(body)))
+	b.ResetTimer()
+	base := runLoad(b, client, noop.URL, n, http.StatusAccepted, body, path, hdr)
+	got := runLoad(b, client, relay.URL, n, http.StatusAccepted, body, path, hdr)
+	b.StopTimer()
+	b.ReportMetric(got.perSecond(), "accepts/s")
+	b.ReportMetric(base.perSecond(), "noop-req/s")
+	b.ReportMetric(got.perSecond()/base.perSecond(), "x-noop-rate")
+	b.ReportMetric(float64(got.quantile(0.5))/float64(base.quantile(0.5)), "p50-x-noop")
+	b.ReportMetric(float64(got.quantile(0.99))/float64(base.quantile(0.99)), "p99-x-noop")
+	b.ReportMetric(float64(got.quantile(0.99))/1e6, "p99-ms")
+}
