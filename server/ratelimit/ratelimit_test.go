@@ -105,7 +105,7 @@ func TestClientsRotation(t *testing.T) {
 	if ok, _ := c.Take(a); ok {
 		t.Fatal("rotation reset a client's allowance")
 	}
-	if len(old.buckets) != 0 {
+	if len(old.entries) != 0 {
 		t.Fatal("the client's bucket was not moved to the new secret")
 	}
 	now = now.Add(3 * time.Hour)
@@ -115,20 +115,93 @@ func TestClientsRotation(t *testing.T) {
 	}
 }
 
+// TestClientsBounded: with as many clients remembered as allowed, a new
+// client is taken in, and the least recently seen one is forgotten, not
+// one seen lately.
 func TestClientsBounded(t *testing.T) {
 	now := t0
-	c := newClients(Rate{PerMinute: 60, Burst: 2}, 3, &now)
+	c := newClients(Rate{PerMinute: 1, Burst: 2}, 3, &now)
 	addr := func(i int) netip.Addr { return netip.MustParseAddr(fmt.Sprintf("203.0.113.%d", i)) }
 	for i := range 3 {
 		c.Take(addr(i))
 	}
-	if ok, wait := c.Take(addr(9)); ok || wait != time.Second {
-		t.Fatalf("a 4th client with 3 busy ones: %v %v", ok, wait)
+	c.Take(addr(0)) // 0 is now the most recent, 1 the least; 0's bucket is empty
+	if ok, _ := c.Take(addr(9)); !ok || c.Len() != 3 {
+		t.Fatalf("a 4th client with 3 busy ones: %v, %d remembered; want it taken in, 3 remembered", ok, c.Len())
 	}
-	// Two seconds later the buckets are full again and can be forgotten.
-	now = now.Add(2 * time.Second)
-	if ok, _ := c.Take(addr(9)); !ok || c.Len() != 1 {
-		t.Fatalf("after the others went idle: %v, %d remembered", ok, c.Len())
+	if ok, _ := c.Take(addr(0)); ok {
+		t.Fatal("the most recent client was forgotten to make room")
+	}
+	// 1 was forgotten: it starts again, as a new client would.
+	if ok, _ := c.Take(addr(1)); !ok {
+		t.Fatal("the forgotten client is still limited")
+	}
+	if ok, _ := c.Take(addr(1)); !ok {
+		t.Fatal("the forgotten client did not start again with a full bucket")
+	}
+}
+
+// TestClientsFloodFromManyAddresses: after more clients than are
+// remembered, each with a partly used bucket, new clients are still taken
+// in at once.
+func TestClientsFloodFromManyAddresses(t *testing.T) {
+	now := t0
+	c := newClients(Rate{PerMinute: 10, Burst: 20}, 1000, &now)
+	for i := range 5000 {
+		c.Take(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}))
+	}
+	for i := range 20 {
+		if ok, _ := c.Take(netip.AddrFrom4([4]byte{192, 0, 2, byte(i)})); !ok {
+			t.Fatalf("new client %d after a flood: refused", i)
+		}
+	}
+	if c.Len() > 1000 {
+		t.Fatalf("%d clients remembered, at most 1000 allowed", c.Len())
+	}
+}
+
+// TestClientsIPv6Aggregation: a /48 from which many /64s ask becomes one
+// client, with an empty bucket; other /48s keep their own allowances; and
+// a /32 many of whose /48s flood becomes one client too.
+func TestClientsIPv6Aggregation(t *testing.T) {
+	now := t0
+	c := newClients(Rate{PerMinute: 1, Burst: 5}, 1_000_000, &now)
+	in48 := func(p48, n uint16) netip.Addr {
+		return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, byte(p48 >> 8), byte(p48), byte(n >> 8), byte(n), 15: 1})
+	}
+	for i := range AggregateAfter {
+		if ok, _ := c.Take(in48(1, uint16(i))); !ok {
+			t.Fatalf("/64 number %d of a /48, before it floods: refused", i)
+		}
+	}
+	if ok, _ := c.Take(in48(1, 9999)); ok {
+		t.Fatalf("a new /64 after %d others of its /48: taken in with an allowance of its own", AggregateAfter)
+	}
+	if ok, _ := c.Take(in48(2, 1)); !ok {
+		t.Fatal("a /64 in another /48 is limited by the flooded one")
+	}
+	// The flooded /48's share refills at the rate.
+	now = now.Add(time.Minute)
+	if ok, _ := c.Take(in48(1, 4242)); !ok {
+		t.Fatal("the flooded /48 does not get its share after a minute")
+	}
+	// AggregateAfter /48s of one /32 flood: the /32 is one client.
+	for p := range uint16(AggregateAfter) {
+		for i := range AggregateAfter {
+			c.Take(in48(0x100+p, uint16(i)))
+		}
+	}
+	if ok, _ := c.Take(in48(0x7777, 1)); ok {
+		t.Fatal("a fresh /48 in a /32 that floods has an allowance of its own")
+	}
+	if ok, _ := c.Take(netip.MustParseAddr("2001:db9::1")); !ok {
+		t.Fatal("another /32 is limited")
+	}
+	// IPv4 addresses are never aggregated.
+	for i := range 2 * AggregateAfter {
+		if ok, _ := c.Take(netip.AddrFrom4([4]byte{198, 51, 100, byte(i)})); !ok {
+			t.Fatalf("IPv4 address %d of one /24: refused", i)
+		}
 	}
 }
 

@@ -1,0 +1,84 @@
+package relay
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+)
+
+// postFrom sends a report from the client at remote ("[addr]:port").
+func postFrom(h http.Handler, remote, path string, body []byte, hdr ...string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest("POST", path, bytes.NewReader(body))
+	req.RemoteAddr = remote
+	req.Header.Set("Content-Type", "application/octet-stream")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// TestFloodCannotLockOutReporters: 100,000 body-less reports from as many
+// IPv6 /64 networks inside two /48s, with the default limits (as many
+// clients as max_clients remembers), must not keep new reporters out: each
+// of 20 fresh reporters with a valid proof of work is accepted at once.
+// The flooded /48s are limited as one client each.
+func TestFloodCannotLockOutReporters(t *testing.T) {
+	f := newFixtureWith(t, floodLimits)
+	if f.cfg.Relay.Limits.MaxClients != 100_000 {
+		t.Fatalf("max_clients %d: the test floods the default", f.cfg.Relay.Limits.MaxClients)
+	}
+	const flood = 100_000
+	path := "/v1/sites/s1/reports/" + uuid.NewString()
+	codes := map[int]int{}
+	for i := range flood {
+		remote := fmt.Sprintf("[2001:db8:%x:%x::1]:4000", 0xa000+i%2, i/2)
+		codes[postFrom(f.srv, remote, path, nil).Code]++
+	}
+	t.Logf("flood answers: %v", codes)
+	for i := range 20 {
+		remote := fmt.Sprintf("198.51.100.%d:4000", i+1)
+		if i%2 == 1 {
+			remote = fmt.Sprintf("[2001:db8:c%03x::1]:4000", i)
+		}
+		id, body := f.sealed(t)
+		if rec := postFrom(f.srv, remote, "/v1/sites/s1/reports/"+id, body, HeaderProof, f.proof(t, "s1")); rec.Code != http.StatusAccepted {
+			t.Fatalf("fresh reporter %d after the flood: %d %s", i, rec.Code, rec.Body)
+		}
+	}
+	// A new /64 in a flooded /48 is limited with the rest of it.
+	rec := postFrom(f.srv, "[2001:db8:a000:ffff::1]:4000", path, nil)
+	if rec.Code != http.StatusTooManyRequests {
+		t.Errorf("a new /64 inside a flooded /48: %d, want 429: the /48 is one client now", rec.Code)
+	}
+	if strings.Contains(f.logs.String(), "2001:db8") || strings.Contains(f.logs.String(), "198.51.100") {
+		t.Error("a client address reached the logs")
+	}
+}
+
+// TestFloodFromManyIPv4Clients: more IPv4 senders than max_clients
+// remembers, each with a partly used allowance, must not keep a new
+// reporter out either: the least recently seen sender is forgotten.
+func TestFloodFromManyIPv4Clients(t *testing.T) {
+	f := newFixtureWith(t, floodLimits+"[relay.limits]\nmax_clients = 1000\n")
+	path := "/v1/sites/s1/reports/" + uuid.NewString()
+	for i := range 5000 {
+		postFrom(f.srv, fmt.Sprintf("10.%d.%d.%d:4000", i>>16, (i>>8)&255, i&255), path, nil)
+	}
+	for i := range 20 {
+		id, body := f.sealed(t)
+		remote := fmt.Sprintf("198.51.100.%d:4000", i+1)
+		if rec := postFrom(f.srv, remote, "/v1/sites/s1/reports/"+id, body, HeaderProof, f.proof(t, "s1")); rec.Code != http.StatusAccepted {
+			t.Fatalf("fresh reporter %d after the flood: %d %s", i, rec.Code, rec.Body)
+		}
+	}
+	if n := f.srv.def.reports.Len(); n > 1000 {
+		t.Fatalf("%d clients remembered, max_clients is 1000", n)
+	}
+}
