@@ -20,6 +20,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/reportline/reportline/report"
+	"github.com/reportline/reportline/statement"
 )
 
 // Config is the relay's whole configuration.
@@ -112,9 +113,17 @@ func (t *TLS) Enabled() bool { return t.ACME || t.CertFile != "" || t.KeyFile !=
 
 // Hotline is one hotline the relay delivers to.
 type Hotline struct {
-	ID         string   `toml:"id"`
-	Name       string   `toml:"name"`
-	IntakeURL  string   `toml:"intake_url"`
+	ID        string `toml:"id"`
+	Name      string `toml:"name"`
+	IntakeURL string `toml:"intake_url"`
+	// Statement is the hotline's key statement, signed with its offline
+	// key (docs/key-statement.md): the recipients reports are sealed to.
+	Statement string `toml:"statement"`
+	// StatementKey is the hotline's "hlvk_…" key the statement verifies
+	// against.
+	StatementKey string `toml:"statement_key"`
+	// Recipients are bare age recipients, for a hotline that has not
+	// signed a statement yet; the report form does not seal to them.
 	Recipients []string `toml:"recipients"`
 	// Categories are the report categories in the hotline's remit; empty
 	// means all of report.Categories.
@@ -144,6 +153,7 @@ type Hotline struct {
 	IntakeCAFile string `toml:"intake_ca_file"`
 
 	recipients *report.Recipients
+	statement  *statement.Statement
 }
 
 // Site is one partner site that embeds the button.
@@ -276,15 +286,7 @@ func (c *Config) Validate() error {
 		if u, err := url.Parse(h.IntakeURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			bad(key+".intake_url", "%q is not an http(s) URL", h.IntakeURL)
 		}
-		rc, err := report.ParseRecipients(h.Recipients)
-		switch {
-		case err != nil && slices.ContainsFunc(h.Recipients, placeholder):
-			bad(key+".recipients", "the example's placeholder is still there: put the hotline's age public key in its place, "+
-				"the age1pq1… line `hotline keygen -o identity.txt` prints (or run `relay init`)")
-		case err != nil:
-			bad(key+".recipients", "%v: give the hotline's age public keys as `hotline keygen` prints them", err)
-		}
-		h.recipients = rc
+		h.validateKeys(key, time.Now(), bad)
 		for _, cat := range h.Categories {
 			if !report.KnownCategory(cat) {
 				bad(key+".categories", "%q is not a category; known: %s", cat, strings.Join(report.Categories, ", "))

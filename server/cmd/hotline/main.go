@@ -5,6 +5,8 @@
 // Usage:
 //
 //	hotline keygen -o identity.txt [-classic]   make an age identity, print its public key
+//	hotline keygen -sign -o signing.key        make the key statement signing key, print hlvk_…
+//	hotline sign -key signing.key -hotline ID -serial N RECIPIENT...   sign a key statement
 //	hotline intake -identity identity.txt -hotline ID -inbox DIR -verify-key whpk_… [-listen ADDR]
 //	               [-tls-cert FILE -tls-key FILE [-client-ca FILE]]
 //	hotline open [-identity identity.txt] FILE  print one report readably
@@ -47,6 +49,8 @@ func main() {
 		err = runIntake(args)
 	case "open":
 		err = open(args)
+	case "sign":
+		err = sign(os.Stdout, args)
 	case "help", "-h", "-help", "--help":
 		usage(os.Stdout)
 	default:
@@ -71,6 +75,9 @@ type hint struct {
 func usage(w io.Writer) {
 	fmt.Fprint(w, `Usage:
   hotline keygen -o identity.txt [-classic]     make an age identity; prints the public key
+  hotline keygen -sign -o signing.key           make the offline key that signs key statements; prints hlvk_…
+  hotline sign -key signing.key -hotline ID -serial N [-valid-from TIME] [-valid-for DURATION] [-o FILE] RECIPIENT...
+                                                sign a key statement for the relay's configuration
   hotline intake -identity FILE -hotline ID -inbox DIR -verify-key whpk_… [-listen ADDR]
                  [-verify-key-file FILE] [-tls-cert FILE -tls-key FILE [-client-ca FILE]]
   hotline open [-identity FILE] REPORT          print a delivered report (.age or .json)
@@ -81,11 +88,15 @@ func keygen(args []string) error {
 	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
 	out := fs.String("o", "", "file to write the secret identity to (must not exist)")
 	classic := fs.Bool("classic", false, "make a classic X25519 key instead of the post-quantum hybrid default")
+	signing := fs.Bool("sign", false, "make the hotline's Ed25519 key that signs key statements, instead of an age identity")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *out == "" {
-		return errors.New("usage: hotline keygen -o FILE [-classic]")
+		return errors.New("usage: hotline keygen -o FILE [-classic | -sign]")
+	}
+	if *signing {
+		return keygenSign(os.Stdout, *out)
 	}
 	var secret, public string
 	if *classic {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/reportline/reportline/server/config"
 	"github.com/reportline/reportline/server/forward"
@@ -54,6 +55,13 @@ func checkConfig(stdout io.Writer, args []string) error {
 			extra = append(extra, "mutual TLS")
 		}
 		fmt.Fprintf(stdout, "  hotline %s → %s (%s)\n", h.ID, h.IntakeURL, strings.Join(extra, ", "))
+		if st := h.KeyStatement(); st != nil {
+			fmt.Fprintf(stdout, "    key statement serial %d, %d recipients, signed by %s, valid until %s (%d days left)\n",
+				st.Serial, len(st.Recipients), h.StatementKey, st.ValidUntil.Format(time.RFC3339), int(time.Until(st.ValidUntil).Hours()/24))
+		} else {
+			fmt.Fprintf(stdout, "    warning: no key statement signed by the hotline: the report form refuses to seal to bare recipients; "+
+				"ask the hotline for one (docs/key-statement.md)\n")
+		}
 	}
 	return nil
 }

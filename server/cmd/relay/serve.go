@@ -231,6 +231,11 @@ func (p *process) reload() {
 	if err == nil && p.certs != nil {
 		err = p.certs.load()
 	}
+	if err == nil {
+		// A hotline's keys move forward only: an older statement put
+		// back into the file is refused.
+		err = cfg.CheckRollback(p.cfg)
+	}
 	if err != nil {
 		p.metrics.Inc(metrics.ConfigReloads, "error")
 		p.metrics.Inc(metrics.Alarms, "config_reload_failed")

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/reportline/reportline/report"
+	"github.com/reportline/reportline/statement"
+)
+
+// keygenSign makes the hotline's statement signing key, to keep offline,
+// and prints the verification key partners and relays are given.
+func keygenSign(stdout io.Writer, out string) error {
+	k, err := statement.GenerateKey()
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return hint{fmt.Errorf("failed to create signing key file: %w", err), "keygen never overwrites a key: choose a new file name"}
+	}
+	fmt.Fprintf(f, "# hotline key statement signing key, created %s\n"+
+		"# verification key: %s\n"+
+		"# Keep this file offline: whoever holds it decides which keys reports are sealed to.\n%s\n",
+		time.Now().UTC().Format(time.RFC3339), k.VerificationKey(), k.Secret())
+	if err := f.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, k.VerificationKey())
+	return nil
+}
+
+// sign writes a key statement for the hotline's recipients, signed with
+// its offline key.
+func sign(stdout io.Writer, args []string) error {
+	fs := flag.NewFlagSet("sign", flag.ContinueOnError)
+	keyFile := fs.String("key", "", "the signing key file made by `hotline keygen -sign`")
+	hotline := fs.String("hotline", os.Getenv("HOTLINE_ID"), "this hotline's id, as in the relay's [[hotline]] id (env HOTLINE_ID)")
+	serial := fs.Uint64("serial", 0, "the statement's serial: higher than every earlier statement's")
+	from := fs.String("valid-from", "", "start of the validity period, like 2026-01-31T00:00:00Z (default now)")
+	validFor := fs.Duration("valid-for", 90*24*time.Hour, "length of the validity period")
+	out := fs.String("o", "", "file to write the statement to (default standard output)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	usage := "usage: hotline sign -key FILE -hotline ID -serial N [-valid-from TIME] [-valid-for DURATION] [-o FILE] RECIPIENT..."
+	if *keyFile == "" || *hotline == "" || fs.NArg() == 0 {
+		return errors.New(usage)
+	}
+	if *serial == 0 {
+		return hint{errors.New("-serial is required"), "give 1 for the first statement, and a higher number for each new one: forms and relays refuse a lower serial than one they saw"}
+	}
+	b, err := os.ReadFile(*keyFile)
+	if err != nil {
+		return err
+	}
+	k, err := statement.ParseSigningKey(b)
+	if err != nil {
+		return fmt.Errorf("failed to read %s: %w", *keyFile, err)
+	}
+	if _, err := report.ParseRecipients(fs.Args()); err != nil {
+		return hint{err, "give the age public keys `hotline keygen` printed, all of one kind"}
+	}
+	start := time.Now().UTC().Truncate(time.Second)
+	if *from != "" {
+		if start, err = time.Parse(time.RFC3339, *from); err != nil {
+			return fmt.Errorf("-valid-from: %q is not a time like 2026-01-31T00:00:00Z", *from)
+		}
+		start = start.UTC()
+	}
+	if *validFor < time.Minute {
+		return errors.New("-valid-for: give a period of at least a minute, like 2160h")
+	}
+	text, err := k.Sign(&statement.Statement{Hotline: *hotline, Serial: *serial, ValidFrom: start,
+		ValidUntil: start.Add(*validFor).Truncate(time.Second), Recipients: fs.Args()})
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		_, err = stdout.Write(text)
+		return err
+	}
+	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return hint{fmt.Errorf("failed to create statement file: %w", err), "sign never overwrites a statement: choose a new file name"}
+	}
+	if _, err := f.Write(text); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

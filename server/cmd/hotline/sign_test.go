@@ -1,0 +1,68 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/reportline/reportline/statement"
+)
+
+// keygen -sign and sign make a statement that verifies with the printed
+// key and says what the flags said.
+func TestKeygenSignAndSign(t *testing.T) {
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "signing.key")
+	out, errOut, code := run(t, "keygen", "-sign", "-o", keyFile)
+	vk := strings.TrimSpace(out)
+	if code != 0 || !strings.HasPrefix(vk, statement.VerificationKeyPrefix) {
+		t.Fatalf("keygen -sign: code %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if st, err := os.Stat(keyFile); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("signing key file mode %v, %v; want 0600", st.Mode(), err)
+	}
+	recipient, _, _ := run(t, "keygen", "-o", filepath.Join(dir, "identity.txt"))
+	recipient = strings.TrimSpace(recipient)
+
+	stFile := filepath.Join(dir, "de-hotline.statement")
+	if _, errOut, code := run(t, "sign", "-key", keyFile, "-hotline", "de-hotline", "-serial", "4",
+		"-valid-from", "2030-01-01T00:00:00Z", "-valid-for", "720h", "-o", stFile, recipient); code != 0 {
+		t.Fatalf("sign: code %d, stderr %q", code, errOut)
+	}
+	b, err := os.ReadFile(stFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := statement.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Verify(vk); err != nil {
+		t.Fatal(err)
+	}
+	want := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	if s.Hotline != "de-hotline" || s.Serial != 4 || !s.ValidFrom.Equal(want) || !s.ValidUntil.Equal(want.Add(720*time.Hour)) ||
+		len(s.Recipients) != 1 || s.Recipients[0] != recipient {
+		t.Fatalf("statement says %+v", s)
+	}
+	if err := s.Check("de-hotline", 0, want.Add(-time.Hour), 0); !errors.Is(err, statement.ErrNotYetValid) {
+		t.Fatalf("check before valid-from: %v", err)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sign", "-key", keyFile, "-hotline", "de-hotline", recipient}, "-serial is required"},
+		{[]string{"sign", "-key", keyFile, "-hotline", "de-hotline", "-serial", "1", "age1nonsense"}, "hotline: hint:"},
+		{[]string{"sign", "-key", filepath.Join(dir, "identity.txt"), "-hotline", "de-hotline", "-serial", "1", recipient}, "malformed hotline key"},
+		{[]string{"sign", "-key", keyFile, "-hotline", "de-hotline", "-serial", "5", "-o", stFile, recipient}, "never overwrites"},
+	} {
+		if _, errOut, code := run(t, tc.args...); code == 0 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: code %d, stderr %q; want it to say %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}

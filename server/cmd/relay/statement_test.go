@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/reportline/reportline/statement"
+)
+
+// writeSigned writes s's configuration with a key statement for h1 signed
+// by k (edit, if set, changes the statement's text after signing), with
+// vk as the statement key.
+func (s *setup) writeSigned(t *testing.T, k *statement.SigningKey, vk, hotline string, serial uint64, from, until time.Time, edit func(string) string) {
+	t.Helper()
+	text, err := k.Sign(&statement.Statement{Hotline: hotline, Serial: serial, ValidFrom: from, ValidUntil: until, Recipients: []string{s.recipient}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := string(text)
+	if edit != nil {
+		st = edit(st)
+	}
+	body := fmt.Sprintf(`
+[relay]
+listen = "127.0.0.1:0"
+public_url = "http://127.0.0.1:8081"
+spool = %q
+assets = %q
+signing_key_file = %q
+log_format = "json"
+
+[[hotline]]
+id = "h1"
+intake_url = "http://127.0.0.1:9/v1/deliveries"
+statement_key = %q
+statement = '''
+%s'''
+
+[[site]]
+id = "s1"
+hotline = "h1"
+origins = ["https://partner.example"]
+`, filepath.Join(s.dir, "spool.db"), filepath.Join(s.dir, "assets"), s.keyFile, vk, st)
+	tmp := s.cfgPath + ".tmp"
+	if err := os.WriteFile(tmp, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, s.cfgPath); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// check-config verifies the hotline's statement and names what is wrong
+// with one it refuses.
+func TestCheckConfigStatement(t *testing.T) {
+	s := newSetup(t)
+	k, _ := statement.GenerateKey()
+	other, _ := statement.GenerateKey()
+	now := time.Now().UTC().Truncate(time.Second)
+	day := 24 * time.Hour
+	s.writeSigned(t, k, k.VerificationKey(), "h1", 3, now.Add(-day), now.Add(30*day), nil)
+	var out bytes.Buffer
+	if err := checkConfig(&out, []string{s.cfgPath}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "key statement serial 3, 1 recipients, signed by " + k.VerificationKey(); !strings.Contains(out.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, out.String())
+	}
+	extra, _ := age.GenerateX25519Identity()
+	for _, tc := range []struct {
+		name    string
+		k       *statement.SigningKey
+		hotline string
+		from    time.Time
+		until   time.Time
+		edit    func(string) string
+		want    string
+	}{
+		{"expired", k, "h1", now.Add(-30 * day), now.Add(-day), nil, "key statement expired: valid until"},
+		{"mis-signed", other, "h1", now.Add(-day), now.Add(day), nil, "signature does not verify"},
+		{"another hotline's", k, "h2", now.Add(-day), now.Add(day), nil, `names hotline "h2", not "h1"`},
+		{"a recipient added", k, "h1", now.Add(-day), now.Add(day), func(st string) string {
+			return strings.Replace(st, "signature ", "recipient "+extra.Recipient().String()+"\nsignature ", 1)
+		}, "signature does not verify"},
+	} {
+		s.writeSigned(t, tc.k, k.VerificationKey(), tc.hotline, 3, tc.from, tc.until, tc.edit)
+		err := checkConfig(&out, []string{s.cfgPath})
+		if err == nil || !strings.Contains(err.Error(), "hotline[0].statement") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want hotline[0].statement: …%s…", tc.name, err, tc.want)
+		}
+	}
+}
+
+// A reload refuses a statement with a lower serial than the one in force,
+// and takes a higher one.
+func TestReloadRefusesRollback(t *testing.T) {
+	s := newSetup(t)
+	k, _ := statement.GenerateKey()
+	now := time.Now().UTC().Truncate(time.Second)
+	s.writeSigned(t, k, k.VerificationKey(), "h1", 5, now.Add(-time.Hour), now.Add(time.Hour), nil)
+	r := start(t, s)
+	s.writeSigned(t, k, k.VerificationKey(), "h1", 4, now.Add(-time.Hour), now.Add(time.Hour), nil)
+	r.reload <- syscall.SIGHUP
+	waitFor(t, "the refused reload", func() bool { return strings.Contains(r.logs.String(), "reload failed") })
+	if logs := r.logs.String(); !strings.Contains(logs, "serial 4 is lower than 5") {
+		t.Fatalf("the log does not say why:\n%s", logs)
+	}
+	s.writeSigned(t, k, k.VerificationKey(), "h1", 6, now.Add(-time.Hour), now.Add(time.Hour), nil)
+	r.reload <- syscall.SIGHUP
+	waitFor(t, "the next reload", func() bool { return strings.Contains(r.logs.String(), "configuration reloaded") })
+}
