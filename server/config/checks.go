@@ -197,8 +197,12 @@ func acmeOnly(t *TLS, bad func(key, format string, args ...any)) {
 	}
 }
 
+// RemovalServices are the names hotline.removal_services takes.
+var RemovalServices = []string{"report_remove"}
+
 // validateDelivery checks how deliveries to the hotline are signed and
-// sent, and its languages.
+// sent, and what its form shows: languages, emergency number, removal
+// services.
 func (h *Hotline) validateDelivery(key string, bad func(key, format string, args ...any)) {
 	switch h.Signature {
 	case SignatureEd25519:
@@ -241,6 +245,16 @@ func (h *Hotline) validateDelivery(key string, bad func(key, format string, args
 	}
 	if h.EmergencyNumber != "" && !emergencyPattern.MatchString(h.EmergencyNumber) {
 		bad(key+".emergency_number", "%q is not a phone number like \"112\" or \"+49 800 1110111\"", h.EmergencyNumber)
+	}
+	for i, r := range h.RemovalServices {
+		switch {
+		case r == "take_it_down":
+			bad(key+".removal_services", "%q is offered everywhere already: leave it out", r)
+		case !slices.Contains(RemovalServices, r):
+			bad(key+".removal_services", "%q is not a removal service the form knows: use %s", r, strings.Join(RemovalServices, ", "))
+		case slices.Contains(h.RemovalServices[:i], r):
+			bad(key+".removal_services", "%q is listed twice", r)
+		}
 	}
 }
 

@@ -135,6 +135,11 @@ type Hotline struct {
 	// Languages are the BCP 47 tags of the languages the hotline takes
 	// reports in, preferred first.
 	Languages []string `toml:"languages"`
+	// RemovalServices are the services the form's under-18 section offers
+	// a child for getting their own sexual images removed, besides Take It
+	// Down, which it offers everywhere: "report_remove" (Childline and the
+	// IWF, for children in the UK).
+	RemovalServices []string `toml:"removal_services"`
 	// Signature is the Standard Webhooks scheme deliveries are signed
 	// with: "v1a" (Ed25519, with relay.signing_key_file) or "v1"
 	// (HMAC-SHA256, with HMACSecretFile).

@@ -30,7 +30,7 @@ func TestFullConfig(t *testing.T) {
 	}
 	h := c.Hotlines[0]
 	if h.Signature != "v1" || h.HMACSecretFile == "" || h.Concurrency != 4 || h.ClientCertFile == "" || h.ClientKeyFile == "" ||
-		h.IntakeCAFile == "" || !slices.Equal(h.Languages, []string{"de", "en", "tr"}) {
+		h.IntakeCAFile == "" || !slices.Equal(h.Languages, []string{"de", "en", "tr"}) || !slices.Equal(h.RemovalServices, []string{"report_remove"}) {
 		t.Errorf("hotline keys: %+v", h)
 	}
 	if th := c.Sites[0].Theme; th.Color != "#1a4d8f" || th.Position != "bottom-left" || th.Label != "Missbrauch melden" {
@@ -49,7 +49,7 @@ func TestNewDefaults(t *testing.T) {
 		t.Errorf("relay defaults: %+v", r)
 	}
 	h := c.Hotlines[0]
-	if h.Signature != SignatureEd25519 || h.Concurrency != DefaultConcurrency || !slices.Equal(h.Languages, []string{"en"}) {
+	if h.Signature != SignatureEd25519 || h.Concurrency != DefaultConcurrency || !slices.Equal(h.Languages, []string{"en"}) || len(h.RemovalServices) != 0 {
 		t.Errorf("hotline defaults: %+v", h)
 	}
 	if th := c.Sites[0].Theme; th.Color != DefaultColor || th.Position != DefaultPosition || th.Label != "" {
@@ -77,6 +77,10 @@ func TestMoreErrorsNameTheKey(t *testing.T) {
 		{"cert without key", hotlineEnd, hotlineEnd + "\nclient_cert_file = \"c.pem\"", `hotline[0].client_cert_file`},
 		{"language", hotlineEnd, hotlineEnd + "\nlanguages = [\"german\"]", `hotline[0].languages: "german"`},
 		{"language twice", hotlineEnd, hotlineEnd + "\nlanguages = [\"de\", \"DE\"]", `listed twice`},
+		{"removal service", hotlineEnd, hotlineEnd + "\nremoval_services = [\"report-remove\"]", `hotline[0].removal_services: "report-remove" is not a removal service the form knows: use report_remove`},
+		{"removal service twice", hotlineEnd, hotlineEnd + "\nremoval_services = [\"report_remove\", \"report_remove\"]", `hotline[0].removal_services: "report_remove" is listed twice`},
+		{"take it down listed", hotlineEnd, hotlineEnd + "\nremoval_services = [\"take_it_down\"]", `hotline[0].removal_services: "take_it_down" is offered everywhere already`},
+		{"removal services not a list", hotlineEnd, hotlineEnd + "\nremoval_services = \"report_remove\"", `removal_services`},
 		{"emergency", hotlineEnd, hotlineEnd + "\nemergency_number = \"call us\"", `hotline[0].emergency_number`},
 		{"plain http intake", `https://intake.example.org`, `http://intake.example.org`, `hotline[0].intake_url: "http://intake.example.org/v1/deliveries" is plain http`},
 		{"retry order", relayEnd, relayEnd + "\nretry_min = \"2h\"", `relay.retry_min: 2h0m0s is longer than relay.retry_max`},

@@ -45,8 +45,11 @@ type widgetPage struct {
 	Config      widgetConfig
 	Emergency   string
 	ReportPage  string
-	Languages   []language
-	Messages    report.Catalog
+	// ReportRemove offers Report Remove on the under-18 path, for a
+	// hotline that lists it in removal_services.
+	ReportRemove bool
+	Languages    []language
+	Messages     report.Catalog
 }
 
 // language is one entry of the frame's language menu.
@@ -155,6 +158,7 @@ func (s *Server) serveWidget(w http.ResponseWriter, r *http.Request) {
 	page := widgetPage{
 		Locale: locale, Dir: dir, Form: form, Languages: langs, Messages: ft.cat,
 		Emergency: h.EmergencyNumber, ReportPage: h.ReportPage,
+		ReportRemove: slices.Contains(h.RemovalServices, "report_remove"),
 		Config: widgetConfig{
 			Site: site.ID, Hotline: h.ID, Recipients: h.Recipients,
 			Categories: form.Field("category").Options,

@@ -108,3 +108,26 @@ func TestCompactJS(t *testing.T) {
 		t.Errorf("compactJS:\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestRemovalServices: the under-18 section offers Take It Down on every
+// hotline's form, and Report Remove only where the hotline lists it in
+// removal_services.
+func TestRemovalServices(t *testing.T) {
+	f := newFixture(t)
+	page := func() string {
+		rec := httptest.NewRecorder()
+		f.srv.ServeHTTP(rec, httptest.NewRequest("GET", "/w/s1?o=https://partner.example", nil))
+		if rec.Code != 200 {
+			t.Fatalf("status %d", rec.Code)
+		}
+		return rec.Body.String()
+	}
+	const takeItDown, reportRemove = "https://takeitdown.ncmec.org", "https://www.childline.org.uk/remove"
+	if p := page(); !strings.Contains(p, takeItDown) || strings.Contains(p, reportRemove) || strings.Contains(p, `data-i18n="under18.report_remove"`) {
+		t.Errorf("without removal_services, the page must offer Take It Down only")
+	}
+	f.cfg.Hotline("h1").RemovalServices = []string{"report_remove"}
+	if p := page(); !strings.Contains(p, takeItDown) || !strings.Contains(p, reportRemove) || !strings.Contains(p, `data-i18n="under18.report_remove"`) {
+		t.Errorf("with removal_services = [\"report_remove\"], the page must offer Take It Down and Report Remove")
+	}
+}
