@@ -10,6 +10,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"regexp"
@@ -226,6 +227,7 @@ func Parse(b []byte, overrides ...Override) (*Config, error) {
 }
 
 func (c *Config) defaults() {
+	c.Relay.PublicURL = normalizeOrigin(c.Relay.PublicURL)
 	if c.Relay.Listen == "" {
 		c.Relay.Listen = "127.0.0.1:8081"
 	}
@@ -257,8 +259,9 @@ func (c *Config) Validate() error {
 	r := &c.Relay
 	if r.PublicURL == "" {
 		bad("relay.public_url", "missing: set the origin browsers use to reach the relay, like \"https://report.example.org\"")
-	} else if u, err := url.Parse(r.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") {
-		bad("relay.public_url", "%q is not an origin like \"https://report.example.org\"", r.PublicURL)
+	} else if !IsOrigin(r.PublicURL) {
+		bad("relay.public_url", "%q is not an origin like \"https://report.example.org\": a scheme, a host and an optional port, "+
+			"without a path, query or user name", r.PublicURL)
 	}
 	if r.Spool == "" {
 		bad("relay.spool", "missing: set a file path for the durable report store")
@@ -327,6 +330,32 @@ func (c *Config) Validate() error {
 	c.validateMore(bad)
 	c.validateAbuse(bad)
 	return errors.Join(errs...)
+}
+
+// normalizeOrigin writes an http(s) URL that names an origin as browsers
+// send it in the Origin header: the scheme and host in lower case, without
+// the scheme's default port and without a trailing slash. The relay
+// compares that header with relay.public_url byte for byte, so
+// "https://Report.example.org:443/" must become
+// "https://report.example.org". Anything else is returned unchanged, for
+// Validate to refuse.
+func normalizeOrigin(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil {
+		return s
+	}
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
+		port = ""
+	}
+	u = &url.URL{Scheme: u.Scheme, Host: host}
+	if port != "" {
+		u.Host = net.JoinHostPort(host, port)
+	} else if strings.Contains(host, ":") {
+		u.Host = "[" + host + "]"
+	}
+	return u.String()
 }
 
 // IsOrigin reports whether s is a serialized http(s) origin.
