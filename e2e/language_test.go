@@ -1,12 +1,14 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
 
@@ -232,5 +234,62 @@ func TestReceiptDate(t *testing.T) {
 		if got, w := read().Text, catalog(t, loc).T("receipt.date", "date", want[loc]); got != w {
 			t.Errorf("in %s the receipt says %q, want %q", loc, got, w)
 		}
+	}
+}
+
+// holdCatalogScript makes the frame's fetch hold the answer for the
+// catalogue of one locale (%s) until window.__release() is called, as a
+// slow network would. window.__handled settles once the module has had
+// the held catalogue (its json() promise settled, then a task passed), or
+// at the release if the module never asked for it.
+const holdCatalogScript = `(() => {
+	const real = window.fetch, url = JSON.parse(document.getElementById("rl-config").textContent).messages[%s];
+	if (!url) return false;
+	let release, handled, asked = false;
+	const gate = new Promise(r => { release = r; });
+	window.__handled = new Promise(r => { handled = () => setTimeout(r, 0); });
+	window.__release = () => { release(); if (!asked) handled(); return asked; };
+	window.fetch = function (input, init) {
+		if (String(input) !== url) return real.apply(this, arguments);
+		asked = true;
+		return gate.then(() => real.call(window, input, init)).then(resp => {
+			const json = resp.json;
+			resp.json = function () {
+				const p = json.call(this);
+				p.then(handled, handled);
+				return p;
+			};
+			return resp;
+		});
+	};
+	return true;
+})()`
+
+// TestLanguageSwitchLateCatalog: two arrow presses from English to Arabic
+// pass through German; when German's catalogue arrives after Arabic's has
+// been applied, the form stays in Arabic, as its menu says.
+func TestLanguageSwitchLateCatalog(t *testing.T) {
+	s := startStack(t)
+	b := newBrowser(t)
+	f := b.openReportForm(s)
+	f.waitReady()
+	if !evalFrame[bool](f, "hold the German catalogue", fmt.Sprintf(holdCatalogScript, quoteJS("de"))) {
+		t.Fatal("the frame's configuration names no German catalogue")
+	}
+	order := evalFrame[string](f, "read the menu's order", `[...document.getElementById("rl-lang").options].map(o => o.value).join()`)
+	if !strings.Contains(order, "ar,de,en") {
+		t.Fatalf("the language menu lists %s; the test needs German between Arabic and English", order)
+	}
+	f.switchLanguage("ar") // waits until the form is in Arabic
+	if !evalFrame[bool](f, "release the German catalogue", `window.__release()`) {
+		t.Log("the module did not ask for the German catalogue")
+	}
+	f.step("wait until the module has had the German catalogue", 10*time.Second, func(ctx context.Context) error {
+		_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__handled.then(() => true)`, chromedp.EvalAwaitPromise))
+		return err
+	})
+	checkLanguage(t, f, "ar")
+	if got := f.value("rl-lang"); got != "ar" {
+		t.Errorf("the language menu shows %q, want ar", got)
 	}
 }

@@ -41,22 +41,29 @@ func loadMessages(d *dom) (messages, error) {
 }
 
 // onLanguage switches the form to another language in place: every text
-// is replaced, nothing typed is lost.
+// is replaced, nothing typed is lost. Each choice fetches its catalogue;
+// only the last choice's is applied, in whatever order the answers come
+// (two arrow presses from en to ar pass through de).
 func (w *widget) onLanguage(this safejs.Value, _ []safejs.Value) error {
 	locale := getString(this, "value")
 	url := getString(w.cfg.Messages, locale)
 	if url == "" {
 		return fmt.Errorf("no messages for %q", locale)
 	}
+	w.langSeq++
+	seq := w.langSeq
 	go func() {
-		if err := w.switchLanguage(locale, url); err != nil {
+		// A stale choice's failure does not matter either.
+		if err := w.switchLanguage(seq, locale, url); err != nil && seq == w.langSeq {
 			consoleError("reportline: " + err.Error())
 		}
 	}()
 	return nil
 }
 
-func (w *widget) switchLanguage(locale, url string) error {
+// switchLanguage applies the catalogue at url, unless a later choice
+// (seq is this one's number) has been made meanwhile.
+func (w *widget) switchLanguage(seq int, locale, url string) error {
 	p, err := safejs.Global().Call("fetch", url)
 	if err != nil {
 		return err
@@ -72,6 +79,9 @@ func (w *widget) switchLanguage(locale, url string) error {
 	cat, err := await(jp)
 	if err != nil {
 		return err
+	}
+	if seq != w.langSeq {
+		return nil // stale: the later choice's answer applies
 	}
 	w.msg = messages{cat}
 	w.cfg.Locale = locale
