@@ -108,8 +108,12 @@ func (c *Config) validateMore(bad func(key, format string, args ...any)) {
 	}
 	checkAddr("relay.listen", r.Listen)
 	checkAddr("relay.metrics_listen", r.MetricsListen)
-	if r.MetricsListen != "" && r.MetricsListen == r.Listen {
-		bad("relay.metrics_listen", "%q is relay.listen too; leave it out to serve /metrics on relay.listen", r.MetricsListen)
+	// Port 0 is a new port each time: two listeners on it do not clash.
+	if r.MetricsListen != "" && r.MetricsListen == r.Listen && !strings.HasSuffix(r.Listen, ":0") {
+		bad("relay.metrics_listen", "%q is relay.listen too; to serve /metrics on relay.listen, leave it out and set metrics_on_listen = true", r.MetricsListen)
+	}
+	if r.MetricsListen != "" && r.MetricsOnListen {
+		bad("relay.metrics_on_listen", "true, and metrics_listen is set too: choose where /metrics is served")
 	}
 	if strings.ContainsRune(r.AdminSocket, 0) {
 		bad("relay.admin_socket", "contains a NUL byte")
@@ -287,6 +291,7 @@ func (c *Config) NeedsRestart(old *Config) []string {
 	diff("relay.max_delivery_age", a.MaxDeliveryAge != b.MaxDeliveryAge)
 	diff("relay.shutdown_timeout", a.ShutdownTimeout != b.ShutdownTimeout)
 	diff("relay.metrics_listen", a.MetricsListen != b.MetricsListen)
+	diff("relay.metrics_on_listen", a.MetricsOnListen != b.MetricsOnListen)
 	diff("relay.admin_socket", a.AdminSocket != b.AdminSocket)
 	diff("relay.tls.acme", a.TLS.ACME != b.TLS.ACME)
 	diff("relay.tls.domains", !slices.Equal(a.TLS.Domains, b.TLS.Domains))

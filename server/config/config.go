@@ -69,8 +69,13 @@ type Relay struct {
 	// flight and deliveries under way to finish ("30s").
 	ShutdownTimeout Duration `toml:"shutdown_timeout"`
 	// MetricsListen, if set, is a separate address for /metrics (and
-	// /healthz, /readyz), and /metrics is then not served on Listen.
+	// /healthz, /readyz). /metrics is never served on Listen unless
+	// MetricsOnListen says so: its counters tell anyone when each report
+	// arrives, and tell a bot that the honeypot caught it.
 	MetricsListen string `toml:"metrics_listen"`
+	// MetricsOnListen serves /metrics on Listen, for a relay that is
+	// reached only through a proxy that denies the path to the public.
+	MetricsOnListen bool `toml:"metrics_on_listen"`
 	// AdminSocket, if set, is the path of a Unix socket on which the
 	// running relay answers `relay spool` commands.
 	AdminSocket string `toml:"admin_socket"`

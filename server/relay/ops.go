@@ -29,7 +29,8 @@ func (s *Server) SetConfig(cfg *config.Config) {
 
 // SetMetrics makes the relay count accepted and rejected reports with rec,
 // and, if h is not nil, serve h at GET /metrics. Call it before serving.
-// With a nil h (metrics on a separate listener), /metrics is not found.
+// With a nil h (the default: metrics on a separate listener, or none),
+// /metrics is not found.
 func (s *Server) SetMetrics(rec metrics.Recorder, h http.Handler) {
 	if rec == nil {
 		rec = metrics.Discard
@@ -41,7 +42,7 @@ func (s *Server) SetMetrics(rec metrics.Recorder, h http.Handler) {
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	if s.metricsHandler == nil {
 		problem.Write(w, problem.New(http.StatusNotFound, "not-found", "No such endpoint",
-			"this relay serves /metrics on its metrics_listen address only"))
+			"this relay does not serve /metrics on this address; its operator reads them on relay.metrics_listen"))
 		return
 	}
 	s.metricsHandler.ServeHTTP(w, r)

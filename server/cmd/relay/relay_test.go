@@ -193,8 +193,9 @@ func themeColor(body string) string {
 // soon after its reload, and a bad configuration must leave the good one
 // in force with a log line that names the bad value.
 func TestReloadUnderLoad(t *testing.T) {
+	const metricsApart = `metrics_listen = "127.0.0.1:0"`
 	s := newSetup(t)
-	s.write(t, "", `color = "#000000"`)
+	s.write(t, metricsApart, `color = "#000000"`)
 	r := start(t, s)
 	base := "http://" + r.addr("http")
 	client := &http.Client{Timeout: 10 * time.Second}
@@ -226,7 +227,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	}
 	colors := []string{"#1a4d8f", "#005a32", "#6a1b9a", "#8b0000", "#222222"}
 	for i, c := range colors {
-		s.write(t, "", `color = "`+c+`"`)
+		s.write(t, metricsApart, `color = "`+c+`"`)
 		r.reload <- syscall.SIGHUP
 		waitFor(t, "theme "+c, func() bool {
 			_, body, _, _ := get(client, base+"/v1/sites/s1/embed", "Origin", "https://partner.example")
@@ -234,7 +235,7 @@ func TestReloadUnderLoad(t *testing.T) {
 		})
 		if i == 2 {
 			// A bad value: the relay keeps the configuration in force.
-			s.write(t, "", `color = "red"`)
+			s.write(t, metricsApart, `color = "red"`)
 			r.reload <- syscall.SIGHUP
 			waitFor(t, "the failed reload's log line", func() bool { return strings.Contains(r.logs.String(), "reload failed") })
 			if _, body, _, _ := get(client, base+"/v1/sites/s1/embed", "Origin", "https://partner.example"); themeColor(body) != c {
@@ -252,7 +253,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	if !strings.Contains(logs, `site[0].theme.color: \"red\" is not a colour`) {
 		t.Errorf("the failed reload's log does not name the bad value:\n%s", logs)
 	}
-	_, metrics, _, _ := get(client, base+"/metrics")
+	_, metrics, _, _ := get(client, "http://"+r.addr("metrics")+"/metrics")
 	for _, want := range []string{`reportline_config_reloads_total{result="ok"} 5`, `reportline_config_reloads_total{result="error"} 1`,
 		`reportline_alarms_total{kind="config_reload_failed"} 1`, "reportline_config_loaded 1", "reportline_pow_difficulty "} {
 		if !strings.Contains(metrics, want) {

@@ -110,7 +110,7 @@ func run(ctx context.Context, o runOptions) error {
 	p.srv = relay.New(cfg, p.spool, assets, p.log, p.fwd.Notify)
 	p.metrics.ReadPoWDifficulty(func() float64 { return float64(p.srv.Difficulty()) })
 	p.metrics.Set(metrics.ConfigLoaded, "", 1)
-	if cfg.Relay.MetricsListen == "" {
+	if cfg.Relay.MetricsOnListen {
 		p.srv.SetMetrics(p.metrics, p.metrics.Handler())
 	} else {
 		p.srv.SetMetrics(p.metrics, nil)
