@@ -15,7 +15,7 @@ build: bin wasm
 	$(BUILD)/bin/relay precompress $(BUILD)/assets
 
 bin:
-	$(GO) build -trimpath -o $(BUILD)/bin/ ./server/cmd/relay ./server/cmd/hotline ./examples/demo ./examples/partner-site
+	$(GO) build -trimpath -o $(BUILD)/bin/ ./cmd/relay ./cmd/hotline ./examples/demo ./examples/partner-site
 
 # The browser module is built against $(TRIM): go.mod with age and HPKE
 # patched to leave out code the browser never runs (see tools/wasmtrim).

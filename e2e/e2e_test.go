@@ -21,8 +21,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/reportline/reportline/examples/stack"
+	"github.com/reportline/reportline/hotline/intake"
 	"github.com/reportline/reportline/report"
-	"github.com/reportline/reportline/server/intake"
 )
 
 // choice is an option of a select: its value and the label a person sees.

@@ -96,7 +96,7 @@ func doBuild() (built, error) {
 	// without it a checkout that git refuses to read (another user's, or
 	// no git installed) would fail the build.
 	if err := run(nil, "build", "-buildvcs=false", "-o", b.bin+string(filepath.Separator),
-		"./server/cmd/relay", "./server/cmd/hotline", "./examples/partner-site"); err != nil {
+		"./cmd/relay", "./cmd/hotline", "./examples/partner-site"); err != nil {
 		return built{}, err
 	}
 	// The module as make builds it: against the patched go.mod that

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/reportline/reportline/server/relay"
+	"github.com/reportline/reportline/relay"
 )
 
 // moduleBudget is the most a reporter downloads for the WebAssembly

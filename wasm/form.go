@@ -22,7 +22,7 @@ type widget struct {
 	summary safejs.Value
 	submit  safejs.Value
 	rowSeq  int
-	langSeq int // counts language choices; only the last one is applied
+	langSeq int     // counts language choices; only the last one is applied
 	sent    *sealed // the last envelope, reused for an unchanged retry
 	prover  *prover
 	// reported holds the normalized locations sent from this frame, to

@@ -10,7 +10,7 @@ import (
 
 	"github.com/hack-pad/safejs"
 
-	"github.com/reportline/reportline/server/pow"
+	"github.com/reportline/reportline/pow"
 )
 
 // The proof of work (docs/abuse.md): the relay asks for one with each

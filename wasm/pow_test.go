@@ -10,7 +10,7 @@ import (
 
 	"github.com/hack-pad/safejs"
 
-	"github.com/reportline/reportline/server/pow"
+	"github.com/reportline/reportline/pow"
 )
 
 // fakeRelay replaces fetch with one that answers every request with a

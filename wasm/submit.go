@@ -12,8 +12,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/hack-pad/safejs"
 
+	"github.com/reportline/reportline/pow"
 	"github.com/reportline/reportline/report"
-	"github.com/reportline/reportline/server/pow"
 )
 
 // sealed is an envelope already made for a set of form values. A retry of

@@ -23,7 +23,7 @@ type result struct {
 }
 
 func main() {
-	baselines := flag.String("baseline", "server/relay=BenchmarkAccept,server/pow=BenchmarkVerify",
+	baselines := flag.String("baseline", "reportline/relay=BenchmarkAccept,reportline/pow=BenchmarkVerify",
 		"package suffix=benchmark pairs naming each package's baseline")
 	flag.Parse()
 	base := map[string]string{}

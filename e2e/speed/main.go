@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/reportline/reportline/examples/stack"
-	"github.com/reportline/reportline/server/relay"
+	"github.com/reportline/reportline/relay"
 )
 
 func main() {

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/reportline/reportline/hotline/intake"
+	"github.com/reportline/reportline/internal/testbin"
+	"github.com/reportline/reportline/report"
+)
+
+func TestMain(m *testing.M) { testbin.Main(m) }
+
+func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(testbin.Build(t, "hotline"), args...)
+	var o, e strings.Builder
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+func TestKeygenAndOpen(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		flag, prefix string
+	}{{"", "age1pq1"}, {"-classic", "age1"}} {
+		idFile := filepath.Join(dir, "identity"+tt.flag+".txt")
+		args := []string{"keygen", "-o", idFile}
+		if tt.flag != "" {
+			args = append(args, tt.flag)
+		}
+		out, errOut, code := run(t, args...)
+		pub := strings.TrimSpace(out)
+		if code != 0 || !strings.HasPrefix(pub, tt.prefix) {
+			t.Fatalf("keygen %s: code %d, stdout %q, stderr %q", tt.flag, code, out, errOut)
+		}
+		if st, err := os.Stat(idFile); err != nil || st.Mode().Perm() != 0o600 {
+			t.Fatalf("identity file mode %v, %v; want 0600", st.Mode(), err)
+		}
+		// keygen never overwrites a key.
+		if _, errOut, code := run(t, args...); code == 0 || !strings.Contains(errOut, "hotline: hint:") {
+			t.Errorf("second keygen to the same file: code %d, stderr %q", code, errOut)
+		}
+
+		rcpts, err := report.ParseRecipients([]string{pub})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := &report.Report{Version: 1, ID: "3f2a91c0-77de-4c1b-9a4e-2b7c5d1e0f88", Hotline: "h1", Site: "s1",
+			Created: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC), Locale: "de",
+			Locations: []report.Location{{Kind: "url", Value: "https://example.com/page-x7"}},
+			SeenOn:    "forum", Content: "video", Category: "grooming", AskedToMeet: "yes", Description: "zwei\nZeilen"}
+		env, err := report.Seal(r, rcpts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ageFile := filepath.Join(dir, "report"+tt.flag+".age")
+		os.WriteFile(ageFile, env, 0o600)
+		out, errOut, code = run(t, "open", "-identity", idFile, ageFile)
+		for _, want := range []string{"3F2A-91C0-77DE", "https://example.com/page-x7", "Forum or newsgroup (forum)", "Videos (video)",
+			"(grooming)", "  zwei\n  Zeilen", "anonymous"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("open %s: output lacks %q:\n%s%s", tt.flag, want, out, errOut)
+			}
+		}
+		if code != 0 {
+			t.Errorf("open: code %d: %s", code, errOut)
+		}
+
+		// The intake's .json opens without the key.
+		b, _ := json.Marshal(intake.Opened{ID: r.ID, Report: r})
+		jsonFile := filepath.Join(dir, "report"+tt.flag+".json")
+		os.WriteFile(jsonFile, b, 0o600)
+		if out, errOut, code := run(t, "open", jsonFile); code != 0 || !strings.Contains(out, "https://example.com/page-x7") {
+			t.Errorf("open .json: code %d, %q %q", code, out, errOut)
+		}
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	dir := t.TempDir()
+	garbage := filepath.Join(dir, "x.age")
+	os.WriteFile(garbage, []byte("not an age file"), 0o600)
+	idFile := filepath.Join(dir, "id.txt")
+	run(t, "keygen", "-o", idFile)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"open", garbage}, "hint: pass -identity FILE"},
+		{[]string{"open", "-identity", filepath.Join(dir, "missing.txt"), garbage}, "hint: make one with"},
+		{[]string{"open", "-identity", idFile, garbage}, "failed to decrypt report"},
+		{[]string{"open"}, "usage"},
+		{[]string{"frobnicate"}, "unknown command"},
+	} {
+		_, errOut, code := run(t, tt.args...)
+		if code == 0 || !strings.Contains(errOut, tt.want) {
+			t.Errorf("hotline %v: code %d, stderr %q; want it to contain %q", tt.args, code, errOut, tt.want)
+		}
+	}
+}

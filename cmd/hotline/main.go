@@ -1,0 +1,304 @@
+// Command hotline holds the hotline's tools: it makes the hotline's age
+// keys, runs the intake that receives signed deliveries from a relay, and
+// opens a delivered report for reading.
+//
+// Usage:
+//
+//	hotline keygen -o identity.txt [-classic]   make an age identity, print its public key
+//	hotline keygen -sign -o signing.key        make the key statement signing key, print hlvk_…
+//	hotline sign -key signing.key -hotline ID -serial N RECIPIENT...   sign a key statement
+//	hotline intake -identity identity.txt -hotline ID -inbox DIR -verify-key whpk_… [-listen ADDR]
+//	               [-tls-cert FILE -tls-key FILE [-client-ca FILE]]
+//	hotline open [-identity identity.txt] FILE  print one report readably
+//
+// See docs/deployment.md (the hotline's intake) and docs/delivery.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/reportline/reportline/delivery"
+	"github.com/reportline/reportline/hotline/inbox"
+	"github.com/reportline/reportline/hotline/intake"
+	"github.com/reportline/reportline/report"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage(os.Stderr)
+		os.Exit(2)
+	}
+	var err error
+	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
+	case "keygen":
+		err = keygen(args)
+	case "intake":
+		err = runIntake(args)
+	case "open":
+		err = open(args)
+	case "sign":
+		err = sign(os.Stdout, args)
+	case "help", "-h", "-help", "--help":
+		usage(os.Stdout)
+	default:
+		usage(os.Stderr)
+		err = fmt.Errorf("unknown command %q", cmd)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "hotline: error: %v\n", err)
+		var h hint
+		if errors.As(err, &h) {
+			fmt.Fprintf(os.Stderr, "hotline: hint: %s\n", h.hint)
+		}
+		os.Exit(1)
+	}
+}
+
+type hint struct {
+	error
+	hint string
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Usage:
+  hotline keygen -o identity.txt [-classic]     make an age identity; prints the public key
+  hotline keygen -sign -o signing.key           make the offline key that signs key statements; prints hlvk_…
+  hotline sign -key signing.key -hotline ID -serial N [-valid-from TIME] [-valid-for DURATION] [-o FILE] RECIPIENT...
+                                                sign a key statement for the relay's configuration
+  hotline intake -identity FILE -hotline ID -inbox DIR -verify-key whpk_… [-listen ADDR]
+                 [-verify-key-file FILE] [-tls-cert FILE -tls-key FILE [-client-ca FILE]]
+  hotline open [-identity FILE] REPORT          print a delivered report (.age or .json)
+`)
+}
+
+func keygen(args []string) error {
+	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
+	out := fs.String("o", "", "file to write the secret identity to (must not exist)")
+	classic := fs.Bool("classic", false, "make a classic X25519 key instead of the post-quantum hybrid default")
+	signing := fs.Bool("sign", false, "make the hotline's Ed25519 key that signs key statements, instead of an age identity")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return errors.New("usage: hotline keygen -o FILE [-classic | -sign]")
+	}
+	if *signing {
+		return keygenSign(os.Stdout, *out)
+	}
+	var secret, public string
+	if *classic {
+		k, err := age.GenerateX25519Identity()
+		if err != nil {
+			return err
+		}
+		secret, public = k.String(), k.Recipient().String()
+	} else {
+		k, err := age.GenerateHybridIdentity()
+		if err != nil {
+			return err
+		}
+		secret, public = k.String(), k.Recipient().String()
+	}
+	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return hint{fmt.Errorf("failed to create identity file: %w", err), "keygen never overwrites a key: choose a new file name"}
+	}
+	fmt.Fprintf(f, "# created: %s\n# public key: %s\n%s\n", time.Now().UTC().Format(time.RFC3339), public, secret)
+	if err := f.Close(); err != nil {
+		return err
+	}
+	fmt.Println(public)
+	return nil
+}
+
+func loadIdentities(path string) ([]age.Identity, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, hint{fmt.Errorf("failed to open identity file: %w", err), "make one with `hotline keygen -o " + path + "`"}
+	}
+	defer f.Close()
+	ids, err := age.ParseIdentities(f)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read identity file %s: %w", path, err)
+	}
+	return ids, nil
+}
+
+func runIntake(args []string) error {
+	fs := flag.NewFlagSet("intake", flag.ContinueOnError)
+	o := intakeOptions{}
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:8090", "address to serve the intake on")
+	fs.StringVar(&o.identity, "identity", os.Getenv("HOTLINE_IDENTITY"), "the hotline's age identity file (env HOTLINE_IDENTITY)")
+	fs.StringVar(&o.inbox, "inbox", "inbox", "folder to keep delivered reports in")
+	fs.StringVar(&o.verifyKey, "verify-key", os.Getenv("HOTLINE_VERIFY_KEY"), "the relay's whpk_… public key; several separated by commas (env HOTLINE_VERIFY_KEY)")
+	fs.StringVar(&o.verifyKeyFile, "verify-key-file", os.Getenv("HOTLINE_VERIFY_KEY_FILE"), "file with the relay's whpk_… key or the shared whsec_… secret, one per file; several separated by commas (env HOTLINE_VERIFY_KEY_FILE)")
+	fs.StringVar(&o.hotline, "hotline", os.Getenv("HOTLINE_ID"), "this hotline's id, as in the relay's [[hotline]] id; deliveries for another are refused (env HOTLINE_ID)")
+	fs.StringVar(&o.path, "path", "/v1/deliveries", "URL path deliveries are POSTed to")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate chain")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "and this PEM private key")
+	fs.StringVar(&o.clientCA, "client-ca", "", "require a client certificate from a CA in this PEM file (mutual TLS; needs -tls-cert)")
+	fs.DurationVar(&o.tolerance, "tolerance", delivery.DefaultTolerance, "how far a delivery's timestamp may be from this clock")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	srv, ln, log, err := o.setup()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serveIntake(ctx, srv, ln, log)
+}
+
+// intakeOptions are the flags of `hotline intake`.
+type intakeOptions struct {
+	listen, identity, inbox, verifyKey, verifyKeyFile, hotline, path string
+	tlsCert, tlsKey, clientCA                                        string
+	tolerance                                                        time.Duration
+	logOut                                                           io.Writer
+}
+
+// setup checks the options, reads the keys and opens the listener.
+func (o intakeOptions) setup() (*http.Server, net.Listener, *slog.Logger, error) {
+	if o.identity == "" || (o.verifyKey == "" && o.verifyKeyFile == "") {
+		return nil, nil, nil, errors.New("usage: hotline intake -identity FILE -hotline ID (-verify-key whpk_… | -verify-key-file FILE) [-inbox DIR] [-listen ADDR] [-tls-cert FILE -tls-key FILE [-client-ca FILE]]")
+	}
+	if o.hotline == "" {
+		// Without it a relay's key would deliver any hotline's reports
+		// here, and a report meant for another hotline would be kept.
+		return nil, nil, nil, hint{errors.New("-hotline is required: deliveries are checked against this hotline's id"),
+			"give the id of this hotline's [[hotline]] entry in the relay's configuration, e.g. -hotline de-hotline"}
+	}
+	if o.clientCA != "" && o.tlsCert == "" {
+		return nil, nil, nil, hint{errors.New("-client-ca needs -tls-cert and -tls-key"), "mutual TLS is part of HTTPS: serve HTTPS first"}
+	}
+	ids, err := loadIdentities(o.identity)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var keys []string
+	if o.verifyKey != "" {
+		keys = strings.Split(o.verifyKey, ",")
+	}
+	if o.verifyKeyFile != "" {
+		for _, p := range strings.Split(o.verifyKeyFile, ",") {
+			k, err := delivery.ReadKeyFile(p)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			keys = append(keys, k)
+		}
+	}
+	v, err := delivery.NewVerifier(keys...)
+	if err != nil {
+		return nil, nil, nil, hint{err, "give the relay's whpk_ public key (printed by `relay keygen`), or the whsec_ file made by `relay keygen -hmac`"}
+	}
+	v.Tolerance = o.tolerance
+	if err := os.MkdirAll(o.inbox, 0o700); err != nil {
+		return nil, nil, nil, err
+	}
+	out := o.logOut
+	if out == nil {
+		out = os.Stderr
+	}
+	log := slog.New(slog.NewJSONHandler(out, nil))
+	mux := http.NewServeMux()
+	mux.Handle(o.path, &intake.Intake{Verifier: v, Inbox: o.inbox, Identities: ids, Hotline: o.hotline, Log: log})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	srv := &http.Server{
+		Handler: mux,
+		// Cut slow clients early; a delivery is at most a few hundred KB.
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+	}
+	if o.tlsCert != "" || o.tlsKey != "" {
+		if srv.TLSConfig, err = intake.ServerTLS(o.tlsCert, o.tlsKey, o.clientCA); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("failed to listen: %w", err)
+	}
+	log.Info("intake listening", "addr", ln.Addr().String(), "path", o.path, "inbox", o.inbox,
+		"tls", srv.TLSConfig != nil, "mutual_tls", o.clientCA != "", "keys", len(keys))
+	return srv, ln, log, nil
+}
+
+// serveIntake serves until ctx is done, then drains.
+func serveIntake(ctx context.Context, srv *http.Server, ln net.Listener, log *slog.Logger) error {
+	errc := make(chan error, 1)
+	go func() {
+		if srv.TLSConfig != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		// A fresh context: the signal's is already cancelled.
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err = srv.Shutdown(sctx)
+		cancel()
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func open(args []string) error {
+	fs := flag.NewFlagSet("open", flag.ContinueOnError)
+	idPath := fs.String("identity", os.Getenv("HOTLINE_IDENTITY"), "the hotline's age identity file, for .age files (env HOTLINE_IDENTITY)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: hotline open [-identity FILE] REPORT")
+	}
+	b, err := os.ReadFile(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	o := &intake.Opened{}
+	if strings.HasSuffix(fs.Arg(0), ".json") {
+		o, err = inbox.ReadOpened(b)
+	} else {
+		if *idPath == "" {
+			return hint{errors.New("an .age report needs the hotline's identity"), "pass -identity FILE"}
+		}
+		ids, err2 := loadIdentities(*idPath)
+		if err2 != nil {
+			return err2
+		}
+		o.Report, _, err = report.Open(b, ids...)
+	}
+	if err != nil {
+		return err
+	}
+	inbox.Print(os.Stdout, o)
+	return nil
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/reportline/reportline/relay/config"
+	"github.com/reportline/reportline/relay/forward"
+)
+
+// checkConfig validates a configuration as `relay serve` would read it,
+// with the same flags and environment variables, and reads every file it
+// names (keys, secrets, certificates), so that a relay that passes it
+// starts.
+func checkConfig(stdout io.Writer, args []string) error {
+	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
+	cf := addConfigFlags(fs, false)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("usage: relay check-config [flags] FILE")
+	}
+	cfg, err := config.Load(pos[0], cf.overrides()...)
+	if err != nil {
+		return err
+	}
+	if _, err := forward.Endpoints(cfg); err != nil {
+		return err
+	}
+	if cfg.Relay.TLS.Enabled() && !cfg.Relay.TLS.ACME {
+		if err := (&certFiles{certFile: cfg.Relay.TLS.CertFile, keyFile: cfg.Relay.TLS.KeyFile}).load(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "%s: ok (%d hotlines, %d sites)\n", pos[0], len(cfg.Hotlines), len(cfg.Sites))
+	over := cfg.Overridden()
+	keys := make([]string, 0, len(over))
+	for k := range over {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		fmt.Fprintf(stdout, "  %s set by %s\n", k, over[k])
+	}
+	for _, h := range cfg.Hotlines {
+		extra := []string{"signature " + h.Signature, fmt.Sprintf("concurrency %d", h.Concurrency)}
+		if h.ClientCertFile != "" {
+			extra = append(extra, "mutual TLS")
+		}
+		fmt.Fprintf(stdout, "  hotline %s → %s (%s)\n", h.ID, h.IntakeURL, strings.Join(extra, ", "))
+		if st := h.KeyStatement(); st != nil {
+			fmt.Fprintf(stdout, "    key statement serial %d, %d recipients, signed by %s, valid until %s (%d days left)\n",
+				st.Serial, len(st.Recipients), h.StatementKey, st.ValidUntil.Format(time.RFC3339), int(time.Until(st.ValidUntil).Hours()/24))
+		} else {
+			fmt.Fprintf(stdout, "    warning: no key statement signed by the hotline: the report form refuses to seal to bare recipients; "+
+				"ask the hotline for one (docs/key-statement.md)\n")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,297 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/reportline/reportline/relay"
+	"github.com/reportline/reportline/relay/config"
+	"github.com/reportline/reportline/relay/forward"
+	"github.com/reportline/reportline/relay/metrics"
+	"github.com/reportline/reportline/relay/spool"
+)
+
+func serve(args []string) error {
+	flags := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cf := addConfigFlags(flags, true)
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	if flags.NArg() != 0 {
+		return fmt.Errorf("unexpected argument %q: relay serve takes only flags (relay serve -h)", flags.Arg(0))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	return run(ctx, runOptions{path: *cf.path, overrides: cf.overrides(), reload: hup, logOut: os.Stderr})
+}
+
+// runOptions are what run needs from the process; tests pass their own.
+type runOptions struct {
+	path      string
+	overrides []config.Override
+	// reload receives a value for each SIGHUP.
+	reload <-chan os.Signal
+	logOut io.Writer
+	// onListen, if set, is told each listener's name ("http", "redirect",
+	// "metrics", "admin") and address once it listens.
+	onListen func(name, addr string)
+	// ready, if set, is called once every listener listens.
+	ready func()
+}
+
+// process is a running relay: what a reload changes and a shutdown stops.
+type process struct {
+	opts    runOptions
+	cfg     *config.Config // in force; only the run loop touches it
+	log     *slog.Logger
+	level   *slog.LevelVar
+	spool   *spool.Spool
+	srv     *relay.Server
+	fwd     *forward.Forwarder
+	metrics *metrics.Prometheus
+	certs   *certFiles // nil unless TLS comes from files
+
+	servers []*http.Server
+	errc    chan error
+}
+
+// run runs the relay until ctx is done, then drains it. A listener that
+// fails stops it with that error.
+func run(ctx context.Context, o runOptions) error {
+	cfg, err := config.Load(o.path, o.overrides...)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return hint{err, "pass -config FILE or set RELAY_CONFIG; examples/relay.example.toml is a place to start"}
+	case err != nil:
+		return hint{err, "fix the value named above; `relay check-config " + o.path + "` checks a file without starting"}
+	}
+	p := &process{opts: o, cfg: cfg, level: new(slog.LevelVar), errc: make(chan error, 8)}
+	p.level.UnmarshalText([]byte(cfg.Relay.LogLevel))
+	p.log = newLogger(o.logOut, cfg.Relay.LogFormat, p.level)
+	eps, err := forward.Endpoints(cfg)
+	if err != nil {
+		return err
+	}
+	assets, err := relay.LoadAssets(cfg.Relay.Assets)
+	if err != nil {
+		return err
+	}
+	if p.spool, err = spool.Open(cfg.Relay.Spool); err != nil {
+		if errors.Is(err, spool.ErrLocked) {
+			return hint{err, "another relay is running with this spool; stop it first, or give this one its own relay.spool"}
+		}
+		return err
+	}
+	defer p.spool.Close()
+
+	p.metrics = metrics.New(p.spool)
+	p.fwd = &forward.Forwarder{
+		Spool: p.spool, Log: p.log, Metrics: p.metrics,
+		MinBackoff: cfg.Relay.RetryMin.Duration, MaxBackoff: cfg.Relay.RetryMax.Duration,
+		MaxAge: cfg.Relay.MaxDeliveryAge.Duration, Workers: cfg.Relay.DeliveryWorkers,
+	}
+	p.fwd.SetEndpoints(eps)
+	p.srv = relay.New(cfg, p.spool, assets, p.log, p.fwd.Notify)
+	p.metrics.ReadPoWDifficulty(func() float64 { return float64(p.srv.Difficulty()) })
+	p.metrics.Set(metrics.ConfigLoaded, "", 1)
+	if cfg.Relay.MetricsOnListen {
+		p.srv.SetMetrics(p.metrics, p.metrics.Handler())
+	} else {
+		p.srv.SetMetrics(p.metrics, nil)
+	}
+
+	if err := p.listen(); err != nil {
+		p.stopServers(time.Second)
+		return err
+	}
+	if o.ready != nil {
+		o.ready()
+	}
+	fctx, stopForwarder := context.WithCancel(context.Background())
+	fdone := make(chan struct{})
+	go func() { defer close(fdone); p.fwd.Run(fctx) }()
+
+	for {
+		select {
+		case <-o.reload:
+			p.reload()
+			continue
+		case err = <-p.errc:
+			p.log.Error("a listener failed: stopping", "err", err)
+		case <-ctx.Done():
+		}
+		break
+	}
+	p.shutdown(stopForwarder, fdone)
+	return err
+}
+
+// listen opens every listener the configuration asks for and serves on
+// each in its own goroutine; a failure is sent to p.errc.
+func (p *process) listen() error {
+	cfg := p.cfg
+	var handler http.Handler = p.srv
+	var tc *tls.Config
+	var redirect http.Handler
+	if cfg.Relay.TLS.Enabled() {
+		var err error
+		if tc, redirect, p.certs, err = setupTLS(cfg); err != nil {
+			return err
+		}
+		handler = hsts(handler, cfg.Relay.TLS.HSTSMaxAge.Duration)
+	}
+	main := relay.NewHTTPServer(handler, relay.DefaultTimeouts, p.log)
+	main.TLSConfig = tc
+	if err := p.serveOn("http", cfg.Relay.Listen, main, tc != nil); err != nil {
+		return err
+	}
+	if addr := cfg.Relay.TLS.HTTPListen; addr != "" {
+		rs := relay.NewHTTPServer(redirect, redirectTimeouts, p.log)
+		if err := p.serveOn("redirect", addr, rs, false); err != nil {
+			return err
+		}
+	}
+	if addr := cfg.Relay.MetricsListen; addr != "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", p.metrics.Handler())
+		mux.Handle("GET /healthz", p.srv)
+		mux.Handle("GET /readyz", p.srv)
+		if err := p.serveOn("metrics", addr, relay.NewHTTPServer(mux, relay.DefaultTimeouts, p.log), false); err != nil {
+			return err
+		}
+	}
+	if path := cfg.Relay.AdminSocket; path != "" {
+		ln, err := listenUnix(path)
+		if err != nil {
+			return fmt.Errorf("relay.admin_socket: %w", err)
+		}
+		as := relay.NewHTTPServer(adminHandler(p.spool, p.fwd, p.log), relay.DefaultTimeouts, p.log)
+		p.start("admin", ln, as, false)
+	}
+	return nil
+}
+
+// redirectTimeouts are short: the redirect listener answers each request
+// with a few bytes.
+var redirectTimeouts = relay.Timeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 10 * time.Second, Idle: 30 * time.Second}
+
+func (p *process) serveOn(name, addr string, s *http.Server, useTLS bool) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("failed to listen on %s (%s): %w", addr, name, err)
+	}
+	p.start(name, ln, s, useTLS)
+	return nil
+}
+
+func (p *process) start(name string, ln net.Listener, s *http.Server, useTLS bool) {
+	p.servers = append(p.servers, s)
+	go func() {
+		var err error
+		if useTLS {
+			err = s.ServeTLS(ln, "", "")
+		} else {
+			err = s.Serve(ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			p.errc <- fmt.Errorf("%s listener: %w", name, err)
+		}
+	}()
+	p.log.Info("listening", "listener", name, "addr", ln.Addr().String(), "tls", useTLS)
+	if p.opts.onListen != nil {
+		p.opts.onListen(name, ln.Addr().String())
+	}
+}
+
+// reload reads the configuration and every file it names again, and puts
+// it in force only if all of it is good; otherwise the configuration in
+// force stays, and the log says why. Requests under way are not touched.
+func (p *process) reload() {
+	cfg, err := config.Load(p.opts.path, p.opts.overrides...)
+	var eps map[string]forward.Endpoint
+	if err == nil {
+		eps, err = forward.Endpoints(cfg)
+	}
+	if err == nil && p.certs != nil {
+		err = p.certs.load()
+	}
+	if err == nil {
+		// A hotline's keys move forward only: an older statement put
+		// back into the file is refused.
+		err = cfg.CheckRollback(p.cfg)
+	}
+	if err != nil {
+		p.metrics.Inc(metrics.ConfigReloads, "error")
+		p.metrics.Inc(metrics.Alarms, "config_reload_failed")
+		p.log.Error("reload failed: the configuration in force is kept", "err", err)
+		return
+	}
+	if keys := cfg.NeedsRestart(p.cfg); len(keys) > 0 {
+		p.log.Warn("reload: these keys changed but take effect only after a restart", "keys", keys)
+	}
+	p.level.UnmarshalText([]byte(cfg.Relay.LogLevel))
+	p.srv.SetConfig(cfg)
+	p.fwd.SetEndpoints(eps)
+	p.cfg = cfg
+	p.metrics.Inc(metrics.ConfigReloads, "ok")
+	p.log.Info("configuration reloaded", "hotlines", len(cfg.Hotlines), "sites", len(cfg.Sites))
+}
+
+// shutdown stops accepting connections, lets requests and deliveries
+// under way finish within relay.shutdown_timeout, and then waits for the
+// forwarder, whose deliveries each end within their delivery_timeout.
+func (p *process) shutdown(stopForwarder context.CancelFunc, fdone <-chan struct{}) {
+	timeout := p.cfg.Relay.ShutdownTimeout.Duration
+	p.log.Info("shutting down: draining requests and deliveries", "timeout", timeout.String())
+	stopForwarder()
+	p.stopServers(timeout)
+	select {
+	case <-fdone:
+	case <-time.After(timeout):
+		p.log.Warn("deliveries still under way after relay.shutdown_timeout; waiting for each to end (at most relay.delivery_timeout); they stay in the spool until acknowledged")
+		<-fdone
+	}
+	p.log.Info("stopped")
+}
+
+func (p *process) stopServers(timeout time.Duration) {
+	// A fresh context: the signal's is already cancelled.
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, s := range p.servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.Shutdown(ctx); err != nil {
+				p.log.Warn("requests still under way after relay.shutdown_timeout were cut", "err", err)
+				s.Close()
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func newLogger(w io.Writer, format string, level *slog.LevelVar) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

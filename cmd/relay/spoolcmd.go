@@ -1,0 +1,195 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/reportline/reportline/relay/config"
+	"github.com/reportline/reportline/relay/spool"
+)
+
+const spoolUsage = `usage:
+  relay spool ls [-json]              list pending and dead reports (never their bodies)
+  relay spool retry ID                deliver a report again now (pending or dead)
+  relay spool retry --all-dead        move every dead report back to pending
+  relay spool purge ID --yes          delete a dead report for good
+flags, for every subcommand:
+  -config FILE    the relay's configuration, for relay.spool and relay.admin_socket (env RELAY_CONFIG)
+  -spool PATH     the spool file, without reading the configuration (env RELAY_SPOOL)
+  -socket PATH    a running relay's admin socket (env RELAY_ADMIN_SOCKET)`
+
+// spoolCommand runs `relay spool SUBCOMMAND`. While the relay runs, it
+// works through relay.admin_socket; when the relay is stopped, on the
+// spool file itself.
+func spoolCommand(stdout io.Writer, args []string) error {
+	if len(args) == 0 {
+		return errors.New(spoolUsage)
+	}
+	sub, args := args[0], args[1:]
+	fs := flag.NewFlagSet("spool "+sub, flag.ContinueOnError)
+	fs.Usage = func() { fmt.Fprintln(fs.Output(), spoolUsage) }
+	path := fs.String("config", envOr("RELAY_CONFIG", "relay.toml"), "")
+	spoolPath := fs.String("spool", os.Getenv("RELAY_SPOOL"), "")
+	socket := fs.String("socket", os.Getenv("RELAY_ADMIN_SOCKET"), "")
+	asJSON := fs.Bool("json", false, "")
+	allDead := fs.Bool("all-dead", false, "")
+	yes := fs.Bool("yes", false, "")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	configSet := false
+	fs.Visit(func(f *flag.Flag) { configSet = configSet || f.Name == "config" })
+	if *spoolPath == "" && *socket == "" || configSet {
+		cfg, err := config.Load(*path, config.EnvOverrides(os.Getenv)...)
+		if err != nil {
+			return hint{err, "pass -spool PATH to work on a spool file without the configuration"}
+		}
+		if *spoolPath == "" {
+			*spoolPath = cfg.Relay.Spool
+		}
+		if *socket == "" {
+			*socket = cfg.Relay.AdminSocket
+		}
+	}
+	ops, err := openSpoolOps(*spoolPath, *socket)
+	if err != nil {
+		return err
+	}
+	defer ops.Close()
+	switch {
+	case sub == "ls" && len(pos) == 0:
+		return spoolList(stdout, ops, *asJSON)
+	case sub == "retry" && *allDead && len(pos) == 0:
+		n, err := ops.RetryAllDead()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%d dead reports moved back to pending, due now\n", n)
+		return nil
+	case sub == "retry" && !*allDead && len(pos) == 1:
+		v, err := ops.Retry(pos[0])
+		if err != nil {
+			return notFoundHint(err, pos[0])
+		}
+		fmt.Fprintf(stdout, "%s: pending, due now (was: %s)\n", v.ID, orDash(v.LastError))
+		return nil
+	case sub == "purge" && len(pos) == 1:
+		return spoolPurge(stdout, ops, pos[0], *yes)
+	}
+	return errors.New(spoolUsage)
+}
+
+// openSpoolOps opens the spool file, or, if the relay holds it, the
+// running relay's admin socket.
+func openSpoolOps(spoolPath, socket string) (spoolOps, error) {
+	if socket != "" {
+		if _, err := os.Stat(socket); err == nil {
+			return dialAdmin(socket), nil
+		}
+	}
+	if spoolPath == "" {
+		return nil, errors.New("no spool: set relay.spool in the configuration or pass -spool PATH")
+	}
+	if _, err := os.Stat(spoolPath); err != nil {
+		return nil, fmt.Errorf("open spool: %w", err)
+	}
+	sp, err := spool.Open(spoolPath)
+	if errors.Is(err, spool.ErrLocked) {
+		return nil, hint{err, "the relay is running: set relay.admin_socket and restart it so `relay spool` can reach it, or stop the relay first"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return fileOps{sp: sp, notify: func() {}}, nil
+}
+
+func spoolList(w io.Writer, ops spoolOps, asJSON bool) error {
+	list, err := ops.List()
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		if list == nil {
+			list = []entryView{}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(list)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATE\tHOTLINE\tSITE\tRECEIVED\tATTEMPTS\tNEXT\tLAST ERROR")
+	var pending, dead int
+	for _, v := range list {
+		next := "-"
+		if v.State == "pending" {
+			pending++
+			next = v.NextAttempt.UTC().Format(time.RFC3339)
+		} else {
+			dead++
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", v.ID, v.State, v.Hotline, orDash(v.Site),
+			v.Received.UTC().Format(time.RFC3339), v.Attempts, next, orDash(oneLine(v.LastError)))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "%d pending, %d dead\n", pending, dead)
+	return nil
+}
+
+func spoolPurge(w io.Writer, ops spoolOps, id string, yes bool) error {
+	list, err := ops.List()
+	if err != nil {
+		return err
+	}
+	var found *entryView
+	for i := range list {
+		if list[i].ID == id {
+			found = &list[i]
+		}
+	}
+	switch {
+	case found == nil:
+		return notFoundHint(fmt.Errorf("purge report %s: %w", id, spool.ErrNotFound), id)
+	case found.State != "dead":
+		return hint{fmt.Errorf("purge report %s: %w", id, errNotDead), "a pending report is still being delivered; only a report in the dead-letter area can be purged"}
+	case !yes:
+		fmt.Fprintf(w, "%s: dead, hotline %s, received %s, %d attempts, last error: %s\n",
+			found.ID, found.Hotline, found.Received.UTC().Format(time.RFC3339), found.Attempts, orDash(found.LastError))
+		return hint{errors.New("purge deletes this report for good, and its reporter will never be heard"),
+			"run `relay spool retry " + id + "` to deliver it instead, or add --yes to purge it"}
+	}
+	if _, err := ops.Purge(id); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%s: purged\n", id)
+	return nil
+}
+
+func notFoundHint(err error, id string) error {
+	if errors.Is(err, spool.ErrNotFound) {
+		return hint{err, "no report " + id + " is pending or dead; `relay spool ls` lists them (a delivered report is no longer in the spool)"}
+	}
+	return err
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	if len(s) > 120 {
+		s = s[:117] + "..."
+	}
+	return s
+}

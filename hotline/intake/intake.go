@@ -1,0 +1,243 @@
+// Package intake is the hotline's side of delivery, as specified in
+// docs/delivery.md: it verifies each signed delivery from the relay, keeps
+// the envelope atomically in an inbox folder, de-duplicates by report id,
+// and opens the report with the hotline's identity.
+//
+// Inbox layout, one pair of files per report:
+//
+//	INBOX/<id>.age   the envelope as sealed in the browser (opens with age -d)
+//	INBOX/<id>.json  the opened report, with the relay's metadata
+//
+// The .json is written first and the .age last: a report is stored once its
+// .age exists, so a store cut short by a failed write or a crash is done
+// again in full by the relay's next attempt.
+//
+// A report that cannot be opened (a key that is not the hotline's) keeps its
+// .age file and gets no .json; the intake logs it and still answers 2xx,
+// since trying again would not help.
+package intake
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"filippo.io/age"
+	"github.com/google/uuid"
+
+	"github.com/reportline/reportline/delivery"
+	"github.com/reportline/reportline/internal/problem"
+	"github.com/reportline/reportline/relay/forward"
+	"github.com/reportline/reportline/report"
+)
+
+// Intake is the hotline's delivery endpoint.
+type Intake struct {
+	Verifier   *delivery.Verifier
+	Inbox      string
+	Identities []age.Identity
+	// Hotline is this hotline's id; a report for another is refused, and
+	// with none set every delivery is.
+	Hotline string
+	Form    *report.Form
+	Log     *slog.Logger
+	// Opened, if set, is called with each newly stored report that opened.
+	Opened func(*Opened)
+	// Now, if set, replaces time.Now, for tests.
+	Now func() time.Time
+
+	mu     sync.Mutex
+	replay replayCache
+	hidden atomic.Uint64 // reports stored with hidden characters
+	// writeFile, if set, replaces WriteFileAtomic, for tests.
+	writeFile func(path string, data []byte, perm os.FileMode) error
+}
+
+// HiddenReports counts the reports stored since start whose text holds
+// control, bidi or invisible characters; each is also logged.
+func (in *Intake) HiddenReports() uint64 { return in.hidden.Load() }
+
+// Opened is what the intake writes as <id>.json.
+type Opened struct {
+	ID        string    `json:"id"`
+	Reference string    `json:"reference"`
+	Site      string    `json:"site"`
+	Received  time.Time `json:"received"`
+	Delivered time.Time `json:"delivered"`
+	Problems  []string  `json:"problems,omitempty"`
+	// HiddenCharacters names the report's fields that hold control, bidi
+	// or invisible characters (see [HiddenCharacters]).
+	HiddenCharacters []string       `json:"hidden_characters,omitempty"`
+	Report           *report.Report `json:"report"`
+}
+
+// maxDelivery bounds a delivery body: the envelope in base64 and the JSON
+// around it.
+const maxDelivery = report.MaxEnvelope*4/3 + 4096
+
+func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		problem.Write(w, problem.New(http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed", "deliveries are POSTed"))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDelivery))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		problem.Write(w, problem.New(http.StatusRequestEntityTooLarge, "too-large", "Delivery too large", err.Error()))
+		return
+	}
+	if err != nil {
+		problem.Write(w, problem.New(http.StatusBadRequest, "bad-delivery", "Delivery not received", "failed to read the delivery: "+err.Error()))
+		return
+	}
+	now := time.Now()
+	if in.Now != nil {
+		now = in.Now()
+	}
+	id, ts, err := in.Verifier.Verify(r.Header, body, now)
+	if err != nil {
+		in.Log.Warn("delivery refused", "err", err)
+		problem.Write(w, problem.New(http.StatusUnauthorized, "bad-signature", "Delivery not verified", err.Error()))
+		return
+	}
+	p, err := parsePayload(body, id, in.Hotline)
+	if err != nil {
+		in.Log.Warn("delivery refused", "err", err)
+		problem.Write(w, problem.New(http.StatusBadRequest, "bad-delivery", "Malformed delivery", err.Error()))
+		return
+	}
+	// A delivery whose signed content (id, timestamp, and the attempt time
+	// in the body) was seen before within the timestamp tolerance is a
+	// replay: each attempt of the relay carries its own attempt time.
+	if !in.replay.first(id, ts, p.Timestamp, now, in.tolerance()) {
+		in.Log.Warn("delivery refused: replayed", "report", id)
+		problem.Write(w, problem.New(http.StatusConflict, "replayed", "Delivery replayed",
+			"this signed delivery was received before; a sender signs each attempt with its own attempt time"))
+		return
+	}
+	created, err := in.store(p)
+	if err != nil {
+		in.Log.Error("failed to store delivery", "report", p.Data.ID, "err", err)
+		problem.Write(w, problem.New(http.StatusServiceUnavailable, "store-unavailable", "Cannot store", "the inbox cannot be written; nothing was stored: try again later"))
+		return
+	}
+	status := "stored"
+	if !created {
+		status = "duplicate"
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]string{"id": p.Data.ID, "status": status})
+}
+
+func (in *Intake) tolerance() time.Duration {
+	if in.Verifier.Tolerance > 0 {
+		return in.Verifier.Tolerance
+	}
+	return delivery.DefaultTolerance
+}
+
+// parsePayload decodes and checks a delivery's JSON.
+func parsePayload(body []byte, webhookID, hotline string) (*forward.Payload, error) {
+	var p forward.Payload
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("failed to parse delivery: %w", err)
+	}
+	switch {
+	case p.Type != forward.EventType:
+		return nil, fmt.Errorf("unknown event type %q", p.Type)
+	case p.Data.ID != webhookID:
+		return nil, errors.New("report id differs from webhook-id")
+	case uuid.Validate(p.Data.ID) != nil || len(p.Data.ID) != 36:
+		return nil, errors.New("report id is not a UUID")
+	case p.Data.Hotline != hotline:
+		return nil, fmt.Errorf("report is for hotline %q, this is %q", p.Data.Hotline, hotline)
+	case len(p.Data.Envelope) == 0:
+		return nil, errors.New("empty envelope")
+	}
+	return &p, nil
+}
+
+// store opens the envelope, writes the report as <id>.json and then the
+// envelope as <id>.age. It reports whether the report was new.
+//
+// The .age is written last: it marks the report complete, so a store that
+// failed halfway is done again in full when the relay retries, rather than
+// answered as a duplicate.
+func (in *Intake) store(p *forward.Payload) (bool, error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	write := in.writeFile
+	if write == nil {
+		write = WriteFileAtomic
+	}
+	id := p.Data.ID
+	agePath := filepath.Join(in.Inbox, id+".age")
+	if _, err := os.Stat(agePath); err == nil {
+		in.Log.Info("duplicate delivery ignored", "report", id)
+		return false, nil
+	}
+	o := in.open(p)
+	if o.Report != nil {
+		b, _ := json.MarshalIndent(o, "", "  ")
+		if err := write(filepath.Join(in.Inbox, id+".json"), append(b, '\n'), 0o600); err != nil {
+			return false, err
+		}
+	}
+	if err := write(agePath, p.Data.Envelope, 0o600); err != nil {
+		return false, err
+	}
+	if o.Report == nil {
+		return true, nil
+	}
+	if len(o.HiddenCharacters) > 0 {
+		in.Log.Warn("report holds hidden or control characters", "report", id, "fields", o.HiddenCharacters, "total", in.hidden.Add(1))
+	}
+	in.Log.Info("report received", "report", id, "reference", o.Reference)
+	if in.Opened != nil {
+		in.Opened(o)
+	}
+	return true, nil
+}
+
+// open opens a delivered envelope with the hotline's identities and checks
+// the report. A report that does not open is logged and left nil.
+func (in *Intake) open(p *forward.Payload) *Opened {
+	id := p.Data.ID
+	o := &Opened{ID: id, Reference: report.Reference(id), Site: p.Data.Site, Received: p.Data.Received, Delivered: time.Now().UTC().Truncate(time.Second)}
+	r, _, err := report.Open(p.Data.Envelope, in.Identities...)
+	if err != nil {
+		in.Log.Error("report stored but could not be opened: check the identity file", "report", id, "err", err)
+		return o
+	}
+	o.Report = r
+	form := in.Form
+	if form == nil {
+		form = report.DefaultForm()
+	}
+	var ve *report.ValidationError
+	if err := report.Validate(form, r, time.Now()); errors.As(err, &ve) {
+		for _, fe := range ve.Errors {
+			o.Problems = append(o.Problems, fe.Error())
+		}
+	}
+	if r.ID != id {
+		o.Problems = append(o.Problems, "the sealed report id differs from the delivered id")
+	}
+	if r.Site != o.Site {
+		o.Problems = append(o.Problems, "the sealed site differs from the site the relay signed")
+	}
+	o.HiddenCharacters = HiddenCharacters(r)
+	return o
+}

@@ -1,0 +1,414 @@
+// Package forward delivers stored reports from the relay's spool to each
+// hotline's intake, signed per Standard Webhooks, as specified in
+// docs/delivery.md.
+//
+// Delivery is at least once: a report leaves the spool only after the
+// intake answered 2xx, and the intake de-duplicates by report id, so each
+// report lands exactly once. Failures are retried with exponential backoff
+// and jitter; a report that cannot be delivered within the configured age,
+// or whose endpoint answered 410 Gone, moves to the dead-letter area.
+package forward
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/reportline/reportline/delivery"
+	"github.com/reportline/reportline/relay/metrics"
+	"github.com/reportline/reportline/relay/spool"
+)
+
+// EventType is the Standard Webhooks event type of a delivered report.
+const EventType = "report.received"
+
+// Payload is the JSON body of a delivery.
+type Payload struct {
+	Type      string    `json:"type"`
+	Timestamp time.Time `json:"timestamp"`
+	Data      Data      `json:"data"`
+}
+
+// Data is a delivered report: its envelope and the routing metadata the
+// relay knows. Nothing about the reporter.
+type Data struct {
+	ID       string    `json:"id"`
+	Hotline  string    `json:"hotline"`
+	Site     string    `json:"site"`
+	Received time.Time `json:"received"`
+	// Envelope is the age file, standard base64.
+	Envelope []byte `json:"envelope"`
+}
+
+// Forwarder moves reports from the spool to the hotlines. Set its
+// endpoints with [Forwarder.SetEndpoints] before Run, and again after a
+// configuration reload.
+type Forwarder struct {
+	Spool *spool.Spool
+	Log   *slog.Logger
+	// Metrics, if set, counts deliveries, retries, dead letters and alarms.
+	Metrics metrics.Recorder
+	// MinBackoff is the delay after the first failure; it doubles with each
+	// further failure up to MaxBackoff.
+	MinBackoff, MaxBackoff time.Duration
+	// MaxAge is how long after acceptance a report is retried before it is
+	// moved to the dead-letter area.
+	MaxAge time.Duration
+	// Workers is how many deliveries run at once, over all hotlines; each
+	// endpoint's Concurrency bounds its own share.
+	Workers int
+	// Now, if set, replaces time.Now for signing deliveries, for tests.
+	Now func() time.Time
+
+	initOnce sync.Once
+	wake     chan struct{}
+
+	mu        sync.Mutex
+	endpoints map[string]*endpointState // by hotline id
+	inflight  map[string]bool           // report ids being delivered
+	active    int
+	wg        sync.WaitGroup
+}
+
+// endpointState is an endpoint and what the forwarder knows about it.
+type endpointState struct {
+	Endpoint
+	active int  // deliveries under way
+	gone   bool // the intake answered 410 Gone; cleared by SetEndpoints
+}
+
+// maxWindow bounds how many due reports one pass reads from the spool
+// while looking for one whose hotline has a free slot.
+const maxWindow = 512
+
+func (f *Forwarder) init() {
+	f.initOnce.Do(func() {
+		f.wake = make(chan struct{}, 1)
+		f.mu.Lock()
+		if f.endpoints == nil {
+			f.endpoints = map[string]*endpointState{}
+		}
+		f.inflight = map[string]bool{}
+		f.mu.Unlock()
+		if f.Metrics == nil {
+			f.Metrics = metrics.Discard
+		}
+	})
+}
+
+// SetEndpoints replaces the endpoints, keyed by hotline id. Deliveries
+// under way finish with the endpoint they started with. It also resumes
+// delivery to every endpoint stopped after a 410 Gone: reloading the
+// configuration is how an operator says the intake is fixed.
+func (f *Forwarder) SetEndpoints(eps map[string]Endpoint) {
+	f.init()
+	f.mu.Lock()
+	next := make(map[string]*endpointState, len(eps))
+	var old []*http.Client
+	for id, ep := range eps {
+		st := &endpointState{Endpoint: ep}
+		if prev, ok := f.endpoints[id]; ok {
+			st.active = prev.active
+			if prev.Client != ep.Client && prev.Client != nil {
+				old = append(old, prev.Client)
+			}
+		}
+		next[id] = st
+		f.Metrics.Set(metrics.IntakeStopped, id, 0)
+	}
+	for id, prev := range f.endpoints {
+		if _, ok := next[id]; !ok && prev.Client != nil {
+			old = append(old, prev.Client)
+		}
+	}
+	f.endpoints = next
+	f.mu.Unlock()
+	for _, c := range old {
+		c.CloseIdleConnections()
+	}
+	f.Notify()
+}
+
+// Notify wakes the forwarder after a report was stored.
+func (f *Forwarder) Notify() {
+	f.init()
+	select {
+	case f.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx is done, then waits for the deliveries under way
+// to finish, each bounded by its endpoint's client timeout.
+func (f *Forwarder) Run(ctx context.Context) {
+	f.init()
+	for ctx.Err() == nil {
+		wait, err := f.dispatch(ctx)
+		if err != nil {
+			f.Log.Error("failed to read the spool", "err", err)
+			wait = 10 * time.Second
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+		case <-f.wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	f.wg.Wait()
+}
+
+// Wait blocks until no delivery is under way.
+func (f *Forwarder) Wait() { f.wg.Wait() }
+
+// dispatch starts a delivery for each due report whose hotline has a free
+// slot, and returns how long to wait before looking again; a finished
+// delivery wakes the forwarder sooner.
+func (f *Forwarder) dispatch(ctx context.Context) (time.Duration, error) {
+	f.init()
+	workers := max(f.Workers, 1)
+	for window := 0; ; {
+		full, busy, n, err := f.startDue(ctx, workers, window)
+		if err != nil {
+			return 0, err
+		}
+		window = n
+		if full {
+			return time.Minute, nil
+		}
+		if !busy || window >= maxWindow {
+			break
+		}
+		window = min(window*2, maxWindow)
+	}
+	next, ok, err := f.Spool.NextDue()
+	switch {
+	case err != nil:
+		return 0, err
+	case !ok:
+		return time.Minute, nil
+	case !next.After(time.Now()):
+		// Due reports wait for a free slot or are being delivered: look
+		// again soon, in case one behind them falls due.
+		return time.Second, nil
+	}
+	return min(time.Until(next)+time.Millisecond, time.Minute), nil
+}
+
+// startDue reads up to window due reports (a default window if zero) and
+// starts a delivery for each one whose hotline has a free slot. It reports
+// whether all workers are busy (full), whether a report was skipped because
+// its hotline had no free slot while the window was full (busy), and the
+// window it used.
+//
+// The spool is read under the lock that finish takes, so a report whose
+// delivery ends meanwhile is either still in flight here or already gone
+// from the spool, and never started twice.
+func (f *Forwarder) startDue(ctx context.Context, workers, window int) (full, busy bool, n int, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if window == 0 {
+		window = len(f.inflight) + workers*4
+	}
+	due, err := f.Spool.Due(time.Now(), window)
+	if err != nil {
+		return false, false, window, err
+	}
+	defer func() { busy = busy && len(due) == window }()
+	for _, e := range due {
+		if f.inflight[e.ID] {
+			continue
+		}
+		if f.active >= workers {
+			return true, busy, window, nil
+		}
+		st := f.endpoints[e.Hotline]
+		if st != nil && !st.gone && st.active >= max(st.Concurrency, 1) {
+			busy = true
+			continue
+		}
+		f.inflight[e.ID] = true
+		f.active++
+		var ep Endpoint
+		stopped := st == nil || st.gone
+		if !stopped {
+			st.active++
+			ep = st.Endpoint
+		}
+		f.wg.Add(1)
+		go func() {
+			defer f.finish(e.ID, st, stopped)
+			// A delivery under way is finished even while shutting down,
+			// bounded by the client's timeout.
+			f.deliver(context.WithoutCancel(ctx), e, ep, st, stopped)
+		}()
+	}
+	return false, busy, window, nil
+}
+
+func (f *Forwarder) finish(id string, st *endpointState, stopped bool) {
+	f.mu.Lock()
+	delete(f.inflight, id)
+	f.active--
+	if !stopped {
+		st.active--
+	}
+	f.mu.Unlock()
+	f.wg.Done()
+	f.Notify()
+}
+
+// deliver makes one attempt at a report, or, if its hotline is unknown or
+// stopped, reschedules it without sending.
+func (f *Forwarder) deliver(ctx context.Context, e spool.Entry, ep Endpoint, st *endpointState, stopped bool) {
+	log := f.Log.With("report", e.ID, "hotline", e.Hotline, "attempt", e.Attempts+1)
+	if stopped {
+		reason := "no such hotline in the configuration"
+		if st != nil {
+			reason = "delivery to this hotline is stopped: its intake answered 410 Gone; fix intake_url or the intake, then reload the relay"
+		}
+		f.retry(log, e, reason, 0)
+		return
+	}
+	status, retryAfter, err := f.post(ctx, ep, e)
+	switch {
+	case err == nil && status >= 200 && status < 300:
+		if err := f.Spool.Delete(e.ID); err != nil {
+			log.Error("delivered, but failed to remove from the spool; it will be delivered again and de-duplicated", "err", err)
+			return
+		}
+		f.Metrics.Inc(metrics.Delivered, e.Hotline)
+		log.Info("report delivered", "status", status, "queued", time.Since(e.Received).Round(time.Second).String())
+	case err == nil && status == http.StatusGone:
+		f.gone(log, e, ep, st)
+	case err != nil:
+		f.retry(log, e, err.Error(), retryAfter)
+	default:
+		reason := "intake answered " + strconv.Itoa(status)
+		if status == http.StatusUnauthorized || status == http.StatusForbidden {
+			log.Error("the intake refuses the relay's deliveries: check that it trusts this relay's key (signature "+
+				"and hotline id) and, with mutual TLS, its client certificate", "status", status)
+		}
+		if status >= 300 && status < 400 {
+			reason += " (a redirect, which the relay does not follow: set intake_url to the final URL)"
+		}
+		f.retry(log, e, reason, retryAfter)
+	}
+}
+
+// gone handles a 410 Gone: the report moves to the dead-letter area, and
+// delivery to the endpoint stops until the configuration is reloaded.
+func (f *Forwarder) gone(log *slog.Logger, e spool.Entry, ep Endpoint, st *endpointState) {
+	f.mu.Lock()
+	// Stop only the endpoint that answered, not one a reload put since.
+	if cur := f.endpoints[e.Hotline]; cur == st && st.URL == ep.URL {
+		st.gone = true
+	}
+	f.mu.Unlock()
+	f.Metrics.Set(metrics.IntakeStopped, e.Hotline, 1)
+	f.Metrics.Inc(metrics.Alarms, "intake_gone")
+	log.Error("ALARM: the intake answered 410 Gone: delivery to this hotline is stopped and the report moved to the " +
+		"dead-letter area; fix the hotline's intake_url or its intake, reload the relay (SIGHUP), then `relay spool retry --all-dead`")
+	f.bury(log, e, "intake answered 410 Gone")
+}
+
+func (f *Forwarder) bury(log *slog.Logger, e spool.Entry, reason string) {
+	if err := f.Spool.Bury(e.ID, reason); err != nil {
+		log.Error("failed to move report to the dead-letter area", "err", err)
+		return
+	}
+	f.Metrics.Inc(metrics.DeadLettered, e.Hotline)
+}
+
+func (f *Forwarder) retry(log *slog.Logger, e spool.Entry, reason string, retryAfter time.Duration) {
+	if f.MaxAge > 0 && time.Since(e.Received) > f.MaxAge {
+		f.Metrics.Inc(metrics.Alarms, "dead_letter")
+		log.Error("ALARM: report undeliverable: moved to the dead-letter area; see `relay spool ls`", "reason", reason)
+		f.bury(log, e, reason)
+		return
+	}
+	delay := max(f.Backoff(e.Attempts), retryAfter)
+	log.Warn("delivery failed, will retry", "reason", reason, "in", delay.Round(time.Second).String())
+	if err := f.Spool.Reschedule(e.ID, time.Now().Add(delay), reason); err != nil {
+		log.Error("failed to reschedule", "err", err)
+		return
+	}
+	f.Metrics.Inc(metrics.Retries, e.Hotline)
+}
+
+// Backoff returns the delay before the next attempt after the given number
+// of earlier attempts: MinBackoff doubled per attempt, capped at MaxBackoff,
+// with ±25 % jitter so that many reports do not retry in step.
+func (f *Forwarder) Backoff(attempts int) time.Duration {
+	d := f.MinBackoff
+	for i := 0; i < attempts && d < f.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, f.MaxBackoff)
+	jitter := time.Duration(rand.Int64N(int64(d)/2+1)) - d/4
+	return d + jitter
+}
+
+func (f *Forwarder) post(ctx context.Context, ep Endpoint, e spool.Entry) (int, time.Duration, error) {
+	now := time.Now()
+	if f.Now != nil {
+		now = f.Now()
+	}
+	// The attempt time is sent to the nanosecond: two attempts signed
+	// within the same second (a relay restarted after a crash re-sends at
+	// once) differ in their signed content, so the intake does not take
+	// the second for a replay of the first.
+	body, err := json.Marshal(Payload{Type: EventType, Timestamp: now.UTC(), Data: Data{
+		ID: e.ID, Hotline: e.Hotline, Site: e.Site, Received: e.Received, Envelope: e.Body,
+	}})
+	if err != nil {
+		return 0, 0, fmt.Errorf("failed to encode delivery: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(body))
+	if err != nil {
+		return 0, 0, fmt.Errorf("failed to make delivery request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "reportline-relay")
+	if err := delivery.SetHeaders(req.Header, ep.Signer, e.ID, now, body); err != nil {
+		return 0, 0, fmt.Errorf("failed to sign delivery: %w", err)
+	}
+	client := http.Client{}
+	if ep.Client != nil {
+		client = *ep.Client
+	}
+	// A redirect would send the report somewhere the configuration does
+	// not name: it is answered as a failure instead.
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, 0, fmt.Errorf("failed to reach the intake: %w", err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	return resp.StatusCode, parseRetryAfter(resp.Header.Get("Retry-After"), now), nil
+}
+
+// parseRetryAfter reads a Retry-After header (seconds or an HTTP date),
+// capped at a day.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		d = time.Duration(n) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = t.Sub(now)
+	}
+	return max(0, min(d, 24*time.Hour))
+}

@@ -1,0 +1,376 @@
+package relay
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+	"filippo.io/age/armor"
+	"github.com/google/uuid"
+
+	"github.com/reportline/reportline/pow"
+	"github.com/reportline/reportline/report"
+)
+
+// testTimeouts are the production timeouts with the read timeout cut to a
+// second, so that a slow body is cut within the test's time.
+var testTimeouts = Timeouts{ReadHeader: time.Second, Read: time.Second, Write: 5 * time.Second, Idle: 5 * time.Second}
+
+// serve runs f's relay on a real loopback listener with NewHTTPServer, as
+// the command does, and returns its address.
+func (f *fixture) serve(t *testing.T, tm Timeouts) string {
+	t.Helper()
+	return serveHandler(t, f.srv, slog.New(slog.NewJSONHandler(f.logs, nil)), tm)
+}
+
+// serveHandler serves h on a loopback listener until the test ends.
+func serveHandler(t *testing.T, h http.Handler, log *slog.Logger, tm Timeouts) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := NewHTTPServer(h, tm, log)
+	go hs.Serve(ln)
+	t.Cleanup(func() { hs.Close() })
+	return ln.Addr().String()
+}
+
+// rawRequest is an HTTP/1.1 request written byte by byte, so that a test
+// can send what no well-behaved client would.
+type rawRequest struct {
+	method, target string
+	header         [][2]string // in order, after Host
+	body           []byte
+	length         string // Content-Length; "" means len(body), "-" none
+	chunked        bool   // send the body chunked, without a length
+	trickle        bool   // send the body a byte at a time, slower than the read timeout
+	halfClose      bool   // close our side after the body
+}
+
+func (r *rawRequest) set(k, v string) {
+	r.del(k)
+	r.header = append(r.header, [2]string{k, v})
+}
+
+func (r *rawRequest) del(k string) {
+	out := r.header[:0]
+	for _, kv := range r.header {
+		if !strings.EqualFold(kv[0], k) {
+			out = append(out, kv)
+		}
+	}
+	r.header = out
+}
+
+// send writes r to the relay at addr and reads the answer. The body is
+// written while the answer is read, as a client that does not wait would.
+func send(t *testing.T, addr string, r *rawRequest) (*http.Response, []byte) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(15 * time.Second))
+	var head bytes.Buffer
+	fmt.Fprintf(&head, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n", r.method, r.target)
+	for _, kv := range r.header {
+		fmt.Fprintf(&head, "%s: %s\r\n", kv[0], kv[1])
+	}
+	switch {
+	case r.chunked:
+		head.WriteString("Transfer-Encoding: chunked\r\n")
+	case r.length == "":
+		fmt.Fprintf(&head, "Content-Length: %d\r\n", len(r.body))
+	case r.length != "-":
+		fmt.Fprintf(&head, "Content-Length: %s\r\n", r.length)
+	}
+	head.WriteString("Connection: close\r\n\r\n")
+	if _, err := conn.Write(head.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		switch {
+		case r.trickle:
+			for i := 0; i < len(r.body) && i < 20; i++ {
+				select {
+				case <-done:
+					return
+				case <-time.After(300 * time.Millisecond):
+				}
+				if _, err := conn.Write(r.body[i : i+1]); err != nil {
+					return
+				}
+			}
+			return
+		case r.chunked:
+			for b := r.body; len(b) > 0; {
+				n := min(len(b), 16<<10)
+				if _, err := fmt.Fprintf(conn, "%x\r\n%s\r\n", n, b[:n]); err != nil {
+					return
+				}
+				b = b[n:]
+			}
+			io.WriteString(conn, "0\r\n\r\n")
+		default:
+			conn.Write(r.body)
+		}
+		if r.halfClose {
+			conn.(*net.TCPConn).CloseWrite()
+		}
+	}()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, body
+}
+
+// hostileKit holds what the hostile cases are made of.
+type hostileKit struct {
+	f         *fixture
+	envelope  []byte // a well-formed envelope for the hotline
+	classic   []byte // one sealed to a classic X25519 recipient
+	twoRcpts  []byte // one sealed to two recipients
+	armored   []byte // the envelope in age's ASCII armor
+	forged    string // a proof signed with another key
+	otherSite string // a proof for another site
+	expired   string // a proof whose challenge has expired
+	spent     string // a proof already spent on another report
+	wrongNum  string // a proof with the wrong number
+}
+
+func newHostileKit(t testing.TB, f *fixture) *hostileKit {
+	t.Helper()
+	k := &hostileKit{f: f}
+	_, k.envelope = f.sealed(t)
+	x, _ := age.GenerateX25519Identity()
+	xr, _ := report.ParseRecipients([]string{x.Recipient().String()})
+	k.classic, _ = report.Seal(&report.Report{Version: report.Version, ID: uuid.NewString()}, xr)
+	other, _ := age.GenerateHybridIdentity()
+	two, _ := report.ParseRecipients([]string{f.id.Recipient().String(), other.Recipient().String()})
+	k.twoRcpts, _ = report.Seal(&report.Report{Version: report.Version, ID: uuid.NewString()}, two)
+	var arm bytes.Buffer
+	aw := armor.NewWriter(&arm)
+	aw.Write(k.envelope)
+	aw.Close()
+	k.armored = arm.Bytes()
+
+	solve := func(iss *pow.Issuer, site string) string {
+		c, err := iss.Issue(site, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := pow.Solve(c, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Encode()
+	}
+	stranger, _ := pow.NewIssuer(pow.RandomKey(), time.Hour)
+	k.forged = solve(stranger, "s1")
+	iss := f.srv.def.issuer
+	k.otherSite = solve(iss, "s2")
+	iss.SetClock(func() time.Time { return time.Now().Add(-time.Hour) })
+	k.expired = solve(iss, "s1")
+	iss.SetClock(time.Now)
+	k.spent = f.proof(t, "s1")
+	sol, _ := pow.ParseSolution(k.spent)
+	p, err := iss.Verify(sol, "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.srv.def.replay.Redeem(p, uuid.NewString(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	sol, _ = pow.ParseSolution(f.proof(t, "s1"))
+	sol.Number++
+	k.wrongNum = sol.Encode()
+	return k
+}
+
+// valid returns a request the relay accepts; each case spoils it.
+func (k *hostileKit) valid(t *testing.T) *rawRequest {
+	return &rawRequest{
+		method: "POST", target: "/v1/sites/s1/reports/" + uuid.NewString(),
+		header: [][2]string{
+			{"Content-Type", "application/octet-stream"},
+			{"Origin", k.f.cfg.Relay.PublicURL},
+			{HeaderProof, k.f.proof(t, "s1")},
+		},
+		body: k.envelope,
+	}
+}
+
+// TestHostileRequests sends malformed and hostile requests to a relay on a
+// real socket, with the production server's settings (the read timeout
+// shortened), and checks that each is answered with the right status and
+// a problem+json of the right type, and that nothing at all is stored.
+func TestHostileRequests(t *testing.T) {
+	f := newFixture(t)
+	addr := f.serve(t, testTimeouts)
+	k := newHostileKit(t, f)
+	id := uuid.NewString()
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	withBody := func(b []byte) func(*rawRequest) { return func(r *rawRequest) { r.body = b } }
+	withHeader := func(h, v string) func(*rawRequest) { return func(r *rawRequest) { r.set(h, v) } }
+	without := func(h string) func(*rawRequest) { return func(r *rawRequest) { r.del(h) } }
+	to := func(target string) func(*rawRequest) { return func(r *rawRequest) { r.target = target } }
+	method := func(m string) func(*rawRequest) { return func(r *rawRequest) { r.method = m } }
+	random := make([]byte, report.Buckets[0]+64)
+	for i := range random {
+		random[i] = byte(i*7 + 3)
+	}
+
+	tests := []struct {
+		name   string
+		spoil  func(r *rawRequest)
+		status int
+		ptype  string
+	}{
+		// Method and path.
+		{"GET a report", method("GET"), 405, "method-not-allowed"},
+		{"PUT a report", method("PUT"), 405, "method-not-allowed"},
+		{"DELETE a report", method("DELETE"), 405, "method-not-allowed"},
+		{"POST for a challenge", to("/v1/sites/s1/challenge"), 405, "method-not-allowed"},
+		{"unknown endpoint", to("/v2/reports/" + id), 404, "not-found"},
+		{"trailing slash", to("/v1/sites/s1/reports/" + id + "/"), 404, "not-found"},
+		{"unknown site", to("/v1/sites/nope/reports/" + id), 404, "unknown-site"},
+		{"upper-case site", to("/v1/sites/S1/reports/" + id), 404, "unknown-site"},
+		{"site with a quote", to("/v1/sites/s1%22%3E/reports/" + id), 404, "unknown-site"},
+		{"numeric id", to("/v1/sites/s1/reports/123"), 400, "bad-report-id"},
+		{"upper-case id", to("/v1/sites/s1/reports/" + strings.ToUpper(id)), 400, "bad-report-id"},
+		{"version 1 uuid", to("/v1/sites/s1/reports/6ba7b810-9dad-11d1-80b4-00c04fd430c8"), 400, "bad-report-id"},
+		{"braced uuid", to("/v1/sites/s1/reports/%7B" + id + "%7D"), 400, "bad-report-id"},
+		// Origin.
+		{"foreign origin", withHeader("Origin", "https://evil.example"), 403, "foreign-origin"},
+		{"partner page's origin", withHeader("Origin", "https://partner.example"), 403, "foreign-origin"},
+		{"null origin", withHeader("Origin", "null"), 403, "foreign-origin"},
+		// Content type.
+		{"JSON body", withHeader("Content-Type", "application/json"), 415, "bad-content-type"},
+		{"no content type", without("Content-Type"), 415, "bad-content-type"},
+		{"form post", withHeader("Content-Type", "application/x-www-form-urlencoded"), 415, "bad-content-type"},
+		{"content type with parameters", withHeader("Content-Type", "application/octet-stream; charset=utf-8"), 415, "bad-content-type"},
+		// Sizes.
+		{"declared too large", func(r *rawRequest) { r.length, r.body = fmt.Sprint(report.MaxEnvelope+1), nil }, 413, "too-large"},
+		{"declared 1 GB", func(r *rawRequest) { r.length, r.body = "1000000000", nil }, 413, "too-large"},
+		{"chunked too large", func(r *rawRequest) { r.chunked, r.body = true, make([]byte, report.MaxEnvelope+1) }, 413, "too-large"},
+		{"shorter than declared", func(r *rawRequest) { r.length, r.halfClose = fmt.Sprint(len(r.body)+100), true }, 400, "incomplete-body"},
+		{"empty body", withBody(nil), 422, "bad-envelope"},
+		// Bodies that are not envelopes for this hotline.
+		{"garbage", withBody([]byte("hello, relay")), 422, "bad-envelope"},
+		{"plaintext report", withBody([]byte(`{"version":1,"locations":[{"kind":"url","value":"https://example.com"}]}`)), 422, "bad-envelope"},
+		{"random bytes of a bucket's size", withBody(random), 422, "bad-envelope"},
+		{"truncated envelope", withBody(k.envelope[:len(k.envelope)-10]), 422, "bad-envelope"},
+		{"header only", withBody(k.envelope[:200]), 422, "bad-envelope"},
+		{"trailing bytes", withBody(append(append([]byte(nil), k.envelope...), "extra"...)), 422, "bad-envelope"},
+		{"classic recipient for a PQ hotline", withBody(k.classic), 422, "bad-envelope"},
+		{"two recipients, hotline has one", withBody(k.twoRcpts), 422, "bad-envelope"},
+		{"ASCII-armored envelope", withBody(k.armored), 422, "bad-envelope"},
+		{"chunked garbage", func(r *rawRequest) { r.chunked, r.body = true, []byte("age-encryption.org/v1\n-> nonsense\n") }, 422, "bad-envelope"},
+		// Proof of work.
+		{"no proof of work", without(HeaderProof), 403, "pow-required"},
+		{"empty proof of work", withHeader(HeaderProof, ""), 403, "pow-required"},
+		{"garbage proof of work", withHeader(HeaderProof, "solved, honest!"), 400, "pow-malformed"},
+		{"proof of work not base64", withHeader(HeaderProof, `{"number":1}`), 400, "pow-malformed"},
+		{"proof of work of JSON null", withHeader(HeaderProof, b64("null")), 400, "pow-malformed"},
+		{"SHA-1 proof of work", withHeader(HeaderProof, b64(`{"algorithm":"SHA-1","challenge":"`+strings.Repeat("a", 64)+`","number":1,"salt":"x","signature":"`+strings.Repeat("b", 64)+`"}`)), 400, "pow-malformed"},
+		{"huge proof of work", withHeader(HeaderProof, strings.Repeat("A", 4096)), 400, "pow-malformed"},
+		{"two proofs of work", func(r *rawRequest) { r.header = append(r.header, [2]string{HeaderProof, k.forged}) }, 400, "pow-malformed"},
+		{"forged proof of work", withHeader(HeaderProof, k.forged), 403, "pow-invalid"},
+		{"wrong number", withHeader(HeaderProof, k.wrongNum), 403, "pow-invalid"},
+		{"proof of work for another site", withHeader(HeaderProof, k.otherSite), 403, "pow-invalid"},
+		{"expired proof of work", withHeader(HeaderProof, k.expired), 403, "pow-expired"},
+		{"replayed proof of work", withHeader(HeaderProof, k.spent), 403, "pow-used"},
+		// Headers.
+		{"one huge header", withHeader("X-Padding", strings.Repeat("p", 20<<10)), 431, "headers-too-large"},
+		{"many headers", func(r *rawRequest) {
+			for i := range 400 {
+				r.header = append(r.header, [2]string{fmt.Sprintf("X-H%d", i), strings.Repeat("h", 40)})
+			}
+		}, 431, "headers-too-large"},
+		{"huge cookie", withHeader("Cookie", "session="+strings.Repeat("c", 17<<10)), 431, "headers-too-large"},
+		// Slow bodies.
+		{"body slower than the read timeout", func(r *rawRequest) { r.trickle = true }, 408, "body-timeout"},
+	}
+	if len(tests) < 40 {
+		t.Fatalf("only %d hostile cases", len(tests))
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := k.valid(t)
+			tt.spoil(r)
+			resp, body := send(t, addr, r)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
+				t.Errorf("content type %q", ct)
+			}
+			var p struct {
+				Type, Title, Detail string
+				Status              int
+			}
+			if err := json.Unmarshal(body, &p); err != nil || p.Type != "https://reportline.dev/problems/"+tt.ptype ||
+				p.Status != tt.status || p.Title == "" || p.Detail == "" {
+				t.Errorf("problem %s (%v), want type %s with a title and a detail", body, err, tt.ptype)
+			}
+		})
+	}
+	if st, err := f.sp.Stats(); err != nil || st.Pending != 0 || st.Dead != 0 {
+		t.Fatalf("hostile requests stored something: %+v, %v", st, err)
+	}
+	// The harness itself can send a report the relay takes, so the
+	// rejections above are the relay's doing, not the harness's.
+	if resp, body := send(t, addr, k.valid(t)); resp.StatusCode != 202 {
+		t.Fatalf("the unspoilt request: status %d: %s", resp.StatusCode, body)
+	}
+}
+
+// TestNetHTTPLimits covers what net/http refuses before the relay's
+// handler runs: it answers in plain text or closes, and stores nothing.
+func TestNetHTTPLimits(t *testing.T) {
+	f := newFixture(t)
+	addr := f.serve(t, testTimeouts)
+	k := newHostileKit(t, f)
+	r := k.valid(t)
+	r.set("X-Padding", strings.Repeat("p", 100<<10))
+	if resp, _ := send(t, addr, r); resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("headers over net/http's limit: status %d", resp.StatusCode)
+	}
+	r = k.valid(t)
+	r.length = "12abc"
+	if resp, _ := send(t, addr, r); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("bad Content-Length: status %d", resp.StatusCode)
+	}
+	// Headers slower than ReadHeaderTimeout: the connection is closed.
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "POST /v1/sites/s1/reports/"+uuid.NewString()+" HTTP/1.1\r\nHost: x\r\n")
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	start := time.Now()
+	if n, err := conn.Read(make([]byte, 1)); err == nil || time.Since(start) > 4*time.Second {
+		t.Errorf("slow headers: read %d, %v after %v; want the connection closed", n, err, time.Since(start))
+	}
+	if st, _ := f.sp.Stats(); st.Pending != 0 {
+		t.Fatalf("stored %d reports", st.Pending)
+	}
+}

@@ -1,0 +1,51 @@
+package relay
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/reportline/reportline/relay/config"
+)
+
+// TestPublicURLWithTrailingSlash: a relay configured with
+// public_url = "http://127.0.0.1:8081/" takes reports from its own frame,
+// whose browser sends Origin: http://127.0.0.1:8081, and names frame URLs
+// without a doubled slash.
+func TestPublicURLWithTrailingSlash(t *testing.T) {
+	f := newFixture(t)
+	cfg, err := config.Parse([]byte(fmt.Sprintf(`
+[relay]
+public_url = "http://127.0.0.1:8081/"
+spool = "x"
+assets = "x"
+signing_key_file = "k"
+[[hotline]]
+id = "h1"
+intake_url = "http://127.0.0.1:9/"
+recipients = [%q]
+categories = ["csam", "grooming"]
+[[site]]
+id = "s1"
+hotline = "h1"
+origins = ["https://partner.example"]
+%s`, f.id.Recipient().String(), testAbuse)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv.SetConfig(cfg)
+	id, body := f.sealed(t)
+	rec := post(f.srv, "/v1/sites/s1/reports/"+id, body, "Origin", "http://127.0.0.1:8081", HeaderProof, f.proof(t, "s1"))
+	if rec.Code != http.StatusAccepted {
+		t.Fatalf("a report from the frame, public_url with a trailing slash: %d %s", rec.Code, rec.Body)
+	}
+	if rec := getWith(f.srv, "GET", "/v1/sites/s1/challenge", "Origin", "http://127.0.0.1:8081"); rec.Code != http.StatusOK {
+		t.Fatalf("a challenge for the frame: %d %s", rec.Code, rec.Body)
+	}
+	rec = getWith(f.srv, "GET", "/v1/sites/s1/embed", "Origin", "https://partner.example")
+	var ec EmbedConfig
+	if err := json.Unmarshal(rec.Body.Bytes(), &ec); err != nil || ec.Frame != "http://127.0.0.1:8081/w/s1" {
+		t.Fatalf("embed settings: frame %q (%v), want http://127.0.0.1:8081/w/s1", ec.Frame, err)
+	}
+}

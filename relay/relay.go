@@ -1,0 +1,311 @@
+// Package relay implements the relay's HTTP API, as specified in
+// docs/relay-api.md: it serves the loader and the report frame, checks each
+// encrypted report, and stores it durably before it answers.
+//
+// The relay never sees plaintext: a body is accepted only if it is a
+// well-formed age envelope for the site's hotline, sent with a proof of
+// work (pow). It never stores or logs a client's address: only
+// relay/ratelimit reads it, to key per-client limits by a rotating keyed
+// hash held in memory.
+package relay
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/reportline/reportline/internal/problem"
+	"github.com/reportline/reportline/relay/config"
+	"github.com/reportline/reportline/relay/metrics"
+	"github.com/reportline/reportline/relay/spool"
+	"github.com/reportline/reportline/report"
+)
+
+// Server is the relay's HTTP handler.
+type Server struct {
+	// cfg is swapped whole by SetConfig; a handler reads it once, with
+	// s.config(), and uses that snapshot to the end of the request.
+	cfg            atomic.Pointer[config.Config]
+	metrics        metrics.Recorder
+	metricsHandler http.Handler
+	spool          *spool.Spool
+	assets         *Assets
+	log            *slog.Logger
+	mux            *http.ServeMux
+	stored         func() // called after each newly stored report
+	nowFunc        func() time.Time
+	def            *defenses
+}
+
+// New returns the relay's handler. stored is called after each newly
+// stored report, to wake the forwarder; it may be nil.
+func New(cfg *config.Config, sp *spool.Spool, assets *Assets, log *slog.Logger, stored func()) *Server {
+	s := &Server{metrics: metrics.Discard, spool: sp, assets: assets, log: log, stored: stored, nowFunc: time.Now, def: newDefenses(cfg)}
+	s.cfg.Store(cfg)
+	if s.stored == nil {
+		s.stored = func() {}
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /embed.js", func(w http.ResponseWriter, r *http.Request) { s.assets.embedJS.serve(w, r) })
+	mux.HandleFunc("GET /a/{file}", s.serveAsset)
+	mux.HandleFunc("GET /w/{site}", s.serveWidget)
+	mux.HandleFunc("POST /v1/sites/{site}/reports/{id}", s.acceptReport)
+	mux.HandleFunc("GET /v1/sites/{site}/challenge", s.issueChallenge)
+	mux.HandleFunc("/v1/sites/{site}/reports/{id}", methodNotAllowed("POST"))
+	mux.HandleFunc("/v1/sites/{site}/challenge", methodNotAllowed("GET, HEAD"))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", s.ready)
+	mux.HandleFunc("GET /metrics", s.serveMetrics)
+	mux.HandleFunc("GET /v1/sites/{site}/embed", s.serveEmbedConfig)
+	mux.HandleFunc("OPTIONS /v1/sites/{site}/embed", s.serveEmbedConfig)
+	mux.HandleFunc("/v1/sites/{site}/embed", methodNotAllowed("GET, HEAD, OPTIONS"))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		problem.Write(w, problem.New(http.StatusNotFound, "not-found", "No such endpoint",
+			"the relay has no endpoint "+r.Method+" "+r.URL.Path+"; see docs/relay-api.md"))
+	})
+	s.mux = mux
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if headerBytes(r) > MaxHeaderBytes {
+		s.reject(w, headersTooLarge())
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.assets.hashed["/a/"+r.PathValue("file")]
+	if !ok {
+		problem.Write(w, problem.New(http.StatusNotFound, "not-found", "No such file",
+			"this relay has no file "+r.URL.Path+"; the page that asked for it may be from an older version: reload it"))
+		return
+	}
+	a.serve(w, r)
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	if s.config() == nil {
+		problem.Write(w, problem.New(http.StatusServiceUnavailable, "not-ready", "Not ready", "no configuration is loaded"))
+		return
+	}
+	if err := s.spool.Writable(); err != nil {
+		s.log.Error("not ready: spool not writable", "err", err)
+		problem.Write(w, problem.New(http.StatusServiceUnavailable, "not-ready", "Not ready", "the spool is not writable"))
+		return
+	}
+	io.WriteString(w, "ready\n")
+}
+
+// Receipt is the relay's answer to an accepted report.
+type Receipt struct {
+	ID        string `json:"id"`
+	Reference string `json:"reference"`
+	Received  string `json:"received"` // the day, YYYY-MM-DD, UTC
+}
+
+// acceptReport checks a report and stores it. The checks that need no
+// body come first, cheapest first, so that a flood without work costs the
+// relay a few header comparisons and one hash; the body is read only with
+// a valid proof of work, which is spent on this report and held by this
+// request before the first byte is read (reserveProof).
+func (s *Server) acceptReport(w http.ResponseWriter, r *http.Request) {
+	// A refusal before the body is read closes the connection, so that
+	// net/http answers at once instead of first reading the rest of the
+	// body, and a slow sender is not waited for.
+	w.Header().Set("Connection", "close")
+	cfg := s.config()
+	site := cfg.Site(r.PathValue("site"))
+	if site == nil {
+		s.reject(w, unknownSite(r.PathValue("site")))
+		return
+	}
+	hotline := cfg.Hotline(site.Hotline)
+	id := r.PathValue("id")
+	if u, err := uuid.Parse(id); err != nil || u.Version() != 4 || u.String() != id {
+		s.reject(w, problem.New(http.StatusBadRequest, "bad-report-id", "Bad report id",
+			"the report id in the path must be a random UUID in lower-case canonical form"))
+		return
+	}
+	if p := s.foreignOrigin(r); p != nil {
+		s.reject(w, p)
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "application/octet-stream" {
+		s.reject(w, problem.New(http.StatusUnsupportedMediaType, "bad-content-type", "Unsupported content type",
+			"send the age envelope as application/octet-stream"))
+		return
+	}
+	if r.ContentLength > report.MaxEnvelope {
+		s.reject(w, tooLarge())
+		return
+	}
+	if p := s.def.limit(s.def.reports, r); p != nil {
+		s.reject(w, p)
+		return
+	}
+	proof, p := s.verifyProof(r, site.ID)
+	if p != nil {
+		s.reject(w, p)
+		return
+	}
+	done, p := s.reserveProof(proof, id)
+	if p != nil {
+		s.reject(w, p)
+		return
+	}
+	defer done()
+	leave, p := s.def.enterBody(r)
+	if p != nil {
+		s.reject(w, p)
+		return
+	}
+	defer leave()
+	if ok, wait := s.def.total.Take(); !ok {
+		s.reject(w, busy(wait))
+		return
+	}
+	if !s.def.inflight.TryEnter() {
+		s.reject(w, busy(time.Second))
+		return
+	}
+	defer s.def.inflight.Leave()
+	body, p := s.readBody(w, r)
+	if p != nil {
+		s.reject(w, p)
+		return
+	}
+	w.Header().Del("Connection")
+	rc := hotline.ParsedRecipients()
+	if err := report.CheckEnvelope(body, rc.Kind(), rc.Len()); err != nil {
+		s.reject(w, problem.New(http.StatusUnprocessableEntity, "bad-envelope", "Not a report envelope",
+			strings.TrimPrefix(err.Error(), report.ErrEnvelope.Error()+": ")+
+				"; the widget seals reports to the hotline's current keys: reload the form"))
+		return
+	}
+	if r.Header.Get(HeaderTrap) != "" {
+		s.honeypot(w, id)
+		return
+	}
+	now := s.nowFunc().UTC().Truncate(time.Second)
+	e, created, err := s.spool.Put(spool.Entry{ID: id, Hotline: hotline.ID, Site: site.ID, Received: now, Body: body})
+	switch {
+	case errors.Is(err, spool.ErrConflict):
+		s.reject(w, problem.New(http.StatusConflict, "id-conflict", "Report id already used",
+			"a different report was already stored under this id; make a new id"))
+		return
+	case err != nil:
+		s.log.Error("failed to store report", "err", err)
+		p := problem.New(http.StatusServiceUnavailable, "store-unavailable", "Relay cannot store reports right now",
+			"nothing was stored; send the report again in a minute")
+		p.RetryAfter = time.Minute
+		problem.Write(w, p)
+		return
+	}
+	if created {
+		s.metrics.Inc(metrics.Accepted, hotline.ID)
+		s.log.Info("report accepted", "site", site.ID, "hotline", hotline.ID, "bytes", len(body))
+		s.def.difficulty.NoteReport()
+		s.stored()
+	}
+	writeReceipt(w, Receipt{ID: e.ID, Reference: report.Reference(e.ID), Received: e.Received.Format(time.DateOnly)})
+}
+
+// readBody reads the whole body, at most report.MaxEnvelope bytes, and
+// cuts it off if it arrives slower than the minimum rate.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *problem.Problem) {
+	g := guardRate(w, http.MaxBytesReader(w, r.Body, report.MaxEnvelope), s.def.bodyGrace, s.def.minRate)
+	body, err := io.ReadAll(g)
+	cut := g.stop()
+	var tooBig *http.MaxBytesError
+	switch {
+	case err == nil:
+		return body, nil
+	case errors.As(err, &tooBig):
+		return nil, tooLarge()
+	case errors.Is(err, os.ErrDeadlineExceeded) && cut:
+		return nil, problem.New(http.StatusRequestTimeout, "body-timeout", "Body too slow",
+			"the request body arrived slower than "+itoa(s.def.minRate)+" bytes a second; nothing was stored: send it again")
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, problem.New(http.StatusRequestTimeout, "body-timeout", "Body too slow",
+			"the request body did not arrive within the relay's read timeout; nothing was stored: send it again")
+	default:
+		return nil, problem.New(http.StatusBadRequest, "incomplete-body", "Incomplete body",
+			"the request body could not be read to its end; send it again")
+	}
+}
+
+func writeReceipt(w http.ResponseWriter, rc Receipt) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusAccepted)
+	json.NewEncoder(w).Encode(rc)
+}
+
+// foreignOrigin refuses a request from a page other than the relay's own
+// report frame. A request without Origin (not from a browser's fetch) is
+// let through: the proof of work, not the origin, keeps scripts out.
+func (s *Server) foreignOrigin(r *http.Request) *problem.Problem {
+	if origin := r.Header.Get("Origin"); origin != "" && origin != s.config().Relay.PublicURL {
+		return problem.New(http.StatusForbidden, "foreign-origin", "Foreign origin",
+			"reports are accepted only from the relay's own report frame")
+	}
+	return nil
+}
+
+func unknownSite(site string) *problem.Problem {
+	return problem.New(http.StatusNotFound, "unknown-site", "Unknown site",
+		"no site "+quote(site)+" is registered on this relay; check data-site in the embed snippet")
+}
+
+func tooLarge() *problem.Problem {
+	return problem.New(http.StatusRequestEntityTooLarge, "too-large", "Report too large",
+		"a report envelope is at most "+itoa(report.MaxEnvelope)+" bytes")
+}
+
+// methodNotAllowed answers a known path asked with the wrong method.
+func methodNotAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		problem.Write(w, problem.New(http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed",
+			"use "+allow+" for "+r.URL.Path))
+	}
+}
+
+// reject logs a rejection by its reason only, and answers it.
+func (s *Server) reject(w http.ResponseWriter, p *problem.Problem) {
+	s.noteRejection(p.Name(), p.Status)
+	problem.Write(w, p)
+}
+
+// noteRejection logs (and counts) a refused report by its reason only:
+// never its sender, its body or its proof of work.
+func (s *Server) noteRejection(reason string, status int) {
+	s.log.Info("report rejected", "reason", reason, "status", status)
+	s.metrics.Inc(metrics.Rejected, reason)
+}
+
+func quote(s string) string {
+	var b bytes.Buffer
+	json.NewEncoder(&b).Encode(s)
+	return strings.TrimSpace(b.String())
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}

@@ -1,0 +1,299 @@
+package relay
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"html/template"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/andybalholm/brotli"
+	"golang.org/x/text/collate"
+	xlanguage "golang.org/x/text/language"
+	"golang.org/x/text/language/display"
+
+	snippet "github.com/reportline/reportline/embed-snippet"
+
+	"github.com/reportline/reportline/internal/problem"
+	"github.com/reportline/reportline/report"
+)
+
+// widgetConfig is what the report frame's module needs, written into the
+// page as JSON. It holds public values only.
+type widgetConfig struct {
+	Site         string   `json:"site"`
+	Hotline      string   `json:"hotline"`
+	Recipients   []string `json:"recipients"`
+	Categories   []string `json:"categories"`
+	Endpoint     string   `json:"endpoint"`
+	Challenge    string   `json:"challenge"`
+	Module       string   `json:"module"`
+	Locale       string   `json:"locale"`
+	ParentOrigin string   `json:"parentOrigin"`
+	// Messages are the URLs of every locale's catalog, for switching
+	// language without losing what was typed.
+	Messages map[string]string `json:"messages"`
+}
+
+type widgetPage struct {
+	Locale, Dir string
+	Form        *report.Form
+	Config      widgetConfig
+	Emergency   string
+	ReportPage  string
+	// ReportRemove offers Report Remove on the under-18 path, for a
+	// hotline that lists it in removal_services.
+	ReportRemove bool
+	Languages    []language
+	Messages     report.Catalog
+}
+
+// language is one entry of the frame's language menu.
+type language struct {
+	Code, Name string
+	Selected   bool
+}
+
+// frameTemplate is the frame's page for one locale, with its catalog.
+type frameTemplate struct {
+	tmpl *template.Template
+	cat  report.Catalog
+}
+
+// parseFrame parses the frame's template once per locale, each with its
+// own messages and country names.
+func parseFrame(a *Assets) (map[string]*frameTemplate, error) {
+	base, err := template.New("widget.html").Funcs(template.FuncMap{
+		"asset":         func(name string) string { return a.names[name] },
+		"t":             func(key string, args ...string) string { return key },
+		"countries":     func() []country { return nil },
+		"today":         func() string { return time.Now().UTC().Add(14 * time.Hour).Format(time.DateOnly) },
+		"join":          strings.Join,
+		"kindLocations": func() report.FieldKind { return report.KindLocations },
+		"kindChoice":    func() report.FieldKind { return report.KindChoice },
+		"kindText":      func() report.FieldKind { return report.KindText },
+		"kindDate":      func() report.FieldKind { return report.KindDate },
+		"kindEmail":     func() report.FieldKind { return report.KindEmail },
+		"kindYesNo":     func() report.FieldKind { return report.KindYesNo },
+		"kindCountry":   func() report.FieldKind { return report.KindCountry },
+		"kindCheck":     func() report.FieldKind { return report.KindCheck },
+	}).ParseFS(snippet.Files, "widget.html")
+	if err != nil {
+		return nil, fmt.Errorf("failed to parse the frame template: %w", err)
+	}
+	out := map[string]*frameTemplate{}
+	for _, loc := range report.Locales() {
+		cat, err := report.LoadCatalog(loc)
+		if err != nil {
+			return nil, err
+		}
+		t, err := base.Clone()
+		if err != nil {
+			return nil, err
+		}
+		names := countryNames(loc)
+		out[loc] = &frameTemplate{tmpl: t.Funcs(template.FuncMap{
+			"t":         cat.T,
+			"countries": func() []country { return names },
+		}), cat: cat}
+	}
+	return out, nil
+}
+
+// country is one option of a country menu.
+type country struct{ Code, Name string }
+
+// countryNames returns every country of report.Countries with its name
+// in the locale, sorted as that language sorts.
+func countryNames(locale string) []country {
+	tag := xlanguage.Make(locale)
+	names := display.Regions(tag)
+	out := make([]country, 0, len(report.Countries))
+	for _, code := range report.Countries {
+		name := code
+		if r, err := xlanguage.ParseRegion(code); err == nil {
+			if n := names.Name(r); n != "" {
+				name = n
+			}
+		}
+		out = append(out, country{Code: code, Name: name})
+	}
+	col := collate.New(tag)
+	slices.SortFunc(out, func(a, b country) int { return col.CompareString(a.Name, b.Name) })
+	return out
+}
+
+func (s *Server) serveWidget(w http.ResponseWriter, r *http.Request) {
+	cfg := s.config()
+	site := cfg.Site(r.PathValue("site"))
+	if site == nil {
+		frameError(w, r, problem.New(http.StatusNotFound, "unknown-site", "Unknown site",
+			"no site "+quote(r.PathValue("site"))+" is registered on this relay; check data-site in the embed snippet"), "")
+		return
+	}
+	h := cfg.Hotline(site.Hotline)
+	parent := r.URL.Query().Get("o")
+	if parent != "" && !slices.Contains(site.Origins, parent) {
+		frameError(w, r, problem.New(http.StatusForbidden, "foreign-origin", "Origin not registered",
+			"the page at "+quote(parent)+" is not registered for site "+quote(site.ID)+"; ask the relay operator to add it to the site's origins"), h.ReportPage)
+		return
+	}
+	form := h.Form()
+	locale := pickLocale(r.URL.Query().Get("l"), h.Languages)
+	dir := "ltr"
+	if report.RTL(locale) {
+		dir = "rtl"
+	}
+	ft := s.assets.widget[locale]
+	msgURLs := map[string]string{}
+	var langs []language
+	for _, loc := range report.Locales() {
+		msgURLs[loc] = s.assets.Path("messages-" + loc + ".json")
+		langs = append(langs, language{Code: loc, Name: s.assets.widget[loc].cat.T("lang.name"), Selected: loc == locale})
+	}
+	page := widgetPage{
+		Locale: locale, Dir: dir, Form: form, Languages: langs, Messages: ft.cat,
+		Emergency: h.EmergencyNumber, ReportPage: h.ReportPage,
+		ReportRemove: slices.Contains(h.RemovalServices, "report_remove"),
+		Config: widgetConfig{
+			Site: site.ID, Hotline: h.ID, Recipients: h.Recipients,
+			Categories: form.Field("category").Options,
+			Endpoint:   "/v1/sites/" + site.ID + "/reports/",
+			Challenge:  "/v1/sites/" + site.ID + "/challenge",
+			Module:     s.assets.Path("widget.wasm"),
+			Locale:     locale, ParentOrigin: parent, Messages: msgURLs,
+		},
+	}
+	var buf bytes.Buffer
+	if err := ft.tmpl.Execute(&buf, page); err != nil {
+		s.log.Error("failed to render the report frame", "err", err)
+		problem.Write(w, problem.New(http.StatusInternalServerError, "internal", "Internal error", "the form could not be shown"))
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "+
+		"connect-src 'self'; img-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors "+strings.Join(site.Origins, " "))
+	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+	hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+	writeCompressed(w, r, buf.Bytes())
+}
+
+// writeCompressed writes a page made for this request, compressed as the
+// client accepts. The frame's page is some 40 KB of HTML; on a phone's
+// link, compressing it matters more than the millisecond it costs.
+func writeCompressed(w http.ResponseWriter, r *http.Request, body []byte) {
+	h := w.Header()
+	h.Set("Vary", "Accept-Encoding")
+	accepts := r.Header.Get("Accept-Encoding")
+	var out bytes.Buffer
+	switch {
+	case acceptsEncoding(accepts, "br"):
+		bw := brotli.NewWriterLevel(&out, 5)
+		bw.Write(body)
+		bw.Close()
+		h.Set("Content-Encoding", "br")
+	case acceptsEncoding(accepts, "gzip"):
+		zw, _ := gzip.NewWriterLevel(&out, gzip.DefaultCompression)
+		zw.Write(body)
+		zw.Close()
+		h.Set("Content-Encoding", "gzip")
+	default:
+		w.Write(body)
+		return
+	}
+	h.Set("Content-Length", strconv.Itoa(out.Len()))
+	w.Write(out.Bytes())
+}
+
+// pickLocale returns the best catalog for a BCP 47 tag or a list of them
+// (the embed's data-locale or the visitor's browser languages), else for
+// the hotline's own languages, else the default.
+func pickLocale(tag string, hotlineLangs []string) string {
+	have := report.Locales()
+	if l := matchLocale(strings.Split(tag, ","), have); l != "" {
+		return l
+	}
+	if l := matchLocale(hotlineLangs, have); l != "" {
+		return l
+	}
+	return report.DefaultLocale
+}
+
+// matchLocale returns the catalog in have for the first of the wanted
+// tags that has one, or "". For each tag, in this order: the catalog of
+// that very tag ("pt-BR"), one for a group of countries that holds the
+// tag's country ("es-419" for "es-MX"), then the language's own ("pt"
+// for "pt-PT"). Tags are compared without regard to case.
+func matchLocale(wanted, have []string) string {
+	for _, w := range wanted {
+		w, _, _ = strings.Cut(w, ";") // a q-value, as in Accept-Language
+		w = strings.TrimSpace(w)
+		if w == "" {
+			continue
+		}
+		if i := slices.IndexFunc(have, func(h string) bool { return strings.EqualFold(h, w) }); i >= 0 {
+			return have[i]
+		}
+		base, rest, _ := strings.Cut(w, "-")
+		if region := tagRegion(rest); region != nil {
+			for _, h := range have {
+				hb, hr, ok := strings.Cut(h, "-")
+				if !ok || !strings.EqualFold(hb, base) {
+					continue
+				}
+				if group := tagRegion(hr); group != nil && group.IsGroup() && group.Contains(*region) {
+					return h
+				}
+			}
+		}
+		if i := slices.IndexFunc(have, func(h string) bool { return strings.EqualFold(h, base) }); i >= 0 {
+			return have[i]
+		}
+	}
+	return ""
+}
+
+// tagRegion returns the region of a tag's subtags after the language
+// ("Latn-BR", "419"), or nil if there is none.
+func tagRegion(subtags string) *xlanguage.Region {
+	for _, p := range strings.Split(subtags, "-") {
+		if len(p) == 2 || len(p) == 3 && p[0] >= '0' && p[0] <= '9' {
+			if r, err := xlanguage.ParseRegion(p); err == nil {
+				return &r
+			}
+		}
+	}
+	return nil
+}
+
+var frameErrorPage = template.Must(template.New("error").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title></head>
+<body><main><h1>The report form cannot be shown here</h1>
+<p>{{.Detail}}.</p>
+{{if .ReportPage}}<p>You can report on the hotline's own website: <a href="{{.ReportPage}}" target="_blank" rel="noopener">{{.ReportPage}}</a></p>{{end}}
+</main></body></html>
+`))
+
+// frameError answers a frame request that cannot be served. A browser
+// loading the frame gets a short page a person can read, with the
+// hotline's own report page where it is known; anything else gets the
+// problem as JSON.
+func frameError(w http.ResponseWriter, r *http.Request, p *problem.Problem, reportPage string) {
+	if !strings.Contains(r.Header.Get("Accept"), "text/html") {
+		problem.Write(w, p)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'")
+	w.WriteHeader(p.Status)
+	frameErrorPage.Execute(w, map[string]string{"Title": p.Title, "Detail": p.Detail, "ReportPage": reportPage})
+}
