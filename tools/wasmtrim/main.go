@@ -16,6 +16,9 @@
 // is an exact text replacement in one file of the version go.mod selects,
 // copied from the module cache: when an upgrade changes that text, wasmtrim
 // fails and names the file, so a patch never applies to code nobody read.
+// Each copy is checked against go.sum's hash before it is patched, as
+// `go mod verify` would check the cache, so a changed module cache stops
+// the build too.
 // The relay and the hotline tools are built with the real go.mod and run
 // age and HPKE exactly as published.
 //
@@ -116,6 +119,10 @@ func write(dir string, ps []patch) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	sum, err := os.ReadFile(strings.TrimSuffix(gomod, ".mod") + ".sum")
+	if err != nil {
+		return "", err
+	}
 	replace := "\n// Written by go run ./tools/wasmtrim for the browser module; see tools/wasmtrim.\nreplace (\n"
 	for _, m := range modules {
 		dst := filepath.Join(dir, filepath.FromSlash(m))
@@ -123,6 +130,10 @@ func write(dir string, ps []patch) (string, error) {
 			return "", err
 		}
 		if err := copyTree(found[m].Dir, dst); err != nil {
+			return "", err
+		}
+		// What is patched is checked, not the cache it came from.
+		if err := verifyCopy(dst, m, found[m].Version, sum); err != nil {
 			return "", err
 		}
 		// A path relative to the module root keeps the module's build
@@ -151,10 +162,6 @@ func write(dir string, ps []patch) (string, error) {
 		}
 	}
 	mod, err := os.ReadFile(gomod)
-	if err != nil {
-		return "", err
-	}
-	sum, err := os.ReadFile(strings.TrimSuffix(gomod, ".mod") + ".sum")
 	if err != nil {
 		return "", err
 	}
