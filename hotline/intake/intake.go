@@ -55,10 +55,12 @@ type Intake struct {
 	// Now, if set, replaces time.Now, for tests.
 	Now func() time.Time
 
-	mu     sync.Mutex
-	replay replayCache
-	hidden atomic.Uint64 // reports stored with hidden characters
-	// writeFile, if set, replaces WriteFileAtomic, for tests.
+	mu      sync.Mutex         // guards storing
+	storing map[string]*idLock // report ids being stored, by id
+	dirs    dirSyncer
+	replay  replayCache
+	hidden  atomic.Uint64 // reports stored with hidden characters
+	// writeFile, if set, replaces writeFileSynced, for tests.
 	writeFile func(path string, data []byte, perm os.FileMode) error
 }
 
@@ -175,12 +177,14 @@ func parsePayload(body []byte, webhookID, hotline string) (*forward.Payload, err
 // The .age is written last: it marks the report complete, so a store that
 // failed halfway is done again in full when the relay retries, rather than
 // answered as a duplicate.
+//
+// Reports with different ids are stored at the same time, and share the
+// fsyncs of the inbox folder.
 func (in *Intake) store(p *forward.Payload) (bool, error) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
+	defer in.lock(p.Data.ID)()
 	write := in.writeFile
 	if write == nil {
-		write = WriteFileAtomic
+		write = writeFileSynced
 	}
 	id := p.Data.ID
 	agePath := filepath.Join(in.Inbox, id+".age")
@@ -194,8 +198,15 @@ func (in *Intake) store(p *forward.Payload) (bool, error) {
 		if err := write(filepath.Join(in.Inbox, id+".json"), append(b, '\n'), 0o600); err != nil {
 			return false, err
 		}
+		// The .json's name is on disk before the .age's can be.
+		if err := in.dirs.sync(in.Inbox); err != nil {
+			return false, err
+		}
 	}
 	if err := write(agePath, p.Data.Envelope, 0o600); err != nil {
+		return false, err
+	}
+	if err := in.dirs.sync(in.Inbox); err != nil {
 		return false, err
 	}
 	if o.Report == nil {
@@ -209,6 +220,36 @@ func (in *Intake) store(p *forward.Payload) (bool, error) {
 		in.Opened(o)
 	}
 	return true, nil
+}
+
+// idLock serialises the deliveries of one report id.
+type idLock struct {
+	mu   sync.Mutex
+	refs int // holders and waiters, under Intake.mu
+}
+
+// lock takes the lock of one report id and returns its unlock.
+func (in *Intake) lock(id string) (unlock func()) {
+	in.mu.Lock()
+	if in.storing == nil {
+		in.storing = map[string]*idLock{}
+	}
+	l := in.storing[id]
+	if l == nil {
+		l = &idLock{}
+		in.storing[id] = l
+	}
+	l.refs++
+	in.mu.Unlock()
+	l.mu.Lock()
+	return func() {
+		l.mu.Unlock()
+		in.mu.Lock()
+		if l.refs--; l.refs == 0 {
+			delete(in.storing, id)
+		}
+		in.mu.Unlock()
+	}
 }
 
 // open opens a delivered envelope with the hotline's identities and checks

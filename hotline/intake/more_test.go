@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -211,5 +212,54 @@ func TestFailedWriteDoesNotHideReport(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(f.inbox, rid+".json")); err != nil {
 		t.Errorf("the retried report was not opened: %v", err)
+	}
+}
+
+// Deliveries of different reports are stored at the same time; those of
+// one report are not, and exactly one of them stores it.
+func TestConcurrentDeliveries(t *testing.T) {
+	f := newFixture(t)
+	ids := []string{rid, "6f2a91c0-77de-4c1b-9a4e-2b7c5d1e0f88", "7f2a91c0-77de-4c1b-9a4e-2b7c5d1e0f88"}
+	bodies := map[string][]byte{}
+	for _, id := range ids {
+		bodies[id] = f.payload(t, id)
+	}
+	const each = 6
+	var mu sync.Mutex
+	stored := map[string]int{}
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		for i := range each {
+			wg.Go(func() {
+				body := f.payloadAt(t, id, time.Now().Add(time.Duration(i)*time.Millisecond))
+				rec := f.deliver(t, id, body, time.Now(), f.signer)
+				if rec.Code != 200 {
+					t.Errorf("%s: %d %s", id, rec.Code, rec.Body)
+					return
+				}
+				if strings.Contains(rec.Body.String(), `"stored"`) {
+					mu.Lock()
+					stored[id]++
+					mu.Unlock()
+				}
+			})
+		}
+	}
+	wg.Wait()
+	for _, id := range ids {
+		if stored[id] != 1 {
+			t.Errorf("report %s stored %d times, want once", id, stored[id])
+		}
+		if _, err := os.Stat(filepath.Join(f.inbox, id+".json")); err != nil {
+			t.Error(err)
+		}
+	}
+	if got := files(t, f.inbox); len(got) != 2*len(ids) {
+		t.Errorf("inbox holds %v", got)
+	}
+	f.in.mu.Lock()
+	defer f.in.mu.Unlock()
+	if len(f.in.storing) != 0 {
+		t.Errorf("%d report locks left after the deliveries", len(f.in.storing))
 	}
 }

@@ -17,10 +17,10 @@ import (
 const (
 	DefaultRetryMax        = time.Hour
 	DefaultDeliveryTimeout = 30 * time.Second
-	DefaultDeliveryWorkers = 8
+	DefaultDeliveryWorkers = 32
 	DefaultShutdownTimeout = 30 * time.Second
 	DefaultHSTSMaxAge      = 365 * 24 * time.Hour
-	DefaultConcurrency     = 2
+	DefaultConcurrency     = 16
 	// MaxConcurrency bounds a hotline's concurrency and the workers.
 	MaxConcurrency = 64
 )

@@ -217,17 +217,15 @@ func (f *Forwarder) startDue(ctx context.Context, workers, window int) (full, bu
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if window == 0 {
-		window = len(f.inflight) + workers*4
+		window = workers * 4
 	}
-	due, err := f.Spool.Due(time.Now(), window)
+	// Reports being delivered are passed over unread.
+	due, err := f.Spool.DueSkipping(time.Now(), window, func(id string) bool { return f.inflight[id] })
 	if err != nil {
 		return false, false, window, err
 	}
 	defer func() { busy = busy && len(due) == window }()
 	for _, e := range due {
-		if f.inflight[e.ID] {
-			continue
-		}
 		if f.active >= workers {
 			return true, busy, window, nil
 		}

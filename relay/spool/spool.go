@@ -24,12 +24,17 @@
 //     scanning every record;
 //   - "received": 8-byte big-endian Received in Unix seconds ‖ id → empty,
 //     so [Spool.Stats] finds the oldest pending report without a scan;
+//   - "retry": the "due" key of each pending report that failed at least
+//     once (Attempts > 0), so that [Spool.Due] can put retries that fell due
+//     ahead of a backlog of first attempts due earlier; added in place to
+//     files made before it existed;
 //   - "dead": report id → record, for buried reports;
 //   - "meta": "format" → the layout version, "probe" → written by
 //     [Spool.Writable].
 //
-// Every pending report has exactly one key in each index, and every change
-// to a report updates the record and its index keys in the same transaction.
+// Every pending report has exactly one key in "due" and in "received", and
+// one in "retry" if and only if its Attempts is not zero; every change to a
+// report updates the record and its index keys in the same transaction.
 // A report id is in at most one of "entries" and "dead".
 //
 // # Record format
@@ -123,6 +128,7 @@ var (
 	bucketEntries  = []byte("entries")
 	bucketDue      = []byte("due")
 	bucketReceived = []byte("received")
+	bucketRetry    = []byte("retry")
 	bucketDead     = []byte("dead")
 	bucketMeta     = []byte("meta")
 
@@ -218,6 +224,11 @@ func Open(path string) (*Spool, error) {
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bucketEntries, bucketDue, bucketReceived, bucketDead, bucketMeta} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		if tx.Bucket(bucketRetry) == nil {
+			if err := addRetryIndex(tx); err != nil {
 				return err
 			}
 		}
@@ -398,10 +409,20 @@ func getEntry(tx *bolt.Tx, bucket []byte, id string) (Entry, error) {
 }
 
 // Due returns up to limit pending reports whose NextAttempt is at or before
-// now, earliest first. A limit of zero or less means no limit. It walks the
-// "due" index, so its cost is proportional to the reports returned, not to
-// the size of the spool.
+// now. A limit of zero or less means no limit. Reports that failed before
+// come first, earliest first, up to half the limit (or all of them without
+// a limit), then first attempts, earliest first: a retry that fell due does
+// not wait behind a backlog of reports due before it. It walks the indexes,
+// so its cost is proportional to the reports returned, not to the size of
+// the spool.
 func (s *Spool) Due(now time.Time, limit int) ([]Entry, error) {
+	return s.DueSkipping(now, limit, nil)
+}
+
+// DueSkipping is [Spool.Due] for a caller that already holds some reports:
+// those for which skip returns true are passed over without being read,
+// and do not count toward limit.
+func (s *Spool) DueSkipping(now time.Time, limit int, skip func(id string) bool) ([]Entry, error) {
 	var cutoff int64 // the latest due index timestamp to return
 	switch {
 	case now.Before(time.Unix(0, 0)):
@@ -413,28 +434,47 @@ func (s *Spool) Due(now time.Time, limit int) ([]Entry, error) {
 	}
 	var due []Entry
 	err := s.view(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketDue).Cursor()
-		for k, _ := c.First(); k != nil; k, _ = c.Next() {
-			if limit > 0 && len(due) >= limit {
-				break
-			}
-			t, id, err := splitIndexKey(k)
-			if err != nil {
-				return err
-			}
-			if t > cutoff {
-				break
-			}
-			e, err := getEntry(tx, bucketEntries, id)
-			if errors.Is(err, ErrNotFound) {
-				return fmt.Errorf("%w: due index names missing report %s", ErrCorrupt, id)
-			}
-			if err != nil {
-				return err
-			}
-			due = append(due, e)
+		retry := tx.Bucket(bucketRetry)
+		retries := limit - limit/2
+		if limit <= 0 {
+			retries = 0
 		}
-		return nil
+		walk := func(b *bolt.Bucket, max int, isRetry bool) error {
+			c := b.Cursor()
+			for k, _ := c.First(); k != nil; k, _ = c.Next() {
+				if max > 0 && len(due) >= max {
+					break
+				}
+				t, id, err := splitIndexKey(k)
+				if err != nil {
+					return err
+				}
+				if t > cutoff {
+					break
+				}
+				if !isRetry && retry.Get(k) != nil && (limit <= 0 || retries > 0) {
+					continue // returned by the walk of "retry"
+				}
+				if skip != nil && skip(id) {
+					continue
+				}
+				e, err := getEntry(tx, bucketEntries, id)
+				if errors.Is(err, ErrNotFound) {
+					return fmt.Errorf("%w: due index names missing report %s", ErrCorrupt, id)
+				}
+				if err != nil {
+					return err
+				}
+				due = append(due, e)
+			}
+			return nil
+		}
+		if limit <= 0 || retries > 0 {
+			if err := walk(retry, retries, true); err != nil {
+				return err
+			}
+		}
+		return walk(tx.Bucket(bucketDue), limit, false)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list due reports: %w", err)
@@ -476,7 +516,11 @@ func (s *Spool) Reschedule(id string, next time.Time, lastErr string) error {
 		return fmt.Errorf("reschedule report %s: %w", id, err)
 	}
 	err := s.modify(id, func(tx *bolt.Tx, e Entry) error {
-		if err := tx.Bucket(bucketDue).Delete(indexKey(e.NextAttempt.UnixNano(), e.ID)); err != nil {
+		old := indexKey(e.NextAttempt.UnixNano(), e.ID)
+		if err := tx.Bucket(bucketDue).Delete(old); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketRetry).Delete(old); err != nil {
 			return err
 		}
 		if e.Attempts < math.MaxInt32 {
@@ -487,7 +531,11 @@ func (s *Spool) Reschedule(id string, next time.Time, lastErr string) error {
 		if err := tx.Bucket(bucketEntries).Put([]byte(e.ID), encodeRecord(e)); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketDue).Put(indexKey(e.NextAttempt.UnixNano(), e.ID), nil)
+		k := indexKey(e.NextAttempt.UnixNano(), e.ID)
+		if err := tx.Bucket(bucketDue).Put(k, nil); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketRetry).Put(k, nil)
 	})
 	if err != nil {
 		return fmt.Errorf("reschedule report %s: %w", id, err)
@@ -701,20 +749,50 @@ func (s *Spool) view(fn func(tx *bolt.Tx) error) error {
 	return err
 }
 
-// putIndexes adds the "due" and "received" keys of a pending report.
+// putIndexes adds the "due", "received" and, for a report that failed
+// before, "retry" keys of a pending report.
 func putIndexes(tx *bolt.Tx, e Entry) error {
-	if err := tx.Bucket(bucketDue).Put(indexKey(e.NextAttempt.UnixNano(), e.ID), nil); err != nil {
+	k := indexKey(e.NextAttempt.UnixNano(), e.ID)
+	if err := tx.Bucket(bucketDue).Put(k, nil); err != nil {
 		return err
+	}
+	if e.Attempts > 0 {
+		if err := tx.Bucket(bucketRetry).Put(k, nil); err != nil {
+			return err
+		}
 	}
 	return tx.Bucket(bucketReceived).Put(indexKey(e.Received.Unix(), e.ID), nil)
 }
 
-// deleteIndexes removes the "due" and "received" keys of a pending report.
+// deleteIndexes removes the index keys of a pending report.
 func deleteIndexes(tx *bolt.Tx, e Entry) error {
-	if err := tx.Bucket(bucketDue).Delete(indexKey(e.NextAttempt.UnixNano(), e.ID)); err != nil {
+	k := indexKey(e.NextAttempt.UnixNano(), e.ID)
+	if err := tx.Bucket(bucketDue).Delete(k); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketRetry).Delete(k); err != nil {
 		return err
 	}
 	return tx.Bucket(bucketReceived).Delete(indexKey(e.Received.Unix(), e.ID))
+}
+
+// addRetryIndex creates the "retry" bucket in a file made before it
+// existed, with a key for every pending report that failed before.
+func addRetryIndex(tx *bolt.Tx) error {
+	retry, err := tx.CreateBucket(bucketRetry)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketEntries).ForEach(func(k, v []byte) error {
+		e, err := decodeRecord(v)
+		if err != nil {
+			return fmt.Errorf("report %q: %w", k, err)
+		}
+		if e.Attempts == 0 {
+			return nil
+		}
+		return retry.Put(indexKey(e.NextAttempt.UnixNano(), e.ID), nil)
+	})
 }
 
 // indexKey is an 8-byte big-endian timestamp followed by the id, so that

@@ -95,7 +95,8 @@ func checkInvariants(t testing.TB, s *Spool) {
 	t.Helper()
 	err := s.db.View(func(tx *bolt.Tx) error {
 		entries, due, received, dead := tx.Bucket(bucketEntries), tx.Bucket(bucketDue), tx.Bucket(bucketReceived), tx.Bucket(bucketDead)
-		n := 0
+		retry := tx.Bucket(bucketRetry)
+		n, retries := 0, 0
 		err := entries.ForEach(func(k, v []byte) error {
 			n++
 			e, err := decodeRecord(v)
@@ -110,6 +111,12 @@ func checkInvariants(t testing.TB, s *Spool) {
 			}
 			if received.Get(indexKey(e.Received.Unix(), e.ID)) == nil {
 				return fmt.Errorf("%s: missing received key", k)
+			}
+			if inRetry := retry.Get(indexKey(e.NextAttempt.UnixNano(), e.ID)) != nil; inRetry != (e.Attempts > 0) {
+				return fmt.Errorf("%s: %d attempts, retry key %v", k, e.Attempts, inRetry)
+			}
+			if e.Attempts > 0 {
+				retries++
 			}
 			if dead.Get(k) != nil {
 				return fmt.Errorf("%s: both pending and dead", k)
@@ -138,6 +145,9 @@ func checkInvariants(t testing.TB, s *Spool) {
 			if m != n {
 				return fmt.Errorf("index has %d keys for %d records", m, n)
 			}
+		}
+		if m := retry.Stats().KeyN; m != retries {
+			return fmt.Errorf("retry index has %d keys for %d reports that failed", m, retries)
 		}
 		return dead.ForEach(func(k, v []byte) error {
 			_, err := decodeRecord(v)
