@@ -42,8 +42,14 @@ func guardRate(w http.ResponseWriter, body io.Reader, grace time.Duration, rate 
 // Read implements io.Reader.
 func (g *rateGuard) Read(p []byte) (int, error) {
 	n, err := g.r.Read(p)
-	if n > 0 {
-		g.n += int64(n)
+	g.n += int64(n)
+	switch {
+	case err != nil:
+		// The body has ended (or failed): nothing more to guard, and
+		// net/http may already be reading the connection for the next
+		// request.
+		g.timer.Stop()
+	case n > 0:
 		g.timer.Reset(g.due())
 	}
 	return n, err

@@ -124,10 +124,14 @@ type Receipt struct {
 // a valid proof of work, which is spent on this report and held by this
 // request before the first byte is read (reserveProof).
 func (s *Server) acceptReport(w http.ResponseWriter, r *http.Request) {
-	// A refusal before the body is read closes the connection, so that
-	// net/http answers at once instead of first reading the rest of the
-	// body, and a slow sender is not waited for.
-	w.Header().Set("Connection", "close")
+	// Over HTTP/1, a refusal before the body is read closes the
+	// connection, so that net/http answers at once instead of first
+	// reading the rest of the body, and a slow sender is not waited for.
+	// (HTTP/2 resets the stream instead; there the header would close
+	// every other stream of the connection too.)
+	if r.ProtoMajor == 1 {
+		w.Header().Set("Connection", "close")
+	}
 	cfg := s.config()
 	site := cfg.Site(r.PathValue("site"))
 	if site == nil {
