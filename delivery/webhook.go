@@ -1,6 +1,8 @@
-// Package delivery signs and verifies webhook deliveries as specified by
-// Standard Webhooks 1.0.0 (https://www.standardwebhooks.com, the file
-// spec/standard-webhooks.md in github.com/standard-webhooks/standard-webhooks).
+// Package delivery is the contract between a relay and a hotline's intake:
+// the body of a delivery ([Payload]), and its signature, made and checked as
+// specified by Standard Webhooks 1.0.0 (https://www.standardwebhooks.com,
+// the file spec/standard-webhooks.md in
+// github.com/standard-webhooks/standard-webhooks).
 //
 // The relay uses it to sign each report it forwards to a hotline's intake, and
 // the intake uses it to check that a delivery really comes from its relay, was

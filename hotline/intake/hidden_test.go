@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reportline/reportline/relay/forward"
+	"github.com/reportline/reportline/delivery"
 	"github.com/reportline/reportline/report"
 )
 
@@ -27,7 +27,7 @@ func TestFlagsHiddenCharacters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := json.Marshal(forward.Payload{Type: forward.EventType, Timestamp: time.Now(), Data: forward.Data{
+	body, _ := json.Marshal(delivery.Payload{Type: delivery.EventType, Timestamp: time.Now(), Data: delivery.Data{
 		ID: rid, Hotline: "h1", Site: "s1", Received: time.Now().UTC(), Envelope: env}})
 	if rec := f.deliver(t, rid, body, time.Now(), f.signer); rec.Code != 200 {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)

@@ -36,7 +36,6 @@ import (
 
 	"github.com/reportline/reportline/delivery"
 	"github.com/reportline/reportline/internal/problem"
-	"github.com/reportline/reportline/relay/forward"
 	"github.com/reportline/reportline/report"
 )
 
@@ -149,15 +148,15 @@ func (in *Intake) tolerance() time.Duration {
 }
 
 // parsePayload decodes and checks a delivery's JSON.
-func parsePayload(body []byte, webhookID, hotline string) (*forward.Payload, error) {
-	var p forward.Payload
+func parsePayload(body []byte, webhookID, hotline string) (*delivery.Payload, error) {
+	var p delivery.Payload
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
 		return nil, fmt.Errorf("failed to parse delivery: %w", err)
 	}
 	switch {
-	case p.Type != forward.EventType:
+	case p.Type != delivery.EventType:
 		return nil, fmt.Errorf("unknown event type %q", p.Type)
 	case p.Data.ID != webhookID:
 		return nil, errors.New("report id differs from webhook-id")
@@ -180,7 +179,7 @@ func parsePayload(body []byte, webhookID, hotline string) (*forward.Payload, err
 //
 // Reports with different ids are stored at the same time, and share the
 // fsyncs of the inbox folder.
-func (in *Intake) store(p *forward.Payload) (bool, error) {
+func (in *Intake) store(p *delivery.Payload) (bool, error) {
 	defer in.lock(p.Data.ID)()
 	write := in.writeFile
 	if write == nil {
@@ -254,7 +253,7 @@ func (in *Intake) lock(id string) (unlock func()) {
 
 // open opens a delivered envelope with the hotline's identities and checks
 // the report. A report that does not open is logged and left nil.
-func (in *Intake) open(p *forward.Payload) *Opened {
+func (in *Intake) open(p *delivery.Payload) *Opened {
 	id := p.Data.ID
 	o := &Opened{ID: id, Reference: report.Reference(id), Site: p.Data.Site, Received: p.Data.Received, Delivered: time.Now().UTC().Truncate(time.Second)}
 	r, _, err := report.Open(p.Data.Envelope, in.Identities...)

@@ -15,7 +15,6 @@ import (
 	"filippo.io/age"
 
 	"github.com/reportline/reportline/delivery"
-	"github.com/reportline/reportline/relay/forward"
 	"github.com/reportline/reportline/report"
 )
 
@@ -59,7 +58,7 @@ func (f *fixture) payloadAt(t *testing.T, id string, ts time.Time) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := json.Marshal(forward.Payload{Type: forward.EventType, Timestamp: ts.UTC(), Data: forward.Data{
+	b, _ := json.Marshal(delivery.Payload{Type: delivery.EventType, Timestamp: ts.UTC(), Data: delivery.Data{
 		ID: id, Hotline: "h1", Site: "s1", Received: time.Now().UTC(), Envelope: env}})
 	return b
 }

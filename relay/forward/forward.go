@@ -27,27 +27,6 @@ import (
 	"github.com/reportline/reportline/relay/spool"
 )
 
-// EventType is the Standard Webhooks event type of a delivered report.
-const EventType = "report.received"
-
-// Payload is the JSON body of a delivery.
-type Payload struct {
-	Type      string    `json:"type"`
-	Timestamp time.Time `json:"timestamp"`
-	Data      Data      `json:"data"`
-}
-
-// Data is a delivered report: its envelope and the routing metadata the
-// relay knows. Nothing about the reporter.
-type Data struct {
-	ID       string    `json:"id"`
-	Hotline  string    `json:"hotline"`
-	Site     string    `json:"site"`
-	Received time.Time `json:"received"`
-	// Envelope is the age file, standard base64.
-	Envelope []byte `json:"envelope"`
-}
-
 // Forwarder moves reports from the spool to the hotlines. Set its
 // endpoints with [Forwarder.SetEndpoints] before Run, and again after a
 // configuration reload.
@@ -365,7 +344,7 @@ func (f *Forwarder) post(ctx context.Context, ep Endpoint, e spool.Entry) (int, 
 	// within the same second (a relay restarted after a crash re-sends at
 	// once) differ in their signed content, so the intake does not take
 	// the second for a replay of the first.
-	body, err := json.Marshal(Payload{Type: EventType, Timestamp: now.UTC(), Data: Data{
+	body, err := json.Marshal(delivery.Payload{Type: delivery.EventType, Timestamp: now.UTC(), Data: delivery.Data{
 		ID: e.ID, Hotline: e.Hotline, Site: e.Site, Received: e.Received, Envelope: e.Body,
 	}})
 	if err != nil {

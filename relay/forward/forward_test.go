@@ -25,7 +25,7 @@ type intakeStub struct {
 	answers  []int // status per call; the last repeats
 	header   http.Header
 	calls    int
-	got      []Payload
+	got      []delivery.Payload
 	verifyOK []bool
 }
 
@@ -35,7 +35,7 @@ func (s *intakeStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	_, _, err := s.verifier.Verify(r.Header, body, time.Now())
 	s.verifyOK = append(s.verifyOK, err == nil)
-	var p Payload
+	var p delivery.Payload
 	json.Unmarshal(body, &p)
 	s.got = append(s.got, p)
 	status := s.answers[min(s.calls, len(s.answers)-1)]
@@ -143,7 +143,7 @@ func TestDeliverRemovesAfter2xx(t *testing.T) {
 		t.Fatalf("intake got %d deliveries, signature ok %v", len(stub.got), stub.verifyOK)
 	}
 	p := stub.got[0]
-	if p.Type != EventType || p.Data.ID != id1 || string(p.Data.Envelope) != "age-envelope-"+id1 || p.Data.Site != "s1" {
+	if p.Type != delivery.EventType || p.Data.ID != id1 || string(p.Data.Envelope) != "age-envelope-"+id1 || p.Data.Site != "s1" {
 		t.Errorf("payload %+v", p)
 	}
 }
