@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/reportline/reportline/delivery"
 	"github.com/reportline/reportline/internal/testcert"
-	"github.com/reportline/reportline/relay/config"
 	"github.com/reportline/reportline/relay/forward"
 	"github.com/reportline/reportline/relay/spool"
 	"github.com/reportline/reportline/report"
@@ -74,28 +72,15 @@ func TestIntakeMutualTLS(t *testing.T) {
 	rcpts, _ := report.ParseRecipients([]string{id.Recipient().String()})
 	deliver := func(cert, key string) string {
 		t.Helper()
-		extra := fmt.Sprintf("signature = \"v1\"\nhmac_secret_file = %q\nintake_ca_file = %q", secretFile, hotlineCAFile)
-		if cert != "" {
-			extra += fmt.Sprintf("\nclient_cert_file = %q\nclient_key_file = %q", cert, key)
-		}
-		cfg, err := config.Parse([]byte(fmt.Sprintf(`
-[relay]
-public_url = "https://report.example.org"
-spool = "x"
-assets = "x"
-[[hotline]]
-id = "h1"
-intake_url = %q
-recipients = [%q]
-%s
-`, url, id.Recipient().String(), extra)))
+		tc, err := forward.ClientTLS(cert, key, hotlineCAFile)
 		if err != nil {
 			t.Fatal(err)
 		}
-		eps, err := forward.Endpoints(cfg)
+		signer, err := delivery.NewHMACSigner(secret)
 		if err != nil {
 			t.Fatal(err)
 		}
+		eps := map[string]forward.Endpoint{"h1": {URL: url, Signer: signer, Client: forward.NewClient(tc, 10*time.Second, 1)}}
 		rid := uuid.NewString()
 		env, err := report.Seal(&report.Report{Version: report.Version, ID: rid, Hotline: "h1", Site: "s1",
 			Created: time.Now().UTC().Truncate(time.Second), Locale: "en",

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/reportline/reportline/relay/config"
-	"github.com/reportline/reportline/relay/forward"
 )
 
 // checkConfig validates a configuration as `relay serve` would read it,
@@ -31,7 +30,7 @@ func checkConfig(stdout io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := forward.Endpoints(cfg); err != nil {
+	if _, err := endpoints(cfg); err != nil {
 		return err
 	}
 	if cfg.Relay.TLS.Enabled() && !cfg.Relay.TLS.ACME {

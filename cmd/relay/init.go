@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/reportline/reportline/relay/config"
-	"github.com/reportline/reportline/relay/forward"
 	"github.com/reportline/reportline/report"
 )
 
@@ -60,7 +59,7 @@ func initConfig(stdout io.Writer, args []string) error {
 	}
 	cfg, err := config.Load(*out)
 	if err == nil {
-		_, err = forward.Endpoints(cfg)
+		_, err = endpoints(cfg)
 	}
 	if err != nil {
 		return fmt.Errorf("the written configuration does not pass check-config: %w", err)

@@ -84,7 +84,7 @@ func run(ctx context.Context, o runOptions) error {
 	p := &process{opts: o, cfg: cfg, level: new(slog.LevelVar), errc: make(chan error, 8)}
 	p.level.UnmarshalText([]byte(cfg.Relay.LogLevel))
 	p.log = newLogger(o.logOut, cfg.Relay.LogFormat, p.level)
-	eps, err := forward.Endpoints(cfg)
+	eps, err := endpoints(cfg)
 	if err != nil {
 		return err
 	}
@@ -226,7 +226,7 @@ func (p *process) reload() {
 	cfg, err := config.Load(p.opts.path, p.opts.overrides...)
 	var eps map[string]forward.Endpoint
 	if err == nil {
-		eps, err = forward.Endpoints(cfg)
+		eps, err = endpoints(cfg)
 	}
 	if err == nil && p.certs != nil {
 		err = p.certs.load()

@@ -3,14 +3,12 @@ package forward
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"time"
 
 	"github.com/reportline/reportline/delivery"
-	"github.com/reportline/reportline/relay/config"
 )
 
 // Endpoint is where and how deliveries to one hotline go.
@@ -28,72 +26,22 @@ type Endpoint struct {
 	Concurrency int
 }
 
-// Endpoints builds the endpoint of every hotline in cfg: it reads the
-// relay's signing key and each hotline's HMAC secret, client certificate
-// and CA files, so that a missing or malformed file is found at start or
-// at reload, not at the first delivery. Errors name the configuration key.
-func Endpoints(cfg *config.Config) (map[string]Endpoint, error) {
-	var relayKey delivery.Signer
-	if cfg.Relay.SigningKeyFile != "" {
-		key, err := delivery.ReadKeyFile(cfg.Relay.SigningKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("relay.signing_key_file: %w", err)
-		}
-		if relayKey, err = delivery.NewEd25519Signer(key); err != nil {
-			return nil, fmt.Errorf("relay.signing_key_file: %w (make one with `relay keygen -o FILE`)", err)
-		}
-	}
-	eps := make(map[string]Endpoint, len(cfg.Hotlines))
-	var errs []error
-	for i := range cfg.Hotlines {
-		h := &cfg.Hotlines[i]
-		ep, err := endpoint(h, relayKey, cfg.Relay.DeliveryTimeout.Duration)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("hotline[%d] (%s): %w", i, h.ID, err))
-			continue
-		}
-		eps[h.ID] = ep
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return eps, nil
-}
-
-func endpoint(h *config.Hotline, relayKey delivery.Signer, timeout time.Duration) (Endpoint, error) {
-	ep := Endpoint{URL: h.IntakeURL, Concurrency: h.Concurrency}
-	switch h.Signature {
-	case config.SignatureHMAC:
-		key, err := delivery.ReadKeyFile(h.HMACSecretFile)
-		if err != nil {
-			return Endpoint{}, fmt.Errorf("hmac_secret_file: %w", err)
-		}
-		if ep.Signer, err = delivery.NewHMACSigner(key); err != nil {
-			return Endpoint{}, fmt.Errorf("hmac_secret_file: %w (make one with `relay keygen -hmac -o FILE`)", err)
-		}
-	default:
-		if relayKey == nil {
-			return Endpoint{}, errors.New("signature v1a needs relay.signing_key_file")
-		}
-		ep.Signer = relayKey
-	}
-	tc, err := ClientTLS(h.ClientCertFile, h.ClientKeyFile, h.IntakeCAFile)
-	if err != nil {
-		return Endpoint{}, err
-	}
-	ep.Client = &http.Client{
+// NewClient returns the HTTP client for deliveries to one intake: tc for
+// its TLS (see [ClientTLS]), timeout bounding one attempt, and at most
+// concurrency connections (at least one).
+func NewClient(tc *tls.Config, timeout time.Duration, concurrency int) *http.Client {
+	return &http.Client{
 		Timeout: timeout,
 		Transport: &http.Transport{
 			Proxy:               http.ProxyFromEnvironment,
 			TLSClientConfig:     tc,
 			ForceAttemptHTTP2:   true,
-			MaxConnsPerHost:     max(h.Concurrency, 1),
-			MaxIdleConnsPerHost: max(h.Concurrency, 1),
+			MaxConnsPerHost:     max(concurrency, 1),
+			MaxIdleConnsPerHost: max(concurrency, 1),
 			IdleConnTimeout:     90 * time.Second,
 			TLSHandshakeTimeout: 10 * time.Second,
 		},
 	}
-	return ep, nil
 }
 
 // ClientTLS returns the TLS settings for delivering to an intake: TLS 1.2

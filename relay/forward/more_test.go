@@ -8,19 +8,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"filippo.io/age"
-
 	"github.com/reportline/reportline/delivery"
 	"github.com/reportline/reportline/internal/testcert"
-	"github.com/reportline/reportline/relay/config"
 	"github.com/reportline/reportline/relay/metrics"
 	"github.com/reportline/reportline/relay/spool"
 )
@@ -192,40 +187,12 @@ func TestRunDrainsOnShutdown(t *testing.T) {
 	}
 }
 
-// hotlineConfig returns a configuration with one hotline, h1, at url, with
-// extra lines in its table.
-func hotlineConfig(t *testing.T, dir, url, extra string) *config.Config {
-	t.Helper()
-	sk, _, _ := delivery.GenerateEd25519()
-	keyFile := filepath.Join(dir, "relay.key")
-	os.WriteFile(keyFile, []byte("# test\n"+sk+"\n"), 0o600)
-	id, _ := age.GenerateX25519Identity()
-	cfg, err := config.Parse([]byte(fmt.Sprintf(`
-[relay]
-public_url = "https://report.example.org"
-spool = "x"
-assets = "x"
-signing_key_file = %q
-[[hotline]]
-id = "h1"
-intake_url = %q
-recipients = [%q]
-%s
-`, keyFile, url, id.Recipient().String(), extra)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
-}
-
 func TestMutualTLSAndHMAC(t *testing.T) {
 	dir := t.TempDir()
 	ca := testcert.NewCA(t, "test hotline CA")
 	serverCert, _, _ := ca.Issue(t, "intake.test", true)
 	caFile, certFile, keyFile := ca.WriteFiles(t, dir, "relay-client", false)
 	secret, _ := delivery.GenerateHMACSecret()
-	secretFile := filepath.Join(dir, "h1.whsec")
-	os.WriteFile(secretFile, []byte(secret+"\n"), 0o600)
 	v, _ := delivery.NewVerifier(secret)
 
 	var mu sync.Mutex
@@ -246,13 +213,15 @@ func TestMutualTLSAndHMAC(t *testing.T) {
 	defer ts.Close()
 
 	f, _, sp := setup(t, 200)
-	with := hotlineConfig(t, dir, ts.URL, fmt.Sprintf("signature = \"v1\"\nhmac_secret_file = %q\nclient_cert_file = %q\nclient_key_file = %q\nintake_ca_file = %q",
-		secretFile, certFile, keyFile, caFile))
-	eps, err := Endpoints(with)
+	signer, err := delivery.NewHMACSigner(secret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.SetEndpoints(eps)
+	withCert, err := ClientTLS(certFile, keyFile, caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.SetEndpoints(map[string]Endpoint{"h1": {URL: ts.URL, Signer: signer, Client: NewClient(withCert, 10*time.Second, 1)}})
 	put(t, sp, id1, time.Now().Add(-time.Second))
 	f.deliverDue(context.Background())
 	if len(got) != 1 || got[0] != id1+" from relay-client" {
@@ -261,12 +230,11 @@ func TestMutualTLSAndHMAC(t *testing.T) {
 
 	// Without the client certificate, the intake's TLS refuses the relay
 	// and the report stays for a retry.
-	without := hotlineConfig(t, dir, ts.URL, fmt.Sprintf("signature = \"v1\"\nhmac_secret_file = %q\nintake_ca_file = %q", secretFile, caFile))
-	eps, err = Endpoints(without)
+	withoutCert, err := ClientTLS("", "", caFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.SetEndpoints(eps)
+	f.SetEndpoints(map[string]Endpoint{"h1": {URL: ts.URL, Signer: signer, Client: NewClient(withoutCert, 10*time.Second, 1)}})
 	const id2 = "4f2a91c0-77de-4c1b-9a4e-2b7c5d1e0f88"
 	put(t, sp, id2, time.Now().Add(-time.Second))
 	f.deliverDue(context.Background())
@@ -281,31 +249,4 @@ func lastError(sp *spool.Spool, id string) string {
 		return err.Error()
 	}
 	return e.LastError
-}
-
-func TestEndpointsErrorsNameTheKey(t *testing.T) {
-	dir := t.TempDir()
-	cfg := hotlineConfig(t, dir, "https://intake.example.org/", "")
-	if eps, err := Endpoints(cfg); err != nil || eps["h1"].Signer == nil || eps["h1"].Concurrency != config.DefaultConcurrency {
-		t.Fatalf("Endpoints = %+v, %v", eps, err)
-	}
-	os.WriteFile(filepath.Join(dir, "bad.pem"), []byte("not pem"), 0o600)
-	for extra, want := range map[string]string{
-		"signature = \"v1\"\nhmac_secret_file = \"" + filepath.Join(dir, "none") + "\"":         "hotline[0] (h1): hmac_secret_file: read key file",
-		"signature = \"v1\"\nhmac_secret_file = \"" + filepath.Join(dir, "relay.key") + "\"":    "hmac_secret_file: new hmac signer",
-		"intake_ca_file = \"" + filepath.Join(dir, "bad.pem") + "\"":                            "intake_ca_file: " + filepath.Join(dir, "bad.pem") + " holds no PEM certificate",
-		"client_cert_file = \"" + filepath.Join(dir, "bad.pem") + "\"\nclient_key_file = \"x\"": "client_cert_file, client_key_file",
-	} {
-		_, err := Endpoints(hotlineConfig(t, dir, "https://intake.example.org/", extra))
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%s: err = %v, want %q", extra, err, want)
-		}
-		if b, _ := os.ReadFile(filepath.Join(dir, "relay.key")); err != nil && strings.Contains(err.Error(), strings.TrimSpace(strings.Split(string(b), "\n")[1])) {
-			t.Errorf("error shows key material: %v", err)
-		}
-	}
-	cfg.Relay.SigningKeyFile = filepath.Join(dir, "missing.key")
-	if _, err := Endpoints(cfg); err == nil || !strings.Contains(err.Error(), "relay.signing_key_file") {
-		t.Errorf("missing signing key: %v", err)
-	}
 }
