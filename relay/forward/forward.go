@@ -31,7 +31,7 @@ import (
 // endpoints with [Forwarder.SetEndpoints] before Run, and again after a
 // configuration reload.
 type Forwarder struct {
-	Spool *spool.Spool
+	Spool Store
 	Log   *slog.Logger
 	// Metrics, if set, counts deliveries, retries, dead letters and alarms.
 	Metrics metrics.Recorder
@@ -53,8 +53,19 @@ type Forwarder struct {
 	mu        sync.Mutex
 	endpoints map[string]*endpointState // by hotline id
 	inflight  map[string]bool           // report ids being delivered
+	held      map[string]time.Time      // report ids not to try before a time
+	errs      errorLog
 	active    int
 	wg        sync.WaitGroup
+}
+
+// Store is what the forwarder needs of the spool; [spool.Spool] is one.
+type Store interface {
+	DueSkipping(now time.Time, limit int, skip func(id string) bool) ([]spool.Entry, error)
+	NextDue() (time.Time, bool, error)
+	Delete(id string) error
+	Reschedule(id string, next time.Time, lastErr string) error
+	Bury(id string, reason string) error
 }
 
 // endpointState is an endpoint and what the forwarder knows about it.
@@ -76,6 +87,7 @@ func (f *Forwarder) init() {
 			f.endpoints = map[string]*endpointState{}
 		}
 		f.inflight = map[string]bool{}
+		f.held = map[string]time.Time{}
 		f.mu.Unlock()
 		if f.Metrics == nil {
 			f.Metrics = metrics.Discard
@@ -198,8 +210,18 @@ func (f *Forwarder) startDue(ctx context.Context, workers, window int) (full, bu
 	if window == 0 {
 		window = workers * 4
 	}
-	// Reports being delivered are passed over unread.
-	due, err := f.Spool.DueSkipping(time.Now(), window, func(id string) bool { return f.inflight[id] })
+	// Reports being delivered, or held back after the spool failed to
+	// record their last attempt, are passed over unread.
+	now := time.Now()
+	due, err := f.Spool.DueSkipping(now, window, func(id string) bool {
+		if until, ok := f.held[id]; ok {
+			if now.Before(until) {
+				return true
+			}
+			delete(f.held, id)
+		}
+		return f.inflight[id]
+	})
 	if err != nil {
 		return false, false, window, err
 	}
@@ -260,7 +282,8 @@ func (f *Forwarder) deliver(ctx context.Context, e spool.Entry, ep Endpoint, st 
 	switch {
 	case err == nil && status >= 200 && status < 300:
 		if err := f.Spool.Delete(e.ID); err != nil {
-			log.Error("delivered, but failed to remove from the spool; it will be delivered again and de-duplicated", "err", err)
+			f.hold(e, err)
+			f.errs.log(f.Log, "delivered, but failed to remove from the spool; it will be delivered again and de-duplicated", err)
 			return
 		}
 		f.Metrics.Inc(metrics.Delivered, e.Hotline)
@@ -300,7 +323,8 @@ func (f *Forwarder) gone(log *slog.Logger, e spool.Entry, ep Endpoint, st *endpo
 
 func (f *Forwarder) bury(log *slog.Logger, e spool.Entry, reason string) {
 	if err := f.Spool.Bury(e.ID, reason); err != nil {
-		log.Error("failed to move report to the dead-letter area", "err", err)
+		f.hold(e, err)
+		f.errs.log(f.Log, "failed to move report to the dead-letter area", err)
 		return
 	}
 	f.Metrics.Inc(metrics.DeadLettered, e.Hotline)
@@ -316,10 +340,20 @@ func (f *Forwarder) retry(log *slog.Logger, e spool.Entry, reason string, retryA
 	delay := max(f.Backoff(e.Attempts), retryAfter)
 	log.Warn("delivery failed, will retry", "reason", reason, "in", delay.Round(time.Second).String())
 	if err := f.Spool.Reschedule(e.ID, time.Now().Add(delay), reason); err != nil {
-		log.Error("failed to reschedule", "err", err)
+		f.hold(e, err)
+		f.errs.log(f.Log, "failed to reschedule a failed delivery", err)
 		return
 	}
 	f.Metrics.Inc(metrics.Retries, e.Hotline)
+}
+
+// hold keeps a report whose attempt the spool failed to record (a full
+// disk, say) from being tried again before its backoff, which the spool
+// could not store: it would otherwise be due at once, again and again.
+func (f *Forwarder) hold(e spool.Entry, err error) {
+	f.mu.Lock()
+	f.held[e.ID] = time.Now().Add(f.Backoff(e.Attempts))
+	f.mu.Unlock()
 }
 
 // Backoff returns the delay before the next attempt after the given number

@@ -685,12 +685,21 @@ func (s *Spool) Stats() (Stats, error) {
 	return st, nil
 }
 
-// Writable checks, cheaply, that the spool can still commit: it runs a tiny
-// fsynced write transaction. It is meant for a readiness probe, so that a
-// relay with a full or read-only disk stops accepting reports it cannot keep.
+// ProbeSize is how many bytes [Spool.Writable] writes: more than the
+// largest report, so that a spool that passes can take any report.
+const ProbeSize = 128 << 10
+
+// Writable checks that the spool can commit a report of any size: it
+// writes ProbeSize bytes in an fsynced transaction. It is meant for a
+// readiness probe, so that a relay whose disk is full or read-only stops
+// being sent reports it cannot keep, and is sent them again once it can.
+// A few bytes would not do: they fit in pages the file already has, while
+// a report may need the file to grow.
 func (s *Spool) Writable() error {
+	probe := make([]byte, ProbeSize)
+	binary.BigEndian.PutUint64(probe, uint64(time.Now().UnixNano()))
 	err := s.update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketMeta).Put(keyProbe, binary.BigEndian.AppendUint64(nil, uint64(time.Now().Unix())))
+		return tx.Bucket(bucketMeta).Put(keyProbe, probe)
 	})
 	if err != nil {
 		return fmt.Errorf("check spool writable: %w", err)
