@@ -293,3 +293,36 @@ func TestLanguageSwitchLateCatalog(t *testing.T) {
 		t.Errorf("the language menu shows %q, want ar", got)
 	}
 }
+
+// TestButtonInVisitorLanguage: without data-label the button speaks the
+// language the form opens in: German for a German browser, French where
+// the page sets data-locale="fr"; the dialog and the frame are named the
+// same, and the page's own data-label still wins.
+func TestButtonInVisitorLanguage(t *testing.T) {
+	s := startStack(t)
+	b := newBrowser(t, withLang("de-DE"))
+	for _, tt := range []struct {
+		url, locale, label string
+	}{
+		{s.PartnerURL, "de", ""},
+		{themedURL(t, s.PartnerURL, map[string]string{"locale": "fr"}), "fr", ""},
+		{themedURL(t, s.PartnerURL, map[string]string{"label": "Hier melden"}), "de", "Hier melden"},
+	} {
+		b.openPage(tt.url)
+		want := tt.label
+		if want == "" {
+			want = catalog(t, tt.locale).T("form.title")
+		}
+		if got := shadow[buttonLook](b, "read the button", buttonLookJS).Text; got != want {
+			t.Errorf("%s: the button says %q, want %q", tt.url, got, want)
+		}
+		checkButtonAX(t, b, want)
+		b.clickButton()
+		f := b.attachFrame(s)
+		f.waitReady()
+		checkLanguage(t, f, tt.locale)
+		if got := shadow[string](b, "read the dialog's name", `function () { return this.querySelector("dialog").getAttribute("aria-label") + "|" + this.querySelector("iframe").title; }`); got != want+"|"+want {
+			t.Errorf("%s: the dialog and frame are named %q, want %q for both", tt.url, got, want)
+		}
+	}
+}

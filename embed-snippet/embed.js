@@ -8,31 +8,36 @@
   var d = s.dataset;
   var site = d.site;
   function warn(m) { console.warn("reportline: " + m); }
-  if (!site) return warn('add data-site="YOUR-SITE-ID" to the embed script');
+  if (!site) return warn('data-site missing: add data-site="YOUR-SITE-ID"');
   var color = "#b00020";
   if (d.color) {
-    if (/^#[0-9a-f]{6}$/i.test(d.color) && contrast(d.color) >= 4.5) color = d.color;
-    else warn("data-color must be #rrggbb with white text readable on it (contrast 4.5:1); ignored");
+    if (readable(d.color)) color = d.color;
+    else warn("data-color ignored: want #rrggbb, 4.5:1 contrast with white");
   }
   var pos = "bottom-right";
   if (d.position) {
     if (/^(bottom|top)-(left|right)$/.test(d.position)) pos = d.position;
-    else warn("data-position must be bottom-right, bottom-left, top-right or top-left; ignored");
+    else warn("data-position ignored: want bottom-right, bottom-left, top-right or top-left");
   }
   var target = null;
   if (d.target) {
     target = document.getElementById(d.target);
-    if (!target) warn('data-target: no element with id "' + d.target + '"; the button floats instead');
+    if (!target) warn("data-target ignored: no element #" + d.target);
   }
-  var label = "Report child sexual abuse";
+  // Every language's button label (the form's title), filled in by the
+  // relay: the button speaks the language the form will open in.
+  var labels = { en: "Report child sexual abuse" };
+  function pick(t) { t = t.toLowerCase(); return labels[t] || labels[t.split("-")[0]]; }
+  var locale = d.locale || "";
+  if (locale && !pick(locale)) {
+    warn("data-locale ignored: the form speaks " + Object.keys(labels));
+    locale = "";
+  }
+  var langs = [locale].concat(navigator.languages || []).filter(Boolean);
+  var label = langs.map(pick).filter(Boolean)[0] || labels.en;
   if (d.label != null) {
     if (/^.{1,60}$/.test(d.label.trim())) label = d.label.trim();
-    else warn("data-label must be 1 to 60 characters; ignored");
-  }
-  var locale = d.locale || "";
-  if (locale && !/^[a-z]{2,3}(-[a-z0-9]{1,8})*$/i.test(locale)) {
-    warn("data-locale must be a language tag such as de or fr-CA; ignored");
-    locale = "";
+    else warn("data-label ignored: want 1 to 60 characters");
   }
   var p = pos.split("-");
   var host = document.createElement("div");
@@ -69,7 +74,7 @@
     // document the frame starts with, and be lost.
     frame.addEventListener("load", function () { loaded = true; if (dlg.open) opened(); });
     frame.src = relay + "/w/" + encodeURIComponent(site) + "?o=" + encodeURIComponent(location.origin) +
-      "&l=" + encodeURIComponent([locale].concat(navigator.languages || []).filter(Boolean).join(","));
+      "&l=" + encodeURIComponent(langs.join(","));
     dlg.append(frame);
     // Tell the site owner, in the console, if this page is not registered.
     fetch(relay + "/v1/sites/" + encodeURIComponent(site) + "/embed", { credentials: "omit", referrerPolicy: "no-referrer" })
@@ -79,15 +84,10 @@
           // The operator's colour, where the page set none: a colour
           // changes no layout, so it can still come now.
           var c = p.theme && p.theme.color;
-          if (!d.color && /^#[0-9a-f]{6}$/i.test(c || "") && contrast(c) >= 4.5) btn.style.background = c;
-          var l = locale.toLowerCase();
-          if (l && p.locales && p.locales.indexOf(l) < 0 && p.locales.indexOf(l.split("-")[0]) < 0) {
-            warn("data-locale: the form is not available in " + locale + " (only " + p.locales.join(", ") +
-              "); the visitor's languages decide");
-          }
+          if (!d.color && readable(c)) btn.style.background = c;
         });
       })
-      .catch(function () { warn("the relay at " + relay + " cannot be reached, or this page's origin is not registered"); });
+      .catch(function () { warn("cannot reach " + relay + ", or this origin is not registered"); });
   }
   function open() {
     prepare();
@@ -109,20 +109,21 @@
   dlg.addEventListener("close", function () { btn.focus(); emit("close"); });
   window.addEventListener("message", function (e) {
     if (e.origin !== relay || !frame || e.source !== frame.contentWindow) return;
-    var t = e.data && e.data.type;
-    if (t === "rl:close") close();
+    if (e.data && e.data.type === "rl:close") close();
   });
   window.reportline = { open: open, close: close };
   function attach() { (target || document.body).append(host); }
   if (document.body) attach(); else document.addEventListener("DOMContentLoaded", attach);
 
-  function contrast(hex) {
-    var n = parseInt(hex.slice(1), 16), l = 0;
+  // readable: a #rrggbb colour on which white text has a contrast of
+  // 4.5:1 or more (WCAG AA).
+  function readable(hex) {
+    if (!/^#[0-9a-f]{6}$/i.test(hex)) return false;
+    var n = parseInt(hex.slice(1), 16), l = 0.05;
     [16, 8, 0].forEach(function (sh, i) {
       var c = (n >> sh & 255) / 255;
-      c = c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
-      l += c * [0.2126, 0.7152, 0.0722][i];
+      l += [0.2126, 0.7152, 0.0722][i] * (c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4));
     });
-    return 1.05 / (l + 0.05);
+    return 1.05 / l >= 4.5;
   }
 })();

@@ -66,6 +66,9 @@ func LoadAssets(dir string) (*Assets, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to load assets: %w", err)
 	}
+	if js, err = withLabels(js); err != nil {
+		return nil, fmt.Errorf("failed to load assets: %w", err)
+	}
 	// The loader's URL is what partners paste, so it cannot be hashed; a
 	// short cache lets a fix reach every partner page within minutes.
 	a.embedJS = newAsset("embed.js", compactJS(js), "public, max-age=300", nil)
@@ -241,10 +244,37 @@ func acceptsEncoding(header, enc string) bool {
 	return false
 }
 
+// labelsLine is the loader's table of button labels as written in
+// embed.js; withLabels puts every catalogue's in its place.
+const labelsLine = `var labels = { en: "Report child sexual abuse" };`
+
+// withLabels fills the loader's table of button labels with every
+// catalogue's form title, keyed by its locale in lower case, so that the
+// button speaks the language the form will open in.
+func withLabels(js []byte) ([]byte, error) {
+	if n := bytes.Count(js, []byte(labelsLine)); n != 1 {
+		return nil, fmt.Errorf("embed.js holds %d label tables, want one: %s", n, labelsLine)
+	}
+	labels := map[string]string{}
+	for _, loc := range report.Locales() {
+		cat, err := report.LoadCatalog(loc)
+		if err != nil {
+			return nil, err
+		}
+		labels[strings.ToLower(loc)] = cat.T("form.title")
+	}
+	b, err := json.Marshal(labels)
+	if err != nil {
+		return nil, err
+	}
+	return bytes.Replace(js, []byte(labelsLine), []byte("var labels = "+string(b)+";"), 1), nil
+}
+
 // compactJS drops what a browser does not need from the loader, which
 // every partner page downloads: the leading block comment, whole-line
-// comments, indentation and blank lines. It changes no statement, so the
-// source stays the readable, reviewed file.
+// comments, indentation, blank lines and the spaces beside punctuation
+// (see tightenJS). It changes no statement, so the source stays the
+// readable, reviewed file.
 func compactJS(src []byte) []byte {
 	text := string(src)
 	if strings.HasPrefix(text, "/*") {
@@ -258,7 +288,104 @@ func compactJS(src []byte) []byte {
 		if line == "" || strings.HasPrefix(line, "//") {
 			continue
 		}
-		out = append(out, line)
+		out = append(out, tightenJS(line))
 	}
 	return []byte(strings.Join(out, "\n") + "\n")
+}
+
+// jsPunct are the characters beside which a space means nothing outside a
+// string. + and - are handled apart: "a + +b" must not become "a++b".
+const jsPunct = "{}()[];,=<>!&|?:*"
+
+// tightenJS removes the spaces beside punctuation in one line of
+// JavaScript, outside string literals. A line that may hold a regular
+// expression literal (a / after an operator or at the start) or a
+// trailing comment is left as it is: telling those apart needs a parser.
+// (A name ending in a keyword, as in "return /x/", counts as a division;
+// the loader has none.)
+func tightenJS(line string) string {
+	var b strings.Builder
+	var quote byte
+	last := func() byte {
+		s := b.String()
+		if s == "" {
+			return 0
+		}
+		return s[len(s)-1]
+	}
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case quote != 0:
+			b.WriteByte(c)
+			if c == '\\' && i+1 < len(line) {
+				i++
+				b.WriteByte(line[i])
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'' || c == '`':
+			quote = c
+			b.WriteByte(c)
+		case c == '/' && i+1 < len(line) && (line[i+1] == '/' || line[i+1] == '*'):
+			return line // a comment
+		case c == '/':
+			// After a name, a number or a closing bracket, a division;
+			// after "(" or "!", a regular expression, copied as it is.
+			p := strings.TrimRight(b.String(), " ")
+			if p != "" && (p[len(p)-1] == '(' || p[len(p)-1] == '!') {
+				end := regexpEnd(line, i)
+				if end < 0 {
+					return line
+				}
+				b.WriteString(line[i:end])
+				i = end - 1
+				continue
+			}
+			if p == "" || !strings.ContainsAny(p[len(p)-1:], ")]_$0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+				return line
+			}
+			b.Reset()
+			b.WriteString(p)
+			b.WriteByte(c)
+			for i+1 < len(line) && line[i+1] == ' ' {
+				i++
+			}
+		case c == ' ':
+			prev, next := last(), byte(0)
+			if i+1 < len(line) {
+				next = line[i+1]
+			}
+			sign := (prev == '+' || prev == '-') && next != '+' && next != '-' ||
+				(next == '+' || next == '-') && prev != '+' && prev != '-'
+			if strings.IndexByte(jsPunct, prev) >= 0 || strings.IndexByte(jsPunct, next) >= 0 || sign {
+				continue
+			}
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// regexpEnd returns the index just past the regular expression literal
+// that starts at line[start] (its closing slash and flags), or -1.
+func regexpEnd(line string, start int) int {
+	class := false
+	for i := start + 1; i < len(line); i++ {
+		switch c := line[i]; {
+		case c == '\\':
+			i++
+		case c == '[':
+			class = true
+		case c == ']':
+			class = false
+		case c == '/' && !class:
+			for i++; i < len(line) && strings.IndexByte("dgimsuvy", line[i]) >= 0; i++ {
+			}
+			return i
+		}
+	}
+	return -1
 }
