@@ -243,9 +243,11 @@ func TestRelayRestartDeliversOnce(t *testing.T) {
 	id := waitInbox(t, s, 60*time.Second)
 	t.Logf("report %s delivered %s after the restart", id, time.Since(restart).Round(time.Millisecond))
 
-	// A few seconds more: a second delivery would add nothing to the inbox
-	// but a second "report received" line; there must be neither.
-	time.Sleep(4 * time.Second)
+	// The relay logs "report delivered" once it has removed the report
+	// from its spool: after that line no attempt can start. A second
+	// delivery would add nothing to the inbox but a second "report
+	// received" line; there must be neither.
+	waitLogLine(t, s.RelayLogPath, 30*time.Second, "report delivered", id)
 	if got, want := inboxFiles(t, s), []string{id + ".age", id + ".json"}; !slices.Equal(got, want) {
 		t.Fatalf("the inbox holds %v, want %v", got, want)
 	}
@@ -257,6 +259,15 @@ func TestRelayRestartDeliversOnce(t *testing.T) {
 	}
 	if received != 1 {
 		t.Errorf("the intake log has %d \"report received\" lines for %s, want 1", received, id)
+	}
+	delivered := 0
+	for _, line := range logLines(t, s.RelayLogPath) {
+		if strings.Contains(line, "report delivered") && strings.Contains(line, id) {
+			delivered++
+		}
+	}
+	if delivered != 1 {
+		t.Errorf("the relay log has %d \"report delivered\" lines for %s, want 1", delivered, id)
 	}
 	age := checkReport(t, s, id, in, sub)
 	// The copy taken at the receipt holds the envelope as sealed in the
@@ -438,6 +449,22 @@ func checkLogAddrs(t *testing.T, s *stack.Stack, intakeDown bool) {
 			if strings.Contains(rest, addr) {
 				t.Errorf("the relay logged an address (%s): %s", addr, line)
 			}
+		}
+	}
+}
+
+// waitLogLine waits until a line of the log at path holds every one of
+// words.
+func waitLogLine(t *testing.T, path string, d time.Duration, words ...string) {
+	t.Helper()
+	for deadline := time.Now().Add(d); ; time.Sleep(50 * time.Millisecond) {
+		for _, line := range logLines(t, path) {
+			if !slices.ContainsFunc(words, func(w string) bool { return !strings.Contains(line, w) }) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no line of %s holds %q within %s", path, words, d)
 		}
 	}
 }

@@ -461,3 +461,45 @@ func (f *frame) waitReceipt() {
 		}
 	})
 }
+
+// requestsBefore makes the document of ctx (the page's or the frame's
+// session) request a marked address on its own origin, waits until the
+// browser reports that request, and returns the requests reported from
+// index from up to it. A document's requests are reported in the order it
+// starts them, so these are all it started before the marked one: a
+// negative check ("Send sent nothing") that waits for an event instead of
+// a while.
+func (b *browser) requestsBefore(ctx context.Context, where string, from int) []request {
+	b.t.Helper()
+	mark := fmt.Sprintf("/healthz?mark=%d", time.Now().UnixNano())
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](
+		fmt.Sprintf(`(fetch(location.origin + %s, {cache: "no-store"}).catch(() => {}), true)`, quoteJS(mark)))); err != nil {
+		b.t.Fatalf("request the mark %s: %v", mark, err)
+	}
+	var before []request
+	b.step("wait for the request of the mark "+mark, 10*time.Second, func(ctx context.Context) error {
+		for {
+			b.mu.Lock()
+			for i := from; i < len(b.requests); i++ {
+				if strings.HasSuffix(b.requests[i].url, mark) {
+					before = append([]request(nil), b.requests[from:i]...)
+					b.mu.Unlock()
+					return nil
+				}
+			}
+			b.mu.Unlock()
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	})
+	var mine []request
+	for _, r := range before {
+		if r.where == where {
+			mine = append(mine, r)
+		}
+	}
+	return mine
+}

@@ -227,7 +227,9 @@ func TestDuplicateAddresses(t *testing.T) {
 	if m := markOf("locations-0"); m.Text != en.T("error.already_reported") {
 		t.Errorf("after Send, the first row says %q, want %q", m.Text, en.T("error.already_reported"))
 	}
-	time.Sleep(500 * time.Millisecond)
+	// Anything the refused Send started, the frame started before a
+	// request it makes now: once that one is seen, so are they.
+	b.requestsBefore(f.ctx, "frame", 0)
 	if n := reports(); n != 1 {
 		t.Errorf("the frame sent %d reports, want still 1", n)
 	}
