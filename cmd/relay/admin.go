@@ -79,7 +79,15 @@ type spoolOps interface {
 	Retry(id string) (entryView, error)
 	RetryAllDead() (int, error)
 	Purge(id string) (entryView, error)
+	// Compact gives the disk back that a drained backlog left in the file.
+	Compact() (compacted, error)
 	Close() error
+}
+
+// compacted is the spool file's size before and after a compaction.
+type compacted struct {
+	Before int64 `json:"before"`
+	After  int64 `json:"after"`
 }
 
 // errNotDead means purge was asked for a report that is pending.
@@ -154,6 +162,11 @@ func (o fileOps) Purge(id string) (entryView, error) {
 	return view(e), o.sp.Purge(id)
 }
 
+func (o fileOps) Compact() (compacted, error) {
+	before, after, err := o.sp.Compact()
+	return compacted{before, after}, err
+}
+
 // adminHandler serves the admin API on the running relay's spool.
 func adminHandler(sp *spool.Spool, fwd *forward.Forwarder, log *slog.Logger) http.Handler {
 	ops := fileOps{sp: sp, notify: fwd.Notify}
@@ -190,6 +203,13 @@ func adminHandler(sp *spool.Spool, fwd *forward.Forwarder, log *slog.Logger) htt
 			log.Info("operator retried a report", "report", v.ID)
 		}
 		reply(w, v, err)
+	})
+	mux.HandleFunc("POST /spool/compact", func(w http.ResponseWriter, r *http.Request) {
+		c, err := ops.Compact()
+		if err == nil {
+			log.Info("operator compacted the spool", "before", c.Before, "after", c.After)
+		}
+		reply(w, c, err)
 	})
 	mux.HandleFunc("POST /spool/purge", func(w http.ResponseWriter, r *http.Request) {
 		v, err := ops.Purge(r.URL.Query().Get("id"))
@@ -267,4 +287,9 @@ func (o socketOps) RetryAllDead() (int, error) {
 func (o socketOps) Purge(id string) (entryView, error) {
 	var v entryView
 	return v, o.do("POST", "/spool/purge", url.Values{"id": {id}}, &v)
+}
+
+func (o socketOps) Compact() (compacted, error) {
+	var c compacted
+	return c, o.do("POST", "/spool/compact", nil, &c)
 }

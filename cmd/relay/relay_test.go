@@ -361,6 +361,12 @@ func TestSpoolCommands(t *testing.T) {
 	if out, _ := do("ls"); !strings.Contains(out, "1 pending, 0 dead") {
 		t.Errorf("after purge:\n%s", out)
 	}
+	if out, err := do("compact"); err != nil || !strings.Contains(out, "spool compacted:") {
+		t.Errorf("compact: %v %s", err, out)
+	}
+	if out, _ := do("ls"); !strings.Contains(out, "1 pending, 0 dead") || !strings.Contains(out, pending) {
+		t.Errorf("after compact:\n%s", out)
+	}
 	if _, err := do("frobnicate"); err == nil {
 		t.Error("an unknown subcommand was accepted")
 	}
@@ -402,6 +408,10 @@ func TestSpoolCommandsWhileRunning(t *testing.T) {
 	spoolCommand(&out, []string{"ls", "-config", s.cfgPath})
 	if !strings.Contains(out.String(), "0 pending, 0 dead") {
 		t.Errorf("after purge:\n%s", out.String())
+	}
+	out.Reset()
+	if err := spoolCommand(&out, []string{"compact", "-config", s.cfgPath}); err != nil || !strings.Contains(out.String(), "spool compacted:") {
+		t.Errorf("compact through the socket: %v\n%s", err, out.String())
 	}
 }
 

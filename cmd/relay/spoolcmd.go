@@ -20,6 +20,7 @@ const spoolUsage = `usage:
   relay spool retry ID                deliver a report again now (pending or dead)
   relay spool retry --all-dead        move every dead report back to pending
   relay spool purge ID --yes          delete a dead report for good
+  relay spool compact                 shrink the file to its live data (the relay also does this itself)
 flags, for every subcommand:
   -config FILE    the relay's configuration, for relay.spool and relay.admin_socket (env RELAY_CONFIG)
   -spool PATH     the spool file, without reading the configuration (env RELAY_SPOOL)
@@ -80,6 +81,13 @@ func spoolCommand(stdout io.Writer, args []string) error {
 			return notFoundHint(err, pos[0])
 		}
 		fmt.Fprintf(stdout, "%s: pending, due now (was: %s)\n", v.ID, orDash(v.LastError))
+		return nil
+	case sub == "compact" && len(pos) == 0:
+		c, err := ops.Compact()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "spool compacted: %s before, %s after\n", byteSize(c.Before), byteSize(c.After))
 		return nil
 	case sub == "purge" && len(pos) == 1:
 		return spoolPurge(stdout, ops, pos[0], *yes)
@@ -192,4 +200,17 @@ func oneLine(s string) string {
 		s = s[:117] + "..."
 	}
 	return s
+}
+
+// byteSize writes n bytes for a person: "890.2 MB", "256.0 KB".
+func byteSize(n int64) string {
+	switch {
+	case n >= 1e9:
+		return fmt.Sprintf("%.1f GB", float64(n)/1e9)
+	case n >= 1e6:
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	case n >= 1e3:
+		return fmt.Sprintf("%.1f KB", float64(n)/1e3)
+	}
+	return fmt.Sprintf("%d B", n)
 }

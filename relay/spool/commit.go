@@ -39,7 +39,7 @@ func (e *opFailed) Error() string { return e.err.Error() }
 
 // committer runs the group commit loop of one spool.
 type committer struct {
-	db   *bolt.DB
+	sp   *Spool
 	ops  chan *groupOp
 	mu   sync.RWMutex // held for reading while queuing, for writing by stop
 	shut bool
@@ -51,8 +51,8 @@ type committer struct {
 	waiting atomic.Int64
 }
 
-func newCommitter(db *bolt.DB) *committer {
-	c := &committer{db: db, ops: make(chan *groupOp, maxGroup), quit: make(chan struct{}), done: make(chan struct{})}
+func newCommitter(sp *Spool) *committer {
+	c := &committer{sp: sp, ops: make(chan *groupOp, maxGroup), quit: make(chan struct{}), done: make(chan struct{})}
 	go c.loop()
 	return c
 }
@@ -107,6 +107,7 @@ func (c *committer) loop() {
 		start := time.Now()
 		c.commit(group)
 		last, took = len(group), time.Since(start)
+		c.sp.compactIfDrained(start)
 	}
 }
 
@@ -144,7 +145,16 @@ func (c *committer) gather(first *groupOp, last int, took time.Duration) []*grou
 }
 
 func (c *committer) commit(group []*groupOp) {
-	err := c.db.Update(func(tx *bolt.Tx) error {
+	c.sp.dbMu.RLock()
+	defer c.sp.dbMu.RUnlock()
+	db := c.sp.db
+	if db == nil {
+		for _, op := range group {
+			op.done <- ErrClosed
+		}
+		return
+	}
+	err := db.Update(func(tx *bolt.Tx) error {
 		for _, op := range group {
 			if err := op.fn(tx); err != nil {
 				return &opFailed{op: op, err: err}
@@ -157,7 +167,7 @@ func (c *committer) commit(group []*groupOp) {
 	if errors.As(err, &failed) && len(group) > 1 {
 		for _, op := range group {
 			c.commits.Add(1)
-			op.done <- c.db.Update(op.fn)
+			op.done <- db.Update(op.fn)
 		}
 		return
 	}

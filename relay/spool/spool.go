@@ -65,6 +65,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -192,10 +193,13 @@ type Stats struct {
 // and the writes of reports under way at once share one transaction and
 // one fsync.
 type Spool struct {
+	dbMu   sync.RWMutex // held for writing while Compact replaces db
 	db     *bolt.DB
 	path   string
 	closed atomic.Bool
 	group  *committer
+	// nextCheck is when the commit loop next looks whether to compact.
+	nextCheck time.Time
 }
 
 // Open opens the spool file at path, creating it (mode 0600) and its parent
@@ -206,15 +210,7 @@ func Open(path string) (*Spool, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("open spool %s: %w", path, err)
 	}
-	opts := *bolt.DefaultOptions
-	opts.Timeout = lockTimeout
-	opts.NoSync = false // explicit: every commit is fsynced
-	// The free list is not written at each commit but rebuilt when the
-	// file is opened: after a backlog drained, a large file's free list
-	// would otherwise be megabytes written with every report.
-	opts.NoFreelistSync = true
-	opts.FreelistType = bolt.FreelistMapType
-	db, err := bolt.Open(path, 0o600, &opts)
+	db, err := openDB(path)
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("open spool %s: %w", path, ErrLocked)
 	}
@@ -245,7 +241,30 @@ func Open(path string) (*Spool, error) {
 		db.Close()
 		return nil, fmt.Errorf("open spool %s: %w", path, err)
 	}
-	return &Spool{db: db, path: path, group: newCommitter(db)}, nil
+	s := &Spool{db: db, path: path}
+	if compactAtOpen(db) {
+		if _, _, err := s.compactLocked(); err != nil {
+			if s.db != nil {
+				s.db.Close()
+			}
+			return nil, fmt.Errorf("open spool %s: %w", path, err)
+		}
+	}
+	s.group = newCommitter(s)
+	return s, nil
+}
+
+// openDB opens the bbolt file with the spool's options.
+func openDB(path string) (*bolt.DB, error) {
+	opts := *bolt.DefaultOptions
+	opts.Timeout = lockTimeout
+	opts.NoSync = false // explicit: every commit is fsynced
+	// The free list is not written at each commit but rebuilt when the
+	// file is opened: after a backlog drained, a large file's free list
+	// would otherwise be megabytes written with every report.
+	opts.NoFreelistSync = true
+	opts.FreelistType = bolt.FreelistMapType
+	return bolt.Open(path, 0o600, &opts)
 }
 
 // Close releases the file and its lock. Every successful write is already
@@ -256,6 +275,11 @@ func (s *Spool) Close() error {
 		return fmt.Errorf("close spool %s: %w", s.path, ErrClosed)
 	}
 	s.group.stop()
+	s.dbMu.Lock()
+	defer s.dbMu.Unlock()
+	if s.db == nil {
+		return fmt.Errorf("close spool %s: %w", s.path, ErrClosed)
+	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close spool %s: %w", s.path, err)
 	}
@@ -725,6 +749,11 @@ func (s *Spool) update(fn func(tx *bolt.Tx) error) error {
 	if s.closed.Load() {
 		return ErrClosed
 	}
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
+	if s.db == nil {
+		return ErrClosed
+	}
 	err := s.db.Update(fn)
 	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return ErrClosed
@@ -749,6 +778,11 @@ func (s *Spool) grouped(fn func(tx *bolt.Tx) error) error {
 // view runs fn in a read-only transaction.
 func (s *Spool) view(fn func(tx *bolt.Tx) error) error {
 	if s.closed.Load() {
+		return ErrClosed
+	}
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
+	if s.db == nil {
 		return ErrClosed
 	}
 	err := s.db.View(fn)

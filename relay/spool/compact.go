@@ -1,0 +1,145 @@
+package spool
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Compaction gives disk back. bbolt reuses the pages a drained backlog
+// freed but never shrinks its file: a spool that once held 77,000 reports
+// kept its 890 MB when empty. Compacting copies the live data to a new
+// file, fsyncs it and renames it over the old one.
+//
+// It happens at three points: when the spool is opened and more than half
+// of a large file is free; online, from the commit loop, once a large
+// file holds little live data (so the copy takes milliseconds and writes
+// wait no longer than that); and on demand with [Spool.Compact]
+// (`relay spool compact`).
+const (
+	// compactMinSize is the file size below which compacting is not
+	// worth it.
+	compactMinSize = 32 << 20
+	// compactOnlineMaxLive bounds the live data of an online compaction,
+	// and so how long it holds up writes.
+	compactOnlineMaxLive = 8 << 20
+	// compactCheckEvery is how often the commit loop looks.
+	compactCheckEvery = 10 * time.Second
+	// compactTxSize bounds the size of one transaction of the copy.
+	compactTxSize = 64 << 20
+)
+
+// usage returns the file's size and the bytes in free pages.
+func usage(db *bolt.DB) (size, free int64) {
+	st := db.Stats()
+	free = int64(st.FreeAlloc)
+	db.View(func(tx *bolt.Tx) error {
+		size = tx.Size()
+		return nil
+	})
+	return size, free
+}
+
+// compactAtOpen reports whether more than half of a large file is free.
+func compactAtOpen(db *bolt.DB) bool {
+	size, free := usage(db)
+	return size >= compactMinSize && free > size/2
+}
+
+// compactIfDrained compacts online, from the commit loop, when a large
+// file holds little live data. It looks at most every compactCheckEvery.
+func (s *Spool) compactIfDrained(now time.Time) {
+	if now.Before(s.nextCheck) {
+		return
+	}
+	s.nextCheck = now.Add(compactCheckEvery)
+	s.dbMu.RLock()
+	db := s.db
+	var size, free int64
+	if db != nil {
+		size, free = usage(db)
+	}
+	s.dbMu.RUnlock()
+	if size < compactMinSize || size-free > compactOnlineMaxLive {
+		return
+	}
+	s.dbMu.Lock()
+	defer s.dbMu.Unlock()
+	if s.db == nil {
+		return
+	}
+	// A failure leaves the spool as it was, or, if the new file could not
+	// be opened, closed; either way the next write reports it.
+	s.compactLocked()
+}
+
+// Compact copies the spool's live data to a new file that replaces the
+// old one, and returns the file's size before and after. Writes and reads
+// wait while it runs, which takes as long as copying the live data.
+func (s *Spool) Compact() (before, after int64, err error) {
+	if s.closed.Load() {
+		return 0, 0, fmt.Errorf("compact spool %s: %w", s.path, ErrClosed)
+	}
+	s.dbMu.Lock()
+	defer s.dbMu.Unlock()
+	if s.db == nil {
+		return 0, 0, fmt.Errorf("compact spool %s: %w", s.path, ErrClosed)
+	}
+	return s.compactLocked()
+}
+
+// compactLocked compacts with dbMu held for writing (or before the spool
+// is shared). If the new file cannot be made, the old one stays in use; if
+// it was put in place but cannot be opened, s.db is nil and the spool is
+// closed.
+func (s *Spool) compactLocked() (before, after int64, err error) {
+	before, _ = usage(s.db)
+	tmp := s.path + ".compact"
+	os.Remove(tmp)
+	dst, err := openDB(tmp)
+	if err != nil {
+		return 0, 0, fmt.Errorf("compact spool %s: %w", s.path, err)
+	}
+	if err := bolt.Compact(dst, s.db, compactTxSize); err != nil {
+		dst.Close()
+		os.Remove(tmp)
+		return 0, 0, fmt.Errorf("compact spool %s: %w", s.path, err)
+	}
+	after, _ = usage(dst)
+	if err := dst.Close(); err != nil {
+		os.Remove(tmp)
+		return 0, 0, fmt.Errorf("compact spool %s: %w", s.path, err)
+	}
+	if err := s.db.Close(); err != nil {
+		os.Remove(tmp)
+		return 0, 0, fmt.Errorf("compact spool %s: %w", s.path, err)
+	}
+	s.db = nil
+	renameErr := os.Rename(tmp, s.path)
+	if renameErr == nil {
+		renameErr = syncDir(filepath.Dir(s.path))
+	}
+	os.Remove(tmp)
+	if s.db, err = openDB(s.path); err != nil {
+		s.db = nil
+		return 0, 0, fmt.Errorf("compact spool %s: reopen: %w", s.path, errors.Join(renameErr, err))
+	}
+	if renameErr != nil {
+		return 0, 0, fmt.Errorf("compact spool %s: %w", s.path, renameErr)
+	}
+	return before, after, nil
+}
+
+// syncDir fsyncs a folder, so that a rename in it is on disk.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
