@@ -27,12 +27,10 @@ $(TRIM): FORCE
 
 FORCE:
 
-wasm: $(TRIM)
-	@mkdir -p $(BUILD)/assets
-	# Without inlining (-l) the module is about 8 % smaller after brotli and
-	# sealing a report still takes milliseconds; see docs/decisions.md.
-	GOOS=js GOARCH=wasm $(GO) build -modfile=$(TRIM) -trimpath -gcflags=all=-l -ldflags="-s -w" -o $(BUILD)/assets/widget.wasm ./wasm
-	cp "$(GOROOT)/lib/wasm/wasm_exec.js" $(BUILD)/assets/wasm_exec.js
+wasm:
+	# The one recipe for the module, shared with the tests, the container
+	# build and docs/deployment.md: see tools/wasmtrim.
+	$(GO) run ./tools/wasmtrim -dir $(BUILD)/trim -assets $(BUILD)/assets
 
 ## demo: run intake, relay and partner page on 127.0.0.1 with generated keys
 demo: build

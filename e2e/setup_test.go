@@ -62,15 +62,15 @@ func doBuild() (built, error) {
 	if err != nil {
 		return built{}, fmt.Errorf("the go command is not on PATH: %w", err)
 	}
-	out, err := exec.Command(goCmd, "env", "GOMOD", "GOROOT").Output()
+	out, err := exec.Command(goCmd, "env", "GOMOD").Output()
 	if err != nil {
 		return built{}, fmt.Errorf("go env: %w", err)
 	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) != 2 || !strings.HasSuffix(lines[0], "go.mod") {
-		return built{}, fmt.Errorf("go env GOMOD GOROOT printed %q: not inside the module", out)
+	gomod := strings.TrimSpace(string(out))
+	if !strings.HasSuffix(gomod, "go.mod") {
+		return built{}, fmt.Errorf("go env GOMOD printed %q: not inside the module", out)
 	}
-	root, goroot := filepath.Dir(lines[0]), lines[1]
+	root := filepath.Dir(gomod)
 	if err := trackSources(root); err != nil {
 		return built{}, err
 	}
@@ -99,22 +99,8 @@ func doBuild() (built, error) {
 		"./cmd/relay", "./cmd/hotline", "./examples/partner-site"); err != nil {
 		return built{}, err
 	}
-	// The module as make builds it: against the patched go.mod that
-	// tools/wasmtrim writes, without inlining, stripped.
-	trim := filepath.Join(dir, "trim")
-	if err := run(nil, "run", "./tools/wasmtrim", "-dir", trim); err != nil {
-		return built{}, err
-	}
-	if err := run([]string{"GOOS=js", "GOARCH=wasm"}, "build", "-buildvcs=false",
-		"-modfile="+filepath.Join(trim, "go.mod"), "-trimpath", "-gcflags=all=-l", "-ldflags=-s -w",
-		"-o", filepath.Join(b.assets, "widget.wasm"), "./wasm"); err != nil {
-		return built{}, err
-	}
-	js, err := os.ReadFile(filepath.Join(goroot, "lib", "wasm", "wasm_exec.js"))
-	if err != nil {
-		return built{}, err
-	}
-	if err := os.WriteFile(filepath.Join(b.assets, "wasm_exec.js"), js, 0o644); err != nil {
+	// The module as make builds it, with the one recipe: see tools/wasmtrim.
+	if err := run(nil, "run", "./tools/wasmtrim", "-dir", filepath.Join(dir, "trim"), "-assets", b.assets); err != nil {
 		return built{}, err
 	}
 	return b, nil

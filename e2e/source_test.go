@@ -36,32 +36,3 @@ func TestWasmSourcesRules(t *testing.T) {
 		}
 	}
 }
-
-// TestModuleBuiltAlikeEverywhere keeps every recipe that builds the
-// browser module in step with the Makefile: against the go.mod tools/wasmtrim
-// writes (without it the module is 110 KB larger and the patches
-// untested), without inlining, stripped, reproducible.
-func TestModuleBuiltAlikeEverywhere(t *testing.T) {
-	want := []string{
-		"go run ./tools/wasmtrim -dir build/trim",
-		"GOOS=js GOARCH=wasm go build -modfile=build/trim/go.mod -trimpath -gcflags=all=-l -ldflags=\"-s -w\" -o ",
-	}
-	for _, name := range []string{"Makefile", "docs/deployment.md", "examples/container/Containerfile"} {
-		b, err := os.ReadFile(filepath.Join("..", filepath.FromSlash(name)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		src := string(b)
-		if name == "Makefile" {
-			src = strings.NewReplacer("$(GO)", "go", "$(TRIM)", "build/trim/go.mod", "$(BUILD)", "build").Replace(src)
-		}
-		for _, w := range want {
-			if !strings.Contains(src, w) {
-				t.Errorf("%s does not build the module with %q", name, w)
-			}
-		}
-		if n := strings.Count(src, "GOARCH=wasm go build"); n != 1 {
-			t.Errorf("%s builds the module %d times; the check above covers one", name, n)
-		}
-	}
-}

@@ -53,7 +53,7 @@ func TestContainerfile(t *testing.T) {
 	if strings.Count(cf, "\nFROM ") != 2 || !strings.Contains(cf, "FROM scratch") {
 		t.Error("want two stages, the last FROM scratch")
 	}
-	for _, pkg := range []string{"./cmd/relay", "./wasm"} {
+	for _, pkg := range []string{"./cmd/relay", "./tools/wasmtrim"} {
 		if !strings.Contains(cf, pkg) {
 			t.Errorf("Containerfile does not build %s", pkg)
 		}

@@ -1,5 +1,10 @@
-// Command wasmtrim writes the go.mod that the browser module is built with
-// (go build -modfile). It points two modules at patched copies, to remove
+// Command wasmtrim holds the one recipe for the browser module: it writes
+// the go.mod that the module is built with (go build -modfile) and, with
+// -assets, builds the module with it. Make, the end-to-end tests, the
+// container build and docs/deployment.md all call it; a test fails if any
+// file builds the module another way.
+//
+// The go.mod points two modules at patched copies, to remove
 // from the module code that age and its HPKE package link at package level
 // but that the browser never runs:
 //
@@ -22,10 +27,16 @@
 // The relay and the hotline tools are built with the real go.mod and run
 // age and HPKE exactly as published.
 //
+// The module is built for js/wasm against that go.mod, with -trimpath and
+// without a version-control stamp (so the same commit and Go version give
+// the same bytes in any checkout), without inlining (-gcflags=all=-l:
+// about 8 % smaller after brotli; see docs/decisions.md) and stripped
+// (-ldflags="-s -w").
+//
 // Usage, from the module root:
 //
-//	go run ./tools/wasmtrim -dir build/trim
-//	GOOS=js GOARCH=wasm go build -modfile=build/trim/go.mod ./wasm
+//	go run ./tools/wasmtrim -dir build/trim                      # the go.mod only, for go vet and go test
+//	go run ./tools/wasmtrim -dir build/trim -assets build/assets # and widget.wasm, wasm_exec.js in build/assets
 package main
 
 import (
@@ -83,13 +94,51 @@ func patches() []patch {
 
 func main() {
 	dir := flag.String("dir", filepath.Join("build", "trim"), "folder to write the patched modules and go.mod into")
+	assets := flag.String("assets", "", "if set, build the module into this folder as widget.wasm, with Go's wasm_exec.js beside it")
 	flag.Parse()
 	path, err := write(*dir, patches())
+	if err == nil && *assets != "" {
+		err = buildAssets(path, *assets)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "wasmtrim:", err)
 		os.Exit(1)
 	}
 	fmt.Println(path)
+}
+
+// moduleBuild returns the command that builds the browser module (./wasm)
+// into out: against modfile (empty for the module's own go.mod), for
+// js/wasm, reproducible, without inlining, stripped. It is the one recipe.
+func moduleBuild(modfile, out string) *exec.Cmd {
+	args := []string{"build", "-trimpath", "-buildvcs=false", "-gcflags=all=-l", "-ldflags=-s -w", "-o", out}
+	if modfile != "" {
+		args = append(args, "-modfile="+modfile)
+	}
+	cmd := exec.Command("go", append(args, "./wasm")...)
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	return cmd
+}
+
+// buildAssets builds the module against modfile into dir/widget.wasm and
+// copies the Go runtime's wasm_exec.js, which loads it, beside it.
+func buildAssets(modfile, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	cmd := moduleBuild(modfile, filepath.Join(dir, "widget.wasm"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build the module: %v\n%s", err, out)
+	}
+	goroot, err := goOutput("env", "GOROOT")
+	if err != nil {
+		return err
+	}
+	js, err := os.ReadFile(filepath.Join(strings.TrimSpace(goroot), "lib", "wasm", "wasm_exec.js"))
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "wasm_exec.js"), js, 0o644)
 }
 
 // write copies each patched module from the module cache under dir,

@@ -154,12 +154,9 @@ func TestModuleLeavesOutDeadCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	build := func(name string, extra ...string) []byte {
+	build := func(name, modfile string) []byte {
 		out := filepath.Join(dir, name)
-		args := append([]string{"build", "-trimpath", "-buildvcs=false", "-gcflags=all=-l", "-ldflags=-s -w", "-o", out}, extra...)
-		cmd := exec.Command("go", append(args, "./wasm")...)
-		cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-		if b, err := cmd.CombinedOutput(); err != nil {
+		if b, err := moduleBuild(modfile, out).CombinedOutput(); err != nil {
 			t.Fatalf("go build %s: %v\n%s", name, err, b)
 		}
 		b, err := os.ReadFile(out)
@@ -168,8 +165,8 @@ func TestModuleLeavesOutDeadCode(t *testing.T) {
 		}
 		return b
 	}
-	plain := build("plain.wasm")
-	trimmed := build("trimmed.wasm", "-modfile="+gomod)
+	plain := build("plain.wasm", "")
+	trimmed := build("trimmed.wasm", gomod)
 	dead := []string{"regexp/syntax.", "nistec/fiat.(*P384Element)", "nistec/fiat.(*P521Element)"}
 	for _, name := range dead {
 		if !bytes.Contains(plain, []byte(name)) {
