@@ -202,10 +202,10 @@ func (w *widget) showReceipt(rc *receipt) error {
 	setHidden(w.el, true)
 	setHidden(section, false)
 	w.say("")
-	if _, err := section.Call("focus"); err != nil {
-		return err
-	}
-	return w.emit("rl:submitted")
+	// Nothing tells the partner page that a report was sent: any script
+	// on it could listen.
+	_, err = section.Call("focus")
+	return err
 }
 
 // another clears the form for a new report; the addresses already sent
@@ -243,21 +243,6 @@ func (w *widget) another() error {
 		return err
 	}
 	_, err = first.Call("focus")
-	return err
-}
-
-// emit dispatches a content-free event on the form; boot.js passes it on
-// to the partner page.
-func (w *widget) emit(name string) error {
-	ev, err := safejs.Global().Get("Event")
-	if err != nil {
-		return err
-	}
-	e, err := ev.New(name)
-	if err != nil {
-		return err
-	}
-	_, err = w.el.Call("dispatchEvent", e)
 	return err
 }
 
