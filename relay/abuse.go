@@ -35,6 +35,7 @@ type defenses struct {
 	difficulty *pow.Difficulty
 	challenges *ratelimit.Clients // per client, challenge requests
 	reports    *ratelimit.Clients // per client, report submissions
+	fetches    *ratelimit.Clients // per client, mailbox fetches
 	total      *ratelimit.Bucket  // all clients, reports with valid work
 	inflight   *ratelimit.Gate    // report bodies being read
 	bodies     *ratelimit.ClientGate
@@ -62,6 +63,9 @@ func newDefenses(cfg *config.Config) *defenses {
 		difficulty: pow.NewDifficulty(p.Difficulty, p.MaxDifficulty, p.RaiseAboveChallenges, p.RaiseAboveReports),
 		challenges: ratelimit.NewClients(ratelimit.Rate{PerMinute: l.ChallengesPerMinute, Burst: l.ChallengeBurst}, l.KeyRotation.Duration, l.MaxClients),
 		reports:    ratelimit.NewClients(ratelimit.Rate{PerMinute: l.ReportsPerMinute, Burst: l.ReportBurst}, l.KeyRotation.Duration, l.MaxClients),
+		// Fetches have the reports' rate: a reporter fetches about as
+		// often as they report.
+		fetches: ratelimit.NewClients(ratelimit.Rate{PerMinute: l.ReportsPerMinute, Burst: l.ReportBurst}, l.KeyRotation.Duration, l.MaxClients),
 		// The global ceiling allows ten seconds' worth at once.
 		total:     ratelimit.NewBucket(ratelimit.Rate{PerMinute: l.TotalReportsPerMinute, Burst: max(1, int(l.TotalReportsPerMinute/6))}),
 		inflight:  ratelimit.NewGate(l.MaxConcurrentReports),

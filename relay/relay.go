@@ -25,6 +25,7 @@ import (
 
 	"github.com/reportline/reportline/internal/problem"
 	"github.com/reportline/reportline/relay/config"
+	"github.com/reportline/reportline/relay/mailbox"
 	"github.com/reportline/reportline/relay/metrics"
 	"github.com/reportline/reportline/relay/spool"
 	"github.com/reportline/reportline/report"
@@ -44,6 +45,7 @@ type Server struct {
 	stored         func() // called after each newly stored report
 	nowFunc        func() time.Time
 	def            *defenses
+	mailbox        *mailbox.Store // nil: follow-up is off
 }
 
 // New returns the relay's handler. stored is called after each newly
@@ -62,6 +64,10 @@ func New(cfg *config.Config, sp *spool.Spool, assets *Assets, log *slog.Logger, 
 	mux.HandleFunc("GET /v1/sites/{site}/challenge", s.issueChallenge)
 	mux.HandleFunc("/v1/sites/{site}/reports/{id}", methodNotAllowed("POST"))
 	mux.HandleFunc("/v1/sites/{site}/challenge", methodNotAllowed("GET, HEAD"))
+	mux.HandleFunc("POST /v1/hotlines/{hotline}/replies", s.acceptPost)
+	mux.HandleFunc("/v1/hotlines/{hotline}/replies", methodNotAllowed("POST"))
+	mux.HandleFunc("POST /v1/sites/{site}/mailbox", s.fetchReplies)
+	mux.HandleFunc("/v1/sites/{site}/mailbox", methodNotAllowed("POST"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", s.ready)
 	mux.HandleFunc("GET /metrics", s.serveMetrics)

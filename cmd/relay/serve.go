@@ -20,6 +20,7 @@ import (
 	"github.com/reportline/reportline/relay"
 	"github.com/reportline/reportline/relay/config"
 	"github.com/reportline/reportline/relay/forward"
+	"github.com/reportline/reportline/relay/mailbox"
 	"github.com/reportline/reportline/relay/metrics"
 	"github.com/reportline/reportline/relay/spool"
 )
@@ -114,6 +115,18 @@ func run(ctx context.Context, o runOptions) error {
 		p.srv.SetMetrics(p.metrics, p.metrics.Handler())
 	} else {
 		p.srv.SetMetrics(p.metrics, nil)
+	}
+
+	if cfg.Relay.Mailbox != "" {
+		mb, err := mailbox.Open(cfg.Relay.Mailbox, cfg.Relay.MailboxRetention.Duration)
+		if err != nil {
+			return hint{err, "check relay.mailbox; another relay may be running with this file"}
+		}
+		defer mb.Close()
+		p.srv.SetMailbox(mb)
+		sctx, stopSweep := context.WithCancel(context.Background())
+		defer stopSweep()
+		go sweepMailbox(sctx, mb, p.log)
 	}
 
 	if err := p.listen(); err != nil {
@@ -294,4 +307,23 @@ func newLogger(w io.Writer, format string, level *slog.LevelVar) *slog.Logger {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// sweepMailbox removes replies past their retention, at start and then
+// every hour, until ctx ends.
+func sweepMailbox(ctx context.Context, mb *mailbox.Store, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := mb.Sweep(time.Now()); err != nil {
+			log.Error("mailbox sweep failed", "err", err)
+		} else if n > 0 {
+			log.Info("unread replies expired", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -86,6 +86,7 @@ func (c *Config) validateMore(bad func(key, format string, args ...any)) {
 	}
 	positive("relay.max_delivery_age", r.MaxDeliveryAge)
 	positive("relay.retry_min", r.RetryMin)
+	positive("relay.mailbox_retention", r.MailboxRetention)
 	positive("relay.retry_max", r.RetryMax)
 	positive("relay.delivery_timeout", r.DeliveryTimeout)
 	positive("relay.shutdown_timeout", r.ShutdownTimeout)
@@ -284,6 +285,8 @@ func (c *Config) NeedsRestart(old *Config) []string {
 	diff("relay.listen", a.Listen != b.Listen)
 	diff("relay.spool", a.Spool != b.Spool)
 	diff("relay.assets", a.Assets != b.Assets)
+	diff("relay.mailbox", a.Mailbox != b.Mailbox)
+	diff("relay.mailbox_retention", a.MailboxRetention != b.MailboxRetention)
 	diff("relay.log_format", a.LogFormat != b.LogFormat)
 	diff("relay.delivery_workers", a.DeliveryWorkers != b.DeliveryWorkers)
 	diff("relay.retry_min", a.RetryMin != b.RetryMin)

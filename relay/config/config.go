@@ -43,6 +43,11 @@ type Relay struct {
 	PublicURL string `toml:"public_url"`
 	// Spool is the path of the durable report store.
 	Spool string `toml:"spool"`
+	// Mailbox, if set, is the path of the store of the hotlines' sealed
+	// replies to reporters (docs/follow-up.md); empty turns follow-up off.
+	Mailbox string `toml:"mailbox"`
+	// MailboxRetention is how long an unread reply is kept ("2160h").
+	MailboxRetention Duration `toml:"mailbox_retention"`
 	// Assets is the folder with the built widget.wasm and wasm_exec.js.
 	Assets string `toml:"assets"`
 	// SigningKeyFile holds the relay's delivery signing key ("whsk_…").
@@ -244,6 +249,9 @@ func (c *Config) defaults() {
 	}
 	if c.Relay.MaxDeliveryAge.Duration == 0 {
 		c.Relay.MaxDeliveryAge.Duration = 7 * 24 * time.Hour
+	}
+	if c.Relay.MailboxRetention.Duration == 0 {
+		c.Relay.MailboxRetention.Duration = 90 * 24 * time.Hour
 	}
 	if c.Relay.RetryMin.Duration == 0 {
 		c.Relay.RetryMin.Duration = 5 * time.Second

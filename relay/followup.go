@@ -1,0 +1,213 @@
+package relay
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/reportline/reportline/followup"
+	"github.com/reportline/reportline/internal/problem"
+	"github.com/reportline/reportline/relay/mailbox"
+	"github.com/reportline/reportline/report"
+)
+
+// PostWindow is how far a hotline's post time may be from the relay's
+// clock; a post outside it is refused, one inside it can be stored once.
+const PostWindow = 15 * time.Minute
+
+// maxPostBody bounds a hotline's post: a sealed reply in base64 and the
+// signed post text.
+const maxPostBody = 32 << 10
+
+// SetMailbox turns on the follow-up endpoints with the mailbox store;
+// without it they answer 404.
+func (s *Server) SetMailbox(m *mailbox.Store) { s.mailbox = m }
+
+// PostRequest is the body of a hotline's POST /v1/hotlines/{hotline}/replies.
+type PostRequest struct {
+	// Post is the signed post text (followup.Post).
+	Post string `json:"post"`
+	// Envelope is the sealed reply, standard base64.
+	Envelope string `json:"envelope"`
+}
+
+// FetchRequest is the body of a reporter's POST /v1/sites/{site}/mailbox.
+type FetchRequest struct {
+	// Mailbox is the mailbox id, 32 lower-case hex digits.
+	Mailbox string `json:"mailbox"`
+	// Key is the request key, unpadded base64url.
+	Key string `json:"key"`
+}
+
+// FetchResponse is the answer to every well-formed fetch.
+type FetchResponse struct {
+	// Replies are followup.Slots sealed replies in standard base64:
+	// those waiting first, random filler of the same size after them.
+	Replies []string `json:"replies"`
+}
+
+func followUpOff() *problem.Problem {
+	return problem.New(http.StatusNotFound, "follow-up-off", "Follow-up not enabled",
+		"this relay keeps no mailboxes: its operator has not set relay.mailbox")
+}
+
+// acceptPost stores a hotline's sealed reply after checking the post's
+// signature against the hotline's statement_key.
+func (s *Server) acceptPost(w http.ResponseWriter, r *http.Request) {
+	if s.mailbox == nil {
+		problem.Write(w, followUpOff())
+		return
+	}
+	cfg := s.config()
+	h := cfg.Hotline(r.PathValue("hotline"))
+	if h == nil {
+		problem.Write(w, problem.New(http.StatusNotFound, "unknown-hotline", "Unknown hotline",
+			"no hotline "+quote(r.PathValue("hotline"))+" is configured on this relay"))
+		return
+	}
+	if h.StatementKey == "" {
+		problem.Write(w, problem.New(http.StatusForbidden, "no-statement-key", "Hotline has no verification key",
+			"the relay checks replies against the hotline's statement_key, and this hotline has none: ask the operator to set it"))
+		return
+	}
+	var req PostRequest
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxPostBody))
+	if err == nil {
+		err = json.Unmarshal(body, &req)
+	}
+	if err != nil {
+		problem.Write(w, badPost("the body is not a JSON object {\"post\": …, \"envelope\": …} of at most "+itoa(maxPostBody)+" bytes"))
+		return
+	}
+	post, err := followup.ParsePost([]byte(req.Post))
+	if err != nil {
+		problem.Write(w, badPost(err.Error()))
+		return
+	}
+	env, err := base64.StdEncoding.Strict().DecodeString(req.Envelope)
+	if err != nil || len(env) != followup.EnvelopeSize || !post.Covers(env) {
+		problem.Write(w, badPost("the envelope is not standard base64 of the "+itoa(followup.EnvelopeSize)+"-byte sealed reply the post names"))
+		return
+	}
+	if err := report.CheckEnvelope(env, report.KindHybrid, 1); err != nil {
+		problem.Write(w, badPost("the envelope is not a reply sealed to one reporter's key: "+err.Error()))
+		return
+	}
+	if post.Hotline != h.ID {
+		problem.Write(w, badPost("the post is signed for hotline "+quote(post.Hotline)+", not "+quote(h.ID)))
+		return
+	}
+	if err := post.Verify(h.StatementKey); err != nil {
+		problem.Write(w, problem.New(http.StatusForbidden, "bad-signature", "Signature does not verify",
+			"the post was not signed with the hotline's signing key (the one its statement_key verifies)"))
+		return
+	}
+	now := s.nowFunc()
+	if d := now.Sub(post.Time); d > PostWindow || d < -PostWindow {
+		problem.Write(w, problem.New(http.StatusForbidden, "stale-post", "Post too old or too new",
+			"the post's time is more than "+PostWindow.String()+" from the relay's clock: check the clock and sign the post again"))
+		return
+	}
+	err = s.mailbox.Put(h.ID, post.Mailbox, post.Check, env, now, post.Time.Add(PostWindow))
+	switch {
+	case errors.Is(err, mailbox.ErrFull):
+		problem.Write(w, problem.New(http.StatusConflict, "mailbox-full", "Mailbox full",
+			"the mailbox already holds "+itoa(followup.Slots)+" unread replies; send again after the reporter has read them"))
+		return
+	case errors.Is(err, mailbox.ErrCheck):
+		problem.Write(w, problem.New(http.StatusConflict, "mailbox-check", "Check differs",
+			"the mailbox holds replies for another check: take the check from the report's follow_up"))
+		return
+	case errors.Is(err, mailbox.ErrReplayed):
+		problem.Write(w, problem.New(http.StatusConflict, "reply-replayed", "Reply already posted",
+			"this sealed reply was posted before; seal the reply again to send it once more"))
+		return
+	case err != nil:
+		s.log.Error("failed to store a reply", "err", err)
+		p := problem.New(http.StatusServiceUnavailable, "store-unavailable", "Relay cannot store replies right now",
+			"nothing was stored; send the reply again in a minute")
+		p.RetryAfter = time.Minute
+		problem.Write(w, p)
+		return
+	}
+	s.log.Info("reply stored", "hotline", h.ID)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusCreated)
+}
+
+func badPost(detail string) *problem.Problem {
+	return problem.New(http.StatusBadRequest, "bad-post", "Not a reply post", detail+"; see docs/follow-up.md")
+}
+
+// fetchReplies answers a reporter's fetch. Every well-formed fetch with a
+// valid proof of work gets the same answer, followup.Slots sealed replies
+// or filler of the same size, whatever the code: a wrong code reads as a
+// mailbox with nothing in it. Nothing about the fetch is logged.
+func (s *Server) fetchReplies(w http.ResponseWriter, r *http.Request) {
+	if s.mailbox == nil {
+		problem.Write(w, followUpOff())
+		return
+	}
+	cfg := s.config()
+	site := cfg.Site(r.PathValue("site"))
+	if site == nil {
+		problem.Write(w, unknownSite(r.PathValue("site")))
+		return
+	}
+	if p := s.foreignOrigin(r); p != nil {
+		problem.Write(w, p)
+		return
+	}
+	if p := s.def.limit(s.def.fetches, r); p != nil {
+		problem.Write(w, p)
+		return
+	}
+	proof, p := s.verifyProof(r, site.ID)
+	if p != nil {
+		problem.Write(w, p)
+		return
+	}
+	var req FetchRequest
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<10))
+	if err == nil {
+		err = json.Unmarshal(body, &req)
+	}
+	key, kerr := base64.RawURLEncoding.Strict().DecodeString(req.Key)
+	if err != nil || kerr != nil || len(key) != 32 || !followup.ValidMailbox(req.Mailbox) {
+		problem.Write(w, problem.New(http.StatusBadRequest, "bad-fetch", "Not a mailbox fetch",
+			`the body must be {"mailbox": 32 lower-case hex digits, "key": 32 bytes in unpadded base64url}; see docs/follow-up.md`))
+		return
+	}
+	done, p := s.reserveProof(proof, "mailbox "+req.Mailbox)
+	if p != nil {
+		problem.Write(w, p)
+		return
+	}
+	defer done()
+	replies, err := s.mailbox.Take(site.Hotline, req.Mailbox, key, s.nowFunc())
+	if err != nil {
+		s.log.Error("failed to read a mailbox", "err", err)
+		p := problem.New(http.StatusServiceUnavailable, "store-unavailable", "Relay cannot read mailboxes right now",
+			"try again in a minute")
+		p.RetryAfter = time.Minute
+		problem.Write(w, p)
+		return
+	}
+	out := FetchResponse{Replies: make([]string, followup.Slots)}
+	for i := range out.Replies {
+		b := make([]byte, followup.EnvelopeSize)
+		if i < len(replies) {
+			b = replies[i]
+		} else {
+			rand.Read(b)
+		}
+		out.Replies[i] = base64.StdEncoding.EncodeToString(b)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(out)
+}

@@ -1,0 +1,199 @@
+package relay
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/reportline/reportline/followup"
+	"github.com/reportline/reportline/relay/mailbox"
+	"github.com/reportline/reportline/statement"
+)
+
+// followFixture is a relay with a mailbox store, whose hotline h1 has the
+// verification key of followup/testdata/signing.key.
+func followFixture(t *testing.T) (*fixture, *statement.SigningKey) {
+	t.Helper()
+	f := newFixture(t)
+	b, err := os.ReadFile(filepath.Join("..", "followup", "testdata", "signing.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := statement.ParseSigningKey(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.cfg.Hotline("h1").StatementKey = key.VerificationKey()
+	m, err := mailbox.Open(filepath.Join(t.TempDir(), "mailbox.db"), 90*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	f.srv.SetMailbox(m)
+	return f, key
+}
+
+// sealedReply returns a signed, sealed question for k's mailbox and the
+// post body that carries it.
+func sealedReply(t *testing.T, key *statement.SigningKey, hotline string, k *followup.Keys, postTime time.Time) []byte {
+	t.Helper()
+	plain, err := followup.Sign(&followup.Reply{Hotline: hotline, Report: "6f1c2a3e-8b4d-4c5e-9f60-7a1b2c3d4e5f",
+		Mailbox: k.Mailbox, Kind: followup.KindQuestion, Sent: postTime, Text: "Which post? " + marker}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := followup.Seal(plain, k.Recipient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := followup.SignPost(followup.NewPost(hotline, k.Mailbox, k.Check, env, postTime), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(PostRequest{Post: string(text), Envelope: base64.StdEncoding.EncodeToString(env)})
+	return body
+}
+
+func (f *fixture) fetch(t *testing.T, k *followup.Keys) (*httptest.ResponseRecorder, [][]byte) {
+	t.Helper()
+	body, _ := json.Marshal(FetchRequest{Mailbox: k.Mailbox, Key: base64.RawURLEncoding.EncodeToString(k.RequestKey)})
+	rec := post(f.srv, "/v1/sites/s1/mailbox", body, HeaderProof, f.proof(t, "s1"), "Content-Type", "application/json")
+	if rec.Code != 200 {
+		t.Fatalf("fetch: status %d: %s", rec.Code, rec.Body)
+	}
+	var resp FetchResponse
+	if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil || len(resp.Replies) != followup.Slots {
+		t.Fatalf("fetch: %d replies, %v", len(resp.Replies), err)
+	}
+	var opened [][]byte
+	for _, s := range resp.Replies {
+		env, err := base64.StdEncoding.DecodeString(s)
+		if err != nil || len(env) != followup.EnvelopeSize {
+			t.Fatalf("a slot is not a %d-byte envelope", followup.EnvelopeSize)
+		}
+		if plain, err := followup.Open(env, k.Identity); err == nil {
+			opened = append(opened, plain)
+		}
+	}
+	return rec, opened
+}
+
+func newKeys(t *testing.T) *followup.Keys {
+	sec, _ := followup.NewSecret(rand.Reader)
+	k, err := followup.Derive(sec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// A hotline's signed reply is stored, fetched once with the code's keys
+// (and only with them), opens and verifies; every fetch answer has the
+// same size whatever the code; nothing of it is in the logs.
+func TestMailboxRoundTrip(t *testing.T) {
+	f, key := followFixture(t)
+	k := newKeys(t)
+	now := time.Now().UTC()
+	if rec := post(f.srv, "/v1/hotlines/h1/replies", sealedReply(t, key, "h1", k, now)); rec.Code != 201 {
+		t.Fatalf("post: status %d: %s", rec.Code, rec.Body)
+	}
+	wrong := newKeys(t)
+	wrong.Mailbox = k.Mailbox // knows the mailbox id, not the code
+	recWrong, got := f.fetch(t, wrong)
+	if len(got) != 0 {
+		t.Fatal("a fetch with the wrong request key got a reply")
+	}
+	rec, got := f.fetch(t, k)
+	if len(got) != 1 {
+		t.Fatalf("opened %d replies, want 1", len(got))
+	}
+	r, err := followup.ParseReply(got[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Verify(key.VerificationKey()); err != nil || r.CheckFor("h1", k.Mailbox) != nil {
+		t.Fatalf("the fetched reply does not verify: %v", err)
+	}
+	recAgain, got := f.fetch(t, k)
+	if len(got) != 0 {
+		t.Fatal("a read reply was given out again")
+	}
+	_, unknown := f.fetch(t, newKeys(t))
+	if len(unknown) != 0 {
+		t.Fatal("an unknown code opened something")
+	}
+	if rec.Body.Len() != recWrong.Body.Len() || rec.Body.Len() != recAgain.Body.Len() {
+		t.Fatalf("answers differ in size: %d with a reply, %d for a wrong key, %d empty", rec.Body.Len(), recWrong.Body.Len(), recAgain.Body.Len())
+	}
+	if !strings.Contains(f.logs.String(), "reply stored") {
+		t.Fatalf("no log of the post; the check below would prove nothing:\n%s", f.logs)
+	}
+	for _, secret := range []string{k.Mailbox, k.Check, base64.RawURLEncoding.EncodeToString(k.RequestKey), marker} {
+		if strings.Contains(f.logs.String(), secret) {
+			t.Errorf("the logs hold %q", secret)
+		}
+	}
+}
+
+func TestMailboxRefuses(t *testing.T) {
+	f, key := followFixture(t)
+	k := newKeys(t)
+	now := time.Now().UTC()
+	other, _ := statement.GenerateKey()
+	good := sealedReply(t, key, "h1", k, now)
+	var tampered PostRequest
+	json.Unmarshal(sealedReply(t, key, "h1", k, now), &tampered)
+	env, _ := base64.StdEncoding.DecodeString(tampered.Envelope)
+	env[len(env)-1] ^= 1
+	tampered.Envelope = base64.StdEncoding.EncodeToString(env)
+	tamperedBody, _ := json.Marshal(tampered)
+	for name, c := range map[string]struct {
+		path string
+		body []byte
+		want int
+		kind string
+	}{
+		"other key":     {"/v1/hotlines/h1/replies", sealedReply(t, other, "h1", k, now), 403, "bad-signature"},
+		"other hotline": {"/v1/hotlines/h1/replies", sealedReply(t, key, "h2", k, now), 400, "bad-post"},
+		"stale":         {"/v1/hotlines/h1/replies", sealedReply(t, key, "h1", k, now.Add(-time.Hour)), 403, "stale-post"},
+		"tampered":      {"/v1/hotlines/h1/replies", tamperedBody, 400, "bad-post"},
+		"not json":      {"/v1/hotlines/h1/replies", []byte("x"), 400, "bad-post"},
+		"unknown":       {"/v1/hotlines/nope/replies", good, 404, "unknown-hotline"},
+		"no proof":      {"/v1/sites/s1/mailbox", []byte(`{}`), 403, "pow-required"},
+	} {
+		rec := post(f.srv, c.path, c.body)
+		if rec.Code != c.want || !strings.Contains(rec.Body.String(), c.kind) {
+			t.Errorf("%s: status %d %s, want %d %s", name, rec.Code, rec.Body, c.want, c.kind)
+		}
+	}
+	if rec := post(f.srv, "/v1/hotlines/h1/replies", good); rec.Code != 201 {
+		t.Fatalf("post: %d %s", rec.Code, rec.Body)
+	}
+	if rec := post(f.srv, "/v1/hotlines/h1/replies", good); rec.Code != 409 || !strings.Contains(rec.Body.String(), "reply-replayed") {
+		t.Fatalf("a replayed post: %d %s", rec.Code, rec.Body)
+	}
+	f.cfg.Hotline("h1").StatementKey = ""
+	if rec := post(f.srv, "/v1/hotlines/h1/replies", good); rec.Code != 403 || !strings.Contains(rec.Body.String(), "no-statement-key") {
+		t.Fatalf("a hotline without a key: %d %s", rec.Code, rec.Body)
+	}
+	bad := post(f.srv, "/v1/sites/s1/mailbox", []byte(`{"mailbox":"x"}`), HeaderProof, f.proof(t, "s1"))
+	if bad.Code != 400 || !bytes.Contains(bad.Body.Bytes(), []byte("bad-fetch")) {
+		t.Fatalf("a malformed fetch: %d %s", bad.Code, bad.Body)
+	}
+}
+
+func TestMailboxOff(t *testing.T) {
+	f := newFixture(t)
+	for _, path := range []string{"/v1/sites/s1/mailbox", "/v1/hotlines/h1/replies"} {
+		if rec := post(f.srv, path, []byte("{}")); rec.Code != 404 || !strings.Contains(rec.Body.String(), "follow-up-off") {
+			t.Errorf("%s without a mailbox: %d %s", path, rec.Code, rec.Body)
+		}
+	}
+}
