@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/reportline/reportline/relay"
+	"github.com/reportline/reportline/relay/assets"
 )
 
 // moduleBudget is the most a reporter downloads for the WebAssembly
@@ -22,7 +22,7 @@ func TestModuleSizeBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	br := len(relay.Compress(wasm, true).Brotli) // as `relay precompress` makes it
+	br := len(assets.Compress(wasm, true).Brotli) // as `relay precompress` makes it
 	t.Logf("module: %d bytes, %d after brotli (budget %d)", len(wasm), br, moduleBudget)
 	if br > moduleBudget {
 		t.Errorf("the module is %d bytes after brotli, over its budget of %d: find what grew with "+

@@ -57,7 +57,7 @@ func New(cfg *config.Config, sp *spool.Spool, assets *Assets, log *slog.Logger, 
 		s.stored = func() {}
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /embed.js", func(w http.ResponseWriter, r *http.Request) { s.assets.embedJS.serve(w, r) })
+	mux.HandleFunc("GET /embed.js", func(w http.ResponseWriter, r *http.Request) { s.assets.Loader().ServeHTTP(w, r) })
 	mux.HandleFunc("GET /a/{file}", s.serveAsset)
 	mux.HandleFunc("GET /w/{site}", s.serveWidget)
 	mux.HandleFunc("POST /v1/sites/{site}/reports/{id}", s.acceptReport)
@@ -95,13 +95,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.assets.hashed["/a/"+r.PathValue("file")]
+	a, ok := s.assets.File("/a/" + r.PathValue("file"))
 	if !ok {
 		problem.Write(w, problem.New(http.StatusNotFound, "not-found", "No such file",
 			"this relay has no file "+r.URL.Path+"; the page that asked for it may be from an older version: reload it"))
 		return
 	}
-	a.serve(w, r)
+	a.ServeHTTP(w, r)
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {

@@ -346,21 +346,3 @@ func TestWidgetPage(t *testing.T) {
 		t.Errorf("unknown asset: status %d", rec.Code)
 	}
 }
-
-func TestPrecompressed(t *testing.T) {
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "widget.wasm"), bytes.Repeat([]byte("module "), 1000), 0o644)
-	os.WriteFile(filepath.Join(dir, "wasm_exec.js"), []byte("// js"), 0o644)
-	if err := Precompress(dir); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(filepath.Join(dir, "widget.wasm"))
-	if readPrecompressed(dir, "widget.wasm", b) == nil {
-		t.Fatal("fresh precompressed files were not used")
-	}
-	// A rebuilt module with old .br/.gz files must not be served stale.
-	os.WriteFile(filepath.Join(dir, "widget.wasm"), []byte("new module"), 0o644)
-	if readPrecompressed(dir, "widget.wasm", []byte("new module")) != nil {
-		t.Fatal("stale precompressed files were used")
-	}
-}

@@ -19,6 +19,7 @@ import (
 	snippet "github.com/reportline/reportline/embed-snippet"
 
 	"github.com/reportline/reportline/internal/problem"
+	"github.com/reportline/reportline/relay/assets"
 	"github.com/reportline/reportline/report"
 )
 
@@ -68,7 +69,7 @@ type frameTemplate struct {
 // own messages and country names.
 func parseFrame(a *Assets) (map[string]*frameTemplate, error) {
 	base, err := template.New("widget.html").Funcs(template.FuncMap{
-		"asset":         func(name string) string { return a.names[name] },
+		"asset":         func(name string) string { return a.Path(name) },
 		"t":             func(key string, args ...string) string { return key },
 		"countries":     func() []country { return nil },
 		"today":         func() string { return time.Now().UTC().Add(14 * time.Hour).Format(time.DateOnly) },
@@ -193,12 +194,12 @@ func writeCompressed(w http.ResponseWriter, r *http.Request, body []byte) {
 	accepts := r.Header.Get("Accept-Encoding")
 	var out bytes.Buffer
 	switch {
-	case acceptsEncoding(accepts, "br"):
+	case assets.AcceptsEncoding(accepts, "br"):
 		bw := brotli.NewWriterLevel(&out, 5)
 		bw.Write(body)
 		bw.Close()
 		h.Set("Content-Encoding", "br")
-	case acceptsEncoding(accepts, "gzip"):
+	case assets.AcceptsEncoding(accepts, "gzip"):
 		zw, _ := gzip.NewWriterLevel(&out, gzip.DefaultCompression)
 		zw.Write(body)
 		zw.Close()

@@ -1,17 +1,13 @@
 package relay
 
 import (
-	"bytes"
 	"compress/gzip"
-	"encoding/json"
 	"io"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/andybalholm/brotli"
-
-	"github.com/reportline/reportline/report"
 )
 
 func TestPickLocale(t *testing.T) {
@@ -105,18 +101,6 @@ func TestFramePageCompressed(t *testing.T) {
 	}
 }
 
-func TestCompactJS(t *testing.T) {
-	in := "/* header\n   comment */\n(function () {\n  // a comment\n  var a = \"//not a comment\";\n\n    f(a); // trailing stays\n})();\n" +
-		"  if (x === 'a { b }' && y) z = a + +b - -c + d;\n  if (/^a b$/.test(s)) warn(\"x\");\n  return -1 + `t ${a} ( )`;\n" +
-		"  l = (n >> 8 & 255) / 255 + c / 2;\n  if (!/^[/ \\]]x\\/ y$/i.test(s)) f(/ /g);\n  y = a ? /x/ : b;\n"
-	want := "(function(){\nvar a=\"//not a comment\";\nf(a); // trailing stays\n})();\n" +
-		"if(x==='a { b }'&&y)z=a+ +b- -c+d;\nif(/^a b$/.test(s))warn(\"x\");\nreturn-1+`t ${a} ( )`;\n" +
-		"l=(n>>8&255)/255+c/2;\nif(!/^[/ \\]]x\\/ y$/i.test(s))f(/ /g);\ny = a ? /x/ : b;\n"
-	if got := string(compactJS([]byte(in))); got != want {
-		t.Errorf("compactJS:\n%s\nwant\n%s", got, want)
-	}
-}
-
 // TestRemovalServices: the under-18 section offers Take It Down on every
 // hotline's form, and Report Remove only where the hotline lists it in
 // removal_services.
@@ -137,39 +121,5 @@ func TestRemovalServices(t *testing.T) {
 	f.cfg.Hotline("h1").RemovalServices = []string{"report_remove"}
 	if p := page(); !strings.Contains(p, takeItDown) || !strings.Contains(p, reportRemove) || !strings.Contains(p, `data-i18n="under18.report_remove"`) {
 		t.Errorf("with removal_services = [\"report_remove\"], the page must offer Take It Down and Report Remove")
-	}
-}
-
-// loaderBudget is the loader's size after brotli: every partner page
-// downloads it, so it stays within 2 KB.
-const loaderBudget = 2048
-
-// TestLoaderLabelsAndBudget: the loader the relay serves holds every
-// catalogue's title, the button's label in that language, keyed by the
-// locale in lower case, and stays within its budget after brotli.
-func TestLoaderLabelsAndBudget(t *testing.T) {
-	f := newFixture(t)
-	rec := getWith(f.srv, "GET", "/embed.js", "Accept-Encoding", "br")
-	if rec.Code != 200 || rec.Header().Get("Content-Encoding") != "br" {
-		t.Fatalf("embed.js: status %d, encoding %q", rec.Code, rec.Header().Get("Content-Encoding"))
-	}
-	size := rec.Body.Len()
-	plain, err := io.ReadAll(brotli.NewReader(rec.Body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("embed.js: %d bytes, %d after brotli (budget %d)", len(plain), size, loaderBudget)
-	if size > loaderBudget {
-		t.Errorf("embed.js is %d bytes after brotli, over its budget of %d", size, loaderBudget)
-	}
-	for _, loc := range report.Locales() {
-		cat, _ := report.LoadCatalog(loc)
-		want, _ := json.Marshal(map[string]string{strings.ToLower(loc): cat.T("form.title")})
-		if !bytes.Contains(plain, bytes.Trim(want, "{}")) {
-			t.Errorf("embed.js lacks the %s label %s", loc, want)
-		}
-	}
-	if bytes.Contains(plain, []byte(labelsLine)) {
-		t.Error("embed.js still holds the table of the source, with English only")
 	}
 }

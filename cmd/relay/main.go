@@ -25,7 +25,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/reportline/reportline/relay"
+	"github.com/reportline/reportline/relay/assets"
 )
 
 func main() {
@@ -50,7 +50,7 @@ func main() {
 		if len(args) != 1 {
 			err = errors.New("usage: relay precompress ASSETS-DIR")
 		} else {
-			err = relay.Precompress(args[0])
+			err = assets.Precompress(args[0])
 		}
 	case "help", "-h", "-help", "--help":
 		usage(os.Stdout)

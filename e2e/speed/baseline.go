@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/reportline/reportline/relay"
+	"github.com/reportline/reportline/relay/assets"
 )
 
 // The baseline is what the same browser does, in the same run, with the
@@ -69,7 +69,7 @@ type baselineServer struct {
 // with its brotli form, wasmExec the relay's wasm_exec.js, and frameSize
 // the byte size of the report frame's page, which the static frame page
 // matches.
-func startBaseline(module []byte, moduleC *relay.Compressed, wasmExec []byte, frameSize int) (*baselineServer, error) {
+func startBaseline(module []byte, moduleC *assets.Compressed, wasmExec []byte, frameSize int) (*baselineServer, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -79,8 +79,8 @@ func startBaseline(module []byte, moduleC *relay.Compressed, wasmExec []byte, fr
 		PageURL:  fmt.Sprintf("http://localhost:%d/", port),
 		FrameURL: fmt.Sprintf("http://127.0.0.1:%d", port),
 	}
-	modulePath := relay.HashedPath("baseline.wasm", module)
-	execPath := relay.HashedPath("wasm_exec.js", wasmExec)
+	modulePath := assets.HashedPath("baseline.wasm", module)
+	execPath := assets.HashedPath("wasm_exec.js", wasmExec)
 	boot := []byte(`(function () {
   "use strict";
   var go = new Go();
@@ -88,12 +88,12 @@ func startBaseline(module []byte, moduleC *relay.Compressed, wasmExec []byte, fr
     .then(function (r) { return go.run(r.instance); });
 })();
 `)
-	bootPath := relay.HashedPath("boot.js", boot)
+	bootPath := assets.HashedPath("boot.js", boot)
 	files := map[string]http.Handler{
-		modulePath:   relay.StaticFile("baseline.wasm", module, relay.Immutable, moduleC),
-		execPath:     relay.StaticFile("wasm_exec.js", wasmExec, relay.Immutable, nil),
-		bootPath:     relay.StaticFile("boot.js", boot, relay.Immutable, nil),
-		"/loader.js": relay.StaticFile("loader.js", []byte(baselineLoader), "public, max-age=300", nil),
+		modulePath:   assets.StaticFile("baseline.wasm", module, assets.Immutable, moduleC),
+		execPath:     assets.StaticFile("wasm_exec.js", wasmExec, assets.Immutable, nil),
+		bootPath:     assets.StaticFile("boot.js", boot, assets.Immutable, nil),
+		"/loader.js": assets.StaticFile("loader.js", []byte(baselineLoader), "public, max-age=300", nil),
 	}
 	// The relay writes the frame's page as it renders it, uncompressed.
 	pages := map[string][]byte{

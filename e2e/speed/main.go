@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/reportline/reportline/examples/stack"
-	"github.com/reportline/reportline/relay"
+	"github.com/reportline/reportline/relay/assets"
 )
 
 func main() {
@@ -69,7 +69,7 @@ func run(cfg config) error {
 
 	type module struct {
 		wasm []byte
-		c    *relay.Compressed
+		c    *assets.Compressed
 		err  error
 	}
 	baselineDone := make(chan module, 1)
@@ -79,7 +79,7 @@ func run(cfg config) error {
 			baselineDone <- module{err: err}
 			return
 		}
-		baselineDone <- module{wasm: w, c: relay.Compress(w, true)}
+		baselineDone <- module{wasm: w, c: assets.Compress(w, true)}
 	}()
 
 	state, err := os.MkdirTemp("", "reportline-speed-state-")

@@ -1,4 +1,8 @@
-package relay
+// Package assets holds the files the relay serves to browsers: the loader
+// partners paste at a stable URL, and the module, its runtime, the frame's
+// style sheet, boot script and message catalogues under content-hashed,
+// immutable names, each kept in memory with its gzip and brotli forms.
+package assets
 
 import (
 	"bytes"
@@ -31,23 +35,22 @@ type asset struct {
 	cacheCtl string
 }
 
-// Assets are the files the relay serves to browsers: the loader at a stable
+// Set is the files the relay serves to browsers: the loader at a stable
 // URL, everything else under a content-hashed, immutable name.
-type Assets struct {
+type Set struct {
 	embedJS *asset
-	hashed  map[string]*asset         // "/a/widget.3f2a91c077de.wasm" → asset
-	names   map[string]string         // "widget.wasm" → "/a/widget.3f2a91c077de.wasm"
-	widget  map[string]*frameTemplate // by locale
+	hashed  map[string]*asset // "/a/widget.3f2a91c077de.wasm" → asset
+	names   map[string]string // "widget.wasm" → "/a/widget.3f2a91c077de.wasm"
 }
 
 // builtAssets are the files `make build` puts in the assets folder.
 var builtAssets = []string{"widget.wasm", "wasm_exec.js"}
 
-// LoadAssets reads the built module and wasm_exec.js from dir and the
-// loader, template, style sheet and boot script from the embed-snippet
-// package, and precompresses them.
-func LoadAssets(dir string) (*Assets, error) {
-	a := &Assets{hashed: map[string]*asset{}, names: map[string]string{}}
+// Load reads the built module and wasm_exec.js from dir and the loader,
+// style sheet and boot script from the embed-snippet package, and
+// precompresses them.
+func Load(dir string) (*Set, error) {
+	a := &Set{hashed: map[string]*asset{}, names: map[string]string{}}
 	for _, name := range builtAssets {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
@@ -80,13 +83,20 @@ func LoadAssets(dir string) (*Assets, error) {
 		b, _ := json.Marshal(cat)
 		a.addHashed("messages-"+loc+".json", b, nil)
 	}
-	if a.widget, err = parseFrame(a); err != nil {
-		return nil, err
-	}
 	return a, nil
 }
 
-func (a *Assets) addHashed(name string, b []byte, pre *Compressed) {
+// Loader returns the handler of the loader, embed.js.
+func (a *Set) Loader() http.Handler { return a.embedJS }
+
+// File returns the handler of the file served under the hashed URL path
+// urlPath ("/a/widget.3f2a91c077de.wasm"), if there is one.
+func (a *Set) File(urlPath string) (http.Handler, bool) {
+	f, ok := a.hashed[urlPath]
+	return f, ok
+}
+
+func (a *Set) addHashed(name string, b []byte, pre *Compressed) {
 	p := HashedPath(name, b)
 	a.names[name] = p
 	a.hashed[p] = newAsset(name, b, Immutable, pre)
@@ -202,7 +212,7 @@ func readPrecompressed(dir, name string, b []byte) *Compressed {
 }
 
 // Path returns the hashed URL path of a named asset ("widget.wasm").
-func (a *Assets) Path(name string) string { return a.names[name] }
+func (a *Set) Path(name string) string { return a.names[name] }
 
 // serve writes the asset in the best encoding the client accepts.
 func (s *asset) serve(w http.ResponseWriter, r *http.Request) {
@@ -219,10 +229,10 @@ func (s *asset) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	body := s.raw
 	switch accepts := r.Header.Get("Accept-Encoding"); {
-	case acceptsEncoding(accepts, "br"):
+	case AcceptsEncoding(accepts, "br"):
 		h.Set("Content-Encoding", "br")
 		body = s.br
-	case acceptsEncoding(accepts, "gzip"):
+	case AcceptsEncoding(accepts, "gzip"):
 		h.Set("Content-Encoding", "gzip")
 		body = s.gz
 	}
@@ -233,7 +243,8 @@ func (s *asset) serve(w http.ResponseWriter, r *http.Request) {
 	w.Write(body)
 }
 
-func acceptsEncoding(header, enc string) bool {
+// AcceptsEncoding reports whether an Accept-Encoding header accepts enc.
+func AcceptsEncoding(header, enc string) bool {
 	for _, part := range strings.Split(header, ",") {
 		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if strings.EqualFold(strings.TrimSpace(name), enc) {
