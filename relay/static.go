@@ -9,7 +9,7 @@ type Assets struct {
 	widget map[string]*frameTemplate // by locale
 }
 
-// LoadAssets loads the files in dir and the embed-snippet package (see
+// LoadAssets loads the files in dir and the snippet package (see
 // [assets.Load]) and parses the frame page's templates.
 func LoadAssets(dir string) (*Assets, error) {
 	set, err := assets.Load(dir)

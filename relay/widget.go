@@ -16,7 +16,7 @@ import (
 	xlanguage "golang.org/x/text/language"
 	"golang.org/x/text/language/display"
 
-	snippet "github.com/reportline/reportline/embed-snippet"
+	"github.com/reportline/reportline/snippet"
 
 	"github.com/reportline/reportline/internal/problem"
 	"github.com/reportline/reportline/relay/assets"

@@ -22,8 +22,8 @@ import (
 
 	"github.com/andybalholm/brotli"
 
-	snippet "github.com/reportline/reportline/embed-snippet"
 	"github.com/reportline/reportline/report"
+	"github.com/reportline/reportline/snippet"
 )
 
 // asset is one static file, kept in memory with its precompressed forms.
@@ -47,7 +47,7 @@ type Set struct {
 var builtAssets = []string{"widget.wasm", "wasm_exec.js"}
 
 // Load reads the built module and wasm_exec.js from dir and the loader,
-// style sheet and boot script from the embed-snippet package, and
+// style sheet and boot script from the snippet package, and
 // precompresses them.
 func Load(dir string) (*Set, error) {
 	a := &Set{hashed: map[string]*asset{}, names: map[string]string{}}
