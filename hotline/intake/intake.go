@@ -8,9 +8,9 @@
 //	INBOX/<id>.age   the envelope as sealed in the browser (opens with age -d)
 //	INBOX/<id>.json  the opened report, with the relay's metadata
 //
-// The .json is written first and the .age last: a report is stored once its
-// .age exists, so a store cut short by a failed write or a crash is done
-// again in full by the relay's next attempt.
+// A report is stored once both files exist (the .age alone for an envelope
+// that does not open): a store cut short by a failed write or a crash is
+// completed by the relay's next attempt.
 //
 // A report that cannot be opened (a key that is not the hotline's) keeps its
 // .age file and gets no .json; the intake logs it and still answers 2xx,
@@ -170,42 +170,41 @@ func parsePayload(body []byte, webhookID, hotline string) (*delivery.Payload, er
 	return &p, nil
 }
 
-// store opens the envelope, writes the report as <id>.json and then the
-// envelope as <id>.age. It reports whether the report was new.
+// store opens the envelope and writes the report as <id>.json and the
+// envelope as <id>.age, both at once, then fsyncs the folder. It reports
+// whether the report was new.
 //
-// The .age is written last: it marks the report complete, so a store that
-// failed halfway is done again in full when the relay retries, rather than
-// answered as a duplicate.
+// A report is stored once both files exist, or the .age alone for an
+// envelope that does not open. An .age without its .json (a write that
+// failed, or a crash between the two) is completed when the relay tries
+// again, rather than answered as a duplicate.
 //
 // Reports with different ids are stored at the same time, and share the
 // fsyncs of the inbox folder.
 func (in *Intake) store(p *delivery.Payload) (bool, error) {
 	defer in.lock(p.Data.ID)()
-	write := in.writeFile
-	if write == nil {
-		write = writeFileSynced
-	}
 	id := p.Data.ID
-	agePath := filepath.Join(in.Inbox, id+".age")
-	if _, err := os.Stat(agePath); err == nil {
+	agePath, jsonPath := filepath.Join(in.Inbox, id+".age"), filepath.Join(in.Inbox, id+".json")
+	_, err := os.Stat(agePath)
+	haveAge := err == nil
+	if _, err := os.Stat(jsonPath); err == nil && haveAge {
 		in.Log.Info("duplicate delivery ignored", "report", id)
 		return false, nil
 	}
 	o := in.open(p)
+	if haveAge && o.Report == nil {
+		in.Log.Info("duplicate delivery ignored", "report", id)
+		return false, nil
+	}
+	var files []file
 	if o.Report != nil {
 		b, _ := json.MarshalIndent(o, "", "  ")
-		if err := write(filepath.Join(in.Inbox, id+".json"), append(b, '\n'), 0o600); err != nil {
-			return false, err
-		}
-		// The .json's name is on disk before the .age's can be.
-		if err := in.dirs.sync(in.Inbox); err != nil {
-			return false, err
-		}
+		files = append(files, file{jsonPath, append(b, '\n')})
 	}
-	if err := write(agePath, p.Data.Envelope, 0o600); err != nil {
-		return false, err
+	if !haveAge {
+		files = append(files, file{agePath, p.Data.Envelope})
 	}
-	if err := in.dirs.sync(in.Inbox); err != nil {
+	if err := in.writeAll(files); err != nil {
 		return false, err
 	}
 	if o.Report == nil {
@@ -219,6 +218,41 @@ func (in *Intake) store(p *delivery.Payload) (bool, error) {
 		in.Opened(o)
 	}
 	return true, nil
+}
+
+// file is one file of a report to write.
+type file struct {
+	path string
+	data []byte
+}
+
+// writeAll writes files at once, each fsynced and renamed into place,
+// then fsyncs the inbox folder (shared with other reports). If one fails,
+// those written are removed again, so nothing half-stored is left.
+func (in *Intake) writeAll(files []file) error {
+	write := in.writeFile
+	if write == nil {
+		write = writeFileSynced
+	}
+	errs := make([]error, len(files))
+	var wg sync.WaitGroup
+	for i, f := range files {
+		wg.Go(func() { errs[i] = write(f.path, f.data, 0o600) })
+	}
+	wg.Wait()
+	err := errors.Join(errs...)
+	if err == nil {
+		err = in.dirs.sync(in.Inbox)
+	}
+	if err != nil {
+		for i, f := range files {
+			if errs[i] == nil {
+				os.Remove(f.path)
+			}
+		}
+		return err
+	}
+	return nil
 }
 
 // idLock serialises the deliveries of one report id.

@@ -3,6 +3,7 @@ package intake
 import (
 	"bytes"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -261,5 +262,30 @@ func TestConcurrentDeliveries(t *testing.T) {
 	defer f.in.mu.Unlock()
 	if len(f.in.storing) != 0 {
 		t.Errorf("%d report locks left after the deliveries", len(f.in.storing))
+	}
+}
+
+// An .age left without its .json (a crash between the two writes) is
+// completed by the next delivery of the report, not taken for a duplicate.
+func TestLoneEnvelopeCompleted(t *testing.T) {
+	f := newFixture(t)
+	body := f.payload(t, rid)
+	var p struct {
+		Data struct{ Envelope []byte } `json:"data"`
+	}
+	if err := json.Unmarshal(body, &p); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(f.inbox, rid+".age"), p.Data.Envelope, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if rec := f.deliver(t, rid, body, time.Now(), f.signer); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"stored"`) {
+		t.Fatalf("delivery: %d %s", rec.Code, rec.Body)
+	}
+	if _, err := os.Stat(filepath.Join(f.inbox, rid+".json")); err != nil {
+		t.Errorf("the report was not opened: %v", err)
+	}
+	if rec := f.deliver(t, rid, body, time.Now().Add(time.Second), f.signer); !strings.Contains(rec.Body.String(), `"duplicate"`) {
+		t.Errorf("once complete, a delivery is a duplicate: %d %s", rec.Code, rec.Body)
 	}
 }

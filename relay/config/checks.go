@@ -17,10 +17,10 @@ import (
 const (
 	DefaultRetryMax        = time.Hour
 	DefaultDeliveryTimeout = 30 * time.Second
-	DefaultDeliveryWorkers = 32
+	DefaultDeliveryWorkers = 64
 	DefaultShutdownTimeout = 30 * time.Second
 	DefaultHSTSMaxAge      = 365 * 24 * time.Hour
-	DefaultConcurrency     = 16
+	DefaultConcurrency     = 32
 	// MaxConcurrency bounds a hotline's concurrency and the workers.
 	MaxConcurrency = 64
 )

@@ -61,7 +61,7 @@ type Forwarder struct {
 
 // Store is what the forwarder needs of the spool; [spool.Spool] is one.
 type Store interface {
-	DueSkipping(now time.Time, limit int, skip func(id string) bool) ([]spool.Entry, error)
+	DueSkipping(now time.Time, limit int, skipID, skipHotline func(string) bool) ([]spool.Entry, error)
 	NextDue() (time.Time, bool, error)
 	Delete(id string) error
 	Reschedule(id string, next time.Time, lastErr string) error
@@ -74,10 +74,6 @@ type endpointState struct {
 	active int  // deliveries under way
 	gone   bool // the intake answered 410 Gone; cleared by SetEndpoints
 }
-
-// maxWindow bounds how many due reports one pass reads from the spool
-// while looking for one whose hotline has a free slot.
-const maxWindow = 512
 
 func (f *Forwarder) init() {
 	f.initOnce.Do(func() {
@@ -167,19 +163,13 @@ func (f *Forwarder) Wait() { f.wg.Wait() }
 func (f *Forwarder) dispatch(ctx context.Context) (time.Duration, error) {
 	f.init()
 	workers := max(f.Workers, 1)
-	for window := 0; ; {
-		full, busy, n, err := f.startDue(ctx, workers, window)
-		if err != nil {
-			return 0, err
-		}
-		window = n
-		if full {
-			return time.Minute, nil
-		}
-		if !busy || window >= maxWindow {
-			break
-		}
-		window = min(window*2, maxWindow)
+	full, err := f.startDue(ctx, workers)
+	if err != nil {
+		return 0, err
+	}
+	if full {
+		// A delivery that ends wakes the forwarder.
+		return time.Minute, nil
 	}
 	next, ok, err := f.Spool.NextDue()
 	switch {
@@ -195,25 +185,28 @@ func (f *Forwarder) dispatch(ctx context.Context) (time.Duration, error) {
 	return min(time.Until(next)+time.Millisecond, time.Minute), nil
 }
 
-// startDue reads up to window due reports (a default window if zero) and
-// starts a delivery for each one whose hotline has a free slot. It reports
-// whether all workers are busy (full), whether a report was skipped because
-// its hotline had no free slot while the window was full (busy), and the
-// window it used.
+// startDue starts a delivery for as many due reports as there are free
+// workers, passing over (unread) the reports being delivered, those held
+// back, and those whose hotline has no free slot. It reports whether every
+// worker is busy.
 //
 // The spool is read under the lock that finish takes, so a report whose
 // delivery ends meanwhile is either still in flight here or already gone
 // from the spool, and never started twice.
-func (f *Forwarder) startDue(ctx context.Context, workers, window int) (full, busy bool, n int, err error) {
+func (f *Forwarder) startDue(ctx context.Context, workers int) (full bool, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if window == 0 {
-		window = workers * 4
+	free := workers - f.active
+	if free <= 0 {
+		return true, nil
 	}
-	// Reports being delivered, or held back after the spool failed to
-	// record their last attempt, are passed over unread.
+	if !f.anySlot() {
+		// A delivery that ends frees a slot and wakes the forwarder.
+		return false, nil
+	}
 	now := time.Now()
-	due, err := f.Spool.DueSkipping(now, window, func(id string) bool {
+	taking := map[string]int{} // by hotline, in this pass
+	due, err := f.Spool.DueSkipping(now, free, func(id string) bool {
 		if until, ok := f.held[id]; ok {
 			if now.Before(until) {
 				return true
@@ -221,20 +214,18 @@ func (f *Forwarder) startDue(ctx context.Context, workers, window int) (full, bu
 			delete(f.held, id)
 		}
 		return f.inflight[id]
+	}, func(hotline string) bool {
+		if st := f.endpoints[hotline]; st != nil && !st.gone && st.active+taking[hotline] >= max(st.Concurrency, 1) {
+			return true
+		}
+		taking[hotline]++
+		return false
 	})
 	if err != nil {
-		return false, false, window, err
+		return false, err
 	}
-	defer func() { busy = busy && len(due) == window }()
 	for _, e := range due {
-		if f.active >= workers {
-			return true, busy, window, nil
-		}
 		st := f.endpoints[e.Hotline]
-		if st != nil && !st.gone && st.active >= max(st.Concurrency, 1) {
-			busy = true
-			continue
-		}
 		f.inflight[e.ID] = true
 		f.active++
 		var ep Endpoint
@@ -245,22 +236,49 @@ func (f *Forwarder) startDue(ctx context.Context, workers, window int) (full, bu
 		}
 		f.wg.Add(1)
 		go func() {
-			defer f.finish(e.ID, st, stopped)
+			release := sync.OnceFunc(func() { f.release(st, stopped) })
+			defer f.finish(e.ID, release)
 			// A delivery under way is finished even while shutting down,
 			// bounded by the client's timeout.
-			f.deliver(context.WithoutCancel(ctx), e, ep, st, stopped)
+			f.deliver(context.WithoutCancel(ctx), e, ep, st, stopped, release)
 		}()
 	}
-	return false, busy, window, nil
+	return f.active >= workers, nil
 }
 
-func (f *Forwarder) finish(id string, st *endpointState, stopped bool) {
+// anySlot reports whether a report could be started: an endpoint has a
+// free slot, or one is stopped (its reports are rescheduled without one).
+// Reports for a hotline missing from the configuration wait for a pass in
+// which some endpoint has room.
+func (f *Forwarder) anySlot() bool {
+	for _, st := range f.endpoints {
+		if st.gone || st.active < max(st.Concurrency, 1) {
+			return true
+		}
+	}
+	return len(f.endpoints) == 0
+}
+
+// release frees a delivery's slot at its endpoint, once the intake has
+// answered: recording the outcome in the spool need not hold the
+// endpoint, and the spool groups those writes better when more come at
+// once.
+func (f *Forwarder) release(st *endpointState, stopped bool) {
+	if stopped {
+		return
+	}
+	f.mu.Lock()
+	st.active--
+	f.mu.Unlock()
+	f.Notify()
+}
+
+// finish ends a delivery: its report may be read from the spool again.
+func (f *Forwarder) finish(id string, release func()) {
+	release()
 	f.mu.Lock()
 	delete(f.inflight, id)
 	f.active--
-	if !stopped {
-		st.active--
-	}
 	f.mu.Unlock()
 	f.wg.Done()
 	f.Notify()
@@ -268,7 +286,7 @@ func (f *Forwarder) finish(id string, st *endpointState, stopped bool) {
 
 // deliver makes one attempt at a report, or, if its hotline is unknown or
 // stopped, reschedules it without sending.
-func (f *Forwarder) deliver(ctx context.Context, e spool.Entry, ep Endpoint, st *endpointState, stopped bool) {
+func (f *Forwarder) deliver(ctx context.Context, e spool.Entry, ep Endpoint, st *endpointState, stopped bool, release func()) {
 	log := f.Log.With("report", e.ID, "hotline", e.Hotline, "attempt", e.Attempts+1)
 	if stopped {
 		reason := "no such hotline in the configuration"
@@ -279,6 +297,7 @@ func (f *Forwarder) deliver(ctx context.Context, e spool.Entry, ep Endpoint, st 
 		return
 	}
 	status, retryAfter, err := f.post(ctx, ep, e)
+	release()
 	switch {
 	case err == nil && status >= 200 && status < 300:
 		if err := f.Spool.Delete(e.ID); err != nil {

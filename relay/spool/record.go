@@ -42,6 +42,22 @@ func appendBytes(b, field []byte) []byte {
 	return append(b, field...)
 }
 
+// peekHotline returns the hotline of a record without checking or decoding
+// the rest, or "" if the record is too short to hold one; decodeRecord
+// still checks the whole record before it is used.
+func peekHotline(rec []byte) string {
+	if len(rec) < 1 || rec[0] != recordVersion {
+		return ""
+	}
+	d := decoder{b: rec[1:]}
+	d.bytes("id", MaxIDLen)
+	h := d.bytes("hotline", MaxNameLen)
+	if d.err != nil {
+		return ""
+	}
+	return string(h)
+}
+
 // decodeRecord parses a record written by encodeRecord. It never panics and
 // never allocates more than len(rec) bytes: every length is checked against
 // the bytes that remain. All errors wrap ErrCorrupt.

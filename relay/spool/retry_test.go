@@ -38,9 +38,14 @@ func TestDueRetriesBeforeBacklog(t *testing.T) {
 		t.Errorf("Due without limit = %d reports, first %v", len(due), ids(due[:1]))
 	}
 	// Skipped reports are passed over and do not count.
-	due, _ = s.DueSkipping(t0.Add(time.Hour), 2, func(id string) bool { return id == "failed" || id == "fresh00" })
+	due, _ = s.DueSkipping(t0.Add(time.Hour), 2, func(id string) bool { return id == "failed" || id == "fresh00" }, nil)
 	if len(due) != 2 || due[0].ID != "fresh01" || due[1].ID != "fresh02" {
 		t.Errorf("DueSkipping = %v", ids(due))
+	}
+	// And by hotline, unread beyond it.
+	due, _ = s.DueSkipping(t0.Add(time.Hour), 0, nil, func(h string) bool { return h == "hl-test" })
+	if len(due) != 0 {
+		t.Errorf("DueSkipping by hotline = %v", ids(due))
 	}
 	// Delivered, buried or revived, the retry key goes with the report.
 	if err := s.Bury("failed", "too old"); err != nil {

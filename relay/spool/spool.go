@@ -440,13 +440,20 @@ func getEntry(tx *bolt.Tx, bucket []byte, id string) (Entry, error) {
 // so its cost is proportional to the reports returned, not to the size of
 // the spool.
 func (s *Spool) Due(now time.Time, limit int) ([]Entry, error) {
-	return s.DueSkipping(now, limit, nil)
+	return s.DueSkipping(now, limit, nil, nil)
 }
 
-// DueSkipping is [Spool.Due] for a caller that already holds some reports:
-// those for which skip returns true are passed over without being read,
-// and do not count toward limit.
-func (s *Spool) DueSkipping(now time.Time, limit int, skip func(id string) bool) ([]Entry, error) {
+// maxDueSkips bounds how many reports one call of DueSkipping passes over,
+// so that a caller whose every hotline is busy does not walk a whole
+// backlog each time it looks.
+const maxDueSkips = 4096
+
+// DueSkipping is [Spool.Due] for a caller that can take only some reports:
+// those for which skipID returns true, or then skipHotline for their
+// hotline, are passed over without reading (for skipID) or decoding the
+// rest of (for skipHotline) their record, and do not count toward limit.
+// Either func may be nil. It passes over at most maxDueSkips reports.
+func (s *Spool) DueSkipping(now time.Time, limit int, skipID, skipHotline func(string) bool) ([]Entry, error) {
 	var cutoff int64 // the latest due index timestamp to return
 	switch {
 	case now.Before(time.Unix(0, 0)):
@@ -459,10 +466,12 @@ func (s *Spool) DueSkipping(now time.Time, limit int, skip func(id string) bool)
 	var due []Entry
 	err := s.view(func(tx *bolt.Tx) error {
 		retry := tx.Bucket(bucketRetry)
+		anyRetry, _ := retry.Cursor().First()
 		retries := limit - limit/2
 		if limit <= 0 {
 			retries = 0
 		}
+		skipped := 0
 		walk := func(b *bolt.Bucket, max int, isRetry bool) error {
 			c := b.Cursor()
 			for k, _ := c.First(); k != nil; k, _ = c.Next() {
@@ -476,11 +485,26 @@ func (s *Spool) DueSkipping(now time.Time, limit int, skip func(id string) bool)
 				if t > cutoff {
 					break
 				}
-				if !isRetry && retry.Get(k) != nil && (limit <= 0 || retries > 0) {
+				if !isRetry && anyRetry != nil && (limit <= 0 || retries > 0) && retry.Get(k) != nil {
 					continue // returned by the walk of "retry"
 				}
-				if skip != nil && skip(id) {
+				if skipID != nil && skipID(id) {
+					if skipped++; skipped >= maxDueSkips {
+						break
+					}
 					continue
+				}
+				if skipHotline != nil {
+					rec := tx.Bucket(bucketEntries).Get([]byte(id))
+					if rec == nil {
+						return fmt.Errorf("%w: due index names missing report %s", ErrCorrupt, id)
+					}
+					if skipHotline(peekHotline(rec)) {
+						if skipped++; skipped >= maxDueSkips {
+							break
+						}
+						continue
+					}
 				}
 				e, err := getEntry(tx, bucketEntries, id)
 				if errors.Is(err, ErrNotFound) {
