@@ -20,6 +20,29 @@ const PostHeader = "reportline-mailbox-post v1"
 // answer has the same size.
 const Slots = 4
 
+// PostBody is the JSON body of POST /v1/hotlines/{hotline}/replies.
+type PostBody struct {
+	// Post is the signed post text.
+	Post string `json:"post"`
+	// Envelope is the sealed reply, standard base64.
+	Envelope string `json:"envelope"`
+}
+
+// FetchBody is the JSON body of POST /v1/sites/{site}/mailbox.
+type FetchBody struct {
+	// Mailbox is the mailbox id, 32 lower-case hex digits.
+	Mailbox string `json:"mailbox"`
+	// Key is the request key, unpadded base64url.
+	Key string `json:"key"`
+}
+
+// FetchAnswer is the relay's answer to every well-formed fetch.
+type FetchAnswer struct {
+	// Replies are [Slots] sealed replies in standard base64: those
+	// waiting first, random filler of the same size after them.
+	Replies []string `json:"replies"`
+}
+
 // ErrPost: a mailbox post is not as docs/follow-up.md writes one.
 var ErrPost = errors.New("malformed mailbox post")
 

@@ -27,29 +27,6 @@ const maxPostBody = 32 << 10
 // without it they answer 404.
 func (s *Server) SetMailbox(m *mailbox.Store) { s.mailbox = m }
 
-// PostRequest is the body of a hotline's POST /v1/hotlines/{hotline}/replies.
-type PostRequest struct {
-	// Post is the signed post text (followup.Post).
-	Post string `json:"post"`
-	// Envelope is the sealed reply, standard base64.
-	Envelope string `json:"envelope"`
-}
-
-// FetchRequest is the body of a reporter's POST /v1/sites/{site}/mailbox.
-type FetchRequest struct {
-	// Mailbox is the mailbox id, 32 lower-case hex digits.
-	Mailbox string `json:"mailbox"`
-	// Key is the request key, unpadded base64url.
-	Key string `json:"key"`
-}
-
-// FetchResponse is the answer to every well-formed fetch.
-type FetchResponse struct {
-	// Replies are followup.Slots sealed replies in standard base64:
-	// those waiting first, random filler of the same size after them.
-	Replies []string `json:"replies"`
-}
-
 func followUpOff() *problem.Problem {
 	return problem.New(http.StatusNotFound, "follow-up-off", "Follow-up not enabled",
 		"this relay keeps no mailboxes: its operator has not set relay.mailbox")
@@ -74,7 +51,7 @@ func (s *Server) acceptPost(w http.ResponseWriter, r *http.Request) {
 			"the relay checks replies against the hotline's statement_key, and this hotline has none: ask the operator to set it"))
 		return
 	}
-	var req PostRequest
+	var req followup.PostBody
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxPostBody))
 	if err == nil {
 		err = json.Unmarshal(body, &req)
@@ -171,7 +148,7 @@ func (s *Server) fetchReplies(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, p)
 		return
 	}
-	var req FetchRequest
+	var req followup.FetchBody
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<10))
 	if err == nil {
 		err = json.Unmarshal(body, &req)
@@ -197,7 +174,7 @@ func (s *Server) fetchReplies(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, p)
 		return
 	}
-	out := FetchResponse{Replies: make([]string, followup.Slots)}
+	out := followup.FetchAnswer{Replies: make([]string, followup.Slots)}
 	for i := range out.Replies {
 		b := make([]byte, followup.EnvelopeSize)
 		if i < len(replies) {

@@ -57,18 +57,18 @@ func sealedReply(t *testing.T, key *statement.SigningKey, hotline string, k *fol
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := json.Marshal(PostRequest{Post: string(text), Envelope: base64.StdEncoding.EncodeToString(env)})
+	body, _ := json.Marshal(followup.PostBody{Post: string(text), Envelope: base64.StdEncoding.EncodeToString(env)})
 	return body
 }
 
 func (f *fixture) fetch(t *testing.T, k *followup.Keys) (*httptest.ResponseRecorder, [][]byte) {
 	t.Helper()
-	body, _ := json.Marshal(FetchRequest{Mailbox: k.Mailbox, Key: base64.RawURLEncoding.EncodeToString(k.RequestKey)})
+	body, _ := json.Marshal(followup.FetchBody{Mailbox: k.Mailbox, Key: base64.RawURLEncoding.EncodeToString(k.RequestKey)})
 	rec := post(f.srv, "/v1/sites/s1/mailbox", body, HeaderProof, f.proof(t, "s1"), "Content-Type", "application/json")
 	if rec.Code != 200 {
 		t.Fatalf("fetch: status %d: %s", rec.Code, rec.Body)
 	}
-	var resp FetchResponse
+	var resp followup.FetchAnswer
 	if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil || len(resp.Replies) != followup.Slots {
 		t.Fatalf("fetch: %d replies, %v", len(resp.Replies), err)
 	}
@@ -148,7 +148,7 @@ func TestMailboxRefuses(t *testing.T) {
 	now := time.Now().UTC()
 	other, _ := statement.GenerateKey()
 	good := sealedReply(t, key, "h1", k, now)
-	var tampered PostRequest
+	var tampered followup.PostBody
 	json.Unmarshal(sealedReply(t, key, "h1", k, now), &tampered)
 	env, _ := base64.StdEncoding.DecodeString(tampered.Envelope)
 	env[len(env)-1] ^= 1

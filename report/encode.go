@@ -64,6 +64,16 @@ func Marshal(r *Report) ([]byte, error) {
 		}
 		b = append(b, '}')
 	}
+	if f := r.FollowUp; f != nil {
+		b = append(b, `,"follow_up":{`...)
+		n := len(b)
+		b = field(b, "mailbox", f.Mailbox, false)
+		b = append(b[:n], b[n+1:]...) // the first field's comma
+		b = field(b, "check", f.Check, false)
+		b = field(b, "reply_to", f.ReplyTo, false)
+		b = append(b, '}')
+	}
+	b = field(b, "in_reply_to", r.InReplyTo, true)
 	return append(b, '}'), nil
 }
 

@@ -59,6 +59,26 @@ type Report struct {
 	ReporterUnder18 bool `json:"reporter_under_18,omitempty"`
 	// Contact is present only if the reporter chose to give it.
 	Contact *Contact `json:"contact,omitempty"`
+	// FollowUp is present only if the reporter asked for anonymous
+	// follow-up (docs/follow-up.md): where and how to reply.
+	FollowUp *FollowUp `json:"follow_up,omitempty"`
+	// InReplyTo is set on a reporter's answer to the hotline's question:
+	// the id of the report it follows up. An answer has a description and
+	// none of a report's other fields.
+	InReplyTo string `json:"in_reply_to,omitempty"`
+}
+
+// FollowUp is what the hotline needs to reply to a reporter who asked for
+// follow-up; every value is derived from the reporter's receipt code,
+// which the hotline never learns.
+type FollowUp struct {
+	// Mailbox is the relay's mailbox id, 32 lower-case hex digits.
+	Mailbox string `json:"mailbox"`
+	// Check is SHA-256 of the reporter's request key, unpadded base64url;
+	// the hotline gives it to the relay with its reply.
+	Check string `json:"check"`
+	// ReplyTo is the reporter's "age1pq1…" key replies are sealed to.
+	ReplyTo string `json:"reply_to"`
 }
 
 // Location is one place where the material is.

@@ -86,15 +86,20 @@ func Validate(f *Form, r *Report, now time.Time) error {
 	if r.Locale == "" || len(r.Locale) > 35 {
 		c.add("locale", -1, CodeInvalid)
 	}
-	for _, fd := range f.Fields {
-		if fd.ShowWhen != nil && !fd.ShowWhen.Holds(fieldValue(fd.ShowWhen.Field, r)) {
-			if fieldValue(fd.Name, r) != "" {
-				c.add(fd.Name, -1, CodeInvalid)
+	if r.InReplyTo != "" {
+		c.answer(f, r)
+	} else {
+		for _, fd := range f.Fields {
+			if fd.ShowWhen != nil && !fd.ShowWhen.Holds(fieldValue(fd.ShowWhen.Field, r)) {
+				if fieldValue(fd.Name, r) != "" {
+					c.add(fd.Name, -1, CodeInvalid)
+				}
+				continue
 			}
-			continue
+			c.field(&fd, r, now)
 		}
-		c.field(&fd, r, now)
 	}
+	c.followUp(r.FollowUp)
 	if len(c.errs) > 0 {
 		return &ValidationError{Errors: c.errs}
 	}
@@ -267,4 +272,39 @@ func plausibleEmail(s string) bool {
 	local, domain, ok := strings.Cut(s, "@")
 	return ok && local != "" && strings.Contains(domain, ".") && !strings.HasPrefix(domain, ".") &&
 		!strings.HasSuffix(domain, ".") && !strings.ContainsAny(s, " \t<>()[],;:\"") && !strings.Contains(domain, "@")
+}
+
+// answer checks a reporter's answer to a hotline's question: the id it
+// answers and a description, and nothing else of a report's fields.
+func (c *checker) answer(f *Form, r *Report) {
+	if u, err := uuid.Parse(r.InReplyTo); err != nil || u.String() != r.InReplyTo {
+		c.add("in_reply_to", -1, CodeInvalid)
+	}
+	for _, fd := range f.Fields {
+		switch {
+		case fd.Name == "description":
+			fd.Required = true
+			c.field(&fd, r, time.Time{})
+		case fd.Kind == KindLocations && len(r.Locations) > 0,
+			fd.Kind != KindLocations && fieldValue(fd.Name, r) != "":
+			c.add(fd.Name, -1, CodeInvalid)
+		}
+	}
+}
+
+// followUp checks the form of a follow-up request; the hotline's reply
+// tools check the key itself.
+func (c *checker) followUp(fu *FollowUp) {
+	if fu == nil {
+		return
+	}
+	hex := func(s string) bool {
+		return len(s) == 32 && strings.Trim(s, "0123456789abcdef") == ""
+	}
+	b64url := func(s string) bool {
+		return len(s) == 43 && strings.Trim(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == ""
+	}
+	if !hex(fu.Mailbox) || !b64url(fu.Check) || !strings.HasPrefix(fu.ReplyTo, "age1pq1") || len(fu.ReplyTo) > 2048 {
+		c.add("follow_up", -1, CodeInvalid)
+	}
 }

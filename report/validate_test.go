@@ -37,6 +37,26 @@ func TestValidate(t *testing.T) {
 		{"bad id", func(r *Report) { r.ID = "not-a-uuid" }, []string{"id: invalid"}},
 		{"v1 uuid", func(r *Report) { r.ID = "6ba7b810-9dad-11d1-80b4-00c04fd430c8" }, []string{"id: invalid"}},
 		{"no hotline", func(r *Report) { r.Hotline = "" }, []string{"hotline: invalid"}},
+		{"follow-up", func(r *Report) {
+			r.FollowUp = &FollowUp{Mailbox: "668fbb402f4cd7a222bc258222969b3f", Check: "FETlnWV-NHUSp8gpjrXd2p6YvcH8i-z3bk7KLIW0B1A", ReplyTo: "age1pq1abc"}
+		}, nil},
+		{"bad follow-up", func(r *Report) {
+			r.FollowUp = &FollowUp{Mailbox: "668FBB402F4CD7A222BC258222969B3F", Check: "FETlnWV-NHUSp8gpjrXd2p6YvcH8i-z3bk7KLIW0B1A", ReplyTo: "age1pq1abc"}
+		}, []string{"follow_up: invalid"}},
+		{"answer with report fields", func(r *Report) { r.InReplyTo = "3f2a91c0-77de-4c1b-9a4e-2b7c5d1e0f88" },
+			[]string{"locations: invalid", "seen_on: invalid", "content: invalid", "category: invalid"}},
+		{"answer", func(r *Report) {
+			*r = Report{Version: r.Version, ID: r.ID, Hotline: r.Hotline, Site: r.Site, Created: r.Created, Locale: r.Locale,
+				InReplyTo: "3f2a91c0-77de-4c1b-9a4e-2b7c5d1e0f88", Description: "The second post."}
+		}, nil},
+		{"empty answer", func(r *Report) {
+			*r = Report{Version: r.Version, ID: r.ID, Hotline: r.Hotline, Site: r.Site, Created: r.Created, Locale: r.Locale,
+				InReplyTo: "3f2a91c0-77de-4c1b-9a4e-2b7c5d1e0f88"}
+		}, []string{"description: required"}},
+		{"answer to no id", func(r *Report) {
+			*r = Report{Version: r.Version, ID: r.ID, Hotline: r.Hotline, Site: r.Site, Created: r.Created, Locale: r.Locale,
+				InReplyTo: "R-1", Description: "x"}
+		}, []string{"in_reply_to: invalid"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reportline/reportline/followup"
 	"github.com/reportline/reportline/hotline/intake"
 	"github.com/reportline/reportline/internal/testbin"
 	"github.com/reportline/reportline/report"
@@ -108,5 +113,70 @@ func TestOpenErrors(t *testing.T) {
 		if code == 0 || !strings.Contains(errOut, tt.want) {
 			t.Errorf("hotline %v: code %d, stderr %q; want it to contain %q", tt.args, code, errOut, tt.want)
 		}
+	}
+}
+
+// `hotline reply ID` finds the report in the inbox and posts a reply the
+// relay can verify and the reporter can open and verify; a report without
+// follow-up gets a hint instead.
+func TestReply(t *testing.T) {
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "signing.key")
+	out, errOut, code := run(t, "keygen", "-sign", "-o", keyFile)
+	vk := strings.TrimSpace(out)
+	if code != 0 {
+		t.Fatalf("keygen -sign: %d %s", code, errOut)
+	}
+	sec, _ := followup.NewSecret(rand.Reader)
+	k, err := followup.Derive(sec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &report.Report{Version: 1, ID: "3f2a91c0-77de-4c1b-9a4e-2b7c5d1e0f88", Hotline: "h1", Site: "s1",
+		Created: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC), Locale: "de",
+		Locations: []report.Location{{Kind: "url", Value: "https://example.com/page-x7"}}, SeenOn: "forum", Content: "video", Category: "csam",
+		FollowUp: &report.FollowUp{Mailbox: k.Mailbox, Check: k.Check, ReplyTo: k.Recipient}}
+	b, _ := json.Marshal(intake.Opened{ID: r.ID, Report: r})
+	os.WriteFile(filepath.Join(dir, r.ID+".json"), b, 0o600)
+	noFollow := *r
+	noFollow.ID, noFollow.FollowUp = "0b8f6c1e-2d3a-4b5c-8d9e-0f1a2b3c4d5e", nil
+	b, _ = json.Marshal(intake.Opened{ID: noFollow.ID, Report: &noFollow})
+	os.WriteFile(filepath.Join(dir, noFollow.ID+".json"), b, 0o600)
+
+	if out, _, _ := run(t, "open", filepath.Join(dir, r.ID+".json")); !strings.Contains(out, "hotline reply") {
+		t.Errorf("open does not say the reporter asked for follow-up:\n%s", out)
+	}
+	posts := make(chan followup.PostBody, 1)
+	relay := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var p followup.PostBody
+		json.NewDecoder(req.Body).Decode(&p)
+		posts <- p
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer relay.Close()
+	args := []string{"reply", "-key", keyFile, "-hotline", "h1", "-relay", relay.URL, "-inbox", dir, "-kind", "question", "-m", "Welcher Beitrag?"}
+	out, errOut, code = run(t, append(args, r.ID)...)
+	if code != 0 || !strings.Contains(out, "3F2A-91C0-77DE") {
+		t.Fatalf("reply: code %d, %q %q", code, out, errOut)
+	}
+	p := <-posts
+	post, err := followup.ParsePost([]byte(p.Post))
+	if err != nil || post.Verify(vk) != nil {
+		t.Fatalf("the post does not verify with %s: %v", vk, err)
+	}
+	env, _ := base64.StdEncoding.DecodeString(p.Envelope)
+	plain, err := followup.Open(env, k.Identity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp, err := followup.ParseReply(plain)
+	if err != nil || rp.Verify(vk) != nil || rp.Text != "Welcher Beitrag?" || rp.Kind != followup.KindQuestion {
+		t.Fatalf("the reporter would read %+v, %v", rp, err)
+	}
+	if _, errOut, code := run(t, append(args, noFollow.ID)...); code == 0 || !strings.Contains(errOut, "did not ask for follow-up") {
+		t.Errorf("reply to a report without follow-up: code %d, %q", code, errOut)
+	}
+	if _, errOut, code := run(t, "reply", "-key", keyFile, r.ID); code == 0 || !strings.Contains(errOut, "usage") {
+		t.Errorf("reply without -relay: code %d, %q", code, errOut)
 	}
 }

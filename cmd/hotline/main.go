@@ -10,6 +10,7 @@
 //	hotline intake -identity identity.txt -hotline ID -inbox DIR -verify-key whpk_… [-listen ADDR]
 //	               [-tls-cert FILE -tls-key FILE [-client-ca FILE]]
 //	hotline open [-identity identity.txt] FILE  print one report readably
+//	hotline reply -key signing.key -hotline ID -relay URL -kind KIND REPORT  reply to a reporter
 //
 // See docs/deployment.md (the hotline's intake) and docs/delivery.md.
 package main
@@ -52,6 +53,8 @@ func main() {
 		err = open(args)
 	case "sign":
 		err = sign(os.Stdout, args)
+	case "reply":
+		err = replyCmd(os.Stdout, os.Stdin, args)
 	case "help", "-h", "-help", "--help":
 		usage(os.Stdout)
 	default:
@@ -82,6 +85,9 @@ func usage(w io.Writer) {
   hotline intake -identity FILE -hotline ID -inbox DIR -verify-key whpk_… [-listen ADDR]
                  [-verify-key-file FILE] [-tls-cert FILE -tls-key FILE [-client-ca FILE]]
   hotline open [-identity FILE] REPORT          print a delivered report (.age or .json)
+  hotline reply -key signing.key -hotline ID -relay URL -kind KIND [-inbox DIR] [-m TEXT] REPORT
+                                                reply to a reporter who asked for follow-up; KIND is
+                                                question, acknowledgement, outcome or closed
 `)
 }
 

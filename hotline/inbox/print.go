@@ -73,6 +73,9 @@ func Print(w io.Writer, o *intake.Opened) {
 	default:
 		fmt.Fprintf(w, "Site       %s (signed by the relay); the report claims \"%s\"\n", esc(o.Site), esc(r.Site))
 	}
+	if r.InReplyTo != "" {
+		fmt.Fprintf(w, "Answer to  %s (the reporter's answer to your question; ID %s)\n", report.Reference(r.InReplyTo), esc(r.InReplyTo))
+	}
 	fmt.Fprintf(w, "Locations\n")
 	for i, l := range r.Locations {
 		fmt.Fprintf(w, "  %d. [%s] %s\n", i+1, esc(l.Kind), esc(l.Value))
@@ -95,6 +98,10 @@ func Print(w io.Writer, o *intake.Opened) {
 		fmt.Fprintf(w, "Contact    name \"%s\", email \"%s\", phone \"%s\", wants outcome: %v\n", esc(c.Name), esc(c.Email), esc(c.Phone), c.WantsOutcome)
 	} else {
 		fmt.Fprintf(w, "Contact    anonymous\n")
+	}
+	if f := r.FollowUp; f != nil {
+		fmt.Fprintf(w, "Follow-up  asked for: answer with `hotline reply -kind question|acknowledgement|outcome|closed %s`\n", esc(r.ID))
+		fmt.Fprintf(w, "           mailbox %s, check %s\n           reply key %s\n", esc(f.Mailbox), esc(f.Check), esc(f.ReplyTo))
 	}
 	for _, p := range o.Problems {
 		fmt.Fprintf(w, "Problem    %s\n", esc(p))
