@@ -31,7 +31,9 @@ const (
 	SignatureHMAC    = "v1"
 )
 
-func (c *Config) moreDefaults() {
+// optionDefaults fills in the optional keys of delivery, TLS, operations,
+// languages and themes.
+func (c *Config) optionDefaults() {
 	r := &c.Relay
 	if r.RetryMax.Duration == 0 {
 		r.RetryMax.Duration = DefaultRetryMax
@@ -75,9 +77,9 @@ var hostnamePattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.
 // emergencyPattern is a phone number as people write it.
 var emergencyPattern = regexp.MustCompile(`^\+?[0-9][0-9 ()-]{0,23}$`)
 
-// validateMore checks the keys of delivery, TLS, operations, languages and
-// themes.
-func (c *Config) validateMore(bad func(key, format string, args ...any)) {
+// validateOptions checks the optional keys of delivery, TLS, operations,
+// languages and themes.
+func (c *Config) validateOptions(bad func(key, format string, args ...any)) {
 	r := &c.Relay
 	positive := func(key string, d Duration) {
 		if d.Duration < 0 {

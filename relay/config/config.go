@@ -256,7 +256,7 @@ func (c *Config) defaults() {
 	if c.Relay.RetryMin.Duration == 0 {
 		c.Relay.RetryMin.Duration = 5 * time.Second
 	}
-	c.moreDefaults()
+	c.optionDefaults()
 	c.abuseDefaults()
 }
 
@@ -340,7 +340,7 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
-	c.validateMore(bad)
+	c.validateOptions(bad)
 	c.validateAbuse(bad)
 	return errors.Join(errs...)
 }

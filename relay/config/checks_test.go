@@ -57,7 +57,7 @@ func TestNewDefaults(t *testing.T) {
 	}
 }
 
-func TestMoreErrorsNameTheKey(t *testing.T) {
+func TestOptionErrorsNameTheKey(t *testing.T) {
 	good := validTOML(t)
 	const relayEnd = `signing_key_file = "relay.key"`
 	const hotlineEnd = `categories = ["csam", "grooming"]`
