@@ -32,6 +32,7 @@ const HeaderProof = pow.Header
 type defenses struct {
 	issuer     *pow.Issuer
 	replay     *pow.ReplayStore
+	shared     SharedProofs // nil: proofs are this process's alone
 	difficulty *pow.Difficulty
 	challenges *ratelimit.Clients // per client, challenge requests
 	reports    *ratelimit.Clients // per client, report submissions
@@ -200,6 +201,15 @@ func (s *Server) verifyProof(r *http.Request, site string) (pow.Proof, *problem.
 // report, slow body after slow body.
 func (s *Server) reserveProof(p pow.Proof, id string) (done func(), _ *problem.Problem) {
 	done, err := s.def.replay.Reserve(p, id, s.nowFunc())
+	if err == nil && s.def.shared != nil {
+		if err = s.def.shared.Spend(p, id); err != nil {
+			done()
+			if !errors.Is(err, pow.ErrReplayed) {
+				s.log.Error("failed to spend a proof of work in the shared store", "err", err)
+				return nil, busy(10 * time.Second)
+			}
+		}
+	}
 	switch {
 	case err == nil:
 		return done, nil
@@ -215,6 +225,31 @@ func (s *Server) reserveProof(p pow.Proof, id string) (done func(), _ *problem.P
 		s.log.Warn("replay store full: refusing reports until proofs expire")
 		return nil, busy(time.Minute)
 	}
+}
+
+// SharedProofs spends proofs of work in a store that every relay of a
+// cluster shares (natsstore.Proofs is one), so that one proof admits one
+// report in the cluster rather than one per relay.
+type SharedProofs interface {
+	// Spend returns nil if p is new or was spent on this report, and
+	// pow.ErrReplayed if it was spent on another.
+	Spend(p pow.Proof, report string) error
+}
+
+// ShareProofs makes the relay sign challenges with key (unless
+// relay.pow.key_file names one, which wins) and spend proofs in shared as
+// well as in its own memory. Call it before serving.
+func (s *Server) ShareProofs(key []byte, shared SharedProofs) error {
+	cfg := s.config()
+	if cfg.Relay.PoW.Key() == nil {
+		issuer, err := pow.NewIssuer(key, cfg.Relay.PoW.Expiry.Duration)
+		if err != nil {
+			return fmt.Errorf("share proofs of work: %w", err)
+		}
+		s.def.issuer = issuer
+	}
+	s.def.shared = shared
+	return nil
 }
 
 func powMalformed(detail string) *problem.Problem {

@@ -28,6 +28,7 @@ import (
 	"github.com/reportline/reportline/relay/mailbox"
 	"github.com/reportline/reportline/relay/metrics"
 	"github.com/reportline/reportline/relay/spool"
+	"github.com/reportline/reportline/relay/store"
 	"github.com/reportline/reportline/report"
 )
 
@@ -38,7 +39,7 @@ type Server struct {
 	cfg            atomic.Pointer[config.Config]
 	metrics        metrics.Recorder
 	metricsHandler http.Handler
-	spool          *spool.Spool
+	spool          store.Acceptor
 	assets         *Assets
 	log            *slog.Logger
 	mux            *http.ServeMux
@@ -50,7 +51,7 @@ type Server struct {
 
 // New returns the relay's handler. stored is called after each newly
 // stored report, to wake the forwarder; it may be nil.
-func New(cfg *config.Config, sp *spool.Spool, assets *Assets, log *slog.Logger, stored func()) *Server {
+func New(cfg *config.Config, sp store.Acceptor, assets *Assets, log *slog.Logger, stored func()) *Server {
 	s := &Server{metrics: metrics.Discard, spool: sp, assets: assets, log: log, stored: stored, nowFunc: time.Now, def: newDefenses(cfg)}
 	s.cfg.Store(cfg)
 	if s.stored == nil {

@@ -10,5 +10,5 @@ import (
 // of the relay: none of its packages, no bbolt, Prometheus or TOML.
 func TestDeps(t *testing.T) {
 	deptest.Check(t, deptest.Module+"/cmd/hotline", "", "",
-		deptest.RelayPackages, deptest.Bolt, deptest.Prometheus, deptest.TOML)
+		deptest.RelayPackages, deptest.Bolt, deptest.Prometheus, deptest.TOML, deptest.NATS)
 }

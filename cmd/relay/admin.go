@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/reportline/reportline/relay/spool"
+	"github.com/reportline/reportline/relay/store"
 )
 
 // The spool's operations, shared by `relay spool` and the admin socket:
@@ -55,9 +56,12 @@ type compacted struct {
 // errNotDead means purge was asked for a report that is pending.
 var errNotDead = errors.New("report is pending, not dead: only dead reports can be purged")
 
+// errNoCompact means compact was asked of a store that has no file.
+var errNoCompact = errors.New("this store has no file to compact: only relay.store = \"bbolt\" does")
+
 // fileOps acts on the spool file directly.
 type fileOps struct {
-	sp     *spool.Spool
+	sp     store.Store
 	notify func()
 }
 
@@ -125,6 +129,10 @@ func (o fileOps) Purge(id string) (entryView, error) {
 }
 
 func (o fileOps) Compact() (compacted, error) {
-	before, after, err := o.sp.Compact()
+	c, ok := o.sp.(store.Compactor)
+	if !ok {
+		return compacted{}, errNoCompact
+	}
+	before, after, err := c.Compact()
 	return compacted{before, after}, err
 }

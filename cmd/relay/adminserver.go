@@ -13,6 +13,7 @@ import (
 
 	"github.com/reportline/reportline/relay/forward"
 	"github.com/reportline/reportline/relay/spool"
+	"github.com/reportline/reportline/relay/store"
 )
 
 // The admin server. The admin socket lets `relay spool` work while the
@@ -50,7 +51,7 @@ func listenUnix(path string) (net.Listener, error) {
 }
 
 // adminHandler serves the admin API on the running relay's spool.
-func adminHandler(sp *spool.Spool, fwd *forward.Forwarder, log *slog.Logger) http.Handler {
+func adminHandler(sp store.Store, fwd *forward.Forwarder, log *slog.Logger) http.Handler {
 	ops := fileOps{sp: sp, notify: fwd.Notify}
 	reply := func(w http.ResponseWriter, v any, err error) {
 		w.Header().Set("Content-Type", "application/json")

@@ -22,7 +22,6 @@ import (
 	"github.com/reportline/reportline/relay/forward"
 	"github.com/reportline/reportline/relay/mailbox"
 	"github.com/reportline/reportline/relay/metrics"
-	"github.com/reportline/reportline/relay/spool"
 )
 
 func serve(args []string) error {
@@ -62,7 +61,7 @@ type process struct {
 	cfg     *config.Config // in force; only the run loop touches it
 	log     *slog.Logger
 	level   *slog.LevelVar
-	spool   *spool.Spool
+	spool   *openedStore
 	srv     *relay.Server
 	fwd     *forward.Forwarder
 	metrics *metrics.Prometheus
@@ -93,10 +92,7 @@ func run(ctx context.Context, o runOptions) error {
 	if err != nil {
 		return err
 	}
-	if p.spool, err = spool.Open(cfg.Relay.Spool); err != nil {
-		if errors.Is(err, spool.ErrLocked) {
-			return hint{err, "another relay is running with this spool; stop it first, or give this one its own relay.spool"}
-		}
+	if p.spool, err = openStore(cfg, p.log); err != nil {
 		return err
 	}
 	defer p.spool.Close()
@@ -109,6 +105,16 @@ func run(ctx context.Context, o runOptions) error {
 	}
 	p.fwd.SetEndpoints(eps)
 	p.srv = relay.New(cfg, p.spool, assets, p.log, p.fwd.Notify)
+	if pr := p.spool.proofs; pr != nil {
+		key, err := pr.Key()
+		if err == nil {
+			err = p.srv.ShareProofs(key, pr)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	p.log.Info("report store", "store", cfg.Relay.StoreName())
 	p.metrics.ReadPoWDifficulty(func() float64 { return float64(p.srv.Difficulty()) })
 	p.metrics.Set(metrics.ConfigLoaded, "", 1)
 	if cfg.Relay.MetricsOnListen {

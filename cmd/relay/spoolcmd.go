@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -48,9 +49,9 @@ func spoolCommand(stdout io.Writer, args []string) error {
 	}
 	configSet := false
 	fs.Visit(func(f *flag.Flag) { configSet = configSet || f.Name == "config" })
+	var cfg *config.Config
 	if *spoolPath == "" && *socket == "" || configSet {
-		cfg, err := config.Load(*path, config.EnvOverrides(os.Getenv)...)
-		if err != nil {
+		if cfg, err = config.Load(*path, config.EnvOverrides(os.Getenv)...); err != nil {
 			return hint{err, "pass -spool PATH to work on a spool file without the configuration"}
 		}
 		if *spoolPath == "" {
@@ -60,8 +61,16 @@ func spoolCommand(stdout io.Writer, args []string) error {
 			*socket = cfg.Relay.AdminSocket
 		}
 	}
-	ops, err := openSpoolOps(*spoolPath, *socket)
-	if err != nil {
+	var ops spoolOps
+	if cfg != nil && cfg.Relay.Store == config.StoreJetStream {
+		// The cluster is shared: it is worked on directly, relays running
+		// or not.
+		st, err := openStore(cfg, slog.New(slog.DiscardHandler))
+		if err != nil {
+			return err
+		}
+		ops = fileOps{sp: st, notify: func() {}}
+	} else if ops, err = openSpoolOps(*spoolPath, *socket); err != nil {
 		return err
 	}
 	defer ops.Close()

@@ -149,4 +149,8 @@ const (
 	Bolt            = "go.etcd.io/bbolt"
 	Prometheus      = "github.com/prometheus"
 	TOML            = "github.com/BurntSushi/toml"
+	// NATS is the JetStream client and server; NATSServer the server
+	// alone, which runs in tests and never inside a program.
+	NATS       = "github.com/nats-io"
+	NATSServer = "github.com/nats-io/nats-server"
 )

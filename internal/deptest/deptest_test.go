@@ -60,7 +60,7 @@ func TestFindRefusesAnUnknownPackage(t *testing.T) {
 // relay or hotline package, no command, and none of the relay's
 // dependencies.
 func TestModuleDeps(t *testing.T) {
-	Check(t, Module+"/wasm", "js", "wasm", RelayPackages, HotlinePackages, Commands, Bolt, Prometheus, TOML)
+	Check(t, Module+"/wasm", "js", "wasm", RelayPackages, HotlinePackages, Commands, Bolt, Prometheus, TOML, NATS)
 }
 
 // TestContractDeps: the contracts every party imports (the report format,
@@ -73,7 +73,7 @@ func TestContractDeps(t *testing.T) {
 			if goos == "js" {
 				goarch = "wasm"
 			}
-			Check(t, Module+"/"+pkg, goos, goarch, RelayPackages, HotlinePackages, Commands, Bolt, Prometheus, TOML)
+			Check(t, Module+"/"+pkg, goos, goarch, RelayPackages, HotlinePackages, Commands, Bolt, Prometheus, TOML, NATS)
 		}
 	}
 }

@@ -41,8 +41,13 @@ type Relay struct {
 	Listen string `toml:"listen"`
 	// PublicURL is the relay's origin as browsers reach it.
 	PublicURL string `toml:"public_url"`
-	// Spool is the path of the durable report store.
+	// Store is where reports wait for delivery: StoreBbolt (the file
+	// Spool) or StoreJetStream (the cluster in JetStream).
+	Store string `toml:"store"`
+	// Spool is the path of the durable report store, with StoreBbolt.
 	Spool string `toml:"spool"`
+	// JetStream is the NATS cluster, with StoreJetStream.
+	JetStream JetStream `toml:"jetstream"`
 	// Mailbox, if set, is the path of the store of the hotlines' sealed
 	// replies to reporters (docs/follow-up.md); empty turns follow-up off.
 	Mailbox string `toml:"mailbox"`
@@ -258,6 +263,7 @@ func (c *Config) defaults() {
 	}
 	c.optionDefaults()
 	c.abuseDefaults()
+	c.storeDefaults()
 }
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
@@ -276,9 +282,7 @@ func (c *Config) Validate() error {
 		bad("relay.public_url", "%q is not an origin like \"https://report.example.org\": a scheme, a host and an optional port, "+
 			"without a path, query or user name", r.PublicURL)
 	}
-	if r.Spool == "" {
-		bad("relay.spool", "missing: set a file path for the durable report store")
-	}
+	c.validateStore(bad)
 	if r.Assets == "" {
 		bad("relay.assets", "missing: set the folder with widget.wasm and wasm_exec.js (made by `make build`)")
 	}
