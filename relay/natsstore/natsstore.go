@@ -423,15 +423,21 @@ func (s *Store) Dead() ([]spool.Entry, error) {
 // DueSkipping returns up to limit reports for this process's forwarder to
 // deliver: those it was handed and has not finished, then new ones from
 // the shared consumer. Reports not yet due are handed back to the servers
-// until they are. skip passes over reports the forwarder is delivering.
-func (s *Store) DueSkipping(now time.Time, limit int, skip func(id string) bool) ([]spool.Entry, error) {
+// until they are. Reports for which skipID returns true (being delivered)
+// or skipHotline returns true for their hotline (no free slot) are passed
+// over, and those handed meanwhile are kept for the next call. Either func
+// may be nil.
+func (s *Store) DueSkipping(now time.Time, limit int, skipID, skipHotline func(string) bool) ([]spool.Entry, error) {
 	if limit <= 0 {
 		limit = 64
 	}
+	take := func(e spool.Entry) bool {
+		return (skipID == nil || !skipID(e.ID)) && (skipHotline == nil || !skipHotline(e.Hotline))
+	}
 	var out []spool.Entry
 	s.mu.Lock()
-	for id, h := range s.held {
-		if len(out) < limit && !skip(id) {
+	for _, h := range s.held {
+		if len(out) < limit && take(h.entry) {
 			out = append(out, h.entry)
 		}
 	}
@@ -447,13 +453,9 @@ func (s *Store) DueSkipping(now time.Time, limit int, skip func(id string) bool)
 		return out, fmt.Errorf("fetch due reports: %w", err)
 	}
 	for m := range batch.Messages() {
-		md, err := m.Metadata()
-		if err != nil {
-			continue
-		}
 		e, err := entryOf(idOf(m.Subject()), m.Headers(), m.Data(), false)
 		if err != nil {
-			s.o.Log.Error("jetstream store: a message that is not a report is left unacknowledged", "subject", m.Subject(), "seq", md.Sequence.Stream)
+			s.o.Log.Error("jetstream store: a message that is not a report was dropped", "subject", m.Subject())
 			m.Term()
 			continue
 		}
@@ -465,7 +467,7 @@ func (s *Store) DueSkipping(now time.Time, limit int, skip func(id string) bool)
 		_, again := s.held[e.ID]
 		s.held[e.ID] = &heldMsg{msg: m, entry: e}
 		s.mu.Unlock()
-		if !again || !skip(e.ID) {
+		if !again && take(e) {
 			out = append(out, e)
 		}
 	}

@@ -51,7 +51,7 @@ func dueWithin(t *testing.T, s *natsstore.Store, want int, skip func(string) boo
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		got, err := s.DueSkipping(time.Now(), 16, skip)
+		got, err := s.DueSkipping(time.Now(), 16, skip, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,7 +96,7 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("due at a: %+v", got)
 	}
 	// a holds it: b is not handed it.
-	if got, err := b.DueSkipping(time.Now(), 16, none); err != nil || len(got) != 0 {
+	if got, err := b.DueSkipping(time.Now(), 16, none, nil); err != nil || len(got) != 0 {
 		t.Fatalf("due at b while a holds it: %+v, %v", got, err)
 	}
 
@@ -109,7 +109,7 @@ func TestLifecycle(t *testing.T) {
 	if err != nil || g.Attempts != 1 || g.LastError != "intake answered 503 with a newline" || g.NextAttempt.Unix() != next.Unix() {
 		t.Fatalf("after reschedule: %+v, %v", g, err)
 	}
-	if got, err := b.DueSkipping(time.Now(), 16, none); err != nil || len(got) != 0 {
+	if got, err := b.DueSkipping(time.Now(), 16, none, nil); err != nil || len(got) != 0 {
 		t.Fatalf("due before its next attempt: %+v, %v", got, err)
 	}
 	got = dueWithin(t, b, 1, none)
