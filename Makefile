@@ -55,10 +55,13 @@ test-native: node_modules/axe-core/axe.min.js $(TRIM)
 test-wasm: $(TRIM)
 	GOOS=js GOARCH=wasm $(GO) test -modfile=$(TRIM) -count=1 ./report/ ./wasm/
 
-## bench: benchmarks, reported as ratios to a baseline measured in the same run;
-## then the browser speed run (headless Chromium), which writes docs/speed.md
+## bench: benchmarks, reported as ratios to a baseline measured in the same run
+## (the relay's drain with a backlog of DRAIN reports); then the browser speed
+## run (headless Chromium), which writes docs/speed.md
+DRAIN ?= 100000
 bench: build
-	$(GO) test -run='^$$' -bench=. -benchmem ./... | $(GO) run ./e2e/benchratio
+	{ $(GO) test -run='^$$' -bench=. -skip='^BenchmarkDrain$$' -benchmem ./... && \
+	  $(GO) test -run='^$$' -bench='^BenchmarkDrain$$' -benchtime=$(DRAIN)x -timeout=2h ./relay/forward/; } | $(GO) run ./e2e/benchratio
 	$(GO) run ./e2e/speed -bin $(BUILD)/bin -assets $(BUILD)/assets -out docs/speed.md
 
 ## fuzz: run every fuzz target for a short while

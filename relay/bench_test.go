@@ -19,6 +19,7 @@ reports_per_minute = 1e12
 report_burst = 1000000000
 total_reports_per_minute = 1e12
 max_concurrent_reports = 1000
+max_concurrent_reports_per_client = 1000
 `
 
 // BenchmarkAccept is the baseline: a report with valid work, checked and

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/reportline/reportline/internal/cputime"
 )
 
 // loadConns is how many connections the load benchmarks keep busy.
@@ -122,9 +124,16 @@ func BenchmarkAcceptLoad(b *testing.B) {
 
 	b.SetBytes(int64(len(body)))
 	b.ResetTimer()
+	c0 := cputime.Used()
 	base := runLoad(b, client, noop.URL, n, http.StatusAccepted, body, path, hdr)
+	c1 := cputime.Used()
 	got := runLoad(b, client, relay.URL, n, http.StatusAccepted, body, path, hdr)
+	c2 := cputime.Used()
 	b.StopTimer()
+	// CPU per request, client included: on a shared machine the rates
+	// follow the share of CPU the run got, the work per request does not.
+	b.ReportMetric(float64(c2-c1)/float64(n)/1e3, "cpu-µs/accept")
+	b.ReportMetric(float64(c1-c0)/float64(n)/1e3, "cpu-µs/noop-req")
 	b.ReportMetric(got.perSecond(), "accepts/s")
 	b.ReportMetric(base.perSecond(), "noop-req/s")
 	b.ReportMetric(got.perSecond()/base.perSecond(), "x-noop-rate")

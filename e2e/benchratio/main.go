@@ -22,6 +22,10 @@ type result struct {
 	ns   float64
 }
 
+// metrics holds each benchmark's reported values by unit ("accepts/s"),
+// for the summary of the relay's load benchmarks.
+var metrics = map[string]map[string]float64{}
+
 func main() {
 	baselines := flag.String("baseline", "reportline/relay=BenchmarkAccept,reportline/pow=BenchmarkVerify",
 		"package suffix=benchmark pairs naming each package's baseline")
@@ -49,6 +53,13 @@ func main() {
 					name = name[:i] // the GOMAXPROCS suffix
 				}
 				pending = append(pending, result{name, ns})
+				m := map[string]float64{}
+				for i := 4; i+1 < len(f); i += 2 {
+					if v, err := strconv.ParseFloat(f[i], 64); err == nil {
+						m[f[i+1]] = v
+					}
+				}
+				metrics[name] = m
 			}
 		case len(f) >= 2 && (f[0] == "ok" || f[0] == "FAIL") && len(pending) > 0:
 			pkgs = append(pkgs, f[1])
@@ -77,5 +88,35 @@ func main() {
 		for _, r := range rs {
 			fmt.Printf("  %-40s %10.0f ns/op  %8.3f×\n", r.name, r.ns, r.ns/b.ns)
 		}
+	}
+	keepingUp()
+}
+
+// keepingUp prints the relay's load benchmarks against their goals, each
+// as a ratio to a baseline measured in the same run: durable accepts
+// against a no-op handler (BenchmarkAcceptLoad), and draining a backlog
+// into the real intake against a no-op intake and against the accept
+// rate (BenchmarkDrain).
+func keepingUp() {
+	acc, drain, noop := metrics["BenchmarkAcceptLoad"], metrics["BenchmarkDrain/intake"], metrics["BenchmarkDrain/noop"]
+	if acc == nil && drain == nil {
+		return
+	}
+	fmt.Println("\nThe relay keeping up, same run:")
+	if acc != nil {
+		fmt.Printf("  durable accepts, 32 connections  %8.0f/s  %6.2f× a no-op handler (goal ≥ 0.5×)\n", acc["accepts/s"], acc["x-noop-rate"])
+		fmt.Printf("  accept latency                   p50 %6.2f× the no-op's, p99 %6.2f× (%.1f ms; goal < 20 ms)\n",
+			acc["p50-x-noop"], acc["p99-x-noop"], acc["p99-ms"])
+	}
+	if drain != nil {
+		fmt.Printf("  drain into the real intake       %8.0f/s (goal ≥ 2,000/s)", drain["deliveries/s"])
+		if noop != nil {
+			fmt.Printf("  %6.2f× into a no-op intake (%.0f/s)", drain["deliveries/s"]/noop["deliveries/s"], noop["deliveries/s"])
+		}
+		fmt.Println()
+		if acc != nil {
+			fmt.Printf("  delivery against acceptance      %8.2f× (goal > 1×: no load grows the spool for ever)\n", drain["deliveries/s"]/acc["accepts/s"])
+		}
+		fmt.Printf("  anonymous memory while draining  %8.1f MB peak (goal ≤ 64 MB)\n", drain["peak-anon-MB"])
 	}
 }

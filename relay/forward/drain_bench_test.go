@@ -21,6 +21,7 @@ import (
 
 	"github.com/reportline/reportline/delivery"
 	"github.com/reportline/reportline/hotline/intake"
+	"github.com/reportline/reportline/internal/cputime"
 	"github.com/reportline/reportline/relay/config"
 	"github.com/reportline/reportline/relay/forward"
 	"github.com/reportline/reportline/relay/metrics"
@@ -133,7 +134,7 @@ func benchDrain(b *testing.B, real bool) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu := time.Now(), cputime.Used()
 	go func() { f.Run(ctx); close(done) }()
 	deadline := time.Now().Add(time.Duration(b.N)*20*time.Millisecond + time.Minute)
 	for delivered.Load() < int64(b.N) {
@@ -142,7 +143,7 @@ func benchDrain(b *testing.B, real bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), cputime.Used()-cpu
 	b.StopTimer()
 	cancel()
 	<-done
@@ -152,6 +153,8 @@ func benchDrain(b *testing.B, real bool) {
 		b.Fatalf("%d reports still pending", st.Pending)
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "deliveries/s")
+	// CPU per delivery, relay and intake together: see BenchmarkAcceptLoad.
+	b.ReportMetric(float64(cpu)/float64(b.N)/1e3, "cpu-µs/delivery")
 	b.ReportMetric(float64(peak.Load())/1024, "peak-anon-MB")
 	b.ReportMetric(float64(before)/1024, "start-anon-MB")
 }

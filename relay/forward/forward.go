@@ -54,6 +54,7 @@ type Forwarder struct {
 	endpoints map[string]*endpointState // by hotline id
 	inflight  map[string]bool           // report ids being delivered
 	held      map[string]time.Time      // report ids not to try before a time
+	removals  chan delivered            // delivered reports to remove from the spool
 	errs      errorLog
 	active    int
 	wg        sync.WaitGroup
@@ -63,7 +64,7 @@ type Forwarder struct {
 type Store interface {
 	DueSkipping(now time.Time, limit int, skipID, skipHotline func(string) bool) ([]spool.Entry, error)
 	NextDue() (time.Time, bool, error)
-	Delete(id string) error
+	DeleteAll(ids []string) (int, error)
 	Reschedule(id string, next time.Time, lastErr string) error
 	Bury(id string, reason string) error
 }
@@ -84,6 +85,8 @@ func (f *Forwarder) init() {
 		}
 		f.inflight = map[string]bool{}
 		f.held = map[string]time.Time{}
+		f.removals = make(chan delivered, maxRemovals)
+		go f.remove()
 		f.mu.Unlock()
 		if f.Metrics == nil {
 			f.Metrics = metrics.Discard
@@ -200,13 +203,18 @@ func (f *Forwarder) startDue(ctx context.Context, workers int) (full bool, err e
 	if free <= 0 {
 		return true, nil
 	}
-	if !f.anySlot() {
+	// Take no more reports than the endpoints have free slots for, so the
+	// walk of the spool ends once they are filled, and, under load, take
+	// them in batches: each pass walks past the reports in flight.
+	room, capacity := f.room(free)
+	limit := min(free, room)
+	if limit <= 0 || f.active > 0 && limit < max(1, min(workers, capacity)/4) {
 		// A delivery that ends frees a slot and wakes the forwarder.
 		return false, nil
 	}
 	now := time.Now()
 	taking := map[string]int{} // by hotline, in this pass
-	due, err := f.Spool.DueSkipping(now, free, func(id string) bool {
+	due, err := f.Spool.DueSkipping(now, limit, func(id string) bool {
 		if until, ok := f.held[id]; ok {
 			if now.Before(until) {
 				return true
@@ -237,26 +245,32 @@ func (f *Forwarder) startDue(ctx context.Context, workers int) (full bool, err e
 		f.wg.Add(1)
 		go func() {
 			release := sync.OnceFunc(func() { f.release(st, stopped) })
-			defer f.finish(e.ID, release)
 			// A delivery under way is finished even while shutting down,
 			// bounded by the client's timeout.
-			f.deliver(context.WithoutCancel(ctx), e, ep, st, stopped, release)
+			removing := f.deliver(context.WithoutCancel(ctx), e, ep, st, stopped, release)
+			f.finish(e.ID, release, removing)
 		}()
 	}
 	return f.active >= workers, nil
 }
 
-// anySlot reports whether a report could be started: an endpoint has a
-// free slot, or one is stopped (its reports are rescheduled without one).
-// Reports for a hotline missing from the configuration wait for a pass in
-// which some endpoint has room.
-func (f *Forwarder) anySlot() bool {
-	for _, st := range f.endpoints {
-		if st.gone || st.active < max(st.Concurrency, 1) {
-			return true
-		}
+// room returns how many reports the endpoints have free slots for, and
+// how many slots they have in all. A stopped endpoint's reports, and those
+// of a hotline missing from the configuration, are rescheduled without a
+// slot: with a stopped endpoint, or none, room is every free worker.
+func (f *Forwarder) room(free int) (room, capacity int) {
+	if len(f.endpoints) == 0 {
+		return free, free
 	}
-	return len(f.endpoints) == 0
+	for _, st := range f.endpoints {
+		n := max(st.Concurrency, 1)
+		if st.gone {
+			return free, free
+		}
+		capacity += n
+		room += max(0, n-st.active)
+	}
+	return room, capacity
 }
 
 // release frees a delivery's slot at its endpoint, once the intake has
@@ -273,20 +287,83 @@ func (f *Forwarder) release(st *endpointState, stopped bool) {
 	f.Notify()
 }
 
-// finish ends a delivery: its report may be read from the spool again.
-func (f *Forwarder) finish(id string, release func()) {
+// finish frees a delivery's worker. Unless its report waits to be removed
+// from the spool (removing), the delivery is over and the report may be
+// read from the spool again; otherwise remove ends it.
+func (f *Forwarder) finish(id string, release func(), removing bool) {
 	release()
 	f.mu.Lock()
-	delete(f.inflight, id)
+	if !removing {
+		delete(f.inflight, id)
+	}
 	f.active--
 	f.mu.Unlock()
-	f.wg.Done()
+	if !removing {
+		f.wg.Done()
+	}
 	f.Notify()
 }
 
+// delivered is a report the intake acknowledged, waiting to be removed
+// from the spool; its body is no longer held.
+type delivered struct {
+	id, hotline string
+	attempt     int
+	status      int
+	received    time.Time
+}
+
+// maxRemovals bounds the delivered reports waiting to be removed, and so
+// how far delivery runs ahead of the spool when its writes are slow.
+const maxRemovals = 1024
+
+// remove removes delivered reports from the spool, as many at once as have
+// arrived, in one transaction: delivery is not held up by an fsync per
+// report, and a report stays in flight (not read again) until it is gone.
+func (f *Forwarder) remove() {
+	for first := range f.removals {
+		batch := []delivered{first}
+	gather:
+		for len(batch) < maxRemovals {
+			select {
+			case d := <-f.removals:
+				batch = append(batch, d)
+			default:
+				break gather
+			}
+		}
+		ids := make([]string, len(batch))
+		for i, d := range batch {
+			ids[i] = d.id
+		}
+		_, err := f.Spool.DeleteAll(ids)
+		f.mu.Lock()
+		for _, d := range batch {
+			delete(f.inflight, d.id)
+			if err != nil {
+				f.held[d.id] = time.Now().Add(f.Backoff(d.attempt))
+			}
+		}
+		f.mu.Unlock()
+		if err != nil {
+			f.errs.log(f.Log, "delivered, but failed to remove from the spool; it will be delivered again and de-duplicated", err)
+		}
+		for _, d := range batch {
+			if err == nil {
+				f.Metrics.Inc(metrics.Delivered, d.hotline)
+				f.Log.Info("report delivered", "report", d.id, "hotline", d.hotline, "attempt", d.attempt,
+					"status", d.status, "queued", time.Since(d.received).Round(time.Second).String())
+			}
+			f.wg.Done()
+		}
+		f.Notify()
+	}
+}
+
 // deliver makes one attempt at a report, or, if its hotline is unknown or
-// stopped, reschedules it without sending.
-func (f *Forwarder) deliver(ctx context.Context, e spool.Entry, ep Endpoint, st *endpointState, stopped bool, release func()) {
+// stopped, reschedules it without sending. It reports whether the report
+// was delivered and handed to remove.
+func (f *Forwarder) deliver(ctx context.Context, e spool.Entry, ep Endpoint, st *endpointState, stopped bool, release func()) bool {
 	log := f.Log.With("report", e.ID, "hotline", e.Hotline, "attempt", e.Attempts+1)
 	if stopped {
 		reason := "no such hotline in the configuration"
@@ -294,19 +371,14 @@ func (f *Forwarder) deliver(ctx context.Context, e spool.Entry, ep Endpoint, st 
 			reason = "delivery to this hotline is stopped: its intake answered 410 Gone; fix intake_url or the intake, then reload the relay"
 		}
 		f.retry(log, e, reason, 0)
-		return
+		return false
 	}
 	status, retryAfter, err := f.post(ctx, ep, e)
 	release()
 	switch {
 	case err == nil && status >= 200 && status < 300:
-		if err := f.Spool.Delete(e.ID); err != nil {
-			f.hold(e, err)
-			f.errs.log(f.Log, "delivered, but failed to remove from the spool; it will be delivered again and de-duplicated", err)
-			return
-		}
-		f.Metrics.Inc(metrics.Delivered, e.Hotline)
-		log.Info("report delivered", "status", status, "queued", time.Since(e.Received).Round(time.Second).String())
+		f.removals <- delivered{id: e.ID, hotline: e.Hotline, attempt: e.Attempts + 1, status: status, received: e.Received}
+		return true
 	case err == nil && status == http.StatusGone:
 		f.gone(log, e, ep, st)
 	case err != nil:
@@ -322,6 +394,7 @@ func (f *Forwarder) deliver(ctx context.Context, e spool.Entry, ep Endpoint, st 
 		}
 		f.retry(log, e, reason, retryAfter)
 	}
+	return false
 }
 
 // gone handles a 410 Gone: the report moves to the dead-letter area, and

@@ -610,6 +610,42 @@ func (s *Spool) Delete(id string) error {
 	return nil
 }
 
+// DeleteAll removes the pending reports ids, delivered together, in one
+// transaction shared with other writes under way (one fsync for all). Ids
+// no longer pending are passed over. It reports how many it removed.
+func (s *Spool) DeleteAll(ids []string) (int, error) {
+	for _, id := range ids {
+		if err := checkID(id); err != nil {
+			return 0, fmt.Errorf("delete reports: %w", err)
+		}
+	}
+	var n int
+	err := s.grouped(func(tx *bolt.Tx) error {
+		n = 0
+		for _, id := range ids {
+			e, err := getEntry(tx, bucketEntries, id)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if err := tx.Bucket(bucketEntries).Delete([]byte(id)); err != nil {
+				return err
+			}
+			if err := deleteIndexes(tx, e); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("delete %d reports: %w", len(ids), err)
+	}
+	return n, nil
+}
+
 // Bury moves a pending report to the dead-letter bucket, with reason as its
 // LastError, so that the forwarder stops trying it but an operator can still
 // inspect, Revive or Purge it. Attempts and NextAttempt are kept as they were.
