@@ -38,11 +38,11 @@ func (s *fullStore) Reschedule(id string, next time.Time, lastErr string) error 
 	return s.Store.Reschedule(id, next, lastErr)
 }
 
-func (s *fullStore) DeleteAll(ids []string) (int, error) {
+func (s *fullStore) Delete(id string) error {
 	if err := s.fail(); err != nil {
-		return 0, err
+		return err
 	}
-	return s.Store.DeleteAll(ids)
+	return s.Store.Delete(id)
 }
 
 // A delivery whose outcome the spool cannot record is not tried again at
