@@ -67,7 +67,7 @@ func TestModuleDeps(t *testing.T) {
 // the key statement, deliveries, the proof of work) depend on no
 // operator's software.
 func TestContractDeps(t *testing.T) {
-	for _, pkg := range []string{"report", "statement", "delivery", "pow"} {
+	for _, pkg := range []string{"report", "statement", "followup", "delivery", "pow"} {
 		for _, goos := range []string{"", "js"} {
 			goarch := ""
 			if goos == "js" {
