@@ -6,9 +6,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"strings"
 
-	"filippo.io/age"
+	"filippo.io/hpke"
 	"golang.org/x/crypto/hkdf"
 )
 
@@ -29,9 +28,9 @@ type Keys struct {
 	// lower-case hex. The hotline and the relay learn it.
 	Mailbox string
 	// Identity opens the hotline's replies; it never leaves the browser.
-	Identity *age.HybridIdentity
-	// Recipient is Identity's public key, "age1pq1…"; it travels to the
-	// hotline inside the encrypted report.
+	Identity hpke.PrivateKey
+	// Recipient is Identity's public key in standard base64; it travels
+	// to the hotline inside the encrypted report.
 	Recipient string
 	// RequestKey proves to the relay that a fetch comes from the holder of
 	// the receipt: 32 bytes, unpadded base64url in a fetch.
@@ -51,15 +50,15 @@ func (k *Keys) Format(f fmt.State, verb rune) { fmt.Fprintf(f, "followup.Keys(%s
 // one info label per value.
 func Derive(s Secret) (*Keys, error) {
 	mailbox := expand(s, labelMailbox, 16)
-	seed := expand(s, labelIdentity, 32)
-	id, err := age.ParseHybridIdentity(strings.ToUpper(bech32Encode("age-secret-key-pq-", seed)))
+	kem, _, _ := suite()
+	id, err := kem.NewPrivateKey(expand(s, labelIdentity, 32))
 	if err != nil {
 		return nil, fmt.Errorf("failed to derive the reply identity: %w", err)
 	}
 	k := &Keys{
 		Mailbox:    hex.EncodeToString(mailbox),
 		Identity:   id,
-		Recipient:  id.Recipient().String(),
+		Recipient:  base64.StdEncoding.EncodeToString(id.PublicKey().Bytes()),
 		RequestKey: expand(s, labelRequest, 32),
 	}
 	k.Check = CheckOf(k.RequestKey)

@@ -12,7 +12,6 @@ import (
 	"github.com/reportline/reportline/followup"
 	"github.com/reportline/reportline/internal/problem"
 	"github.com/reportline/reportline/relay/mailbox"
-	"github.com/reportline/reportline/report"
 )
 
 // PostWindow is how far a hotline's post time may be from the relay's
@@ -68,10 +67,6 @@ func (s *Server) acceptPost(w http.ResponseWriter, r *http.Request) {
 	env, err := base64.StdEncoding.Strict().DecodeString(req.Envelope)
 	if err != nil || len(env) != followup.EnvelopeSize || !post.Covers(env) {
 		problem.Write(w, badPost("the envelope is not standard base64 of the "+itoa(followup.EnvelopeSize)+"-byte sealed reply the post names"))
-		return
-	}
-	if err := report.CheckEnvelope(env, report.KindHybrid, 1); err != nil {
-		problem.Write(w, badPost("the envelope is not a reply sealed to one reporter's key: "+err.Error()))
 		return
 	}
 	if post.Hotline != h.ID {

@@ -15,7 +15,7 @@ func TestMarshalMatchesEncodingJSON(t *testing.T) {
 	full.ReporterCountry, full.IncidentCountry, full.ReporterUnder18 = "DE", "NL", true
 	full.Contact = &Contact{Email: "a@example.org", WantsOutcome: true}
 	full.Created = time.Date(2026, 1, 2, 3, 4, 5, 600, time.UTC)
-	full.FollowUp = &FollowUp{Mailbox: "668fbb402f4cd7a222bc258222969b3f", Check: "FETlnWV-NHUSp8gpjrXd2p6YvcH8i-z3bk7KLIW0B1A", ReplyTo: "age1pq1<x>"}
+	full.FollowUp = &FollowUp{Mailbox: "668fbb402f4cd7a222bc258222969b3f", Check: "FETlnWV-NHUSp8gpjrXd2p6YvcH8i-z3bk7KLIW0B1A", ReplyTo: "AAAA<x>+/"}
 	full.InReplyTo = "3f2a91c0-77de-4c1b-9a4e-2b7c5d1e0f88"
 	for _, r := range []*Report{sample(), full, {}, {Contact: &Contact{}}, {Locations: []Location{}}, {FollowUp: &FollowUp{}},
 		{Description: "tab\there \"q\" \\ \x01 \xff\xfe ünï 🙂"}} {

@@ -304,7 +304,9 @@ func (c *checker) followUp(fu *FollowUp) {
 	b64url := func(s string) bool {
 		return len(s) == 43 && strings.Trim(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == ""
 	}
-	if !hex(fu.Mailbox) || !b64url(fu.Check) || !strings.HasPrefix(fu.ReplyTo, "age1pq1") || len(fu.ReplyTo) > 2048 {
+	// reply_to: a 1,216-byte key in standard base64, 1,624 characters.
+	if !hex(fu.Mailbox) || !b64url(fu.Check) || len(fu.ReplyTo) != 1624 ||
+		strings.Trim(fu.ReplyTo, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") != "" {
 		c.add("follow_up", -1, CodeInvalid)
 	}
 }

@@ -38,10 +38,10 @@ func TestValidate(t *testing.T) {
 		{"v1 uuid", func(r *Report) { r.ID = "6ba7b810-9dad-11d1-80b4-00c04fd430c8" }, []string{"id: invalid"}},
 		{"no hotline", func(r *Report) { r.Hotline = "" }, []string{"hotline: invalid"}},
 		{"follow-up", func(r *Report) {
-			r.FollowUp = &FollowUp{Mailbox: "668fbb402f4cd7a222bc258222969b3f", Check: "FETlnWV-NHUSp8gpjrXd2p6YvcH8i-z3bk7KLIW0B1A", ReplyTo: "age1pq1abc"}
+			r.FollowUp = &FollowUp{Mailbox: "668fbb402f4cd7a222bc258222969b3f", Check: "FETlnWV-NHUSp8gpjrXd2p6YvcH8i-z3bk7KLIW0B1A", ReplyTo: strings.Repeat("A", 1624)}
 		}, nil},
 		{"bad follow-up", func(r *Report) {
-			r.FollowUp = &FollowUp{Mailbox: "668FBB402F4CD7A222BC258222969B3F", Check: "FETlnWV-NHUSp8gpjrXd2p6YvcH8i-z3bk7KLIW0B1A", ReplyTo: "age1pq1abc"}
+			r.FollowUp = &FollowUp{Mailbox: "668FBB402F4CD7A222BC258222969B3F", Check: "FETlnWV-NHUSp8gpjrXd2p6YvcH8i-z3bk7KLIW0B1A", ReplyTo: strings.Repeat("A", 1624)}
 		}, []string{"follow_up: invalid"}},
 		{"answer with report fields", func(r *Report) { r.InReplyTo = "3f2a91c0-77de-4c1b-9a4e-2b7c5d1e0f88" },
 			[]string{"locations: invalid", "seen_on: invalid", "content: invalid", "category: invalid"}},
