@@ -306,7 +306,7 @@ func (c *checker) followUp(fu *FollowUp) {
 	}
 	// reply_to: a 1,216-byte key in standard base64, 1,624 characters.
 	if !hex(fu.Mailbox) || !b64url(fu.Check) || len(fu.ReplyTo) != 1624 ||
-		strings.Trim(fu.ReplyTo, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") != "" {
+		strings.Trim(strings.TrimSuffix(fu.ReplyTo, "=="), "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") != "" {
 		c.add("follow_up", -1, CodeInvalid)
 	}
 }

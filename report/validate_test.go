@@ -1,11 +1,14 @@
 package report
 
 import (
+	"crypto/rand"
 	"errors"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/reportline/reportline/followup"
 )
 
 func TestValidate(t *testing.T) {
@@ -38,10 +41,10 @@ func TestValidate(t *testing.T) {
 		{"v1 uuid", func(r *Report) { r.ID = "6ba7b810-9dad-11d1-80b4-00c04fd430c8" }, []string{"id: invalid"}},
 		{"no hotline", func(r *Report) { r.Hotline = "" }, []string{"hotline: invalid"}},
 		{"follow-up", func(r *Report) {
-			r.FollowUp = &FollowUp{Mailbox: "668fbb402f4cd7a222bc258222969b3f", Check: "FETlnWV-NHUSp8gpjrXd2p6YvcH8i-z3bk7KLIW0B1A", ReplyTo: strings.Repeat("A", 1624)}
+			r.FollowUp = &FollowUp{Mailbox: "668fbb402f4cd7a222bc258222969b3f", Check: "FETlnWV-NHUSp8gpjrXd2p6YvcH8i-z3bk7KLIW0B1A", ReplyTo: strings.Repeat("A", 1622) + "=="}
 		}, nil},
 		{"bad follow-up", func(r *Report) {
-			r.FollowUp = &FollowUp{Mailbox: "668FBB402F4CD7A222BC258222969B3F", Check: "FETlnWV-NHUSp8gpjrXd2p6YvcH8i-z3bk7KLIW0B1A", ReplyTo: strings.Repeat("A", 1624)}
+			r.FollowUp = &FollowUp{Mailbox: "668FBB402F4CD7A222BC258222969B3F", Check: "FETlnWV-NHUSp8gpjrXd2p6YvcH8i-z3bk7KLIW0B1A", ReplyTo: strings.Repeat("A", 1622) + "=="}
 		}, []string{"follow_up: invalid"}},
 		{"answer with report fields", func(r *Report) { r.InReplyTo = "3f2a91c0-77de-4c1b-9a4e-2b7c5d1e0f88" },
 			[]string{"locations: invalid", "seen_on: invalid", "content: invalid", "category: invalid"}},
@@ -222,5 +225,27 @@ func TestGuidancePlain(t *testing.T) {
 		if checked < 10 {
 			t.Errorf("%s: only %d guidance messages checked; have the keys been renamed?", loc, checked)
 		}
+	}
+}
+
+// The follow-up values the reporter's side derives pass validation as
+// they are written.
+func TestValidateDerivedFollowUp(t *testing.T) {
+	s, err := followup.NewSecret(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := followup.Derive(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := sample()
+	r.FollowUp = &FollowUp{Mailbox: k.Mailbox, Check: k.Check, ReplyTo: k.Recipient}
+	if err := Validate(DefaultForm(), r, r.Created); err != nil {
+		t.Fatal(err)
+	}
+	r.FollowUp.ReplyTo = k.Recipient[1:]
+	if err := Validate(DefaultForm(), r, r.Created); err == nil {
+		t.Fatal("a cut reply key passed")
 	}
 }

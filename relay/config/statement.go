@@ -16,6 +16,13 @@ import (
 // sealed to.
 func (h *Hotline) validateKeys(key string, now time.Time, bad func(key, format string, args ...any)) {
 	if h.Statement == "" {
+		// Without a statement, statement_key still checks the hotline's
+		// replies to reporters (docs/follow-up.md).
+		if h.StatementKey != "" {
+			if _, err := statement.ParseVerificationKey(h.StatementKey); err != nil {
+				bad(key+".statement_key", "%v", err)
+			}
+		}
 		h.validateRecipients(key, bad)
 		return
 	}

@@ -117,3 +117,34 @@ func TestCheckRollback(t *testing.T) {
 		t.Errorf("dropping the statement: %v", err)
 	}
 }
+
+// Without a statement, a statement_key (which checks the hotline's
+// replies to reporters) is still checked at start.
+func TestStatementKeyWithoutStatement(t *testing.T) {
+	k, _ := statement.GenerateKey()
+	id, _ := age.GenerateHybridIdentity()
+	conf := func(key string) string {
+		return `
+[relay]
+public_url = "https://report.example.org"
+spool = "data/spool.db"
+assets = "build/assets"
+signing_key_file = "relay.key"
+[[hotline]]
+id = "de-hotline"
+intake_url = "https://intake.example.org/v1/deliveries"
+recipients = ["` + id.Recipient().String() + `"]
+statement_key = "` + key + `"
+[[site]]
+id = "news"
+hotline = "de-hotline"
+origins = ["https://www.example.org"]
+`
+	}
+	if _, err := Parse([]byte(conf(k.VerificationKey()))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Parse([]byte(conf("hlvk_abc"))); err == nil || !strings.Contains(err.Error(), "hotline[0].statement_key") {
+		t.Fatalf("a malformed statement_key: %v", err)
+	}
+}
