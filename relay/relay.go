@@ -60,7 +60,7 @@ func New(cfg *config.Config, sp store.Acceptor, assets *Assets, log *slog.Logger
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /embed.js", func(w http.ResponseWriter, r *http.Request) { s.assets.Loader().ServeHTTP(w, r) })
 	mux.HandleFunc("GET /a/{file}", s.serveAsset)
-	mux.HandleFunc("GET /w/{site}", s.serveWidget)
+	mux.HandleFunc("GET /w/{site}", s.serveFrame)
 	mux.HandleFunc("POST /v1/sites/{site}/reports/{id}", s.acceptReport)
 	mux.HandleFunc("GET /v1/sites/{site}/challenge", s.issueChallenge)
 	mux.HandleFunc("/v1/sites/{site}/reports/{id}", methodNotAllowed("POST"))

@@ -285,7 +285,7 @@ func TestRedactAddrs(t *testing.T) {
 	}
 }
 
-func TestWidgetPage(t *testing.T) {
+func TestFramePage(t *testing.T) {
 	f := newFixture(t)
 	get := func(path string, hdr ...string) *httptest.ResponseRecorder {
 		return getWith(f.srv, "GET", path, hdr...)

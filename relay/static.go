@@ -1,12 +1,15 @@
 package relay
 
-import "github.com/reportline/reportline/relay/assets"
+import (
+	"github.com/reportline/reportline/relay/assets"
+	"github.com/reportline/reportline/relay/frame"
+)
 
 // Assets are the files the relay serves to browsers (package assets) and
 // the frame page's templates, one per locale, that link them.
 type Assets struct {
 	*assets.Set
-	widget map[string]*frameTemplate // by locale
+	frames map[string]*frame.Template // by locale
 }
 
 // LoadAssets loads the files in dir and the snippet package (see
@@ -17,7 +20,7 @@ func LoadAssets(dir string) (*Assets, error) {
 		return nil, err
 	}
 	a := &Assets{Set: set}
-	if a.widget, err = parseFrame(a); err != nil {
+	if a.frames, err = frame.Parse(a.Path); err != nil {
 		return nil, err
 	}
 	return a, nil

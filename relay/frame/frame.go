@@ -1,10 +1,15 @@
-package relay
+// Package frame renders the report frame's page: the form, in the
+// reporter's language, from the frame template in package snippet, with
+// what the module needs written into it; and the page a person reads when
+// the frame cannot be shown.
+package frame
 
 import (
 	"bytes"
 	"compress/gzip"
 	"fmt"
 	"html/template"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -23,9 +28,9 @@ import (
 	"github.com/reportline/reportline/report"
 )
 
-// widgetConfig is what the report frame's module needs, written into the
+// Config is what the report frame's module needs, written into the
 // page as JSON. It holds public values only.
-type widgetConfig struct {
+type Config struct {
 	Site         string   `json:"site"`
 	Hotline      string   `json:"hotline"`
 	Recipients   []string `json:"recipients"`
@@ -40,38 +45,46 @@ type widgetConfig struct {
 	Messages map[string]string `json:"messages"`
 }
 
-type widgetPage struct {
+// Page is what the frame's template is executed with.
+type Page struct {
 	Locale, Dir string
 	Form        *report.Form
-	Config      widgetConfig
+	Config      Config
 	Emergency   string
 	ReportPage  string
 	// ReportRemove offers Report Remove on the under-18 path, for a
 	// hotline that lists it in removal_services.
 	ReportRemove bool
-	Languages    []language
+	Languages    []Language
 	Messages     report.Catalog
 }
 
-// language is one entry of the frame's language menu.
-type language struct {
+// Language is one entry of the frame's language menu.
+type Language struct {
 	Code, Name string
 	Selected   bool
 }
 
-// frameTemplate is the frame's page for one locale, with its catalog.
-type frameTemplate struct {
+// Template is the frame's page for one locale, with its catalog.
+type Template struct {
 	tmpl *template.Template
 	cat  report.Catalog
 }
 
-// parseFrame parses the frame's template once per locale, each with its
-// own messages and country names.
-func parseFrame(a *Assets) (map[string]*frameTemplate, error) {
+// Execute writes the page for p.
+func (t *Template) Execute(w io.Writer, p *Page) error { return t.tmpl.Execute(w, p) }
+
+// Catalog is the template's message catalogue.
+func (t *Template) Catalog() report.Catalog { return t.cat }
+
+// Parse parses the frame's template once per locale, each with its
+// own messages and country names; assetPath gives the URL path of a named
+// asset ("widget.wasm").
+func Parse(assetPath func(name string) string) (map[string]*Template, error) {
 	base, err := template.New("widget.html").Funcs(template.FuncMap{
-		"asset":         func(name string) string { return a.Path(name) },
+		"asset":         assetPath,
 		"t":             func(key string, args ...string) string { return key },
-		"countries":     func() []country { return nil },
+		"countries":     func() []Country { return nil },
 		"today":         func() string { return time.Now().UTC().Add(14 * time.Hour).Format(time.DateOnly) },
 		"join":          strings.Join,
 		"kindLocations": func() report.FieldKind { return report.KindLocations },
@@ -86,7 +99,7 @@ func parseFrame(a *Assets) (map[string]*frameTemplate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to parse the frame template: %w", err)
 	}
-	out := map[string]*frameTemplate{}
+	out := map[string]*Template{}
 	for _, loc := range report.Locales() {
 		cat, err := report.LoadCatalog(loc)
 		if err != nil {
@@ -97,23 +110,23 @@ func parseFrame(a *Assets) (map[string]*frameTemplate, error) {
 			return nil, err
 		}
 		names := countryNames(loc)
-		out[loc] = &frameTemplate{tmpl: t.Funcs(template.FuncMap{
+		out[loc] = &Template{tmpl: t.Funcs(template.FuncMap{
 			"t":         cat.T,
-			"countries": func() []country { return names },
+			"countries": func() []Country { return names },
 		}), cat: cat}
 	}
 	return out, nil
 }
 
-// country is one option of a country menu.
-type country struct{ Code, Name string }
+// Country is one option of a country menu.
+type Country struct{ Code, Name string }
 
 // countryNames returns every country of report.Countries with its name
 // in the locale, sorted as that language sorts.
-func countryNames(locale string) []country {
+func countryNames(locale string) []Country {
 	tag := xlanguage.Make(locale)
 	names := display.Regions(tag)
-	out := make([]country, 0, len(report.Countries))
+	out := make([]Country, 0, len(report.Countries))
 	for _, code := range report.Countries {
 		name := code
 		if r, err := xlanguage.ParseRegion(code); err == nil {
@@ -121,74 +134,17 @@ func countryNames(locale string) []country {
 				name = n
 			}
 		}
-		out = append(out, country{Code: code, Name: name})
+		out = append(out, Country{Code: code, Name: name})
 	}
 	col := collate.New(tag)
-	slices.SortFunc(out, func(a, b country) int { return col.CompareString(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b Country) int { return col.CompareString(a.Name, b.Name) })
 	return out
 }
 
-func (s *Server) serveWidget(w http.ResponseWriter, r *http.Request) {
-	cfg := s.config()
-	site := cfg.Site(r.PathValue("site"))
-	if site == nil {
-		frameError(w, r, problem.New(http.StatusNotFound, "unknown-site", "Unknown site",
-			"no site "+quote(r.PathValue("site"))+" is registered on this relay; check data-site in the embed snippet"), "")
-		return
-	}
-	h := cfg.Hotline(site.Hotline)
-	parent := r.URL.Query().Get("o")
-	if parent != "" && !slices.Contains(site.Origins, parent) {
-		frameError(w, r, problem.New(http.StatusForbidden, "foreign-origin", "Origin not registered",
-			"the page at "+quote(parent)+" is not registered for site "+quote(site.ID)+"; ask the relay operator to add it to the site's origins"), h.ReportPage)
-		return
-	}
-	form := h.Form()
-	locale := pickLocale(r.URL.Query().Get("l"), h.Languages)
-	dir := "ltr"
-	if report.RTL(locale) {
-		dir = "rtl"
-	}
-	ft := s.assets.widget[locale]
-	msgURLs := map[string]string{}
-	var langs []language
-	for _, loc := range report.Locales() {
-		msgURLs[loc] = s.assets.Path("messages-" + loc + ".json")
-		langs = append(langs, language{Code: loc, Name: s.assets.widget[loc].cat.T("lang.name"), Selected: loc == locale})
-	}
-	page := widgetPage{
-		Locale: locale, Dir: dir, Form: form, Languages: langs, Messages: ft.cat,
-		Emergency: h.EmergencyNumber, ReportPage: h.ReportPage,
-		ReportRemove: slices.Contains(h.RemovalServices, "report_remove"),
-		Config: widgetConfig{
-			Site: site.ID, Hotline: h.ID, Recipients: h.Recipients,
-			Categories: form.Field("category").Options,
-			Endpoint:   "/v1/sites/" + site.ID + "/reports/",
-			Challenge:  "/v1/sites/" + site.ID + "/challenge",
-			Module:     s.assets.Path("widget.wasm"),
-			Locale:     locale, ParentOrigin: parent, Messages: msgURLs,
-		},
-	}
-	var buf bytes.Buffer
-	if err := ft.tmpl.Execute(&buf, page); err != nil {
-		s.log.Error("failed to render the report frame", "err", err)
-		problem.Write(w, problem.New(http.StatusInternalServerError, "internal", "Internal error", "the form could not be shown"))
-		return
-	}
-	hd := w.Header()
-	hd.Set("Content-Type", "text/html; charset=utf-8")
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "+
-		"connect-src 'self'; img-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors "+strings.Join(site.Origins, " "))
-	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
-	hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
-	writeCompressed(w, r, buf.Bytes())
-}
-
-// writeCompressed writes a page made for this request, compressed as the
+// WriteCompressed writes a page made for this request, compressed as the
 // client accepts. The frame's page is some 40 KB of HTML; on a phone's
 // link, compressing it matters more than the millisecond it costs.
-func writeCompressed(w http.ResponseWriter, r *http.Request, body []byte) {
+func WriteCompressed(w http.ResponseWriter, r *http.Request, body []byte) {
 	h := w.Header()
 	h.Set("Vary", "Accept-Encoding")
 	accepts := r.Header.Get("Accept-Encoding")
@@ -212,10 +168,10 @@ func writeCompressed(w http.ResponseWriter, r *http.Request, body []byte) {
 	w.Write(out.Bytes())
 }
 
-// pickLocale returns the best catalog for a BCP 47 tag or a list of them
+// PickLocale returns the best catalog for a BCP 47 tag or a list of them
 // (the embed's data-locale or the visitor's browser languages), else for
 // the hotline's own languages, else the default.
-func pickLocale(tag string, hotlineLangs []string) string {
+func PickLocale(tag string, hotlineLangs []string) string {
 	have := report.Locales()
 	if l := matchLocale(strings.Split(tag, ","), have); l != "" {
 		return l
@@ -273,7 +229,7 @@ func tagRegion(subtags string) *xlanguage.Region {
 	return nil
 }
 
-var frameErrorPage = template.Must(template.New("error").Parse(`<!doctype html>
+var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title></head>
 <body><main><h1>The report form cannot be shown here</h1>
@@ -282,11 +238,11 @@ var frameErrorPage = template.Must(template.New("error").Parse(`<!doctype html>
 </main></body></html>
 `))
 
-// frameError answers a frame request that cannot be served. A browser
+// Error answers a frame request that cannot be served. A browser
 // loading the frame gets a short page a person can read, with the
 // hotline's own report page where it is known; anything else gets the
 // problem as JSON.
-func frameError(w http.ResponseWriter, r *http.Request, p *problem.Problem, reportPage string) {
+func Error(w http.ResponseWriter, r *http.Request, p *problem.Problem, reportPage string) {
 	if !strings.Contains(r.Header.Get("Accept"), "text/html") {
 		problem.Write(w, p)
 		return
@@ -296,5 +252,5 @@ func frameError(w http.ResponseWriter, r *http.Request, p *problem.Problem, repo
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Security-Policy", "default-src 'none'")
 	w.WriteHeader(p.Status)
-	frameErrorPage.Execute(w, map[string]string{"Title": p.Title, "Detail": p.Detail, "ReportPage": reportPage})
+	errorPage.Execute(w, map[string]string{"Title": p.Title, "Detail": p.Detail, "ReportPage": reportPage})
 }
