@@ -58,7 +58,7 @@ func Load(dir string) (*Set, error) {
 		}
 		a.addHashed(name, b, readPrecompressed(dir, name, b))
 	}
-	for _, name := range []string{"widget.css", "boot.js"} {
+	for _, name := range []string{"frame.css", "boot.js"} {
 		b, err := fs.ReadFile(snippet.Files, name)
 		if err != nil {
 			return nil, fmt.Errorf("failed to load assets: %w", err)

@@ -31,7 +31,7 @@ func load(t *testing.T) *Set {
 // TestFiles: every file is under its hashed path, and nothing else is.
 func TestFiles(t *testing.T) {
 	a := load(t)
-	for _, name := range []string{"widget.wasm", "wasm_exec.js", "widget.css", "boot.js", "messages-en.json"} {
+	for _, name := range []string{"widget.wasm", "wasm_exec.js", "frame.css", "boot.js", "messages-en.json"} {
 		p := a.Path(name)
 		if p == "" || !strings.HasPrefix(p, "/a/") {
 			t.Errorf("%s: path %q", name, p)

@@ -81,7 +81,7 @@ func (t *Template) Catalog() report.Catalog { return t.cat }
 // own messages and country names; assetPath gives the URL path of a named
 // asset ("widget.wasm").
 func Parse(assetPath func(name string) string) (map[string]*Template, error) {
-	base, err := template.New("widget.html").Funcs(template.FuncMap{
+	base, err := template.New("frame.html").Funcs(template.FuncMap{
 		"asset":         assetPath,
 		"t":             func(key string, args ...string) string { return key },
 		"countries":     func() []Country { return nil },
@@ -95,7 +95,7 @@ func Parse(assetPath func(name string) string) (map[string]*Template, error) {
 		"kindYesNo":     func() report.FieldKind { return report.KindYesNo },
 		"kindCountry":   func() report.FieldKind { return report.KindCountry },
 		"kindCheck":     func() report.FieldKind { return report.KindCheck },
-	}).ParseFS(snippet.Files, "widget.html")
+	}).ParseFS(snippet.Files, "frame.html")
 	if err != nil {
 		return nil, fmt.Errorf("failed to parse the frame template: %w", err)
 	}
