@@ -6,7 +6,7 @@ GOROOT  := $(shell $(GO) env GOROOT)
 # go test for js/wasm runs the tests under Node through go_js_wasm_exec.
 export PATH := $(PATH):$(GOROOT)/lib/wasm
 
-.PHONY: all build wasm bin demo test test-native test-wasm bench fuzz clean FORCE
+.PHONY: all build wasm bin demo test test-native test-wasm soak bench fuzz clean FORCE
 
 all: build
 
@@ -54,6 +54,11 @@ test-native: node_modules/axe-core/axe.min.js $(TRIM)
 # The module's packages under Node, built as the browser gets them.
 test-wasm: $(TRIM)
 	GOOS=js GOARCH=wasm $(GO) test -modfile=$(TRIM) -count=1 ./report/ ./wasm/
+
+## soak: the cluster fault test (NATS servers and relays killed, restarted,
+## partitioned, under load) for ten rounds instead of one
+soak:
+	REPORTLINE_SOAK=10 $(GO) test -count=1 -timeout=60m -run='^TestCluster' -v ./cmd/relay/
 
 ## bench: benchmarks, reported as ratios to a baseline measured in the same run
 ## (the relay's drain with a backlog of DRAIN reports); then the browser speed

@@ -84,7 +84,9 @@ func (c *Cluster) options(i int) *server.Options {
 		JetStreamMaxMemory: 64 << 20,
 	}
 	if len(c.ports) > 1 {
-		o.Cluster = server.ClusterOpts{Name: c.name, Host: "127.0.0.1", Port: c.routes[i]}
+		// NoAdvertise: servers learn no other route than the proxies, so
+		// cutting a proxy cuts the route.
+		o.Cluster = server.ClusterOpts{Name: c.name, Host: "127.0.0.1", Port: c.routes[i], NoAdvertise: true}
 		var routes []string
 		for j := range c.ports {
 			if j != i {
@@ -155,12 +157,31 @@ func (c *Cluster) Restart(i int) {
 	c.start(i)
 }
 
-// Partition cuts server i's routes to and from every other server; its
-// clients stay connected to it.
-func (c *Cluster) Partition(i int) { c.setCut(i, true) }
+// Partition cuts server i's routes to and from every other server, and
+// waits until it has none; its clients stay connected to it.
+func (c *Cluster) Partition(i int) {
+	c.setCut(i, true)
+	deadline := time.Now().Add(30 * time.Second)
+	for c.servers[i].NumRoutes() > 0 {
+		if time.Now().After(deadline) {
+			c.t.Fatalf("server %d still has %d routes 30s after its partition", i, c.servers[i].NumRoutes())
+		}
+		time.Sleep(20 * time.Millisecond) // polling the server's state
+	}
+}
 
-// Heal restores server i's routes.
-func (c *Cluster) Heal(i int) { c.setCut(i, false) }
+// Heal restores server i's routes and waits until it has one to each
+// other server.
+func (c *Cluster) Heal(i int) {
+	c.setCut(i, false)
+	deadline := time.Now().Add(60 * time.Second)
+	for c.servers[i].NumRoutes() < len(c.servers)-1 {
+		if time.Now().After(deadline) {
+			c.t.Fatalf("server %d has %d routes 60s after healing", i, c.servers[i].NumRoutes())
+		}
+		time.Sleep(20 * time.Millisecond) // polling the server's state
+	}
+}
 
 func (c *Cluster) setCut(i int, cut bool) {
 	for k, p := range c.proxies {
