@@ -20,6 +20,12 @@ import (
 // followFixture is a relay with a mailbox store, whose hotline h1 has the
 // verification key of followup/testdata/signing.key.
 func followFixture(t *testing.T) (*fixture, *statement.SigningKey) {
+	f, key, _ := followFixtureAt(t)
+	return f, key
+}
+
+// followFixtureAt is followFixture, and says where the mailbox file is.
+func followFixtureAt(t *testing.T) (*fixture, *statement.SigningKey, string) {
 	t.Helper()
 	f := newFixture(t)
 	b, err := os.ReadFile(filepath.Join("..", "followup", "testdata", "signing.key"))
@@ -31,13 +37,14 @@ func followFixture(t *testing.T) (*fixture, *statement.SigningKey) {
 		t.Fatal(err)
 	}
 	f.cfg.Hotline("h1").StatementKey = key.VerificationKey()
-	m, err := mailbox.Open(filepath.Join(t.TempDir(), "mailbox.db"), 90*24*time.Hour)
+	path := filepath.Join(t.TempDir(), "mailbox.db")
+	m, err := mailbox.Open(path, 90*24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close() })
 	f.srv.SetMailbox(m)
-	return f, key
+	return f, key, path
 }
 
 // sealedReply returns a signed, sealed question for k's mailbox and the
@@ -98,11 +105,21 @@ func newKeys(t *testing.T) *followup.Keys {
 // (and only with them), opens and verifies; every fetch answer has the
 // same size whatever the code; nothing of it is in the logs.
 func TestMailboxRoundTrip(t *testing.T) {
-	f, key := followFixture(t)
+	f, key, path := followFixtureAt(t)
 	k := newKeys(t)
 	now := time.Now().UTC()
 	if rec := post(f.srv, "/v1/hotlines/h1/replies", sealedReply(t, key, "h1", k, now)); rec.Code != 201 {
 		t.Fatalf("post: status %d: %s", rec.Code, rec.Body)
+	}
+	// The store holds ciphertext only, and nothing of the sender.
+	stored, err := os.ReadFile(path)
+	if err != nil || !bytes.Contains(stored, []byte(k.Mailbox)) {
+		t.Fatalf("the mailbox file lacks the mailbox; the checks below would prove nothing (%v)", err)
+	}
+	for _, secret := range []string{marker, "Which post?", "192.0.2.1"} {
+		if bytes.Contains(stored, []byte(secret)) {
+			t.Errorf("the mailbox file holds %q", secret)
+		}
 	}
 	wrong := newKeys(t)
 	wrong.Mailbox = k.Mailbox // knows the mailbox id, not the code
