@@ -31,6 +31,7 @@ const HeaderProof = pow.Header
 // memory.
 type defenses struct {
 	issuer     *pow.Issuer
+	v1PerLevel float64 // version 1's maxnumber per unit of difficulty
 	replay     *pow.ReplayStore
 	shared     SharedProofs // nil: proofs are this process's alone
 	difficulty *pow.Difficulty
@@ -55,11 +56,18 @@ func newDefenses(cfg *config.Config) *defenses {
 		key = pow.RandomKey()
 	}
 	issuer, err := pow.NewIssuer(key, p.Expiry.Duration)
+	if err == nil {
+		err = issuer.SetKDF(p.KDF())
+	}
 	if err != nil {
 		panic(fmt.Sprintf("relay: the configuration was not validated: %v", err))
 	}
+	if t := p.V1Until(); !t.IsZero() {
+		issuer.RetireV1(t)
+	}
 	return &defenses{
 		issuer:     issuer,
+		v1PerLevel: float64(p.V1Difficulty) / float64(p.Difficulty),
 		replay:     pow.NewReplayStore(p.ReplayCapacity),
 		difficulty: pow.NewDifficulty(p.Difficulty, p.MaxDifficulty, p.RaiseAboveChallenges, p.RaiseAboveReports),
 		challenges: ratelimit.NewClients(ratelimit.Rate{PerMinute: l.ChallengesPerMinute, Burst: l.ChallengeBurst}, l.KeyRotation.Duration, l.MaxClients),
@@ -125,7 +133,9 @@ func busy(wait time.Duration) *problem.Problem {
 }
 
 // issueChallenge answers GET /v1/sites/{site}/challenge with a new proof
-// of work challenge in ALTCHA's form.
+// of work challenge in ALTCHA's form: version 2 when asked with
+// ?protocol=2 (the widget does) or once version 1 is retired, else
+// version 1, for the clients of the transition.
 func (s *Server) issueChallenge(w http.ResponseWriter, r *http.Request) {
 	site := s.config().Site(r.PathValue("site"))
 	if site == nil {
@@ -140,7 +150,7 @@ func (s *Server) issueChallenge(w http.ResponseWriter, r *http.Request) {
 		s.refuseChallenge(w, p)
 		return
 	}
-	c, err := s.def.issuer.Issue(site.ID, s.def.difficulty.Level())
+	c, err := s.def.issue(site.ID, r.URL.Query().Get("protocol") == "2")
 	if err != nil {
 		s.log.Error("failed to issue a challenge", "err", err)
 		problem.Write(w, problem.New(http.StatusInternalServerError, "internal", "Internal error", "no challenge could be made; try again"))
@@ -151,6 +161,16 @@ func (s *Server) issueChallenge(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	json.NewEncoder(w).Encode(c)
+}
+
+// issue makes a challenge of the difficulty of the moment, of version 2
+// if v2 or once version 1 is retired.
+func (d *defenses) issue(site string, v2 bool) (any, error) {
+	level := d.difficulty.Level()
+	if v2 || !d.issuer.AcceptsV1() {
+		return d.issuer.IssueV2(site, level)
+	}
+	return d.issuer.Issue(site, min(int64(float64(level)*d.v1PerLevel), config.MaxV1Difficulty))
 }
 
 func (s *Server) refuseChallenge(w http.ResponseWriter, p *problem.Problem) {
@@ -171,17 +191,13 @@ func (s *Server) verifyProof(r *http.Request, site string) (pow.Proof, *problem.
 	if len(values) > 1 {
 		return pow.Proof{}, powMalformed("more than one " + HeaderProof + " header")
 	}
-	sol, err := pow.ParseSolution(values[0])
-	if err != nil {
-		return pow.Proof{}, powMalformed(err.Error())
-	}
-	proof, err := s.def.issuer.Verify(sol, site)
+	proof, err := s.def.issuer.VerifyHeader(values[0], site)
 	switch {
 	case err == nil:
 		return proof, nil
 	case errors.Is(err, pow.ErrExpired):
 		return pow.Proof{}, powExpired()
-	case errors.Is(err, pow.ErrForged), errors.Is(err, pow.ErrUnsolved):
+	case errors.Is(err, pow.ErrForged), errors.Is(err, pow.ErrUnsolved), errors.Is(err, pow.ErrRetired):
 		return pow.Proof{}, problem.New(http.StatusForbidden, "pow-invalid", "Proof of work not valid",
 			err.Error()+"; solve a new challenge from this relay for this site and send again")
 	default:

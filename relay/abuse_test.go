@@ -41,6 +41,16 @@ func TestChallenge(t *testing.T) {
 	if err != nil || c.MaxNumber != 64 || time.Until(exp) < 9*time.Minute || !strings.Contains(c.Salt, "&site=s1&") {
 		t.Errorf("challenge %+v expiring %v (%v)", c, exp, err)
 	}
+	// Version 2 when asked for, in altcha-lib 2.x's form.
+	rec = get("/v1/sites/s1/challenge?protocol=2")
+	var c2 pow.ChallengeV2
+	if err := json.Unmarshal(rec.Body.Bytes(), &c2); rec.Code != 200 || err != nil {
+		t.Fatalf("version 2 challenge: %d %s", rec.Code, rec.Body)
+	}
+	exp, err = pow.ParseParameters(&c2.Parameters)
+	if err != nil || c2.Parameters.Data.Site != "s1" || c2.Parameters.Cost != 1 || c2.Parameters.Algorithm != pow.AlgorithmPBKDF2 || time.Until(exp) < 9*time.Minute {
+		t.Errorf("version 2 challenge %+v expiring %v (%v)", c2, exp, err)
+	}
 	if rec := get("/v1/sites/nope/challenge"); rec.Code != 404 {
 		t.Errorf("unknown site: %d", rec.Code)
 	}
@@ -104,6 +114,8 @@ func TestRateLimits(t *testing.T) {
 	f := newFixtureWith(t, `
 [relay.pow]
 difficulty = 64
+cost = 1
+v1_difficulty = 64
 [relay.limits]
 challenges_per_minute = 1
 challenge_burst = 3
@@ -193,14 +205,49 @@ func TestGlobalCeilings(t *testing.T) {
 	}
 }
 
+// TestV1Transition: during the transition a version 1 client gets its
+// challenges and its reports are taken; once accept_v1_until has passed,
+// every challenge is version 2 and a version 1 proof is refused, while
+// version 2 goes on.
+func TestV1Transition(t *testing.T) {
+	f := newFixture(t)
+	v1 := f.proofV1(t, "s1")
+	id, body := f.sealed(t)
+	if rec := post(f.srv, "/v1/sites/s1/reports/"+id, body, HeaderProof, v1); rec.Code != 202 {
+		t.Fatalf("version 1 during the transition: %d %s", rec.Code, rec.Body)
+	}
+	old := f.proofV1(t, "s1")
+	retired := newFixtureWith(t, strings.Replace(testAbuse, "[relay.pow]\n", "[relay.pow]\naccept_v1_until = \"2020-01-01\"\n", 1))
+	if retired.srv.def.issuer.AcceptsV1() {
+		t.Fatal("accept_v1_until in the past: version 1 still accepted")
+	}
+	// The same key, so that only the date differs.
+	retired.srv.def.issuer = f.srv.def.issuer
+	retired.srv.def.issuer.RetireV1(time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC))
+	id, body = retired.sealed(t)
+	rec := post(retired.srv, "/v1/sites/s1/reports/"+id, body, HeaderProof, old)
+	if rec.Code != 403 || !strings.Contains(rec.Body.String(), "pow-invalid") || !strings.Contains(rec.Body.String(), "version 1") {
+		t.Fatalf("version 1 after the transition: %d %s", rec.Code, rec.Body)
+	}
+	var c pow.ChallengeV2
+	retired.challenge(t, "s1", "", &c)
+	if c.Parameters.Nonce == "" || c.Signature == "" {
+		t.Fatalf("challenge without ?protocol=2 after the transition is not version 2: %+v", c)
+	}
+	if rec := post(retired.srv, "/v1/sites/s1/reports/"+id, body, HeaderProof, retired.proof(t, "s1")); rec.Code != 202 {
+		t.Fatalf("version 2 after the transition: %d %s", rec.Code, rec.Body)
+	}
+}
+
 // TestDifficultyRisesUnderLoad: a burst of challenges above the level
 // raises the maxnumber of the next minute's challenges.
 func TestDifficultyRisesUnderLoad(t *testing.T) {
-	f := newFixtureWith(t, "[relay.pow]\ndifficulty = 64\nmax_difficulty = 256\nraise_above_challenges_per_minute = 5\n")
+	f := newFixtureWith(t, "[relay.pow]\ndifficulty = 64\ncost = 1\nv1_difficulty = 64\nmax_difficulty = 256\nraise_above_challenges_per_minute = 5\n")
 	now := time.Now()
 	f.srv.def.difficulty.SetClock(func() time.Time { return now })
-	for range 6 {
+	for range 3 {
 		f.proof(t, "s1")
+		f.proofV1(t, "s1")
 	}
 	now = now.Add(time.Minute)
 	if d := f.srv.Difficulty(); d != 128 {
@@ -211,6 +258,11 @@ func TestDifficultyRisesUnderLoad(t *testing.T) {
 	var c pow.Challenge
 	if json.Unmarshal(rec.Body.Bytes(), &c); c.MaxNumber != 128 {
 		t.Fatalf("challenge maxnumber %d, want 128", c.MaxNumber)
+	}
+	var c2 pow.ChallengeV2
+	f.challenge(t, "s1", "?protocol=2", &c2)
+	if sol, err := pow.SolveV2(&c2.Parameters, pow.DeriveKey); err != nil || sol.Counter > 128 {
+		t.Fatalf("version 2 challenge solved at %+v (%v), beyond 128", sol, err)
 	}
 	now = now.Add(2 * time.Minute)
 	if d := f.srv.Difficulty(); d != 64 {
@@ -244,6 +296,8 @@ func (b *countingBody) Read(p []byte) (int, error) {
 const floodLimits = `
 [relay.pow]
 difficulty = 64
+cost = 1
+v1_difficulty = 64
 `
 
 // TestFloodWithoutWork sends 2,000 reports without a proof of work, from
@@ -301,7 +355,7 @@ func jsonOf(v any) string { b, _ := json.Marshal(v); return string(b) }
 // TestTrustedProxy: behind a trusted reverse proxy, each client named in
 // X-Forwarded-For has its own allowance, and no address reaches the logs.
 func TestTrustedProxy(t *testing.T) {
-	f := newFixtureWith(t, "[relay.pow]\ndifficulty = 64\n[relay.limits]\nreports_per_minute = 1\nreport_burst = 1\ntrusted_proxies = [\"192.0.2.1\"]\n")
+	f := newFixtureWith(t, "[relay.pow]\ndifficulty = 64\ncost = 1\nv1_difficulty = 64\n[relay.limits]\nreports_per_minute = 1\nreport_burst = 1\ntrusted_proxies = [\"192.0.2.1\"]\n")
 	_, body := f.sealed(t)
 	from := func(xff string) int {
 		// httptest's requests come from 192.0.2.1, the proxy.

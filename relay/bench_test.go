@@ -12,6 +12,8 @@ import (
 const benchAbuse = `
 [relay.pow]
 difficulty = 64
+cost = 1
+v1_difficulty = 64
 [relay.limits]
 challenges_per_minute = 1e12
 challenge_burst = 1000000000

@@ -190,15 +190,14 @@ func newHostileKit(t testing.TB, f *fixture) *hostileKit {
 	k.expired = solve(iss, "s1")
 	iss.SetClock(time.Now)
 	k.spent = f.proof(t, "s1")
-	sol, _ := pow.ParseSolution(k.spent)
-	p, err := iss.Verify(sol, "s1")
+	p, err := iss.VerifyHeader(k.spent, "s1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := f.srv.def.replay.Redeem(p, uuid.NewString(), time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	sol, _ = pow.ParseSolution(f.proof(t, "s1"))
+	sol, _ := pow.ParseSolution(f.proofV1(t, "s1"))
 	sol.Number++
 	k.wrongNum = sol.Encode()
 	return k

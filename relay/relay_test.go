@@ -45,6 +45,8 @@ type fixture struct {
 const testAbuse = `
 [relay.pow]
 difficulty = 64
+cost = 1
+v1_difficulty = 64
 [relay.limits]
 challenges_per_minute = 60000
 challenge_burst = 10000

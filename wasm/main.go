@@ -147,9 +147,7 @@ func start() error {
 		return err
 	}
 	// A mark for the speed benchmark and for anyone profiling the frame.
-	if perf, err := safejs.Global().Get("performance"); err == nil {
-		perf.Call("mark", "reportline:ready")
-	}
+	perfMark("reportline:ready")
 	if pending {
 		ds.Delete("pending")
 		go w.sendAndLog()

@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,111 +18,294 @@ import (
 // report, so that a flood of reports costs its sender real work, and no
 // third-party CAPTCHA learns who reports.
 //
-// The hashing runs in Go, on the page's thread, in slices of about
-// powSlice, and yields to the browser's event loop between slices, so
-// typing, scrolling and screen readers are never held up for longer than
-// that. Go's SHA-256 in WebAssembly takes about 2 µs a hash; awaiting
-// crypto.subtle.digest takes 100-250 µs a hash through the Promise round
-// trip, so hashing in slices finishes the same search some fifty times
-// sooner, which matters on a phone.
-
-// powSlice is how long the search runs before it lets the page breathe.
-const powSlice = 8 * time.Millisecond
+// The widget speaks ALTCHA's protocol version 2: it derives the key of
+// counter 0, 1, … until one starts with the challenge's prefix. With
+// PBKDF2 the browser derives each key natively through WebCrypto
+// (crypto.subtle.deriveBits), off the page's thread, about as fast as
+// native code does: each key costs thousands of hash iterations, so the
+// Promise round trip per key (100-250 µs) is a small part of it. Every
+// key is awaited, so the page's event loop runs between any two keys and
+// the form never waits for the search.
 
 // proofFreshFor is how long a proof must still be valid to be sent: time
 // for the request to reach the relay. The relay's challenges live at
 // least a minute.
 const proofFreshFor = 20 * time.Second
 
+// challengeQuery asks the relay's challenge endpoint for protocol
+// version 2; without it, a relay still accepting version 1 answers with a
+// version 1 challenge for older clients.
+const challengeQuery = "protocol=2"
+
 // solveChallenge fetches a challenge from the relay and solves it off the UI thread, returning the value for the request header.
 //
 // It waits for Promises and yields to the event loop, so it must run in a
 // goroutine, never in a callback. The header is [pow.Header].
 func solveChallenge(challengeURL string) (header string, err error) {
-	sol, _, err := solveFrom(challengeURL)
-	if err != nil {
-		return "", err
-	}
-	return sol.Encode(), nil
+	header, _, err = solveFrom(challengeURL)
+	return header, err
 }
 
-// solveFrom fetches and solves a challenge, and returns when it expires
-// by this device's clock.
-func solveFrom(challengeURL string) (*pow.Solution, time.Time, error) {
+// solveFrom fetches and solves a challenge, and returns the header and
+// when the challenge expires by this device's clock.
+func solveFrom(challengeURL string) (string, time.Time, error) {
 	fetched := time.Now()
-	c, relayNow, err := fetchChallenge(challengeURL)
+	c, answer, relayNow, err := fetchChallenge(withQuery(challengeURL, challengeQuery))
 	if err != nil {
-		return nil, time.Time{}, err
+		return "", time.Time{}, err
 	}
-	expires, err := pow.ParseChallenge(c)
+	expires, err := pow.ParseParameters(&c.Parameters)
 	if err != nil {
-		return nil, time.Time{}, err
+		return "", time.Time{}, err
 	}
 	if !relayNow.IsZero() {
 		// The device's clock may be wrong: count the challenge's life
 		// from the relay's Date header instead.
 		expires = fetched.Add(expires.Sub(relayNow))
 	}
-	y, err := newYielder()
+	derive, err := deriver(&c.Parameters)
 	if err != nil {
-		return nil, time.Time{}, err
+		return "", time.Time{}, err
 	}
-	defer y.release()
-	sol, err := pow.Solve(c, y.pause)
+	perfMark("reportline:pow-start")
+	sol, err := pow.SolveV2(&c.Parameters, derive)
 	if err != nil {
-		return nil, time.Time{}, err
+		return "", time.Time{}, err
 	}
-	return sol, expires, nil
+	perfMeasure("reportline:pow", "reportline:pow-start")
+	header, err := encodePayload(answer, sol)
+	return header, expires, err
 }
 
-// fetchChallenge GETs a challenge from the relay, and returns it with the
-// relay's time (its Date header), or zero if it sent none.
-func fetchChallenge(url string) (*pow.Challenge, time.Time, error) {
+// encodePayload returns the value of [pow.Header] for a solution of the
+// challenge the relay answered: base64 of the JSON of the challenge, as
+// it came, and the solution, with the browser's JSON.stringify and btoa
+// (the module carries no JSON encoder).
+func encodePayload(challenge safejs.Value, sol *pow.SolutionV2) (string, error) {
+	solution, err := safejs.ValueOf(map[string]any{"counter": int(sol.Counter), "derivedKey": sol.DerivedKey})
+	if err != nil {
+		return "", err
+	}
+	payload, err := safejs.ValueOf(map[string]any{})
+	if err == nil {
+		err = payload.Set("challenge", challenge)
+	}
+	if err == nil {
+		err = payload.Set("solution", solution)
+	}
+	if err != nil {
+		return "", err
+	}
+	j, err := safejs.Global().Get("JSON")
+	if err != nil {
+		return "", err
+	}
+	text, err := j.Call("stringify", payload)
+	if err != nil {
+		return "", err
+	}
+	b64, err := safejs.Global().Call("btoa", text)
+	if err != nil {
+		return "", fmt.Errorf("failed to encode the proof of work: %w", err)
+	}
+	return b64.String()
+}
+
+// withQuery adds query to url.
+func withQuery(url, query string) string {
+	if strings.Contains(url, "?") {
+		return url + "&" + query
+	}
+	return url + "?" + query
+}
+
+// deriver returns how this browser derives the keys of p's function:
+// PBKDF2 through WebCrypto. The widget offers no memory-hard function:
+// scrypt, which WebCrypto lacks, would have to be derived in Go, which
+// does not fit the module's size budget and runs several times slower in
+// WebAssembly than natively (docs/abuse.md).
+func deriver(p *pow.Parameters) (pow.Deriver, error) {
+	if p.Algorithm != pow.AlgorithmPBKDF2 {
+		return nil, fmt.Errorf("failed to solve challenge: this form derives %s keys only, not %s", pow.AlgorithmPBKDF2, p.Algorithm)
+	}
+	w, err := newWebPBKDF2(p)
+	if err != nil {
+		return nil, err
+	}
+	return w.derive, nil
+}
+
+// webPBKDF2 derives PBKDF2-HMAC-SHA-256 keys through WebCrypto.
+type webPBKDF2 struct {
+	subtle safejs.Value
+	bytes  safejs.Value // the Uint8Array constructor
+	usages safejs.Value // ["deriveBits"]
+	params safejs.Value // the Pbkdf2Params: salt, iterations, hash
+	bits   int
+}
+
+func newWebPBKDF2(p *pow.Parameters) (*webPBKDF2, error) {
+	w := &webPBKDF2{bits: 8 * int(p.KeyLength)}
+	crypto, err := safejs.Global().Get("crypto")
+	if err == nil {
+		w.subtle, err = crypto.Get("subtle")
+	}
+	if err != nil || w.subtle.Type() != safejs.TypeObject {
+		return nil, fmt.Errorf("failed to solve challenge: this browser has no WebCrypto (crypto.subtle)")
+	}
+	if w.bytes, err = safejs.Global().Get("Uint8Array"); err != nil {
+		return nil, err
+	}
+	salt, err := w.array(p.SaltBytes())
+	if err != nil {
+		return nil, err
+	}
+	if w.usages, err = safejs.ValueOf([]any{"deriveBits"}); err != nil {
+		return nil, err
+	}
+	if w.params, err = safejs.ValueOf(map[string]any{"name": "PBKDF2", "iterations": int(p.Cost), "hash": "SHA-256"}); err != nil {
+		return nil, err
+	}
+	return w, w.params.Set("salt", salt)
+}
+
+// array copies b into a new Uint8Array.
+func (w *webPBKDF2) array(b []byte) (safejs.Value, error) {
+	a, err := w.bytes.New(len(b))
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	_, err = safejs.CopyBytesToJS(a, b)
+	return a, err
+}
+
+// derive is crypto.subtle.importKey and deriveBits, as altcha-lib's
+// browser PBKDF2 does them; awaiting them lets the page run.
+func (w *webPBKDF2) derive(_ *pow.Parameters, password []byte) ([]byte, error) {
+	pw, err := w.array(password)
+	if err != nil {
+		return nil, err
+	}
+	p, err := w.subtle.Call("importKey", "raw", pw, "PBKDF2", false, w.usages)
+	if err != nil {
+		return nil, fmt.Errorf("failed to derive a key: %w", err)
+	}
+	key, err := await(p)
+	if err != nil {
+		return nil, fmt.Errorf("failed to derive a key: %w", err)
+	}
+	if p, err = w.subtle.Call("deriveBits", w.params, key, w.bits); err != nil {
+		return nil, fmt.Errorf("failed to derive a key: %w", err)
+	}
+	buf, err := await(p)
+	if err != nil {
+		return nil, fmt.Errorf("failed to derive a key: %w", err)
+	}
+	arr, err := w.bytes.New(buf)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, w.bits/8)
+	if n, err := safejs.CopyBytesToGo(out, arr); err != nil || n != len(out) {
+		return nil, fmt.Errorf("failed to derive a key: %d bytes of %d (%v)", n, len(out), err)
+	}
+	return out, nil
+}
+
+// perfMark and perfMeasure leave User Timing entries for the speed
+// benchmark and for anyone profiling the frame: "reportline:pow" is how
+// long each proof of work took to solve.
+func perfMark(name string) {
+	if perf, err := safejs.Global().Get("performance"); err == nil {
+		perf.Call("mark", name)
+	}
+}
+
+func perfMeasure(name, from string) {
+	if perf, err := safejs.Global().Get("performance"); err == nil {
+		perf.Call("measure", name, from)
+	}
+}
+
+// fetchChallenge GETs a version 2 challenge from the relay, and returns
+// it, read and as parsed JSON, with the relay's time (its Date header), or
+// zero if it sent none.
+func fetchChallenge(url string) (*pow.ChallengeV2, safejs.Value, time.Time, error) {
+	var none safejs.Value
 	opts, err := safejs.ValueOf(map[string]any{"method": "GET", "credentials": "omit", "cache": "no-store"})
 	if err != nil {
-		return nil, time.Time{}, err
+		return nil, none, time.Time{}, err
 	}
 	p, err := safejs.Global().Call("fetch", url, opts)
 	if err != nil {
-		return nil, time.Time{}, err
+		return nil, none, time.Time{}, err
 	}
 	resp, err := await(p)
 	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("failed to fetch a challenge: network error: %w", err)
+		return nil, none, time.Time{}, fmt.Errorf("failed to fetch a challenge: network error: %w", err)
 	}
 	textP, err := resp.Call("text")
 	if err != nil {
-		return nil, time.Time{}, err
+		return nil, none, time.Time{}, err
 	}
 	textV, err := await(textP)
 	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("failed to fetch a challenge: %w", err)
+		return nil, none, time.Time{}, fmt.Errorf("failed to fetch a challenge: %w", err)
 	}
 	text, _ := textV.String()
 	answer, jerr := parseJSON(text) // the browser's parser: no encoding/json in the module
 	statusV, _ := resp.Get("status")
 	if status, _ := statusV.Int(); status != 200 {
 		if jerr == nil && getString(answer, "title") != "" {
-			return nil, time.Time{}, fmt.Errorf("failed to fetch a challenge: %s (%s)", getString(answer, "title"), getString(answer, "detail"))
+			return nil, none, time.Time{}, fmt.Errorf("failed to fetch a challenge: %s (%s)", getString(answer, "title"), getString(answer, "detail"))
 		}
-		return nil, time.Time{}, fmt.Errorf("failed to fetch a challenge: HTTP %d", status)
+		return nil, none, time.Time{}, fmt.Errorf("failed to fetch a challenge: HTTP %d", status)
 	}
 	if jerr != nil {
-		return nil, time.Time{}, fmt.Errorf("failed to read the challenge: %w", jerr)
+		return nil, none, time.Time{}, fmt.Errorf("failed to read the challenge: %w", jerr)
 	}
-	maxV, err := answer.Get("maxnumber")
+	c, err := readChallenge(answer)
 	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("failed to read the challenge: %w", err)
+		return nil, none, time.Time{}, fmt.Errorf("failed to read the challenge: %w", err)
 	}
-	maxN, err := maxV.Float()
-	if err != nil || maxN != math.Trunc(maxN) || maxN < 0 {
-		return nil, time.Time{}, fmt.Errorf("failed to read the challenge: maxnumber is not a whole number")
+	return c, answer, relayTime(resp), nil
+}
+
+// readChallenge reads a version 2 challenge from its parsed JSON.
+func readChallenge(answer safejs.Value) (*pow.ChallengeV2, error) {
+	ps, err := answer.Get("parameters")
+	if err != nil || ps.Type() != safejs.TypeObject {
+		return nil, fmt.Errorf("no parameters: not an ALTCHA version 2 challenge")
 	}
-	c := pow.Challenge{
-		Algorithm: getString(answer, "algorithm"), Challenge: getString(answer, "challenge"),
-		MaxNumber: int64(maxN), Salt: getString(answer, "salt"), Signature: getString(answer, "signature"),
+	data, err := ps.Get("data")
+	if err != nil || data.Type() != safejs.TypeObject {
+		return nil, fmt.Errorf("no data: not a challenge of this relay")
 	}
-	return &c, relayTime(resp), nil
+	var bad string
+	whole := func(name string) int64 {
+		v, err := ps.Get(name)
+		if err != nil || v.IsUndefined() {
+			return 0
+		}
+		f, err := v.Float()
+		if err != nil || f != math.Trunc(f) || f < 0 || f > 1<<52 {
+			bad = name
+		}
+		return int64(f)
+	}
+	c := pow.ChallengeV2{
+		Parameters: pow.Parameters{
+			Algorithm: getString(ps, "algorithm"), Cost: whole("cost"), Data: pow.Data{Site: getString(data, "site")},
+			ExpiresAt: whole("expiresAt"), KeyLength: whole("keyLength"), KeyPrefix: getString(ps, "keyPrefix"),
+			KeySignature: getString(ps, "keySignature"), MemoryCost: whole("memoryCost"),
+			Nonce: getString(ps, "nonce"), Salt: getString(ps, "salt"),
+		},
+		Signature: getString(answer, "signature"),
+	}
+	if bad != "" {
+		return nil, fmt.Errorf("%s is not a whole number", bad)
+	}
+	return &c, nil
 }
 
 // relayTime reads a fetch Response's Date header.
@@ -140,82 +324,6 @@ func relayTime(resp safejs.Value) time.Time {
 		return time.Time{}
 	}
 	return t
-}
-
-// yielder lets the page run its event loop between slices of work, the
-// way React's scheduler does: with setImmediate where there is one (Node),
-// else by posting a message to itself on a MessageChannel (browsers: a
-// task without setTimeout's 4 ms clamp), else with setTimeout.
-type yielder struct {
-	fn        safejs.Func
-	immediate bool         // setImmediate exists
-	ports     bool         // a MessageChannel is set up
-	port      safejs.Value // the port messages are posted to
-	other     safejs.Value // the port that receives them
-	ch        chan struct{}
-	sliced    time.Time
-}
-
-func newYielder() (*yielder, error) {
-	y := &yielder{ch: make(chan struct{}, 1), sliced: time.Now()}
-	fn, err := callback("proof of work", func(safejs.Value, []safejs.Value) error {
-		select {
-		case y.ch <- struct{}{}:
-		default:
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	y.fn = fn
-	if si, err := safejs.Global().Get("setImmediate"); err == nil && si.Type() == safejs.TypeFunction {
-		y.immediate = true
-		return y, nil
-	}
-	if mc, err := safejs.Global().Get("MessageChannel"); err == nil && mc.Type() == safejs.TypeFunction {
-		ch, err := mc.New()
-		if err == nil {
-			y.other, _ = ch.Get("port1")
-			y.port, _ = ch.Get("port2")
-			if err := y.other.Set("onmessage", fn.Value()); err == nil {
-				y.ports = true
-			}
-		}
-	}
-	return y, nil
-}
-
-// pause yields to the event loop once the current slice is used up.
-func (y *yielder) pause() error {
-	if time.Since(y.sliced) < powSlice {
-		return nil
-	}
-	var err error
-	switch {
-	case y.immediate:
-		_, err = safejs.Global().Call("setImmediate", y.fn.Value())
-	case y.ports:
-		_, err = y.port.Call("postMessage", 0)
-	default:
-		_, err = safejs.Global().Call("setTimeout", y.fn.Value(), 0)
-	}
-	if err != nil {
-		return fmt.Errorf("failed to yield to the page: %w", err)
-	}
-	<-y.ch
-	y.sliced = time.Now()
-	return nil
-}
-
-// release closes the channel's ports (an open port keeps Node alive) and
-// frees the callback.
-func (y *yielder) release() {
-	if y.ports {
-		y.port.Call("close")
-		y.other.Call("close")
-	}
-	y.fn.Release()
 }
 
 // prover keeps one solved proof of work ready, so that submitting a report
@@ -246,12 +354,12 @@ func (p *prover) next() {
 	ready := make(chan proofResult, 1)
 	p.ready = ready
 	go func() {
-		sol, expires, err := solveFrom(p.url)
+		header, expires, err := solveFrom(p.url)
 		if err != nil {
 			ready <- proofResult{err: err}
 			return
 		}
-		ready <- proofResult{header: sol.Encode(), expires: expires}
+		ready <- proofResult{header: header, expires: expires}
 	}()
 }
 

@@ -127,6 +127,10 @@ func run(cfg config) error {
 			progress("run %d/%d: %s: %s", i+1, cfg.runs, sc.name, summary(vs))
 		}
 	}
+	progress("proof of work, natively: %d challenges", len(res.powBrowser))
+	if res.powNative, err = solveNatively(len(res.powBrowser)); err != nil {
+		return err
+	}
 	cmd := "go run ./e2e/speed"
 	if args := os.Args[1:]; len(args) > 0 {
 		cmd += " " + strings.Join(args, " ")
@@ -176,7 +180,7 @@ const settle = 2 * time.Second
 // scenarios are the kinds of run, in the order each round runs them.
 func scenarios(st *stack.Stack, bs *baselineServer) []scenario {
 	product := func(idle time.Duration, hover bool, mark string) plan {
-		return plan{url: st.PartnerURL, idle: idle, hover: hover, visible: true, readyMark: mark, origin: st.RelayURL}
+		return plan{url: st.PartnerURL, idle: idle, hover: hover, visible: true, readyMark: mark, pow: mark != "", origin: st.RelayURL}
 	}
 	base := func(kind string, idle time.Duration, hover bool) plan {
 		p := plan{url: bs.PageURL + "?frame=" + kind, idle: idle, hover: hover, origin: bs.FrameURL}
@@ -199,6 +203,7 @@ func scenarios(st *stack.Stack, bs *baselineServer) []scenario {
 				r.coldWarm = append(r.coldWarm, [2]visit{vs[0], vs[1]})
 				r.readyCold = append(r.readyCold, vs[0].ready)
 				r.readyWarm = append(r.readyWarm, vs[1].ready)
+				r.powBrowser = append(r.powBrowser, vs[0].pow, vs[1].pow)
 			}},
 		{"report form, hover first, cold", []plan{product(first, true, "")},
 			func(r *results, vs []visit) {

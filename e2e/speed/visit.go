@@ -22,6 +22,7 @@ type plan struct {
 	hover     bool          // pointer onto the button, hoverDwell, then click
 	visible   bool          // measure click → form visible and typeable
 	readyMark string        // the performance mark that says the module runs
+	pow       bool          // wait for the first proof of work and measure its solving
 	origin    string        // the frame's origin: requests to it before intent are counted
 	settle    time.Duration // first leave the page for about:blank and wait this long
 }
@@ -40,6 +41,7 @@ type visit struct {
 	pause            float64  // how long the frame waited while the tap installed its probe
 	skew             float64  // the frame's clock minus the page's
 	ready            float64  // the frame's navigation start → readyMark
+	pow              float64  // the widget's first proof of work, solving alone (the "reportline:pow" measure)
 	moduleStart      float64  // the frame's navigation start → the module's request
 	moduleEnd        float64  // the frame's navigation start → the module received
 	moduleCached     bool     // the .wasm came from the browser's cache
@@ -155,6 +157,12 @@ func (b *browser) do(p plan) (visit, error) {
 			return v, err
 		}
 		v.moduleStart, v.moduleEnd = m[0], m[1]
+	}
+	if p.pow {
+		expr := `performance.getEntriesByName("reportline:pow", "measure").map(e => e.duration)[0] ?? null`
+		if v.pow, err = pollFrame[float64](b, f, expr, 2*time.Minute); err != nil {
+			return v, fmt.Errorf("the widget solved no proof of work: %w", err)
+		}
 	}
 	<-f.ready
 	v.pause = float64(f.pause.Microseconds()) / 1000

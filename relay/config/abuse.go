@@ -10,18 +10,29 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/reportline/reportline/pow"
 	"github.com/reportline/reportline/relay/ratelimit"
 )
 
 // Defaults of [relay.pow] and [relay.limits]; docs/abuse.md explains them.
 const (
-	// DefaultDifficulty is the usual maxnumber: a browser needs about a
-	// second on average, in the background while the form is filled in.
-	DefaultDifficulty    = 1_000_000
-	DefaultMaxDifficulty = 8_000_000
-	// MaxDifficulty bounds max_difficulty: about half a minute of a
-	// phone's time on average.
-	MaxDifficulty           = 50_000_000
+	// DefaultDifficulty is the usual bound of a challenge's secret
+	// counter: with the default cost a browser derives
+	// DefaultDifficulty/2 keys, about a second, on average, in the
+	// background while the form is filled in (docs/abuse.md).
+	DefaultDifficulty    = 400
+	DefaultMaxDifficulty = 3_200
+	// MaxDifficulty bounds max_difficulty.
+	MaxDifficulty = 100_000
+	// DefaultV1Difficulty is the maxnumber of version 1 challenges, for
+	// clients that still ask for them: about a second of a browser's
+	// time on average.
+	DefaultV1Difficulty = 1_000_000
+	// MaxV1Difficulty bounds v1_difficulty, and version 1's maxnumber
+	// as load raises it.
+	MaxV1Difficulty = 50_000_000
+	// MaxCost bounds cost: issuing a challenge derives one key.
+	MaxCost                 = 1_000_000
 	DefaultPoWExpiry        = 10 * time.Minute
 	DefaultRaiseChallenges  = 600
 	DefaultRaiseReports     = 120
@@ -51,11 +62,24 @@ const (
 
 // PoW holds the proof-of-work settings, the [relay.pow] table.
 type PoW struct {
-	// Difficulty is the maxnumber of a challenge when the relay is not
-	// under load: the widget tries Difficulty/2 hashes on average.
+	// Cost is what one key of a challenge costs: PBKDF2-HMAC-SHA-256
+	// iterations. (No memory-hard function is offered: the widget could
+	// not derive one within its size budget; docs/abuse.md.)
+	Cost int64 `toml:"cost"`
+	// Difficulty bounds a challenge's secret counter when the relay is
+	// not under load: the widget derives Difficulty/2 keys on average.
 	Difficulty int64 `toml:"difficulty"`
 	// MaxDifficulty is as far as the relay raises it under load.
 	MaxDifficulty int64 `toml:"max_difficulty"`
+	// V1Difficulty is the maxnumber of ALTCHA version 1 challenges, for
+	// clients that ask for version 1 while it is accepted; load raises it
+	// in proportion to Difficulty.
+	V1Difficulty int64 `toml:"v1_difficulty"`
+	// AcceptV1Until ends the transition from ALTCHA version 1: from this
+	// date ("2027-03-01") or time (RFC 3339), version 1 solutions are
+	// refused and every challenge is version 2. Empty: version 1 is still
+	// accepted.
+	AcceptV1Until string `toml:"accept_v1_until"`
 	// Expiry is how long a challenge may be used after it is issued.
 	Expiry Duration `toml:"expiry"`
 	// KeyFile holds the secret that signs challenges (at least 32
@@ -72,12 +96,22 @@ type PoW struct {
 	// until they expire (about 100 bytes each).
 	ReplayCapacity int `toml:"replay_capacity"`
 
-	key []byte
+	key     []byte
+	v1Until time.Time
 }
 
 // Key returns the secret read from KeyFile by Validate, or nil if there
 // is no key file and the relay should make a random one.
 func (p *PoW) Key() []byte { return p.key }
+
+// KDF returns the key-derivation function of new challenges.
+func (p *PoW) KDF() pow.KDF {
+	return pow.KDF{Algorithm: pow.AlgorithmPBKDF2, Cost: p.Cost}
+}
+
+// V1Until returns AcceptV1Until as parsed by Validate: zero while
+// version 1 has no end.
+func (p *PoW) V1Until() time.Time { return p.v1Until }
 
 // Limits holds the rate limits, the [relay.limits] table. Per-client
 // limits are kept in memory under a keyed hash of the client's address
@@ -120,8 +154,10 @@ func (l *Limits) Trusted() []netip.Prefix { return l.trusted }
 
 func (c *Config) abuseDefaults() {
 	p, l := &c.Relay.PoW, &c.Relay.Limits
+	setDefault(&p.Cost, pow.DefaultKDF.Cost)
 	setDefault(&p.Difficulty, DefaultDifficulty)
 	setDefault(&p.MaxDifficulty, max(DefaultMaxDifficulty, p.Difficulty))
+	setDefault(&p.V1Difficulty, DefaultV1Difficulty)
 	setDefault(&p.Expiry.Duration, DefaultPoWExpiry)
 	setDefault(&p.RaiseAboveChallenges, DefaultRaiseChallenges)
 	setDefault(&p.RaiseAboveReports, DefaultRaiseReports)
@@ -148,10 +184,27 @@ func setDefault[T comparable](p *T, v T) {
 func (c *Config) validateAbuse(bad func(key, format string, args ...any)) {
 	p, l := &c.Relay.PoW, &c.Relay.Limits
 	if p.Difficulty < 1 || p.Difficulty > MaxDifficulty {
-		bad("relay.pow.difficulty", "%d: use 1 to %d", p.Difficulty, MaxDifficulty)
+		bad("relay.pow.difficulty", "%d: use 1 to %d; it bounds the keys a browser derives (ALTCHA version 2); version 1's maxnumber is v1_difficulty", p.Difficulty, MaxDifficulty)
 	}
 	if p.MaxDifficulty < p.Difficulty || p.MaxDifficulty > MaxDifficulty {
 		bad("relay.pow.max_difficulty", "%d: use difficulty (%d) to %d", p.MaxDifficulty, p.Difficulty, MaxDifficulty)
+	}
+	if p.Cost < 1 || p.Cost > MaxCost {
+		bad("relay.pow.cost", "%d: use 1 to %d PBKDF2 iterations; to ask for more work, raise difficulty", p.Cost, MaxCost)
+	}
+	if p.V1Difficulty < 1 || p.V1Difficulty > MaxV1Difficulty {
+		bad("relay.pow.v1_difficulty", "%d: use 1 to %d", p.V1Difficulty, MaxV1Difficulty)
+	}
+	p.v1Until = time.Time{}
+	if s := p.AcceptV1Until; s != "" {
+		t, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			t, err = time.Parse(time.RFC3339, s)
+		}
+		if err != nil {
+			bad("relay.pow.accept_v1_until", "%q: write a date like \"2027-03-01\" or a time like \"2027-03-01T00:00:00Z\"", s)
+		}
+		p.v1Until = t
 	}
 	if d := p.Expiry.Duration; d < time.Minute || d > 24*time.Hour {
 		bad("relay.pow.expiry", "%v: use 1m to 24h; a person needs minutes to fill in the form", d)

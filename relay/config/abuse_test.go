@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/reportline/reportline/pow"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,7 +18,7 @@ func TestAbuseDefaults(t *testing.T) {
 	}
 	p, l := c.Relay.PoW, c.Relay.Limits
 	if p.Difficulty != DefaultDifficulty || p.MaxDifficulty != DefaultMaxDifficulty || p.Expiry.Duration != DefaultPoWExpiry ||
-		p.ReplayCapacity != DefaultReplayCapacity || p.Key() != nil {
+		p.ReplayCapacity != DefaultReplayCapacity || p.Key() != nil || p.KDF() != pow.DefaultKDF || p.V1Difficulty != DefaultV1Difficulty || !p.V1Until().IsZero() {
 		t.Errorf("pow defaults: %+v", p)
 	}
 	if l.ReportsPerMinute != DefaultReportsPerMin || l.ChallengeBurst != DefaultChallengeBurst ||
@@ -32,7 +33,7 @@ func TestAbuseSettings(t *testing.T) {
 	os.WriteFile(key, []byte("# shared by every relay behind the balancer\n\n"+strings.Repeat("ab", 32)+"\n"), 0o600)
 	c, err := Parse([]byte(validTOML(t) + `
 [relay.pow]
-difficulty = 50000
+difficulty = 500
 expiry = "5m"
 key_file = "` + key + `"
 
@@ -44,16 +45,24 @@ trusted_proxies = ["127.0.0.1", "10.0.0.0/8", "::1"]
 		t.Fatal(err)
 	}
 	p, l := c.Relay.PoW, c.Relay.Limits
-	if p.Difficulty != 50000 || p.MaxDifficulty != DefaultMaxDifficulty || p.Expiry.Duration != 5*time.Minute || string(p.Key()) != strings.Repeat("ab", 32) {
+	if p.Difficulty != 500 || p.MaxDifficulty != DefaultMaxDifficulty || p.Expiry.Duration != 5*time.Minute || string(p.Key()) != strings.Repeat("ab", 32) {
 		t.Errorf("pow: %+v key %q", p, p.Key())
 	}
 	if l.ReportsPerMinute != 2.5 || len(l.Trusted()) != 3 || l.Trusted()[1].String() != "10.0.0.0/8" {
 		t.Errorf("limits: %+v %v", l, l.Trusted())
 	}
 	// A difficulty above the default maximum raises the maximum with it.
-	c, err = Parse([]byte(validTOML(t) + "[relay.pow]\ndifficulty = 9000000\n"))
-	if err != nil || c.Relay.PoW.MaxDifficulty != 9_000_000 {
+	c, err = Parse([]byte(validTOML(t) + "[relay.pow]\ndifficulty = 90000\n"))
+	if err != nil || c.Relay.PoW.MaxDifficulty != 90_000 {
 		t.Errorf("max_difficulty follows difficulty: %v, %v", c, err)
+	}
+	// The cost, and the end of the transition, as a date or a time.
+	for _, until := range []string{"2027-03-01", "2027-03-01T00:00:00Z"} {
+		c, err = Parse([]byte(validTOML(t) + "[relay.pow]\ncost = 20000\naccept_v1_until = \"" + until + "\"\n"))
+		if err != nil || c.Relay.PoW.KDF() != (pow.KDF{Algorithm: pow.AlgorithmPBKDF2, Cost: 20000}) ||
+			!c.Relay.PoW.V1Until().Equal(time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)) {
+			t.Errorf("cost and the end of version 1 (%s): %+v, %v", until, c.Relay.PoW, err)
+		}
 	}
 }
 
@@ -67,7 +76,12 @@ func TestAbuseErrorsNameTheKey(t *testing.T) {
 	os.WriteFile(comments, []byte("# nothing\n"), 0o600)
 	tests := []struct{ name, toml, want string }{
 		{"negative difficulty", "[relay.pow]\ndifficulty = -1", "relay.pow.difficulty"},
-		{"difficulty too high", "[relay.pow]\ndifficulty = 60000000", "relay.pow.difficulty"},
+		{"difficulty too high", "[relay.pow]\ndifficulty = 1000000", "relay.pow.difficulty"},
+		{"negative cost", "[relay.pow]\ncost = -1", "relay.pow.cost"},
+		{"cost too high", "[relay.pow]\ncost = 2000000", "relay.pow.cost"},
+		{"no memory-hard function", "[relay.pow]\nalgorithm = \"SCRYPT\"", `unknown key "relay.pow.algorithm"`},
+		{"v1 difficulty too high", "[relay.pow]\nv1_difficulty = 60000000", "relay.pow.v1_difficulty"},
+		{"v1 end not a date", "[relay.pow]\naccept_v1_until = \"next spring\"", "relay.pow.accept_v1_until"},
 		{"max below difficulty", "[relay.pow]\ndifficulty = 5000\nmax_difficulty = 4000", "relay.pow.max_difficulty"},
 		{"short expiry", "[relay.pow]\nexpiry = \"10s\"", "relay.pow.expiry"},
 		{"long expiry", "[relay.pow]\nexpiry = \"48h\"", "relay.pow.expiry"},
