@@ -256,7 +256,7 @@ func parseSalt(salt string) (expires int64, site string, err error) {
 // DefaultKDF is the key-derivation function of version 2 challenges
 // unless [Issuer.SetKDF] chooses another; docs/abuse.md says how its cost
 // was chosen.
-var DefaultKDF = KDF{Algorithm: AlgorithmPBKDF2, Cost: 5_000}
+var DefaultKDF = KDF{Algorithm: AlgorithmPBKDF2, Cost: 10_000}
 
 // Issuer makes and verifies challenges with one HMAC key.
 type Issuer struct {

@@ -72,7 +72,7 @@ func solveFrom(challengeURL string) (string, time.Time, error) {
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	perfMeasure("reportline:pow", "reportline:pow-start")
+	perfMeasure("reportline:pow", "reportline:pow-start", int(sol.Counter)+1)
 	header, err := encodePayload(answer, sol)
 	return header, expires, err
 }
@@ -214,16 +214,17 @@ func (w *webPBKDF2) derive(_ *pow.Parameters, password []byte) ([]byte, error) {
 
 // perfMark and perfMeasure leave User Timing entries for the speed
 // benchmark and for anyone profiling the frame: "reportline:pow" is how
-// long each proof of work took to solve.
+// long each proof of work took to solve, its detail how many keys.
 func perfMark(name string) {
 	if perf, err := safejs.Global().Get("performance"); err == nil {
 		perf.Call("mark", name)
 	}
 }
 
-func perfMeasure(name, from string) {
-	if perf, err := safejs.Global().Get("performance"); err == nil {
-		perf.Call("measure", name, from)
+func perfMeasure(name, from string, keys int) {
+	opts, err := safejs.ValueOf(map[string]any{"start": from, "detail": map[string]any{"keys": keys}})
+	if perf, err2 := safejs.Global().Get("performance"); err == nil && err2 == nil {
+		perf.Call("measure", name, opts)
 	}
 }
 

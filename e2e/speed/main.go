@@ -31,6 +31,7 @@ func main() {
 	flag.IntVar(&cfg.runs, "runs", 5, "runs of each kind, each in a fresh browser profile")
 	flag.StringVar(&cfg.chromium, "chromium", envOr("CHROMIUM", "/usr/bin/chromium"), "the Chromium to run")
 	flag.DurationVar(&cfg.timeout, "timeout", 4*time.Minute, "give up after this long")
+	flag.BoolVar(&cfg.powOnly, "pow", false, "measure only the proof of work (row 7), print it, and write nothing")
 	flag.Parse()
 	if cfg.runs < 1 || cfg.runs > 50 {
 		fmt.Fprintln(os.Stderr, "speed: error: -runs must be between 1 and 50")
@@ -46,6 +47,7 @@ type config struct {
 	bin, assets, out, chromium string
 	runs                       int
 	timeout                    time.Duration
+	powOnly                    bool
 }
 
 func envOr(name, def string) string {
@@ -114,8 +116,12 @@ func run(cfg config) error {
 	progress("baseline: %s (module %d B, %d B brotli)", bs.PageURL, len(bm.wasm), len(bm.c.Brotli))
 
 	res := &results{sizes: sz, baselineRaw: len(bm.wasm), baselineBr: len(bm.c.Brotli)}
+	scs := scenarios(st, bs)
+	if cfg.powOnly {
+		scs = []scenario{powScenario(st)}
+	}
 	for i := range cfg.runs {
-		for _, sc := range scenarios(st, bs) {
+		for _, sc := range scs {
 			vs, err := sc.run(ctx, cfg.chromium)
 			if err != nil {
 				if ctx.Err() != nil {
@@ -126,10 +132,19 @@ func run(cfg config) error {
 			sc.keep(res, vs)
 			progress("run %d/%d: %s: %s", i+1, cfg.runs, sc.name, summary(vs))
 		}
+		// As many native solves as the widget's in this round, right
+		// after them, so that both see the machine's load of the moment.
+		ms, perKey, err := solveNatively(len(res.powBrowser) - len(res.powNative))
+		if err != nil {
+			return err
+		}
+		res.powNative = append(res.powNative, ms...)
+		res.powNativeKey = append(res.powNativeKey, perKey...)
+		progress("run %d/%d: proof of work natively: %.0f ms", i+1, cfg.runs, ms)
 	}
-	progress("proof of work, natively: %d challenges", len(res.powBrowser))
-	if res.powNative, err = solveNatively(len(res.powBrowser)); err != nil {
-		return err
+	if cfg.powOnly {
+		fmt.Print(res.powText())
+		return nil
 	}
 	cmd := "go run ./e2e/speed"
 	if args := os.Args[1:]; len(args) > 0 {
@@ -203,7 +218,7 @@ func scenarios(st *stack.Stack, bs *baselineServer) []scenario {
 				r.coldWarm = append(r.coldWarm, [2]visit{vs[0], vs[1]})
 				r.readyCold = append(r.readyCold, vs[0].ready)
 				r.readyWarm = append(r.readyWarm, vs[1].ready)
-				r.powBrowser = append(r.powBrowser, vs[0].pow, vs[1].pow)
+				r.notePoW(vs)
 			}},
 		{"report form, hover first, cold", []plan{product(first, true, "")},
 			func(r *results, vs []visit) {
@@ -232,6 +247,15 @@ func scenarios(st *stack.Stack, bs *baselineServer) []scenario {
 	}
 }
 
+// powScenario opens the report form twice, each time in a fresh profile,
+// and measures the widget's first proof of work, and nothing else.
+func powScenario(st *stack.Stack) scenario {
+	p := plan{url: st.PartnerURL, idle: time.Second, readyMark: "reportline:ready", pow: true, origin: st.RelayURL}
+	return scenario{"proof of work", []plan{p, p}, func(r *results, vs []visit) {
+		r.notePoW(vs)
+	}}
+}
+
 // summary is one progress line's worth of a scenario's visits.
 func summary(vs []visit) string {
 	var parts []string
@@ -242,6 +266,9 @@ func summary(vs []visit) string {
 		}
 		if v.ready != 0 {
 			s = append(s, fmt.Sprintf("ready %.0f ms", v.ready))
+		}
+		if v.pow != 0 {
+			s = append(s, fmt.Sprintf("proof of work %.0f ms", v.pow))
 		}
 		parts = append(parts, strings.Join(s, ", "))
 	}

@@ -25,6 +25,7 @@ type results struct {
 
 	clickCold, hoverCold, clickWarm, readyCold, readyWarm                     []float64
 	powBrowser, powNative                                                     []float64 // solving one proof of work at the default difficulty
+	powBrowserKey, powNativeKey                                               []float64 // the same, per key derived
 	baseClickCold, baseHoverCold, baseClickWarm, baseReadyCold, baseReadyWarm []float64
 }
 
@@ -76,6 +77,7 @@ func (r *results) report(m machine, cmd string, runs int, took time.Duration) re
 		sizeRow("5", "module, raw", s.moduleRaw, r.baselineRaw, "", false),
 		r.shiftRow(),
 		r.powRow(),
+		r.powKeyRow(),
 	)
 	rep.Notes = r.notes()
 	rep.Details = r.details()
@@ -148,6 +150,26 @@ func (r *results) powRow() row {
 	out.Target = fmt.Sprintf("ratio ≤ %.0f", targetPoWRatio)
 	out.Met = yesNo(median(r.powBrowser)/median(r.powNative) <= targetPoWRatio)
 	return out
+}
+
+// powText is row 7 alone, with every solve, for -pow.
+func (r *results) powText() string {
+	row, key := r.powRow(), r.powKeyRow()
+	return fmt.Sprintf("\n%s: median %s (%s), natively %s, ratio %s, target %s: %s\n"+
+		"per key: median %s (%s), natively %s, ratio %s\nwidget: %.0f ms\nnative: %.0f ms\nwidget per key: %.2f ms\nnative per key: %.2f ms\n",
+		row.What, row.Median, row.Range, row.Baseline, row.Ratio, row.Target, row.Met,
+		key.Median, key.Range, key.Baseline, key.Ratio, r.powBrowser, r.powNative, r.powBrowserKey, r.powNativeKey)
+}
+
+// powKeyRow is row 7 per key derived: the same comparison without the
+// luck of each challenge's secret counter.
+func (r *results) powKeyRow() row {
+	med, bmed := median(r.powBrowserKey), median(r.powNativeKey)
+	return row{
+		N: "7", What: "the same, per key derived", Median: fmt.Sprintf("%.2f ms", med),
+		Range:    fmt.Sprintf("%.2f–%.2f ms", slices.Min(r.powBrowserKey), slices.Max(r.powBrowserKey)),
+		Baseline: fmt.Sprintf("%.2f ms", bmed), Ratio: fmt.Sprintf("%.2f", med/bmed), Target: "—", Met: "—",
+	}
 }
 
 // notes are the checks behind the table.

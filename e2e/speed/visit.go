@@ -42,6 +42,7 @@ type visit struct {
 	skew             float64  // the frame's clock minus the page's
 	ready            float64  // the frame's navigation start → readyMark
 	pow              float64  // the widget's first proof of work, solving alone (the "reportline:pow" measure)
+	powKeys          float64  // how many keys it derived
 	moduleStart      float64  // the frame's navigation start → the module's request
 	moduleEnd        float64  // the frame's navigation start → the module received
 	moduleCached     bool     // the .wasm came from the browser's cache
@@ -159,10 +160,12 @@ func (b *browser) do(p plan) (visit, error) {
 		v.moduleStart, v.moduleEnd = m[0], m[1]
 	}
 	if p.pow {
-		expr := `performance.getEntriesByName("reportline:pow", "measure").map(e => e.duration)[0] ?? null`
-		if v.pow, err = pollFrame[float64](b, f, expr, 2*time.Minute); err != nil {
+		expr := `performance.getEntriesByName("reportline:pow", "measure").map(e => [e.duration, e.detail?.keys ?? 0])[0] ?? null`
+		m, err := pollFrame[[2]float64](b, f, expr, 2*time.Minute)
+		if err != nil {
 			return v, fmt.Errorf("the widget solved no proof of work: %w", err)
 		}
+		v.pow, v.powKeys = m[0], m[1]
 	}
 	<-f.ready
 	v.pause = float64(f.pause.Microseconds()) / 1000
