@@ -1,3 +1,5 @@
+//go:build !(js && wasm)
+
 package pow
 
 import (
@@ -10,7 +12,9 @@ import (
 
 // DeriveKey derives the key of password with the parameters' function,
 // costs and salt, natively: the relay issues challenges with it, and
-// benchmarks measure a native sender's cost with it.
+// benchmarks measure a native sender's cost with it. (The browser module
+// derives keys through WebCrypto; kdf_js.go says why it does not link
+// this file.)
 func DeriveKey(p *Parameters, password []byte) ([]byte, error) {
 	if err := p.KDF().Check(); err != nil {
 		return nil, err
