@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
 )
 
 // Codes of [FieldError]. Each names a message ("error.CODE") the form shows
@@ -69,7 +71,7 @@ func Validate(f *Form, r *Report, now time.Time) error {
 	if r.Version != Version {
 		c.add("version", -1, CodeInvalid)
 	}
-	if !ValidID(r.ID, true) {
+	if u, err := uuid.Parse(r.ID); err != nil || u.Version() != 4 || len(r.ID) != 36 {
 		c.add("id", -1, CodeInvalid)
 	}
 	if r.Hotline == "" || len(r.Hotline) > MaxIDLen {
@@ -275,7 +277,7 @@ func plausibleEmail(s string) bool {
 // answer checks a reporter's answer to a hotline's question: the id it
 // answers and a description, and nothing else of a report's fields.
 func (c *checker) answer(f *Form, r *Report) {
-	if !ValidID(r.InReplyTo, false) {
+	if u, err := uuid.Parse(r.InReplyTo); err != nil || u.String() != r.InReplyTo {
 		c.add("in_reply_to", -1, CodeInvalid)
 	}
 	for _, fd := range f.Fields {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/hack-pad/safejs"
 
 	"github.com/reportline/reportline/pow"
@@ -60,11 +61,11 @@ func (w *widget) send() error {
 	r, rows := report.FromValues(w.form, values, withContact)
 	key, _ := report.Marshal(r)
 	if w.sent == nil || w.sent.key != string(key) {
-		id, err := report.NewID()
+		id, err := uuid.NewRandom()
 		if err != nil {
 			return err
 		}
-		r.ID, r.Hotline, r.Site, r.Locale = id, w.cfg.Hotline, w.cfg.Site, w.cfg.Locale
+		r.ID, r.Hotline, r.Site, r.Locale = id.String(), w.cfg.Hotline, w.cfg.Site, w.cfg.Locale
 		r.Created = time.Now().UTC().Truncate(time.Second)
 		var errs []report.FieldError
 		var ve *report.ValidationError
