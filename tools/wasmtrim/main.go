@@ -4,9 +4,9 @@
 // container build and docs/deployment.md all call it; a test fails if any
 // file builds the module another way.
 //
-// The go.mod points two modules at patched copies, to remove
-// from the module code that age and its HPKE package link at package level
-// but that the browser never runs:
+// The go.mod points three modules at patched copies, to remove
+// from the module code that age, its HPKE package and the UUID library
+// link at package level but that the browser never runs:
 //
 //   - filippo.io/hpke registers KEMs on the NIST curves P-256, P-384 and
 //     P-521 when it loads, which links about 370 KB of curve arithmetic.
@@ -16,8 +16,12 @@
 //     compiled when it loads, which links package regexp and its Unicode
 //     tables. The browser never opens a passphrase-encrypted file; the
 //     expression is replaced by a loop the tests hold to the same answers.
+//   - github.com/google/uuid imports crypto/md5 and crypto/sha1 for name-based
+//     (version 3 and 5) UUIDs; their hash registrations keep both in the
+//     module although report ids are random (version 4). The browser build
+//     drops the imports, and NewMD5 and NewSHA1 panic. About 10 KB.
 //
-// Together these take about 110 KB off the module after brotli. Each patch
+// Together these take about 120 KB off the module after brotli. Each patch
 // is an exact text replacement in one file of the version go.mod selects,
 // copied from the module cache: when an upgrade changes that text, wasmtrim
 // fails and names the file, so a patch never applies to code nobody read.
@@ -25,7 +29,7 @@
 // `go mod verify` would check the cache, so a changed module cache stops
 // the build too.
 // The relay and the hotline tools are built with the real go.mod and run
-// age and HPKE exactly as published.
+// age, HPKE and the UUID library exactly as published.
 //
 // The module is built for js/wasm against that go.mod, with -trimpath and
 // without a version-control stamp (so the same commit and Go version give
@@ -88,6 +92,24 @@ func patches() []patch {
 			file:   "scrypt.go",
 			old:    "var digitsRe = regexp.MustCompile(`^[1-9][0-9]*$`)\n",
 			new:    "// The reportline browser build has no regexp (tools/wasmtrim).\nvar digitsRe decimal\n\n" + decimal,
+		},
+		{
+			module: "github.com/google/uuid",
+			file:   "hash.go",
+			old:    "\t\"crypto/md5\"\n\t\"crypto/sha1\"\n",
+			new:    "",
+		},
+		{
+			module: "github.com/google/uuid",
+			file:   "hash.go",
+			old:    "\treturn NewHash(md5.New(), space, data, 3)\n",
+			new:    "\tpanic(\"uuid: no MD5 in the reportline browser build (tools/wasmtrim)\")\n",
+		},
+		{
+			module: "github.com/google/uuid",
+			file:   "hash.go",
+			old:    "\treturn NewHash(sha1.New(), space, data, 5)\n",
+			new:    "\tpanic(\"uuid: no SHA-1 in the reportline browser build (tools/wasmtrim)\")\n",
 		},
 	}
 }

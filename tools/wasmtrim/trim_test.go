@@ -52,7 +52,7 @@ func TestWriteAppliesEveryPatch(t *testing.T) {
 	if !bytes.HasPrefix(mod, own) {
 		t.Errorf("%s does not start with the module's own go.mod", gomod)
 	}
-	found, err := download([]string{"filippo.io/age", "filippo.io/hpke"})
+	found, err := download([]string{"filippo.io/age", "filippo.io/hpke", "github.com/google/uuid"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,8 +142,9 @@ func TestAgeSuitePassesPatched(t *testing.T) {
 
 // TestModuleLeavesOutDeadCode builds the browser module with and without
 // the patches and looks for the function names the runtime keeps for
-// stack traces: the patched module must have neither regexp nor the P-384
-// and P-521 arithmetic, and the unpatched one shows the check can see them.
+// stack traces: the patched module must have neither regexp, the P-384
+// and P-521 arithmetic, MD5 nor SHA-1, and the unpatched one shows the
+// check can see them.
 func TestModuleLeavesOutDeadCode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the module twice")
@@ -167,7 +168,7 @@ func TestModuleLeavesOutDeadCode(t *testing.T) {
 	}
 	plain := build("plain.wasm", "")
 	trimmed := build("trimmed.wasm", gomod)
-	dead := []string{"regexp/syntax.", "nistec/fiat.(*P384Element)", "nistec/fiat.(*P521Element)"}
+	dead := []string{"regexp/syntax.", "nistec/fiat.(*P384Element)", "nistec/fiat.(*P521Element)", "crypto/md5.", "crypto/sha1."}
 	for _, name := range dead {
 		if !bytes.Contains(plain, []byte(name)) {
 			t.Errorf("the unpatched module has no %q: the check below proves nothing; update it", name)
@@ -176,7 +177,7 @@ func TestModuleLeavesOutDeadCode(t *testing.T) {
 			t.Errorf("the patched module still links %q", name)
 		}
 	}
-	for _, name := range []string{"filippo.io/age.(*HybridRecipient).Wrap", "filippo.io/hpke.(*hybridPublicKey).encap"} {
+	for _, name := range []string{"filippo.io/age.(*HybridRecipient).Wrap", "filippo.io/hpke.(*hybridPublicKey).encap", "github.com/google/uuid.NewRandom"} {
 		if !bytes.Contains(trimmed, []byte(name)) {
 			t.Errorf("the patched module lacks %q, which sealing needs", name)
 		}
