@@ -6,11 +6,13 @@
 package natstest
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -27,7 +29,19 @@ type Cluster struct {
 	ports   []int // client ports
 	routes  []int // route (cluster) ports
 	servers []*server.Server
-	proxies map[[2]int]*proxy // [from, to] → the proxy from's route to `to` dials
+	proxies []*proxy // in front of each server's route port
+
+	mu    sync.Mutex
+	cut   map[int]bool        // servers partitioned away
+	conns map[*routeConn]bool // route connections through the proxies
+}
+
+// routeConn is a route connection through a proxy: to server `to`, from
+// the server whose id the dialer's CONNECT named.
+type routeConn struct {
+	to     int
+	fromID string
+	a, b   net.Conn
 }
 
 // freePort returns a loopback port nothing listens on now.
@@ -43,19 +57,28 @@ func freePort(t testing.TB) int {
 // Start starts n servers (1, or 3 for a cluster) and waits until they are
 // ready; they stop when the test ends.
 func Start(t testing.TB, n int) *Cluster {
-	c := &Cluster{t: t, dir: t.TempDir(), name: "rl", proxies: map[[2]int]*proxy{}}
-	for range n {
-		c.ports = append(c.ports, freePort(t))
-		c.routes = append(c.routes, freePort(t))
-	}
+	c := &Cluster{t: t, dir: t.TempDir(), name: "rl", cut: map[int]bool{}, conns: map[*routeConn]bool{}}
+	// The proxies listen first, so that the ports picked for the servers
+	// cannot be theirs.
+	used := map[int]bool{}
 	if n > 1 {
 		for i := range n {
-			for j := range n {
-				if i != j {
-					c.proxies[[2]int{i, j}] = newProxy(t, fmt.Sprintf("127.0.0.1:%d", c.routes[j]))
-				}
+			p := c.newProxy(i)
+			c.proxies = append(c.proxies, p)
+			used[p.ln.Addr().(*net.TCPAddr).Port] = true
+		}
+	}
+	pick := func() int {
+		for {
+			if p := freePort(t); !used[p] {
+				used[p] = true
+				return p
 			}
 		}
+	}
+	for range n {
+		c.ports = append(c.ports, pick())
+		c.routes = append(c.routes, pick())
 	}
 	c.servers = make([]*server.Server, n)
 	for i := range n {
@@ -84,13 +107,14 @@ func (c *Cluster) options(i int) *server.Options {
 		JetStreamMaxMemory: 64 << 20,
 	}
 	if len(c.ports) > 1 {
-		// NoAdvertise: servers learn no other route than the proxies, so
-		// cutting a proxy cuts the route.
-		o.Cluster = server.ClusterOpts{Name: c.name, Host: "127.0.0.1", Port: c.routes[i], NoAdvertise: true}
+		// Each server advertises its proxy as its route address, so that
+		// every route, explicit or learnt from another server, passes
+		// through a proxy.
+		o.Cluster = server.ClusterOpts{Name: c.name, Host: "127.0.0.1", Port: c.routes[i], Advertise: c.proxies[i].addr()}
 		var routes []string
 		for j := range c.ports {
 			if j != i {
-				routes = append(routes, "nats://"+c.proxies[[2]int{i, j}].addr())
+				routes = append(routes, "nats://"+c.proxies[j].addr())
 			}
 		}
 		o.Routes = server.RoutesFromStr(strings.Join(routes, ","))
@@ -184,11 +208,33 @@ func (c *Cluster) Heal(i int) {
 }
 
 func (c *Cluster) setCut(i int, cut bool) {
-	for k, p := range c.proxies {
-		if k[0] == i || k[1] == i {
-			p.setCut(cut)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !cut {
+		delete(c.cut, i)
+		return
+	}
+	c.cut[i] = true
+	for rc := range c.conns {
+		if c.blocked(rc) {
+			rc.a.Close()
+			rc.b.Close()
 		}
 	}
+}
+
+// blocked reports whether a route connection crosses the partition;
+// c.mu is held.
+func (c *Cluster) blocked(rc *routeConn) bool {
+	if c.cut[rc.to] {
+		return true
+	}
+	for i, s := range c.servers {
+		if c.cut[i] && s != nil && s.ID() == rc.fromID {
+			return true
+		}
+	}
+	return false
 }
 
 // StopAll stops every server and proxy.
@@ -197,26 +243,23 @@ func (c *Cluster) StopAll() {
 		c.Kill(i)
 	}
 	for _, p := range c.proxies {
-		p.close()
+		p.ln.Close()
 	}
 }
 
-// proxy forwards TCP connections to a target until cut; cutting closes
-// the connections under way and refuses new ones.
+// proxy forwards route connections to one server's route port.
 type proxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	cut    bool
-	conns  map[net.Conn]bool
+	c  *Cluster
+	to int
+	ln net.Listener
 }
 
-func newProxy(t testing.TB, target string) *proxy {
+func (c *Cluster) newProxy(to int) *proxy {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		c.t.Fatal(err)
 	}
-	p := &proxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
+	p := &proxy{c: c, to: to, ln: ln}
 	go p.serve()
 	return p
 }
@@ -225,63 +268,55 @@ func (p *proxy) addr() string { return p.ln.Addr().String() }
 
 func (p *proxy) serve() {
 	for {
-		c, err := p.ln.Accept()
+		conn, err := p.ln.Accept()
 		if errors.Is(err, net.ErrClosed) {
 			return
 		}
 		if err != nil {
 			continue
 		}
-		go p.handle(c)
+		go p.handle(conn)
 	}
 }
 
-func (p *proxy) handle(c net.Conn) {
-	p.mu.Lock()
-	if p.cut {
-		p.mu.Unlock()
-		c.Close()
-		return
-	}
-	p.mu.Unlock()
-	u, err := net.DialTimeout("tcp", p.target, 5*time.Second)
+var nameRE = regexp.MustCompile(`"name":"([^"]+)"`)
+
+// handle forwards one connection. The server answers first (INFO); the
+// dialer's first line is its CONNECT, which names it.
+func (p *proxy) handle(a net.Conn) {
+	b, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", p.c.routes[p.to]), 5*time.Second)
 	if err != nil {
-		c.Close()
+		a.Close()
 		return
 	}
-	p.mu.Lock()
-	if p.cut {
-		p.mu.Unlock()
-		c.Close()
-		u.Close()
-		return
-	}
-	p.conns[c], p.conns[u] = true, true
-	p.mu.Unlock()
+	rc := &routeConn{to: p.to, a: a, b: b}
+	defer func() {
+		a.Close()
+		b.Close()
+		p.c.mu.Lock()
+		delete(p.c.conns, rc)
+		p.c.mu.Unlock()
+	}()
 	done := make(chan struct{}, 2)
-	go func() { io.Copy(u, c); done <- struct{}{} }()
-	go func() { io.Copy(c, u); done <- struct{}{} }()
-	<-done
-	c.Close()
-	u.Close()
-	p.mu.Lock()
-	delete(p.conns, c)
-	delete(p.conns, u)
-	p.mu.Unlock()
-}
-
-func (p *proxy) setCut(cut bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.cut = cut
-	if cut {
-		for c := range p.conns {
-			c.Close()
-		}
+	go func() { io.Copy(a, b); done <- struct{}{} }()
+	r := bufio.NewReader(a)
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return
 	}
-}
-
-func (p *proxy) close() {
-	p.ln.Close()
-	p.setCut(true)
+	if m := nameRE.FindStringSubmatch(line); m != nil {
+		rc.fromID = m[1]
+	}
+	p.c.mu.Lock()
+	if p.c.blocked(rc) {
+		p.c.mu.Unlock()
+		return
+	}
+	p.c.conns[rc] = true
+	p.c.mu.Unlock()
+	if _, err := io.WriteString(b, line); err != nil {
+		return
+	}
+	go func() { io.Copy(b, r); done <- struct{}{} }()
+	<-done
 }
