@@ -6,7 +6,7 @@ GOROOT  := $(shell $(GO) env GOROOT)
 # go test for js/wasm runs the tests under Node through go_js_wasm_exec.
 export PATH := $(PATH):$(GOROOT)/lib/wasm
 
-.PHONY: all build wasm bin demo test test-native test-wasm soak bench fuzz clean FORCE
+.PHONY: all build wasm bin demo demo-cluster test test-native test-wasm soak bench fuzz clean FORCE
 
 all: build
 
@@ -15,7 +15,7 @@ build: bin wasm
 	$(BUILD)/bin/relay precompress $(BUILD)/assets
 
 bin:
-	$(GO) build -trimpath -o $(BUILD)/bin/ ./cmd/relay ./cmd/hotline ./examples/demo ./examples/partner-site
+	$(GO) build -trimpath -o $(BUILD)/bin/ ./cmd/relay ./cmd/hotline ./examples/demo ./examples/demo-cluster ./examples/natsnode ./examples/partner-site
 
 # The browser module is built against $(TRIM): go.mod with age and HPKE
 # patched to leave out code the browser never runs (see tools/wasmtrim).
@@ -35,6 +35,11 @@ wasm:
 ## demo: run intake, relay and partner page on 127.0.0.1 with generated keys
 demo: build
 	$(BUILD)/bin/demo -bin $(BUILD)/bin -assets $(BUILD)/assets -state .demo
+
+## demo-cluster: three NATS servers, two relays behind a load balancer, an
+## intake and the partner page; prints what to open and what to kill
+demo-cluster: build
+	$(BUILD)/bin/demo-cluster -bin $(BUILD)/bin -assets $(BUILD)/assets -state .demo-cluster
 
 ## test: every test: vet, native, WebAssembly under Node, real browser
 test: test-native test-wasm

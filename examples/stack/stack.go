@@ -12,11 +12,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"text/template"
 	"time"
@@ -40,6 +43,14 @@ type Options struct {
 	EmergencyNumber string
 	// Log, if set, also receives every process's output.
 	Log io.Writer
+	// NATSNodes, if not zero (3 for a cluster), starts that many NATS
+	// servers (the natsnode binary in Bin) and keeps reports in JetStream
+	// on them instead of a spool file.
+	NATSNodes int
+	// Relays is how many relays run (default 1). With more than one they
+	// share JetStream (set NATSNodes), and RelayPort is a small
+	// round-robin load balancer in front of them.
+	Relays int
 }
 
 // Stack is a running system.
@@ -48,10 +59,13 @@ type Stack struct {
 	PartnerURL, RelayURL, Intake  string
 	Inbox, Spool, RelayConfig     string
 	HotlineIdentity, RelayLogPath string
-	mu                            sync.Mutex
-	procs                         map[string]*proc
-	logs                          map[string]*os.File
-	verifyKey                     string // the relay's public signing key, for the intake
+	// RelayAddrs are the relays' own addresses; NATSURLs the NATS servers'.
+	RelayAddrs, NATSURLs []string
+	lb                   *http.Server
+	mu                   sync.Mutex
+	procs                map[string]*proc
+	logs                 map[string]*os.File
+	verifyKey            string // the relay's public signing key, for the intake
 }
 
 // Start makes keys if needed, writes the relay's configuration and starts
@@ -69,6 +83,18 @@ func Start(opts Options) (*Stack, error) {
 				return nil, err
 			}
 			*p = port
+		}
+	}
+	opts.Relays = max(opts.Relays, 1)
+	if opts.Relays == 1 {
+		s.RelayAddrs = []string{fmt.Sprintf("127.0.0.1:%d", opts.RelayPort)}
+	} else {
+		for range opts.Relays {
+			port, err := freePort()
+			if err != nil {
+				return nil, err
+			}
+			s.RelayAddrs = append(s.RelayAddrs, fmt.Sprintf("127.0.0.1:%d", port))
 		}
 	}
 	s.opts = opts
@@ -89,8 +115,19 @@ func Start(opts Options) (*Stack, error) {
 	if s.verifyKey, err = s.key("relay", signKey); err != nil {
 		return nil, err
 	}
-	if err := s.writeConfig(recipient, signKey); err != nil {
+	if err := s.startNATS(); err != nil {
+		s.Stop()
 		return nil, err
+	}
+	if err := s.writeConfig(recipient, signKey); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	if opts.Relays > 1 {
+		if err := s.startBalancer(); err != nil {
+			s.Stop()
+			return nil, err
+		}
 	}
 	if err := s.StartIntake(); err != nil {
 		s.Stop()
@@ -146,6 +183,11 @@ assets = "{{.Assets}}"
 signing_key_file = "{{.SignKey}}"
 log_format = "json"
 {{if .RetryMin}}retry_min = "{{.RetryMin}}"
+{{end}}{{if .NATS}}store = "jetstream"
+
+[relay.jetstream]
+urls = [{{range $i, $u := .NATS}}{{if $i}}, {{end}}"{{$u}}"{{end}}]
+ack_wait = "30s"
 {{end}}
 [[hotline]]
 id = "demo-hotline"
@@ -173,7 +215,7 @@ func (s *Stack) writeConfig(recipient, signKey string) error {
 	err = configTmpl.Execute(f, map[string]any{
 		"RelayPort": s.opts.RelayPort, "RelayURL": s.RelayURL, "Spool": s.Spool, "Assets": assets,
 		"SignKey": signKey, "RetryMin": s.opts.RetryMin, "Intake": s.Intake, "Recipient": recipient,
-		"PartnerPort": s.opts.PartnerPort, "Emergency": cmp.Or(s.opts.EmergencyNumber, "112"),
+		"PartnerPort": s.opts.PartnerPort, "Emergency": cmp.Or(s.opts.EmergencyNumber, "112"), "NATS": s.NATSURLs,
 	})
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -181,12 +223,47 @@ func (s *Stack) writeConfig(recipient, signKey string) error {
 	return err
 }
 
-// StartRelay starts the relay (again) and waits until it is ready.
+// StartRelay starts the relays (again) and waits until they are ready.
 func (s *Stack) StartRelay() error {
-	if err := s.start("relay", filepath.Join(s.opts.Bin, "relay"), "serve", "-config", s.RelayConfig); err != nil {
-		return err
+	for i, addr := range s.RelayAddrs {
+		if err := s.start(relayName(i), filepath.Join(s.opts.Bin, "relay"), "serve", "-config", s.RelayConfig, "-listen", addr); err != nil {
+			return err
+		}
+		if err := waitHTTP("http://" + addr + "/readyz"); err != nil {
+			return err
+		}
 	}
-	return waitHTTP(s.RelayURL + "/readyz")
+	return nil
+}
+
+// relayName is the process name of relay i: "relay", "relay2", ….
+func relayName(i int) string {
+	if i == 0 {
+		return "relay"
+	}
+	return fmt.Sprintf("relay%d", i+1)
+}
+
+// Command returns the command line a started process was started with,
+// to start it again by hand after killing it.
+func (s *Stack) Command(name string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.procs[name]; p != nil {
+		return strings.Join(p.cmd.Args, " ")
+	}
+	return ""
+}
+
+// PID returns the process id of a started process ("relay", "relay2",
+// "nats1", "intake", …), or 0.
+func (s *Stack) PID(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.procs[name]; p != nil {
+		return p.cmd.Process.Pid
+	}
+	return 0
 }
 
 // StopRelay stops the relay: with SIGKILL if kill, as a crash would, or
@@ -215,7 +292,18 @@ func (s *Stack) StopIntake() error { return s.stop("intake", syscall.SIGTERM) }
 
 // Stop stops everything.
 func (s *Stack) Stop() {
-	for _, name := range []string{"partner", "relay", "intake"} {
+	if s.lb != nil {
+		s.lb.Close()
+	}
+	names := []string{"partner"}
+	for i := range s.RelayAddrs {
+		names = append(names, relayName(i))
+	}
+	names = append(names, "intake")
+	for i := range s.opts.NATSNodes {
+		names = append(names, fmt.Sprintf("nats%d", i+1))
+	}
+	for _, name := range names {
 		s.stop(name, syscall.SIGTERM)
 	}
 	s.mu.Lock()
@@ -299,6 +387,94 @@ func (s *Stack) Wait(ctx context.Context) error {
 			s.mu.Unlock()
 		}
 	}
+}
+
+// startNATS starts opts.NATSNodes NATS servers on free ports, routed to
+// each other, and waits until each answers.
+func (s *Stack) startNATS() error {
+	n := s.opts.NATSNodes
+	if n == 0 {
+		return nil
+	}
+	var clientPorts, routePorts []int
+	for range 2 * n {
+		p, err := freePort()
+		if err != nil {
+			return err
+		}
+		if len(clientPorts) < n {
+			clientPorts = append(clientPorts, p)
+		} else {
+			routePorts = append(routePorts, p)
+		}
+	}
+	for i := range n {
+		var routes []string
+		for j, p := range routePorts {
+			if j != i {
+				routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", p))
+			}
+		}
+		name := fmt.Sprintf("nats%d", i+1)
+		if err := s.start(name, filepath.Join(s.opts.Bin, "natsnode"), "-name", name,
+			"-port", fmt.Sprint(clientPorts[i]), "-cluster-port", fmt.Sprint(routePorts[i]),
+			"-routes", strings.Join(routes, ","), "-store", filepath.Join(s.opts.State, name)); err != nil {
+			return err
+		}
+		s.NATSURLs = append(s.NATSURLs, fmt.Sprintf("nats://127.0.0.1:%d", clientPorts[i]))
+	}
+	for _, u := range s.NATSURLs {
+		if err := waitTCP(strings.TrimPrefix(u, "nats://")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startBalancer serves RelayPort with a round-robin reverse proxy over the
+// relays that skips a relay it cannot reach, as a load balancer's health
+// checks would.
+func (s *Stack) startBalancer() error {
+	var next atomic.Uint64
+	var proxies []*httputil.ReverseProxy
+	for _, addr := range s.RelayAddrs {
+		u, _ := url.Parse("http://" + addr)
+		proxies = append(proxies, httputil.NewSingleHostReverseProxy(u))
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := int(next.Add(1))
+		for k := range s.RelayAddrs {
+			i := (start + k) % len(s.RelayAddrs)
+			c, err := net.DialTimeout("tcp", s.RelayAddrs[i], time.Second)
+			if err != nil {
+				continue
+			}
+			c.Close()
+			proxies[i].ServeHTTP(w, r)
+			return
+		}
+		http.Error(w, "no relay is up", http.StatusBadGateway)
+	})
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", s.opts.RelayPort))
+	if err != nil {
+		return err
+	}
+	s.lb = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go s.lb.Serve(ln)
+	return nil
+}
+
+// waitTCP waits until addr accepts connections, for at most 30 seconds.
+func waitTCP(addr string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("%s did not accept connections within 30s", addr)
 }
 
 type prefixWriter struct {
