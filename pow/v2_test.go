@@ -35,6 +35,9 @@ type vectorsV2 struct {
 	KeySecret string     `json:"keySecret"`
 	Library   []vectorV2 `json:"library"`
 	Relay     []vectorV2 `json:"relay"`
+	// Widget are the headers the widget made for the relay's challenges
+	// (wasm/pow_test.go), as altcha-lib's verifySolution judged them.
+	Widget []vectorV2 `json:"widget"`
 }
 
 func readVectorsV2(t testing.TB) vectorsV2 {
@@ -167,6 +170,31 @@ func TestRelayChallengesV2(t *testing.T) {
 			}
 			if _, err := iss.VerifyHeader(v.Payload, "another-site"); !errors.Is(err, ErrForged) {
 				t.Fatalf("for another site: %v, want ErrForged", err)
+			}
+		})
+	}
+}
+
+// TestWidgetPayloadsV2: altcha-lib's verifySolution accepted the headers
+// the widget made, in both of its ways, and so does the relay.
+func TestWidgetPayloadsV2(t *testing.T) {
+	vs := readVectorsV2(t)
+	if len(vs.Widget) < 2 {
+		t.Fatalf("%d widget payloads", len(vs.Widget))
+	}
+	iss := vectorIssuer(t, vs.HMACKey)
+	for _, v := range vs.Widget {
+		t.Run(v.Name, func(t *testing.T) {
+			if !v.Verified || !v.VerifiedByDerivation {
+				t.Fatalf("altcha-lib's verifySolution refused the widget's payload")
+			}
+			b, _ := base64.StdEncoding.DecodeString(v.Payload)
+			var pl PayloadV2
+			if err := json.Unmarshal(b, &pl); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := iss.VerifyHeader(v.Payload, pl.Challenge.Parameters.Data.Site); err != nil {
+				t.Fatalf("the relay refuses the widget's payload: %v", err)
 			}
 		})
 	}

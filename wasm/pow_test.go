@@ -5,6 +5,7 @@ package main
 import (
 	"encoding/base64"
 	"encoding/json"
+	"flag"
 	"os"
 	"slices"
 	"strings"
@@ -124,11 +125,30 @@ func TestSolveKeepsPageResponsive(t *testing.T) {
 	}
 }
 
+var update = flag.Bool("update", false, "write ../pow/testdata/altcha-v2-widget.json anew (then run altcha-v2-vectors.mjs)")
+
+// widgetPayloadsFile holds the headers the widget made for the relay's
+// vectors, for altcha-v2-vectors.mjs to check with altcha-lib's
+// verifySolution.
+const widgetPayloadsFile = "../pow/testdata/altcha-v2-widget.json"
+
 // TestSolvesALTCHAVectors: the widget finds, for challenges that
 // altcha-lib made and for the relay's own, the same counter and key as
 // altcha-lib's solveChallenge, whose solutions its verifySolution
-// accepted (pow/testdata/altcha-v2-vectors.mjs).
+// accepted (pow/testdata/altcha-v2-vectors.mjs); and for the relay's, it
+// makes the very headers that altcha-lib's verifySolution accepted
+// (written with -update, checked by the script).
 func TestSolvesALTCHAVectors(t *testing.T) {
+	widget := map[string]string{}
+	if !*update {
+		b, err := os.ReadFile(widgetPayloadsFile)
+		if err == nil {
+			err = json.Unmarshal(b, &widget)
+		}
+		if err != nil || len(widget) == 0 {
+			t.Fatalf("the widget's payloads: %v", err)
+		}
+	}
 	b, err := os.ReadFile("../pow/testdata/altcha-v2-vectors.json")
 	if err != nil {
 		t.Fatal(err)
@@ -174,7 +194,30 @@ func TestSolvesALTCHAVectors(t *testing.T) {
 			if sol.Counter != v.Solution.Counter || sol.DerivedKey != v.Solution.DerivedKey {
 				t.Fatalf("widget found %d %s, altcha-lib %d %s", sol.Counter, sol.DerivedKey, v.Solution.Counter, v.Solution.DerivedKey)
 			}
+			if !strings.HasPrefix(v.Name, "relay/") {
+				return
+			}
+			b, _ := json.Marshal(v.Challenge) // as the relay sends it
+			answer, err := parseJSON(string(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			header, err := encodePayload(answer, sol)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if *update {
+				widget[v.Name] = header
+			} else if header != widget[v.Name] {
+				t.Fatalf("the widget's header %s differs from the one altcha-lib checked, %s", header, widget[v.Name])
+			}
 		})
+	}
+	if *update {
+		b, _ := json.MarshalIndent(widget, "", "  ")
+		if err := os.WriteFile(widgetPayloadsFile, append(b, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -57,4 +57,14 @@ const relay = [];
 for (const r of JSON.parse(readFileSync(new URL('altcha-v2-relay.json', import.meta.url)))) {
   relay.push({ name: r.name, site: r.site, challenge: r.challenge, ...(await solveAndVerify(r.challenge)) });
 }
-console.log(JSON.stringify({ hmacKey, keySecret, library, relay }, null, 2));
+const widget = [];
+for (const [name, payload] of Object.entries(JSON.parse(readFileSync(new URL('altcha-v2-widget.json', import.meta.url))))) {
+  const { challenge, solution } = JSON.parse(atob(payload));
+  const deriveKey = derivers[challenge.parameters.algorithm];
+  const withKeySignature = await verifySolution({
+    challenge, solution, deriveKey, hmacSignatureSecret: hmacKey, hmacKeySignatureSecret: keySecret,
+  });
+  const byDerivation = await verifySolution({ challenge, solution, deriveKey, hmacSignatureSecret: hmacKey });
+  widget.push({ name, payload, verified: withKeySignature.verified, verifiedByDerivation: byDerivation.verified });
+}
+console.log(JSON.stringify({ hmacKey, keySecret, library, relay, widget }, null, 2));
