@@ -48,6 +48,7 @@ func checkConfig(stdout io.Writer, args []string) error {
 	for _, k := range keys {
 		fmt.Fprintf(stdout, "  %s set by %s\n", k, over[k])
 	}
+	fmt.Fprintf(stdout, "  %s\n", powSummary(&cfg.Relay.PoW, time.Now()))
 	for _, h := range cfg.Hotlines {
 		extra := []string{"signature " + h.Signature, fmt.Sprintf("concurrency %d", h.Concurrency)}
 		if h.ClientCertFile != "" {
@@ -63,4 +64,18 @@ func checkConfig(stdout io.Writer, args []string) error {
 		}
 	}
 	return nil
+}
+
+// powSummary says what proof of work the relay asks, and where the
+// transition from ALTCHA version 1 stands at now.
+func powSummary(p *config.PoW, now time.Time) string {
+	v1 := "version 1 still accepted, without an end date (accept_v1_until)"
+	if t := p.V1Until(); !t.IsZero() && now.Before(t) {
+		v1 = "version 1 accepted until " + t.UTC().Format(time.RFC3339)
+	} else if !t.IsZero() {
+		v1 = "version 1 no longer accepted since " + t.UTC().Format(time.RFC3339)
+	}
+	k := p.KDF()
+	return fmt.Sprintf("proof of work: ALTCHA version 2, %s cost %d, difficulty %d (up to %d under load); %s",
+		k.Algorithm, k.Cost, p.Difficulty, p.MaxDifficulty, v1)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,4 +117,27 @@ func TestReloadRefusesRollback(t *testing.T) {
 	s.writeSigned(t, k, k.VerificationKey(), "h1", 6, now.Add(-time.Hour), now.Add(time.Hour), nil)
 	r.reload <- syscall.SIGHUP
 	waitFor(t, "the next reload", func() bool { return strings.Contains(r.logs.String(), "configuration reloaded") })
+}
+
+// check-config says where the transition from ALTCHA version 1 stands.
+func TestCheckConfigProofOfWork(t *testing.T) {
+	s := newSetup(t)
+	for _, tc := range []struct{ extra, want string }{
+		{"", "proof of work: ALTCHA version 2, PBKDF2/SHA-256 cost 10000, difficulty 400 (up to 3200 under load); version 1 still accepted, without an end date"},
+		{"[relay.pow]\ncost = 20000\naccept_v1_until = \"2999-01-01\"", "cost 20000, difficulty 400 (up to 3200 under load); version 1 accepted until 2999-01-01T00:00:00Z"},
+		{"[relay.pow]\naccept_v1_until = \"2020-01-01T12:00:00Z\"", "version 1 no longer accepted since 2020-01-01T12:00:00Z"},
+	} {
+		s.write(t, tc.extra, "")
+		var out bytes.Buffer
+		if err := checkConfig(&out, []string{s.cfgPath}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.String(), tc.want) {
+			t.Errorf("%q: output lacks %q:\n%s", tc.extra, tc.want, out.String())
+		}
+	}
+	s.write(t, "[relay.pow]\naccept_v1_until = \"soon\"", "")
+	if err := checkConfig(io.Discard, []string{s.cfgPath}); err == nil || !strings.Contains(err.Error(), "relay.pow.accept_v1_until") {
+		t.Errorf("a bad date: %v", err)
+	}
 }
