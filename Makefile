@@ -51,14 +51,14 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 
 test-native: node_modules/axe-core/axe.min.js $(TRIM)
 	$(GO) vet ./...
-	GOOS=js GOARCH=wasm $(GO) vet -modfile=$(TRIM) ./wasm/ ./report/ ./pow/
+	GOOS=js GOARCH=wasm $(GO) vet -modfile=$(TRIM) ./wasm/... ./report/ ./pow/
 	# The browser tests take minutes on a loaded 2-core machine; the default
 	# 10-minute limit per package is too tight for them under CI load.
 	$(GO) test -count=1 -timeout=30m ./...
 
 # The module's packages under Node, built as the browser gets them.
 test-wasm: $(TRIM)
-	GOOS=js GOARCH=wasm $(GO) test -modfile=$(TRIM) -count=1 ./report/ ./pow/ ./wasm/
+	GOOS=js GOARCH=wasm $(GO) test -modfile=$(TRIM) -count=1 ./report/ ./pow/ ./wasm/...
 
 ## soak: the cluster fault test (NATS servers and relays killed, restarted,
 ## partitioned, under load) for ten rounds instead of one

@@ -9,6 +9,7 @@ import (
 	"github.com/hack-pad/safejs"
 
 	"github.com/reportline/reportline/report"
+	"github.com/reportline/reportline/wasm/formstate"
 )
 
 // widget is the report form in the page, bound to the module.
@@ -28,7 +29,7 @@ type widget struct {
 	// reported holds the normalized locations sent from this frame, to
 	// flag a second report of the same address during the visit. It lives
 	// in memory only, like everything typed.
-	reported map[string]bool
+	reported formstate.Reported
 }
 
 // values reads the form's current values.
@@ -199,9 +200,8 @@ func (w *widget) checkLocation(input safejs.Value) error {
 		return err
 	}
 	value := strings.TrimSpace(getString(input, "value"))
-	code := ""
+	var above []string
 	if value != "" {
-		norm := report.NormalizeLocation(value)
 		inputs, err := w.locationInputs()
 		if err != nil {
 			return err
@@ -210,14 +210,10 @@ func (w *widget) checkLocation(input safejs.Value) error {
 			if getString(other, "id") == id {
 				break
 			}
-			if report.NormalizeLocation(getString(other, "value")) == norm {
-				code = "error.duplicate"
-			}
-		}
-		if w.reported[norm] {
-			code = "error.already_reported"
+			above = append(above, getString(other, "value"))
 		}
 	}
+	code := formstate.LocationProblem(value, above, w.reported)
 	if code == "" {
 		removeAttr(input, "aria-invalid")
 		hideMessage(errP)

@@ -5,11 +5,11 @@ package main
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/hack-pad/safejs"
 
 	"github.com/reportline/reportline/report"
+	"github.com/reportline/reportline/wasm/formstate"
 )
 
 // messages are one locale's catalog, as the JavaScript object the relay
@@ -119,16 +119,7 @@ func (w *widget) retranslate() error {
 		if err != nil {
 			return err
 		}
-		var args []string
-		if a := getAttr(el, "data-i18n-args"); a != "" {
-			for _, pair := range strings.Split(a, ";") {
-				k, v, _ := strings.Cut(pair, "=")
-				if k == "date" {
-					v = formatDate(w.cfg.Locale, v)
-				}
-				args = append(args, k, v)
-			}
-		}
+		args := formstate.Args(getAttr(el, "data-i18n-args"), func(day string) string { return formatDate(w.cfg.Locale, day) })
 		if key := getAttr(el, "data-i18n"); key != "" {
 			setText(el, w.msg.T(key, args...))
 		}

@@ -5,8 +5,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/reportline/reportline/pow"
 	"github.com/reportline/reportline/report"
+	"github.com/reportline/reportline/wasm/formstate"
 )
 
 // sealed is an envelope already made for a set of form values. A retry of
@@ -67,17 +66,9 @@ func (w *widget) send() error {
 		}
 		r.ID, r.Hotline, r.Site, r.Locale = id.String(), w.cfg.Hotline, w.cfg.Site, w.cfg.Locale
 		r.Created = time.Now().UTC().Truncate(time.Second)
-		var errs []report.FieldError
-		var ve *report.ValidationError
-		if err := report.Validate(w.form, r, time.Now()); errors.As(err, &ve) {
-			errs = ve.Errors
-		} else if err != nil {
+		errs, err := formstate.Check(w.form, r, w.reported, time.Now())
+		if err != nil {
 			return err
-		}
-		for i, l := range r.Locations {
-			if w.reported[report.NormalizeLocation(l.Value)] {
-				errs = append(errs, report.FieldError{Field: "locations", Index: i, Code: "already_reported"})
-			}
 		}
 		if len(errs) > 0 {
 			return w.showErrors(errs, rows)
@@ -97,9 +88,7 @@ func (w *widget) send() error {
 		w.say(w.msg.T("error.send") + " " + w.msg.T("error.send_detail", "detail", err.Error()))
 		return err
 	}
-	for _, l := range w.sent.locations {
-		w.reported[report.NormalizeLocation(l.Value)] = true
-	}
+	w.reported.Add(w.sent.locations)
 	return w.showReceipt(rc)
 }
 
@@ -162,15 +151,7 @@ func (w *widget) post(s *sealed, proof string) (rc *receipt, retry time.Duration
 		answer, _ = await(jp) // a non-JSON answer leaves it undefined
 	}
 	if status != 202 {
-		retry = -1
-		switch ptype := getString(answer, "type"); {
-		case strings.HasSuffix(ptype, "/pow-expired"), strings.HasSuffix(ptype, "/pow-used"), strings.HasSuffix(ptype, "/pow-invalid"):
-			retry = 0
-		case status == 429 || status == 503:
-			if secs, err := strconv.Atoi(header(resp, "Retry-After")); err == nil && secs <= 30 {
-				retry = time.Duration(secs) * time.Second
-			}
-		}
+		retry = formstate.Retry(status, getString(answer, "type"), header(resp, "Retry-After"))
 		if title := getString(answer, "title"); title != "" {
 			return nil, retry, fmt.Errorf("%s (%s)", title, getString(answer, "detail"))
 		}
