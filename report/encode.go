@@ -14,6 +14,10 @@ func Marshal(r *Report) ([]byte, error) {
 	b := make([]byte, 0, 1024)
 	b = append(b, `{"version":`...)
 	b = strconv.AppendInt(b, int64(r.Version), 10)
+	if r.Minor != 0 {
+		b = append(b, `,"minor":`...)
+		b = strconv.AppendInt(b, int64(r.Minor), 10)
+	}
 	b = field(b, "id", r.ID, false)
 	b = field(b, "hotline", r.Hotline, false)
 	b = field(b, "site", r.Site, false)
@@ -40,8 +44,9 @@ func Marshal(r *Report) ([]byte, error) {
 	b = field(b, "seen_on", r.SeenOn, false)
 	b = field(b, "content", r.Content, false)
 	b = field(b, "category", r.Category, false)
-	b = field(b, "asked_to_meet", r.AskedToMeet, true)
-	b = field(b, "images_exchanged", r.ImagesExchanged, true)
+	for _, a := range r.answers() {
+		b = field(b, a.name, *a.v, true)
+	}
 	b = field(b, "seen_date", r.SeenDate, true)
 	b = field(b, "description", r.Description, true)
 	b = field(b, "details", r.Details, true)

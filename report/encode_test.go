@@ -12,6 +12,8 @@ import (
 func TestMarshalMatchesEncodingJSON(t *testing.T) {
 	full := sample()
 	full.AskedToMeet, full.ImagesExchanged, full.Details = "yes", "unsure", "user <b>&</b>\u2028x"
+	full.Minor, full.Urgent, full.AIMade, full.LiveNow, full.Threatened = Minor, "yes", "no", "unsure", "yes"
+	full.StillInContact, full.MovedApp, full.ReporterInImages = "no", "yes", "unsure"
 	full.ReporterCountry, full.IncidentCountry, full.ReporterUnder18 = "DE", "NL", true
 	full.Contact = &Contact{Email: "a@example.org", WantsOutcome: true}
 	full.Created = time.Date(2026, 1, 2, 3, 4, 5, 600, time.UTC)

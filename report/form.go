@@ -37,8 +37,17 @@ var Categories = []string{
 }
 
 // GroomingCategories are the categories for which the form asks whether
-// someone asked to meet and whether images were exchanged.
+// someone asked to meet, whether images were exchanged and whether the
+// conversation was moved to another app.
 var GroomingCategories = []string{"grooming", "sextortion", "sexual_material_to_child"}
+
+// OwnImageCategories are the categories for which the form asks whether
+// the reporter is the person in the images.
+var OwnImageCategories = []string{"csam", "sextortion", "intimate_images_minor"}
+
+// AIContent are the kinds of content for which the form asks whether it
+// was made or changed with AI.
+var AIContent = []string{"image", "video", "virtual"}
 
 // YesNoOptions are the answers to a yes-or-no question.
 var YesNoOptions = []string{"yes", "no", "unsure"}
@@ -57,6 +66,7 @@ const (
 	KindYesNo                      // yes, no or unsure, as radio buttons
 	KindCountry                    // an ISO 3166-1 alpha-2 code
 	KindCheck                      // a checkbox; "yes" when ticked
+	KindNote                       // no input: advice shown while its condition holds
 )
 
 // Field is one field of the form: the name it has in the HTML and in the
@@ -82,6 +92,8 @@ type Field struct {
 	// lists them once and the module copies them, which keeps the page
 	// the reporter waits for small (a country list is 12 KB).
 	OptionsFrom string
+	// Texts are the message keys of a note's paragraphs (KindNote).
+	Texts []string
 }
 
 // LabelKey is the message key of the field's label.
@@ -117,17 +129,37 @@ type Form struct {
 	Fields []Field
 }
 
-var grooming = &Condition{Field: "category", Values: GroomingCategories}
+var (
+	grooming  = &Condition{Field: "category", Values: GroomingCategories}
+	sextorted = &Condition{Field: "category", Values: []string{"sextortion"}}
+	ownImages = &Condition{Field: "category", Values: OwnImageCategories}
+	aiContent = &Condition{Field: "content", Values: AIContent}
+	streaming = &Condition{Field: "content", Values: []string{"livestream"}}
+	yesTo     = func(field string) *Condition { return &Condition{Field: field, Values: []string{"yes"}} }
+)
 
 // DefaultForm returns the form of format v1 with every category in remit.
+// The scenario questions after the category are asked only where they
+// matter: sextortion, grooming, images of the reporter, AI and
+// livestreams.
 func DefaultForm() *Form {
 	return &Form{Fields: []Field{
 		{Name: "locations", Kind: KindLocations, Required: true, MaxLen: MaxLocationLen, Hint: true},
+		{Name: "urgent", Kind: KindYesNo, Options: YesNoOptions},
+		{Name: "urgent_note", Kind: KindNote, ShowWhen: yesTo("urgent"), Texts: []string{"guidance.emergency", "guidance.urgent"}},
 		{Name: "seen_on", Kind: KindChoice, Required: true, Options: SeenOnOptions},
 		{Name: "content", Kind: KindChoice, Required: true, Options: ContentOptions},
+		{Name: "ai_made", Kind: KindYesNo, Options: YesNoOptions, ShowWhen: aiContent},
+		{Name: "live_now", Kind: KindYesNo, Options: YesNoOptions, ShowWhen: streaming},
 		{Name: "category", Kind: KindChoice, Required: true, Options: Categories},
+		{Name: "threatened", Kind: KindYesNo, Options: YesNoOptions, ShowWhen: sextorted},
+		{Name: "still_in_contact", Kind: KindYesNo, Options: YesNoOptions, ShowWhen: sextorted},
+		{Name: "sextortion_note", Kind: KindNote, ShowWhen: sextorted, Texts: []string{"guidance.sextortion"}},
 		{Name: "asked_to_meet", Kind: KindYesNo, Options: YesNoOptions, ShowWhen: grooming},
+		{Name: "moved_app", Kind: KindYesNo, Options: YesNoOptions, ShowWhen: grooming},
 		{Name: "images_exchanged", Kind: KindYesNo, Options: YesNoOptions, ShowWhen: grooming},
+		{Name: "reporter_in_images", Kind: KindYesNo, Options: YesNoOptions, ShowWhen: ownImages},
+		{Name: "own_images_note", Kind: KindNote, ShowWhen: yesTo("reporter_in_images"), Texts: []string{"under18.own_images", "under18.report_remove"}},
 		{Name: "seen_date", Kind: KindDate},
 		{Name: "description", Kind: KindText, MaxLen: MaxDescriptionLen, Rows: 5, Hint: true},
 		{Name: "details", Kind: KindText, MaxLen: MaxDetailsLen, Rows: 2, Hint: true},

@@ -136,6 +136,10 @@ var ErrorCodes = []string{
 func MessageKeys() []string {
 	keys := slices.Clone(UIKeys)
 	for _, f := range DefaultForm().Fields {
+		if f.Kind == KindNote {
+			keys = append(keys, f.Texts...)
+			continue
+		}
 		keys = append(keys, f.LabelKey())
 		if f.Hint {
 			keys = append(keys, f.HintKey())

@@ -12,11 +12,23 @@ import (
 // Version is the report format version this package writes and reads.
 const Version = 1
 
+// Minor is the minor version of format v1 this package writes, and the
+// highest it reads. A minor version only adds optional members, so a
+// reader of 1.1 reads 1.0 reports too; a report of a later minor version
+// is refused, since it may carry members this reader would drop.
+//
+//	1.0  the first version (no "minor" member)
+//	1.1  urgent, and the scenario questions
+const Minor = 1
+
 // Report is one report to a hotline, format v1. Field names and meanings are
 // specified in docs/report-format.md; the JSON names are the specification.
 type Report struct {
 	// Version is always [Version].
 	Version int `json:"version"`
+	// Minor is the minor version, [Minor] when written by this package;
+	// absent (0) in reports of version 1.0.
+	Minor int `json:"minor,omitempty"`
 	// ID is a random (version 4) UUID made in the browser. It is the
 	// idempotency key end to end: relay spool, webhook-id and hotline inbox.
 	ID string `json:"id"`
@@ -39,11 +51,24 @@ type Report struct {
 	// Category is what it appears to be, in the reporter's view; one of
 	// [Categories], restricted to the hotline's remit.
 	Category string `json:"category"`
-	// AskedToMeet and ImagesExchanged answer the grooming questions
-	// ("yes", "no" or "unsure"), asked only for categories where they
-	// matter ([GroomingCategories]).
-	AskedToMeet     string `json:"asked_to_meet,omitempty"`
-	ImagesExchanged string `json:"images_exchanged,omitempty"`
+	// Urgent answers "is a child in danger right now, or is someone
+	// threatening you?" ("yes", "no" or "unsure"). "yes" makes the report
+	// urgent ([Report.IsUrgent]).
+	Urgent string `json:"urgent,omitempty"`
+	// The scenario questions, each "yes", "no" or "unsure", asked only
+	// where they matter (see [DefaultForm]): AIMade for images, videos and
+	// virtual content; LiveNow for livestreams; Threatened and
+	// StillInContact for sextortion; AskedToMeet, MovedApp and
+	// ImagesExchanged for [GroomingCategories]; ReporterInImages for
+	// [OwnImageCategories].
+	AIMade           string `json:"ai_made,omitempty"`
+	LiveNow          string `json:"live_now,omitempty"`
+	Threatened       string `json:"threatened,omitempty"`
+	StillInContact   string `json:"still_in_contact,omitempty"`
+	AskedToMeet      string `json:"asked_to_meet,omitempty"`
+	MovedApp         string `json:"moved_app,omitempty"`
+	ImagesExchanged  string `json:"images_exchanged,omitempty"`
+	ReporterInImages string `json:"reporter_in_images,omitempty"`
 	// SeenDate is the day the reporter saw it (YYYY-MM-DD), if given.
 	SeenDate string `json:"seen_date,omitempty"`
 	// Description is the reporter's free text, if any.
@@ -123,8 +148,15 @@ func Parse(plaintext []byte) (*Report, error) {
 	if r.Version != Version {
 		return nil, fmt.Errorf("%w: version %d, this software reads version %d", ErrMalformed, r.Version, Version)
 	}
+	if r.Minor < 0 || r.Minor > Minor {
+		return nil, fmt.Errorf("%w: version 1.%d, this software reads up to 1.%d: update it", ErrMalformed, r.Minor, Minor)
+	}
 	return &r, nil
 }
+
+// IsUrgent reports whether the reporter said a child is in danger right
+// now or that they are being threatened.
+func (r *Report) IsUrgent() bool { return r.Urgent == "yes" }
 
 // Reference is the short, human-friendly receipt reference for a report id:
 // the first twelve hex digits of the id, upper case, in groups of four

@@ -255,7 +255,9 @@ func TestPad(t *testing.T) {
 }
 
 func TestParse(t *testing.T) {
-	good, _ := Marshal(sample())
+	r := sample()
+	r.Minor, r.Urgent = Minor, "yes"
+	good, _ := Marshal(r)
 	tests := []struct {
 		name string
 		in   string
@@ -264,6 +266,9 @@ func TestParse(t *testing.T) {
 		{"padded", string(good) + "\n    ", ""},
 		{"unknown field", strings.Replace(string(good), `"version":1`, `"version":1,"ip":"x"`, 1), "unknown field"},
 		{"version 2", strings.Replace(string(good), `"version":1`, `"version":2`, 1), "version 2"},
+		{"version 1.0", strings.Replace(string(good), `,"minor":1`, ``, 1), ""},
+		{"version 1.1", string(good), ""},
+		{"version 1.2", strings.Replace(string(good), `"minor":1`, `"minor":2`, 1), "version 1.2, this software reads up to 1.1"},
 		{"trailing data", string(good) + "{}", "after the report"},
 		{"not json", "hello", "invalid character"},
 		{"empty", "", "EOF"},

@@ -143,27 +143,10 @@ func (c *checker) field(fd *Field, r *Report, now time.Time) {
 }
 
 func fieldValue(name string, r *Report) string {
+	if p := r.text(name); p != nil {
+		return *p
+	}
 	switch name {
-	case "seen_on":
-		return r.SeenOn
-	case "content":
-		return r.Content
-	case "category":
-		return r.Category
-	case "seen_date":
-		return r.SeenDate
-	case "description":
-		return r.Description
-	case "details":
-		return r.Details
-	case "asked_to_meet":
-		return r.AskedToMeet
-	case "images_exchanged":
-		return r.ImagesExchanged
-	case "reporter_country":
-		return r.ReporterCountry
-	case "incident_country":
-		return r.IncidentCountry
 	case "reporter_under_18":
 		return yes(r.ReporterUnder18)
 	}
@@ -181,6 +164,51 @@ func fieldValue(name string, r *Report) string {
 		return yes(r.Contact.WantsOutcome)
 	}
 	return ""
+}
+
+// answer is one of a report's yes-or-no answers.
+type answer struct {
+	name string
+	v    *string
+}
+
+// answers are the report's yes-or-no answers, in the order of its JSON.
+func (r *Report) answers() []answer {
+	return []answer{
+		{"urgent", &r.Urgent}, {"ai_made", &r.AIMade}, {"live_now", &r.LiveNow},
+		{"threatened", &r.Threatened}, {"still_in_contact", &r.StillInContact},
+		{"asked_to_meet", &r.AskedToMeet}, {"moved_app", &r.MovedApp},
+		{"images_exchanged", &r.ImagesExchanged}, {"reporter_in_images", &r.ReporterInImages},
+	}
+}
+
+// text returns the report's string member for a field of the main form,
+// or nil.
+func (r *Report) text(name string) *string {
+	switch name {
+	case "seen_on":
+		return &r.SeenOn
+	case "content":
+		return &r.Content
+	case "category":
+		return &r.Category
+	case "seen_date":
+		return &r.SeenDate
+	case "description":
+		return &r.Description
+	case "details":
+		return &r.Details
+	case "reporter_country":
+		return &r.ReporterCountry
+	case "incident_country":
+		return &r.IncidentCountry
+	}
+	for _, a := range r.answers() {
+		if a.name == name {
+			return a.v
+		}
+	}
+	return nil
 }
 
 func yes(b bool) string {

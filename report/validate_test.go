@@ -3,6 +3,7 @@ package report
 import (
 	"crypto/rand"
 	"errors"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -60,6 +61,25 @@ func TestValidate(t *testing.T) {
 			*r = Report{Version: r.Version, ID: r.ID, Hotline: r.Hotline, Site: r.Site, Created: r.Created, Locale: r.Locale,
 				InReplyTo: "R-1", Description: "x"}
 		}, []string{"in_reply_to: invalid"}},
+		// Scenario questions: answered where asked, refused where not.
+		{"urgent", func(r *Report) { r.Urgent = "yes" }, nil},
+		{"urgent maybe", func(r *Report) { r.Urgent = "perhaps" }, []string{"urgent: unknown_option"}},
+		{"ai asked for images", func(r *Report) { r.AIMade = "unsure" }, nil},
+		{"ai not asked for text", func(r *Report) { r.Content, r.AIMade = "text", "yes" }, []string{"ai_made: invalid"}},
+		{"livestream", func(r *Report) { r.Content, r.LiveNow = "livestream", "yes" }, nil},
+		{"live not asked", func(r *Report) { r.LiveNow = "yes" }, []string{"live_now: invalid"}},
+		{"sextortion", func(r *Report) {
+			r.Category, r.Threatened, r.StillInContact, r.MovedApp, r.ReporterInImages = "sextortion", "yes", "no", "yes", "yes"
+		}, nil},
+		{"threat not asked", func(r *Report) { r.Threatened, r.StillInContact = "yes", "no" },
+			[]string{"threatened: invalid", "still_in_contact: invalid"}},
+		{"grooming", func(r *Report) {
+			r.Category, r.AskedToMeet, r.MovedApp, r.ImagesExchanged = "grooming", "yes", "unsure", "no"
+		}, nil},
+		{"moved app not asked", func(r *Report) { r.MovedApp = "yes" }, []string{"moved_app: invalid"}},
+		{"own images", func(r *Report) { r.Category, r.ReporterInImages = "intimate_images_minor", "yes" }, nil},
+		{"own images not asked", func(r *Report) { r.Category, r.ReporterInImages = "trafficking", "yes" },
+			[]string{"reporter_in_images: invalid"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -190,6 +210,68 @@ func TestFromValues(t *testing.T) {
 	r, _ = FromValues(DefaultForm(), v, true)
 	if r.Contact == nil || r.Contact.Email != "a@example.org" {
 		t.Errorf("contact = %+v", r.Contact)
+	}
+}
+
+// TestScenarioBranches walks the form's values through every scenario:
+// each branch keeps the answers to its own questions, a question whose
+// condition does not hold is dropped from the report, and what comes out
+// validates.
+func TestScenarioBranches(t *testing.T) {
+	all := Values{
+		"locations": {"https://example.com/a"}, "seen_on": {"social_media"}, "urgent": {"yes"},
+		"ai_made": {"yes"}, "live_now": {"yes"}, "threatened": {"yes"}, "still_in_contact": {"no"},
+		"asked_to_meet": {"no"}, "moved_app": {"yes"}, "images_exchanged": {"unsure"}, "reporter_in_images": {"yes"},
+	}
+	tests := []struct {
+		content, category string
+		want              string // the answers kept, as name=value
+	}{
+		{"image", "csam", "urgent=yes ai_made=yes reporter_in_images=yes"},
+		{"virtual", "other", "urgent=yes ai_made=yes"},
+		{"livestream", "trafficking", "urgent=yes live_now=yes"},
+		{"text", "sextortion", "urgent=yes threatened=yes still_in_contact=no asked_to_meet=no moved_app=yes images_exchanged=unsure reporter_in_images=yes"},
+		{"text", "grooming", "urgent=yes asked_to_meet=no moved_app=yes images_exchanged=unsure"},
+		{"video", "intimate_images_minor", "urgent=yes ai_made=yes reporter_in_images=yes"},
+		{"unsure", "misleading", "urgent=yes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.content+"/"+tt.category, func(t *testing.T) {
+			v := maps.Clone(all)
+			v["content"], v["category"] = []string{tt.content}, []string{tt.category}
+			r, _ := FromValues(DefaultForm(), v, false)
+			var got []string
+			for _, a := range r.answers() {
+				if *a.v != "" {
+					got = append(got, a.name+"="+*a.v)
+				}
+			}
+			if strings.Join(got, " ") != tt.want {
+				t.Errorf("answers kept: %q, want %q", strings.Join(got, " "), tt.want)
+			}
+			if r.Minor != Minor || !r.IsUrgent() {
+				t.Errorf("minor %d, urgent %v: want %d and true", r.Minor, r.IsUrgent(), Minor)
+			}
+			r.ID, r.Hotline, r.Site, r.Locale, r.Created = sample().ID, "h", "s", "en", now
+			if err := Validate(DefaultForm(), r, now); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// TestFormFieldsInReport holds the form definition and the report
+// together: every field that takes an answer is a member of the report.
+func TestFormFieldsInReport(t *testing.T) {
+	r := &Report{Contact: &Contact{}}
+	for _, f := range DefaultForm().Fields {
+		switch f.Kind {
+		case KindLocations, KindNote, KindCheck:
+			continue
+		}
+		if r.text(f.Name) == nil && !strings.HasPrefix(f.Name, "contact_") {
+			t.Errorf("field %q has no member in the report", f.Name)
+		}
 	}
 }
 

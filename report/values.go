@@ -19,7 +19,7 @@ func (v Values) get(name string) string {
 // result to the row it was typed in, so errors land on the right input.
 // Identity, time and routing fields are the caller's to set.
 func FromValues(f *Form, v Values, withContact bool) (r *Report, rows []int) {
-	r = &Report{Version: Version}
+	r = &Report{Version: Version, Minor: Minor}
 	for i, typed := range v["locations"] {
 		if strings.TrimSpace(typed) == "" {
 			continue
@@ -32,18 +32,18 @@ func FromValues(f *Form, v Values, withContact bool) (r *Report, rows []int) {
 		r.Locations = append(r.Locations, loc)
 		rows = append(rows, i)
 	}
-	r.SeenOn = v.get("seen_on")
-	r.Content = v.get("content")
-	r.Category = v.get("category")
-	r.SeenDate = v.get("seen_date")
-	r.Description = text(v.get("description"))
-	r.Details = text(v.get("details"))
-	if grooming.Holds(r.Category) {
-		r.AskedToMeet = v.get("asked_to_meet")
-		r.ImagesExchanged = v.get("images_exchanged")
+	// In form order, so that a question whose condition depends on an
+	// earlier answer sees that answer already settled.
+	for _, fd := range f.Fields {
+		p := r.text(fd.Name)
+		if p == nil || fd.ShowWhen != nil && !fd.ShowWhen.Holds(fieldValue(fd.ShowWhen.Field, r)) {
+			continue
+		}
+		*p = v.get(fd.Name)
+		if fd.Kind == KindText {
+			*p = text(*p)
+		}
 	}
-	r.ReporterCountry = v.get("reporter_country")
-	r.IncidentCountry = v.get("incident_country")
 	r.ReporterUnder18 = v.get("reporter_under_18") == "yes"
 	if withContact {
 		c := &Contact{Name: v.get("contact_name"), Email: v.get("contact_email"), Phone: v.get("contact_phone"),

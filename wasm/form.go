@@ -157,8 +157,8 @@ func (w *widget) removeLocation(li safejs.Value) error {
 	return err
 }
 
-// onChange reacts to a committed change: a choice that shows or hides
-// questions, or a location to check for repeats at once.
+// onChange reacts to a committed change: a location to check for repeats
+// at once, or an answer that shows or hides questions.
 func (w *widget) onChange(_ safejs.Value, args []safejs.Value) error {
 	if len(args) == 0 {
 		return nil
@@ -167,13 +167,10 @@ func (w *widget) onChange(_ safejs.Value, args []safejs.Value) error {
 	if err != nil {
 		return err
 	}
-	switch getString(target, "name") {
-	case "locations":
+	if getString(target, "name") == "locations" {
 		return w.checkLocation(target)
-	case "category":
-		return w.updateConditions()
 	}
-	return nil
+	return w.updateConditions()
 }
 
 // onInput keeps the character counters current.
@@ -239,26 +236,37 @@ func hideMessage(el safejs.Value) {
 	setHidden(el, true)
 }
 
-// updateConditions shows the fields whose condition holds and hides the
-// others.
+// updateConditions shows the questions and notes whose condition holds
+// and hides the others. A hidden question counts as unanswered, so what
+// depends on it hides too.
 func (w *widget) updateConditions() error {
+	hidden := map[string]bool{}
 	for _, f := range w.form.Fields {
 		if f.ShowWhen == nil {
 			continue
-		}
-		ctl, err := w.d.byID(f.ShowWhen.Field)
-		if err != nil {
-			return err
 		}
 		box, err := w.d.byID("f-" + f.Name)
 		if err != nil {
 			return err
 		}
-		if err := setHidden(box, !f.ShowWhen.Holds(getString(ctl, "value"))); err != nil {
+		c := f.ShowWhen
+		hidden[f.Name] = hidden[c.Field] || !c.Holds(w.valueOf(c.Field))
+		if err := setHidden(box, hidden[f.Name]); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// valueOf reads a menu's value, or the checked radio button of a group.
+func (w *widget) valueOf(name string) string {
+	if el, err := w.d.byID(name); err == nil {
+		return getString(el, "value")
+	}
+	if el, err := w.d.doc.Call("querySelector", "input[name="+name+"]:checked"); err == nil && !el.IsNull() {
+		return getString(el, "value")
+	}
+	return ""
 }
 
 // updateCounters refreshes every character counter.

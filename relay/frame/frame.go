@@ -95,6 +95,8 @@ func Parse(assetPath func(name string) string) (map[string]*Template, error) {
 		"kindYesNo":     func() report.FieldKind { return report.KindYesNo },
 		"kindCountry":   func() report.FieldKind { return report.KindCountry },
 		"kindCheck":     func() report.FieldKind { return report.KindCheck },
+		"kindNote":      func() report.FieldKind { return report.KindNote },
+		"note":          noteOf,
 	}).ParseFS(snippet.Files, "frame.html")
 	if err != nil {
 		return nil, fmt.Errorf("failed to parse the frame template: %w", err)
@@ -116,6 +118,43 @@ func Parse(assetPath func(name string) string) (map[string]*Template, error) {
 		}), cat: cat}
 	}
 	return out, nil
+}
+
+// note is a form's note as the frame shows it: its paragraphs, each with
+// the value it names filled in.
+type note struct {
+	Name  string
+	Texts []noteText
+}
+
+type noteText struct{ Key, Arg, Value string }
+
+// noteArgs are the values the notes' messages name, other than the
+// hotline's emergency number: the same addresses the under-18 section
+// gives.
+var noteArgs = map[string][2]string{
+	"under18.own_images":    {"takeitdown", "https://takeitdown.ncmec.org"},
+	"under18.report_remove": {"reportremove", "https://www.childline.org.uk/remove"},
+}
+
+// noteOf prepares a note for the frame's template. A paragraph that gives
+// the emergency number is left out where the hotline has none.
+func noteOf(f report.Field, emergency string) note {
+	n := note{Name: f.Name}
+	for _, key := range f.Texts {
+		t := noteText{Key: key}
+		if a, ok := noteArgs[key]; ok {
+			t.Arg, t.Value = a[0], a[1]
+		}
+		if key == "guidance.emergency" {
+			if emergency == "" {
+				continue
+			}
+			t.Arg, t.Value = "emergency", emergency
+		}
+		n.Texts = append(n.Texts, t)
+	}
+	return n
 }
 
 // Country is one option of a country menu.
