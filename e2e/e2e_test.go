@@ -353,7 +353,7 @@ func checkReport(t *testing.T, s *stack.Stack, id string, in input, sub submitte
 		t.Errorf("report created %s, not between %s and now", r.Created, earliest)
 	}
 	want := &report.Report{
-		Version: report.Version, ID: id, Hotline: "demo-hotline", Site: "demo-site",
+		Version: report.Version, Minor: report.Minor, ID: id, Hotline: "demo-hotline", Site: "demo-site",
 		Created: r.Created, Locale: "en",
 		Locations: []report.Location{
 			{Kind: "url", Value: in.locations[0]},

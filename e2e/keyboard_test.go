@@ -91,9 +91,10 @@ func TestKeyboardOnly(t *testing.T) {
 	b.press(in.locations[1])
 	f.tabTo("seen_on", 4)
 	f.chooseByArrows("seen_on", in.seenOn.value)
-	// Shift-Tab goes back, and Tab forth again.
-	f.tabTo("locations-add", 1, chromedp.ModifierShift)
-	f.tabTo("seen_on", 1)
+	// Shift-Tab goes back, past the question whether it is urgent, and
+	// Tab forth again.
+	f.tabTo("locations-add", 2, chromedp.ModifierShift)
+	f.tabTo("seen_on", 2)
 	f.tabTo("content", 1)
 	f.chooseByArrows("content", in.content.value)
 	f.tabTo("category", 1)

@@ -1,0 +1,166 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/reportline/reportline/report"
+	"github.com/reportline/reportline/server/intake"
+)
+
+// scenarioBoxes are the form's questions and notes shown only under a
+// condition, by the id of their box.
+func scenarioBoxes() []string {
+	var ids []string
+	for _, f := range report.DefaultForm().Fields {
+		if f.ShowWhen != nil {
+			ids = append(ids, f.Name)
+		}
+	}
+	return ids
+}
+
+// setChoice sets a menu or a radio group as a person's choice would, with
+// the change event the form listens for.
+func (f *frame) setChoice(name, value string) {
+	f.b.t.Helper()
+	js := fmt.Sprintf(`(() => {
+		const el = document.getElementById(%[1]s) ||
+			document.querySelector("input[name=" + %[1]s + "][value=" + %[2]s + "]");
+		if (!el) return false;
+		if (el.type === "radio") el.checked = true; else el.value = %[2]s;
+		el.dispatchEvent(new Event("change", {bubbles: true}));
+		return true;
+	})()`, quoteJS(name), quoteJS(value))
+	if !evalFrame[bool](f, "choose "+name, js) {
+		f.b.t.Fatalf("no control for %s=%s", name, value)
+	}
+}
+
+// shownBoxes lists the conditional questions and notes the form shows.
+func (f *frame) shownBoxes() []string {
+	f.b.t.Helper()
+	ids, _ := json.Marshal(scenarioBoxes())
+	return evalFrame[[]string](f, "read the questions shown",
+		`JSON.parse(`+quoteJS(string(ids))+`).filter(id => !document.getElementById("f-" + id).hidden)`)
+}
+
+// TestScenarioQuestions walks every branch of the form in the browser:
+// each scenario shows its own questions and no others, an answer that
+// matters shows its note (the emergency number, the way to remove one's
+// own images), and changing an earlier answer hides what no longer
+// applies. Each new state has no axe violation in any language. A report
+// sent with answers reaches the hotline with them, marked urgent.
+func TestScenarioQuestions(t *testing.T) {
+	s := startStack(t)
+	b := newBrowser(t)
+	f := b.openReportForm(s)
+	f.waitReady()
+	if got := f.shownBoxes(); len(got) != 0 {
+		t.Errorf("the empty form shows %v, want no scenario question", got)
+	}
+	branches := []struct {
+		content, category string
+		answers           [][2]string
+		want              string
+	}{
+		{"image", "csam", nil, "reporter_in_images ai_made"},
+		{"image", "csam", [][2]string{{"reporter_in_images", "yes"}}, "reporter_in_images own_images_note ai_made"},
+		{"video", "grooming", nil, "asked_to_meet moved_app images_exchanged ai_made"},
+		{"text", "sextortion", nil, "threatened still_in_contact sextortion_note asked_to_meet moved_app images_exchanged reporter_in_images"},
+		{"virtual", "intimate_images_minor", nil, "reporter_in_images ai_made"},
+		{"livestream", "trafficking", nil, "live_now"},
+		{"text", "misleading", [][2]string{{"urgent", "yes"}}, "urgent_note"},
+		{"text", "misleading", [][2]string{{"urgent", "no"}}, ""},
+	}
+	for _, br := range branches {
+		// Each branch from no answers: an answer given stays when its
+		// question hides, and shows again with it.
+		evalFrame[bool](f, "clear the answers", `(document.querySelectorAll("input[type=radio]").forEach(r => r.checked = false), true)`)
+		f.setChoice("content", br.content)
+		f.setChoice("category", br.category)
+		for _, a := range br.answers {
+			f.setChoice(a[0], a[1])
+		}
+		if got := strings.Join(f.shownBoxes(), " "); got != br.want {
+			t.Errorf("%s, %s, %v: the form shows %q, want %q", br.content, br.category, br.answers, got, br.want)
+		}
+	}
+	// The own-images note goes with its question when the category
+	// changes to one where the question is not asked.
+	f.setChoice("category", "csam")
+	f.setChoice("reporter_in_images", "yes")
+	f.setChoice("category", "trafficking")
+	if got := f.shownBoxes(); slices.Contains(got, "own_images_note") {
+		t.Errorf("after the category changed to trafficking the form still shows %v", got)
+	}
+	urgentText := evalFrame[string](f, "read the urgent note", `document.getElementById("f-urgent_note").textContent`)
+	if en := catalog(t, "en"); !strings.Contains(urgentText, "112") || !strings.Contains(urgentText, en.T("guidance.urgent")) {
+		t.Errorf("the urgent note says %q, want the emergency number 112 and %q", urgentText, en.T("guidance.urgent"))
+	}
+
+	// Every question and note a state can show, in every language.
+	states := []struct {
+		name    string
+		answers [][2]string
+	}{
+		{"sextortion, urgent, own images", [][2]string{{"content", "image"}, {"category", "sextortion"}, {"urgent", "yes"}, {"reporter_in_images", "yes"}}},
+		{"a livestream", [][2]string{{"content", "livestream"}, {"category", "grooming"}}},
+	}
+	for _, loc := range report.Locales() {
+		f.switchLanguage(loc)
+		for _, st := range states {
+			for _, a := range st.answers {
+				f.setChoice(a[0], a[1])
+			}
+			runAxe(t, f.ctx, st.name+" in "+loc)
+		}
+	}
+	f.switchLanguage("en")
+
+	// Send a sextortion report that is urgent; the hotline gets the answers.
+	in := newInput(t)
+	f.click("#locations-0")
+	f.typeText("locations-0", in.locations[0])
+	for _, a := range [][2]string{{"seen_on", "messaging_app"}, {"content", "image"}, {"category", "sextortion"}} {
+		f.setChoice(a[0], a[1])
+	}
+	answers := map[string]string{"urgent": "yes", "threatened": "yes", "still_in_contact": "no", "moved_app": "yes", "reporter_in_images": "yes", "ai_made": "unsure"}
+	for name, v := range answers {
+		f.click(fmt.Sprintf("input[name=%s][value=%s]", name, v))
+	}
+	f.click("#rl-submit")
+	f.waitReceipt()
+	id := waitInbox(t, s, 60*time.Second)
+	raw, err := os.ReadFile(filepath.Join(s.Inbox, id+".json"))
+	if err != nil {
+		raw, err = os.ReadFile(filepath.Join(s.Inbox, "urgent", id+".json"))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o intake.Opened
+	if err := json.Unmarshal(raw, &o); err != nil {
+		t.Fatal(err)
+	}
+	r := o.Report
+	got := map[string]string{"urgent": r.Urgent, "threatened": r.Threatened, "still_in_contact": r.StillInContact,
+		"moved_app": r.MovedApp, "reporter_in_images": r.ReporterInImages, "ai_made": r.AIMade}
+	for name, v := range answers {
+		if got[name] != v {
+			t.Errorf("the hotline got %s=%q, want %q", name, got[name], v)
+		}
+	}
+	if r.Minor != report.Minor || !r.IsUrgent() || len(o.Problems) > 0 {
+		t.Errorf("the report is version 1.%d, urgent %v, problems %v: want 1.%d, urgent, none", r.Minor, r.IsUrgent(), o.Problems, report.Minor)
+	}
+	if errs := b.errorsInFrame(); len(errs) > 0 {
+		t.Errorf("the frame logged errors:%s", joinLines(errs))
+	}
+}
