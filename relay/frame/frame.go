@@ -138,10 +138,15 @@ var noteArgs = map[string][2]string{
 }
 
 // noteOf prepares a note for the frame's template. A paragraph that gives
-// the emergency number is left out where the hotline has none.
-func noteOf(f report.Field, emergency string) note {
+// the emergency number is left out where the hotline has none, and Report
+// Remove where the hotline does not offer it.
+func noteOf(f report.Field, p widgetPage) note {
+	emergency := p.Emergency
 	n := note{Name: f.Name}
 	for _, key := range f.Texts {
+		if key == "under18.report_remove" && !p.ReportRemove {
+			continue
+		}
 		t := noteText{Key: key}
 		if a, ok := noteArgs[key]; ok {
 			t.Arg, t.Value = a[0], a[1]
