@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/reportline/reportline/report"
-	"github.com/reportline/reportline/server/intake"
+	"github.com/reportline/reportline/hotline/intake"
 )
 
 // scenarioBoxes are the form's questions and notes shown only under a
