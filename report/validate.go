@@ -182,6 +182,21 @@ func (r *Report) answers() []answer {
 	}
 }
 
+// Answer is a reporter's answer to one of the form's yes-or-no questions.
+type Answer struct{ Field, Value string }
+
+// Answers returns the answers the reporter gave, in the order of the
+// report's JSON.
+func (r *Report) Answers() []Answer {
+	var out []Answer
+	for _, a := range r.answers() {
+		if *a.v != "" {
+			out = append(out, Answer{a.name, *a.v})
+		}
+	}
+	return out
+}
+
 // text returns the report's string member for a field of the main form,
 // or nil.
 func (r *Report) text(name string) *string {

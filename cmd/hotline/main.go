@@ -11,6 +11,7 @@
 //	               [-tls-cert FILE -tls-key FILE [-client-ca FILE]]
 //	hotline open [-identity identity.txt] FILE  print one report readably
 //	hotline reply -key signing.key -hotline ID -relay URL -kind KIND REPORT  reply to a reporter
+//	hotline export [-inbox DIR] [-format csv|jsonl] [-o FILE]   write the inbox for other tools
 //
 // See docs/deployment.md (the hotline's intake) and docs/delivery.md.
 package main
@@ -51,6 +52,8 @@ func main() {
 		err = runIntake(args)
 	case "open":
 		err = open(args)
+	case "export":
+		err = export(os.Stdout, os.Stderr, args)
 	case "sign":
 		err = sign(os.Stdout, args)
 	case "reply":
@@ -88,6 +91,9 @@ func usage(w io.Writer) {
   hotline reply -key signing.key -hotline ID -relay URL -kind KIND [-inbox DIR] [-m TEXT] REPORT
                                                 reply to a reporter who asked for follow-up; KIND is
                                                 question, acknowledgement, outcome or closed
+  hotline export [-inbox DIR] [-format csv|jsonl] [-o FILE]
+                                                write every opened report, urgent ones too, for
+                                                spreadsheets (csv) or other tools (jsonl)
 `)
 }
 
@@ -307,4 +313,43 @@ func open(args []string) error {
 	}
 	inbox.Print(os.Stdout, o)
 	return nil
+}
+
+// export writes every opened report of an inbox as CSV or JSON lines, to
+// stdout or a file written whole.
+func export(stdout, stderr io.Writer, args []string) error {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	dir := fs.String("inbox", "inbox", "the intake's inbox folder")
+	format := fs.String("format", "csv", "csv (for spreadsheets) or jsonl (one report per line, with its labels)")
+	out := fs.String("o", "", "write to this file instead of standard output")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	write := inbox.WriteCSV
+	switch *format {
+	case "csv":
+	case "jsonl":
+		write = inbox.WriteJSONL
+	default:
+		return hint{fmt.Errorf("unknown format %q", *format), "use -format csv or -format jsonl"}
+	}
+	reports, unopened, err := inbox.List(*dir)
+	if err != nil {
+		return err
+	}
+	if len(unopened) > 0 {
+		fmt.Fprintf(stderr, "hotline: %d envelope(s) did not open and are not exported; check the identity file: %s\n",
+			len(unopened), strings.Join(unopened, ", "))
+	}
+	if *out == "" {
+		return write(stdout, reports)
+	}
+	var b strings.Builder
+	if err := write(&b, reports); err != nil {
+		return err
+	}
+	return intake.WriteFileAtomic(*out, []byte(b.String()), 0o600)
 }

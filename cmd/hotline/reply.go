@@ -77,6 +77,10 @@ func readReport(arg, dir, idPath string) (*report.Report, error) {
 			return nil, fmt.Errorf("%q is neither a report id nor a .json or .age file", arg)
 		}
 		path = filepath.Join(dir, arg+".json")
+		// An urgent report is in the inbox's urgent folder.
+		if urgent := filepath.Join(dir, inbox.UrgentDir, arg+".json"); !exists(path) && exists(urgent) {
+			path = urgent
+		}
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -98,4 +102,10 @@ func readReport(arg, dir, idPath string) (*report.Report, error) {
 	}
 	r, _, err := report.Open(b, ids...)
 	return r, err
+}
+
+// exists reports whether a file is there.
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -61,6 +61,9 @@ func Print(w io.Writer, o *intake.Opened) {
 		fmt.Fprintf(w, "Warning    this report holds hidden or control characters, shown escaped (\\x1b, \\u202e, …):\n"+
 			"           read each address as printed before you open it\n")
 	}
+	if r.IsUrgent() {
+		fmt.Fprintf(w, "URGENT     the reporter says a child is in danger right now, or that they are being threatened\n")
+	}
 	fmt.Fprintf(w, "Report     %s\n", report.Reference(r.ID))
 	fmt.Fprintf(w, "ID         %s\n", esc(r.ID))
 	fmt.Fprintf(w, "Created    %s\n", r.Created.UTC().Format(time.RFC3339))
@@ -83,11 +86,14 @@ func Print(w io.Writer, o *intake.Opened) {
 	fmt.Fprintf(w, "Seen on    %s\n", opt("seen_on", r.SeenOn))
 	fmt.Fprintf(w, "Content    %s\n", opt("content", r.Content))
 	fmt.Fprintf(w, "Category   %s\n", opt("category", r.Category))
-	if r.AskedToMeet != "" {
-		fmt.Fprintf(w, "Asked to meet      %s\n", opt("yesno", r.AskedToMeet))
+	for _, a := range r.Answers() {
+		fmt.Fprintf(w, "  %s %s\n", cat.T("field."+a.Field+".label"), opt("yesno", a.Value))
 	}
-	if r.ImagesExchanged != "" {
-		fmt.Fprintf(w, "Images exchanged   %s\n", opt("yesno", r.ImagesExchanged))
+	if l := report.Classify(r); len(l.UCS) > 0 || l.Incident != "" {
+		fmt.Fprintf(w, "Labels     %s\n", strings.Join(l.UCS, "; "))
+		if l.Incident != "" || len(l.Annotations) > 0 {
+			fmt.Fprintf(w, "NCMEC      %s\n", strings.Join(append([]string{l.Incident}, l.Annotations...), "; "))
+		}
 	}
 	line("Seen date", r.SeenDate)
 	line("Reporter", countryLine(r.ReporterCountry, r.ReporterUnder18))

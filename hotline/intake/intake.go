@@ -12,6 +12,10 @@
 // that does not open): a store cut short by a failed write or a crash is
 // completed by the relay's next attempt.
 //
+// An urgent report (the reporter said a child is in danger right now, or
+// that they are being threatened) goes to INBOX/urgent/ instead, where an
+// analyst looks first; the intake logs it at warn level and counts it.
+//
 // A report that cannot be opened (a key that is not the hotline's) keeps its
 // .age file and gets no .json; the intake logs it and still answers 2xx,
 // since trying again would not help.
@@ -56,9 +60,11 @@ type Intake struct {
 
 	mu      sync.Mutex         // guards storing
 	storing map[string]*idLock // report ids being stored, by id
-	dirs    dirSyncer
+	dirs    dirSyncer          // of the inbox folder
+	urgents dirSyncer          // of the urgent folder
 	replay  replayCache
 	hidden  atomic.Uint64 // reports stored with hidden characters
+	urgent  atomic.Uint64 // urgent reports stored
 	// writeFile, if set, replaces writeFileSynced, for tests.
 	writeFile func(path string, data []byte, perm os.FileMode) error
 }
@@ -66,6 +72,13 @@ type Intake struct {
 // HiddenReports counts the reports stored since start whose text holds
 // control, bidi or invisible characters; each is also logged.
 func (in *Intake) HiddenReports() uint64 { return in.hidden.Load() }
+
+// UrgentDir is the folder inside the inbox for urgent reports.
+const UrgentDir = "urgent"
+
+// UrgentReports counts the urgent reports stored since start; each is
+// also logged at warn level.
+func (in *Intake) UrgentReports() uint64 { return in.urgent.Load() }
 
 // Opened is what the intake writes as <id>.json.
 type Opened struct {
@@ -77,8 +90,14 @@ type Opened struct {
 	Problems  []string  `json:"problems,omitempty"`
 	// HiddenCharacters names the report's fields that hold control, bidi
 	// or invisible characters (see [HiddenCharacters]).
-	HiddenCharacters []string       `json:"hidden_characters,omitempty"`
-	Report           *report.Report `json:"report"`
+	HiddenCharacters []string `json:"hidden_characters,omitempty"`
+	// Urgent is set when the reporter said a child is in danger right
+	// now or that they are being threatened ([report.Report.IsUrgent]).
+	Urgent bool `json:"urgent,omitempty"`
+	// Labels are the report's category and answers in the shared
+	// vocabularies ([report.Classify]), for a hotline's case system.
+	Labels *report.Labels `json:"labels,omitempty"`
+	Report *report.Report `json:"report"`
 }
 
 // maxDelivery bounds a delivery body: the envelope in base64 and the JSON
@@ -184,14 +203,23 @@ func parsePayload(body []byte, webhookID, hotline string) (*delivery.Payload, er
 func (in *Intake) store(p *delivery.Payload) (bool, error) {
 	defer in.lock(p.Data.ID)()
 	id := p.Data.ID
-	agePath, jsonPath := filepath.Join(in.Inbox, id+".age"), filepath.Join(in.Inbox, id+".json")
-	_, err := os.Stat(agePath)
-	haveAge := err == nil
-	if _, err := os.Stat(jsonPath); err == nil && haveAge {
-		in.Log.Info("duplicate delivery ignored", "report", id)
-		return false, nil
+	urgentDir := filepath.Join(in.Inbox, UrgentDir)
+	for _, dir := range []string{in.Inbox, urgentDir} {
+		if exists(filepath.Join(dir, id+".age")) && exists(filepath.Join(dir, id+".json")) {
+			in.Log.Info("duplicate delivery ignored", "report", id)
+			return false, nil
+		}
 	}
 	o := in.open(p)
+	dir, dirs := in.Inbox, &in.dirs
+	if o.Urgent {
+		dir, dirs = urgentDir, &in.urgents
+		if err := makeDir(in.Inbox, UrgentDir); err != nil {
+			return false, err
+		}
+	}
+	agePath, jsonPath := filepath.Join(dir, id+".age"), filepath.Join(dir, id+".json")
+	haveAge := exists(agePath)
 	if haveAge && o.Report == nil {
 		in.Log.Info("duplicate delivery ignored", "report", id)
 		return false, nil
@@ -204,7 +232,7 @@ func (in *Intake) store(p *delivery.Payload) (bool, error) {
 	if !haveAge {
 		files = append(files, file{agePath, p.Data.Envelope})
 	}
-	if err := in.writeAll(files); err != nil {
+	if err := in.writeAll(files, dir, dirs); err != nil {
 		return false, err
 	}
 	if o.Report == nil {
@@ -213,7 +241,12 @@ func (in *Intake) store(p *delivery.Payload) (bool, error) {
 	if len(o.HiddenCharacters) > 0 {
 		in.Log.Warn("report holds hidden or control characters", "report", id, "fields", o.HiddenCharacters, "total", in.hidden.Add(1))
 	}
-	in.Log.Info("report received", "report", id, "reference", o.Reference)
+	if o.Urgent {
+		in.Log.Warn("URGENT report received: a child may be in danger now, or the reporter is being threatened",
+			"report", id, "reference", o.Reference, "folder", dir, "total", in.urgent.Add(1))
+	} else {
+		in.Log.Info("report received", "report", id, "reference", o.Reference)
+	}
 	if in.Opened != nil {
 		in.Opened(o)
 	}
@@ -226,10 +259,10 @@ type file struct {
 	data []byte
 }
 
-// writeAll writes files at once, each fsynced and renamed into place,
-// then fsyncs the inbox folder (shared with other reports). If one fails,
-// those written are removed again, so nothing half-stored is left.
-func (in *Intake) writeAll(files []file) error {
+// writeAll writes files at once into dir, each fsynced and renamed into
+// place, then fsyncs dir (shared with other reports). If one fails, those
+// written are removed again, so nothing half-stored is left.
+func (in *Intake) writeAll(files []file, dir string, dirs *dirSyncer) error {
 	write := in.writeFile
 	if write == nil {
 		write = writeFileSynced
@@ -242,7 +275,7 @@ func (in *Intake) writeAll(files []file) error {
 	wg.Wait()
 	err := errors.Join(errs...)
 	if err == nil {
-		err = in.dirs.sync(in.Inbox)
+		err = dirs.sync(dir)
 	}
 	if err != nil {
 		for i, f := range files {
@@ -313,5 +346,24 @@ func (in *Intake) open(p *delivery.Payload) *Opened {
 		o.Problems = append(o.Problems, "the sealed site differs from the site the relay signed")
 	}
 	o.HiddenCharacters = HiddenCharacters(r)
+	o.Urgent, o.Labels = r.IsUrgent(), report.Classify(r)
 	return o
+}
+
+// exists reports whether a file is there.
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// makeDir makes the folder name inside parent, if it is not there, and
+// syncs parent so that the folder outlasts a crash with what is put in it.
+func makeDir(parent, name string) error {
+	if _, err := os.Stat(filepath.Join(parent, name)); err == nil {
+		return nil
+	}
+	if err := os.Mkdir(filepath.Join(parent, name), 0o700); err != nil && !os.IsExist(err) {
+		return fmt.Errorf("failed to create the %s folder: %w", name, err)
+	}
+	return syncDir(parent)
 }
