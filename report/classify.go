@@ -28,42 +28,46 @@ type Mapping struct {
 	Priority bool
 }
 
-// Mappings is every value of format v1.1 that maps to a shared label: each
-// category, and each content kind and answer that the schema or NCMEC
-// annotate. A value with no row maps to nothing.
-var Mappings = []Mapping{
-	{Member: "category", Value: "csam", UCS: []string{"Categorisation: Child sexual abuse material"},
-		Incident: "Child Pornography (possession, manufacture, and distribution)"},
-	{Member: "category", Value: "grooming", UCS: []string{"Investigative: Grooming"},
-		Incident: "Online Enticement of Children for Sexual Acts"},
-	{Member: "category", Value: "sextortion", UCS: []string{"Investigative: Sextortion"},
-		Incident: "Online Enticement of Children for Sexual Acts", Annotations: []string{"sextortion"}},
-	{Member: "category", Value: "intimate_images_minor", UCS: []string{"Categorisation: Child sexual abuse material", "Investigative: Shared without consent"},
-		Incident: "Child Pornography (possession, manufacture, and distribution)"},
-	{Member: "category", Value: "trafficking", UCS: []string{"Investigative: Commercial sexual exploitation"},
-		Incident: "Child Sex Trafficking"},
-	{Member: "category", Value: "travel_tourism", UCS: []string{"Investigative: Sexual exploitation in travel and tourism"},
-		Incident: "Child Sex Tourism"},
-	{Member: "category", Value: "sexual_material_to_child", UCS: []string{"Investigative: Sexual material sent to a child"},
-		Incident: "Unsolicited Obscene Material Sent to a Child"},
-	{Member: "category", Value: "misleading", UCS: []string{"Investigative: Misleading domain or content"},
-		Incident: "Misleading Domain Name"},
-	{Member: "content", Value: "virtual", UCS: []string{"Categorisation: Virtual or computer-generated"},
-		Annotations: []string{"generative AI"}},
-	{Member: "content", Value: "livestream", UCS: []string{"Investigative: Livestream"},
-		Annotations: []string{"live-streaming"}},
-	{Member: "ai_made", Value: "yes", UCS: []string{"Categorisation: Virtual or computer-generated"},
-		Annotations: []string{"generative AI"}},
-	{Member: "live_now", Value: "yes", UCS: []string{"Investigative: Livestream"},
-		Annotations: []string{"live-streaming"}},
-	{Member: "threatened", Value: "yes", UCS: []string{"Investigative: Sextortion"},
-		Annotations: []string{"sextortion"}},
-	{Member: "images_exchanged", Value: "yes", UCS: []string{"Investigative: Solicitation of images"},
-		Annotations: []string{"solicitation"}},
-	{Member: "reporter_in_images", Value: "yes", UCS: []string{"Investigative: Self-generated"},
-		Annotations: []string{"self-produced"}},
-	{Member: "reporter_under_18", Value: "yes", UCS: []string{"Demographic: Reporter is a minor"}},
-	{Member: "urgent", Value: "yes", UCS: []string{"Investigative: Child at immediate risk"}, Priority: true},
+// Mappings returns every value of format v1.1 that maps to a shared label:
+// each category, and each content kind and answer that the schema or
+// NCMEC annotate. A value with no row maps to nothing. (A function, not a
+// variable, so that the browser's module, which never classifies, does
+// not carry the table.)
+func Mappings() []Mapping {
+	return []Mapping{
+		{Member: "category", Value: "csam", UCS: []string{"Categorisation: Child sexual abuse material"},
+			Incident: "Child Pornography (possession, manufacture, and distribution)"},
+		{Member: "category", Value: "grooming", UCS: []string{"Investigative: Grooming"},
+			Incident: "Online Enticement of Children for Sexual Acts"},
+		{Member: "category", Value: "sextortion", UCS: []string{"Investigative: Sextortion"},
+			Incident: "Online Enticement of Children for Sexual Acts", Annotations: []string{"sextortion"}},
+		{Member: "category", Value: "intimate_images_minor", UCS: []string{"Categorisation: Child sexual abuse material", "Investigative: Shared without consent"},
+			Incident: "Child Pornography (possession, manufacture, and distribution)"},
+		{Member: "category", Value: "trafficking", UCS: []string{"Investigative: Commercial sexual exploitation"},
+			Incident: "Child Sex Trafficking"},
+		{Member: "category", Value: "travel_tourism", UCS: []string{"Investigative: Sexual exploitation in travel and tourism"},
+			Incident: "Child Sex Tourism"},
+		{Member: "category", Value: "sexual_material_to_child", UCS: []string{"Investigative: Sexual material sent to a child"},
+			Incident: "Unsolicited Obscene Material Sent to a Child"},
+		{Member: "category", Value: "misleading", UCS: []string{"Investigative: Misleading domain or content"},
+			Incident: "Misleading Domain Name"},
+		{Member: "content", Value: "virtual", UCS: []string{"Categorisation: Virtual or computer-generated"},
+			Annotations: []string{"generative AI"}},
+		{Member: "content", Value: "livestream", UCS: []string{"Investigative: Livestream"},
+			Annotations: []string{"live-streaming"}},
+		{Member: "ai_made", Value: "yes", UCS: []string{"Categorisation: Virtual or computer-generated"},
+			Annotations: []string{"generative AI"}},
+		{Member: "live_now", Value: "yes", UCS: []string{"Investigative: Livestream"},
+			Annotations: []string{"live-streaming"}},
+		{Member: "threatened", Value: "yes", UCS: []string{"Investigative: Sextortion"},
+			Annotations: []string{"sextortion"}},
+		{Member: "images_exchanged", Value: "yes", UCS: []string{"Investigative: Solicitation of images"},
+			Annotations: []string{"solicitation"}},
+		{Member: "reporter_in_images", Value: "yes", UCS: []string{"Investigative: Self-generated"},
+			Annotations: []string{"self-produced"}},
+		{Member: "reporter_under_18", Value: "yes", UCS: []string{"Demographic: Reporter is a minor"}},
+		{Member: "urgent", Value: "yes", UCS: []string{"Investigative: Child at immediate risk"}, Priority: true},
+	}
 }
 
 // Labels are a report's values in the shared vocabularies, as the intake
@@ -84,7 +88,7 @@ type Labels struct {
 // value has a row in [Mappings].
 func Classify(r *Report) *Labels {
 	l := &Labels{UCS: []string{}}
-	for _, m := range Mappings {
+	for _, m := range Mappings() {
 		if fieldValue(m.Member, r) != m.Value {
 			continue
 		}

@@ -27,7 +27,7 @@ func classificationTable() string {
 		}
 		return "`" + strings.Join(s, "`, `") + "`"
 	}
-	for _, m := range Mappings {
+	for _, m := range Mappings() {
 		ann := code(m.Annotations)
 		if m.Priority {
 			ann = strings.TrimPrefix(ann+", escalate to high priority", ", ")
@@ -67,12 +67,12 @@ func TestClassificationDocumented(t *testing.T) {
 func TestMappingsCover(t *testing.T) {
 	f := DefaultForm()
 	for _, c := range Categories {
-		i := slices.IndexFunc(Mappings, func(m Mapping) bool { return m.Member == "category" && m.Value == c })
-		if c != "other" && (i < 0 || len(Mappings[i].UCS) == 0) {
+		i := slices.IndexFunc(Mappings(), func(m Mapping) bool { return m.Member == "category" && m.Value == c })
+		if c != "other" && (i < 0 || len(Mappings()[i].UCS) == 0) {
 			t.Errorf("category %q has no Universal Classification Schema label", c)
 		}
 	}
-	for _, m := range Mappings {
+	for _, m := range Mappings() {
 		fd := f.Field(m.Member)
 		switch {
 		case fd == nil:
