@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reportline/reportline/examples/stack"
 	"github.com/reportline/reportline/report"
 	"github.com/reportline/reportline/hotline/intake"
 )
@@ -137,13 +138,14 @@ func TestScenarioQuestions(t *testing.T) {
 	}
 	f.click("#rl-submit")
 	f.waitReceipt()
-	id := waitInbox(t, s, 60*time.Second)
-	raw, err := os.ReadFile(filepath.Join(s.Inbox, id+".json"))
-	if err != nil {
-		raw, err = os.ReadFile(filepath.Join(s.Inbox, "urgent", id+".json"))
-	}
+	// Urgent: the intake keeps it in the urgent folder, not the inbox.
+	path := waitUrgent(t, s, 60*time.Second)
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if files := inboxFiles(t, s); !slices.Equal(files, []string{intake.UrgentDir}) {
+		t.Errorf("the inbox holds %v besides the urgent folder", files)
 	}
 	var o intake.Opened
 	if err := json.Unmarshal(raw, &o); err != nil {
@@ -162,5 +164,26 @@ func TestScenarioQuestions(t *testing.T) {
 	}
 	if errs := b.errorsInFrame(); len(errs) > 0 {
 		t.Errorf("the frame logged errors:%s", joinLines(errs))
+	}
+}
+
+// waitUrgent waits for one report in the intake's urgent folder and
+// returns the path of its .json.
+func waitUrgent(t *testing.T, s *stack.Stack, d time.Duration) string {
+	t.Helper()
+	dir := filepath.Join(s.Inbox, intake.UrgentDir)
+	deadline := time.Now().Add(d)
+	for {
+		jsons, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+		ages, _ := filepath.Glob(filepath.Join(dir, "*.age"))
+		switch {
+		case len(jsons) > 1:
+			t.Fatalf("the urgent folder holds %d reports: %v", len(jsons), jsons)
+		case len(jsons) == 1 && len(ages) == 1:
+			return jsons[0]
+		case time.Now().After(deadline):
+			t.Fatalf("no report reached the urgent folder within %s (inbox: %v)", d, inboxFiles(t, s))
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
