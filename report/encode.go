@@ -44,8 +44,8 @@ func Marshal(r *Report) ([]byte, error) {
 	b = field(b, "seen_on", r.SeenOn, false)
 	b = field(b, "content", r.Content, false)
 	b = field(b, "category", r.Category, false)
-	for _, a := range r.answers() {
-		b = field(b, a.name, *a.v, true)
+	for _, name := range answerNames {
+		b = field(b, name, *r.text(name), true)
 	}
 	b = field(b, "seen_date", r.SeenDate, true)
 	b = field(b, "description", r.Description, true)

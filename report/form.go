@@ -129,14 +129,6 @@ type Form struct {
 	Fields []Field
 }
 
-var (
-	grooming  = &Condition{Field: "category", Values: GroomingCategories}
-	sextorted = &Condition{Field: "category", Values: []string{"sextortion"}}
-	ownImages = &Condition{Field: "category", Values: OwnImageCategories}
-	aiContent = &Condition{Field: "content", Values: AIContent}
-	streaming = &Condition{Field: "content", Values: []string{"livestream"}}
-)
-
 // DefaultForm returns the form of format v1 with every category in remit.
 // The scenario questions after the category are asked only where they
 // matter: sextortion, grooming, images of the reporter, AI and
@@ -146,24 +138,27 @@ func DefaultForm() *Form {
 }
 
 // defaultFields are the fields of [DefaultForm], in form order. A table
-// rather than code: it costs the browser's module less.
+// rather than code, with literal answers and conditions, so that the
+// compiler lays most of it out as data: it costs the browser's module
+// less. The conditions repeat [GroomingCategories], [OwnImageCategories]
+// and [AIContent]; TestConditionLists holds them together.
 var defaultFields = []Field{
 	{Name: "locations", Kind: KindLocations, Required: true, MaxLen: MaxLocationLen, Hint: true},
-	{Name: "urgent", Kind: KindYesNo, Options: YesNoOptions},
+	{Name: "urgent", Kind: KindYesNo, Options: []string{"yes", "no", "unsure"}},
 	{Name: "urgent_note", Kind: KindNote, ShowWhen: &Condition{Field: "urgent", Values: []string{"yes"}}, Texts: []string{"guidance.emergency", "guidance.urgent"}},
 	{Name: "seen_on", Kind: KindChoice, Required: true, Options: SeenOnOptions},
 	{Name: "content", Kind: KindChoice, Required: true, Options: ContentOptions},
 	{Name: "category", Kind: KindChoice, Required: true, Options: Categories},
-	{Name: "threatened", Kind: KindYesNo, Options: YesNoOptions, ShowWhen: sextorted},
-	{Name: "still_in_contact", Kind: KindYesNo, Options: YesNoOptions, ShowWhen: sextorted},
-	{Name: "sextortion_note", Kind: KindNote, ShowWhen: sextorted, Texts: []string{"guidance.sextortion"}},
-	{Name: "asked_to_meet", Kind: KindYesNo, Options: YesNoOptions, ShowWhen: grooming},
-	{Name: "moved_app", Kind: KindYesNo, Options: YesNoOptions, ShowWhen: grooming},
-	{Name: "images_exchanged", Kind: KindYesNo, Options: YesNoOptions, ShowWhen: grooming},
-	{Name: "reporter_in_images", Kind: KindYesNo, Options: YesNoOptions, ShowWhen: ownImages},
+	{Name: "threatened", Kind: KindYesNo, Options: []string{"yes", "no", "unsure"}, ShowWhen: &Condition{Field: "category", Values: []string{"sextortion"}}},
+	{Name: "still_in_contact", Kind: KindYesNo, Options: []string{"yes", "no", "unsure"}, ShowWhen: &Condition{Field: "category", Values: []string{"sextortion"}}},
+	{Name: "sextortion_note", Kind: KindNote, ShowWhen: &Condition{Field: "category", Values: []string{"sextortion"}}, Texts: []string{"guidance.sextortion"}},
+	{Name: "asked_to_meet", Kind: KindYesNo, Options: []string{"yes", "no", "unsure"}, ShowWhen: &Condition{Field: "category", Values: []string{"grooming", "sextortion", "sexual_material_to_child"}}},
+	{Name: "moved_app", Kind: KindYesNo, Options: []string{"yes", "no", "unsure"}, ShowWhen: &Condition{Field: "category", Values: []string{"grooming", "sextortion", "sexual_material_to_child"}}},
+	{Name: "images_exchanged", Kind: KindYesNo, Options: []string{"yes", "no", "unsure"}, ShowWhen: &Condition{Field: "category", Values: []string{"grooming", "sextortion", "sexual_material_to_child"}}},
+	{Name: "reporter_in_images", Kind: KindYesNo, Options: []string{"yes", "no", "unsure"}, ShowWhen: &Condition{Field: "category", Values: []string{"csam", "sextortion", "intimate_images_minor"}}},
 	{Name: "own_images_note", Kind: KindNote, ShowWhen: &Condition{Field: "reporter_in_images", Values: []string{"yes"}}, Texts: []string{"under18.own_images", "under18.report_remove"}},
-	{Name: "ai_made", Kind: KindYesNo, Options: YesNoOptions, ShowWhen: aiContent},
-	{Name: "live_now", Kind: KindYesNo, Options: YesNoOptions, ShowWhen: streaming},
+	{Name: "ai_made", Kind: KindYesNo, Options: []string{"yes", "no", "unsure"}, ShowWhen: &Condition{Field: "content", Values: []string{"image", "video", "virtual"}}},
+	{Name: "live_now", Kind: KindYesNo, Options: []string{"yes", "no", "unsure"}, ShowWhen: &Condition{Field: "content", Values: []string{"livestream"}}},
 	{Name: "seen_date", Kind: KindDate},
 	{Name: "description", Kind: KindText, MaxLen: MaxDescriptionLen, Rows: 5, Hint: true},
 	{Name: "details", Kind: KindText, MaxLen: MaxDetailsLen, Rows: 2, Hint: true},

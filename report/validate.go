@@ -166,21 +166,10 @@ func fieldValue(name string, r *Report) string {
 	return ""
 }
 
-// answer is one of a report's yes-or-no answers.
-type answer struct {
-	name string
-	v    *string
-}
-
-// answers are the report's yes-or-no answers, in the order of its JSON.
-func (r *Report) answers() []answer {
-	return []answer{
-		{"urgent", &r.Urgent}, {"ai_made", &r.AIMade}, {"live_now", &r.LiveNow},
-		{"threatened", &r.Threatened}, {"still_in_contact", &r.StillInContact},
-		{"asked_to_meet", &r.AskedToMeet}, {"moved_app", &r.MovedApp},
-		{"images_exchanged", &r.ImagesExchanged}, {"reporter_in_images", &r.ReporterInImages},
-	}
-}
+// answerNames are the report's yes-or-no answers, in the order of its
+// JSON.
+var answerNames = []string{"urgent", "ai_made", "live_now", "threatened", "still_in_contact",
+	"asked_to_meet", "moved_app", "images_exchanged", "reporter_in_images"}
 
 // Answer is a reporter's answer to one of the form's yes-or-no questions.
 type Answer struct{ Field, Value string }
@@ -189,9 +178,9 @@ type Answer struct{ Field, Value string }
 // report's JSON.
 func (r *Report) Answers() []Answer {
 	var out []Answer
-	for _, a := range r.answers() {
-		if *a.v != "" {
-			out = append(out, Answer{a.name, *a.v})
+	for _, name := range answerNames {
+		if v := *r.text(name); v != "" {
+			out = append(out, Answer{name, v})
 		}
 	}
 	return out
@@ -217,11 +206,24 @@ func (r *Report) text(name string) *string {
 		return &r.ReporterCountry
 	case "incident_country":
 		return &r.IncidentCountry
-	}
-	for _, a := range r.answers() {
-		if a.name == name {
-			return a.v
-		}
+	case "urgent":
+		return &r.Urgent
+	case "ai_made":
+		return &r.AIMade
+	case "live_now":
+		return &r.LiveNow
+	case "threatened":
+		return &r.Threatened
+	case "still_in_contact":
+		return &r.StillInContact
+	case "asked_to_meet":
+		return &r.AskedToMeet
+	case "moved_app":
+		return &r.MovedApp
+	case "images_exchanged":
+		return &r.ImagesExchanged
+	case "reporter_in_images":
+		return &r.ReporterInImages
 	}
 	return nil
 }

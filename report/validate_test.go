@@ -241,10 +241,8 @@ func TestScenarioBranches(t *testing.T) {
 			v["content"], v["category"] = []string{tt.content}, []string{tt.category}
 			r, _ := FromValues(DefaultForm(), v, false)
 			var got []string
-			for _, a := range r.answers() {
-				if *a.v != "" {
-					got = append(got, a.name+"="+*a.v)
-				}
+			for _, a := range r.Answers() {
+				got = append(got, a.Field+"="+a.Value)
 			}
 			if strings.Join(got, " ") != tt.want {
 				t.Errorf("answers kept: %q, want %q", strings.Join(got, " "), tt.want)
@@ -329,5 +327,22 @@ func TestValidateDerivedFollowUp(t *testing.T) {
 	r.FollowUp.ReplyTo = k.Recipient[1:]
 	if err := Validate(DefaultForm(), r, r.Created); err == nil {
 		t.Fatal("a cut reply key passed")
+	}
+}
+
+// TestConditionLists holds the exported lists to the conditions the form
+// table writes out.
+func TestConditionLists(t *testing.T) {
+	f := DefaultForm()
+	for name, want := range map[string][]string{"asked_to_meet": GroomingCategories, "moved_app": GroomingCategories,
+		"images_exchanged": GroomingCategories, "reporter_in_images": OwnImageCategories, "ai_made": AIContent} {
+		if got := f.Field(name).ShowWhen.Values; !slices.Equal(got, want) {
+			t.Errorf("%s is shown for %v, want %v", name, got, want)
+		}
+	}
+	for _, fd := range f.Fields {
+		if fd.Kind == KindYesNo && !slices.Equal(fd.Options, YesNoOptions) {
+			t.Errorf("%s has options %v, want %v", fd.Name, fd.Options, YesNoOptions)
+		}
 	}
 }

@@ -260,13 +260,11 @@ func (w *widget) updateConditions() error {
 
 // valueOf reads a menu's value, or the checked radio button of a group.
 func (w *widget) valueOf(name string) string {
-	if el, err := w.d.byID(name); err == nil {
-		return getString(el, "value")
+	el, err := w.d.doc.Call("querySelector", "select[name="+name+"],[name="+name+"]:checked")
+	if err != nil || el.IsNull() {
+		return ""
 	}
-	if el, err := w.d.doc.Call("querySelector", "input[name="+name+"]:checked"); err == nil && !el.IsNull() {
-		return getString(el, "value")
-	}
-	return ""
+	return getString(el, "value")
 }
 
 // updateCounters refreshes every character counter.

@@ -140,7 +140,7 @@ var noteArgs = map[string][2]string{
 // noteOf prepares a note for the frame's template. A paragraph that gives
 // the emergency number is left out where the hotline has none, and Report
 // Remove where the hotline does not offer it.
-func noteOf(f report.Field, p widgetPage) note {
+func noteOf(f report.Field, p *Page) note {
 	emergency := p.Emergency
 	n := note{Name: f.Name}
 	for _, key := range f.Texts {
