@@ -117,6 +117,11 @@ func keepingUp() {
 		if acc != nil {
 			fmt.Printf("  delivery against acceptance      %8.2f× (goal > 1×: no load grows the spool for ever)\n", drain["deliveries/s"]/acc["accepts/s"])
 		}
-		fmt.Printf("  anonymous memory while draining  %8.1f MB peak (goal ≤ 64 MB)\n", drain["peak-anon-MB"])
+		if noop != nil {
+			fmt.Printf("  anonymous memory while draining  %8.1f MB peak, the relay alone (goal ≤ 64 MB); %.1f MB with the intake in the same process\n",
+				noop["peak-anon-MB"], drain["peak-anon-MB"])
+		} else {
+			fmt.Printf("  anonymous memory while draining  %8.1f MB peak, relay and intake in one process (goal ≤ 64 MB for the relay)\n", drain["peak-anon-MB"])
+		}
 	}
 }
