@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/reportline/reportline/internal/cputime"
+	"github.com/reportline/reportline/relay/store"
 )
 
 // loadConns is how many connections the load benchmarks keep busy.
@@ -91,8 +92,16 @@ func runLoad(b *testing.B, client *http.Client, base string, n, want int, body [
 // It reports accepts/s, the no-op's requests/s, their ratio (goal ≥ 0.5),
 // and p50 and p99 latency as ratios to the no-op's and in milliseconds
 // (goal p99 < 20 ms).
-func BenchmarkAcceptLoad(b *testing.B) {
+func BenchmarkAcceptLoad(b *testing.B) { acceptLoad(b, nil, nil) }
+
+// acceptLoad is BenchmarkAcceptLoad with the reports stored in st (the
+// fixture's spool if nil), and setup, if set, applied to the relay before
+// it issues proofs.
+func acceptLoad(b *testing.B, st store.Acceptor, setup func(*Server)) {
 	f := newFixtureWith(b, benchAbuse)
+	if st == nil {
+		st = f.sp
+	}
 	dir := b.TempDir()
 	os.WriteFile(filepath.Join(dir, "widget.wasm"), []byte("\x00asm\x01\x00\x00\x00"), 0o644)
 	os.WriteFile(filepath.Join(dir, "wasm_exec.js"), []byte("// wasm_exec"), 0o644)
@@ -102,7 +111,10 @@ func BenchmarkAcceptLoad(b *testing.B) {
 	}
 	// A server of its own, whose logger and store hook are safe for
 	// concurrent requests; proofs are issued by it.
-	srv := New(f.cfg, f.sp, assets, slog.New(slog.DiscardHandler), func() {})
+	srv := New(f.cfg, st, assets, slog.New(slog.DiscardHandler), func() {})
+	if setup != nil {
+		setup(srv)
+	}
 	f.srv = srv
 	_, body := f.sealed(b)
 	n := max(b.N, 2*loadConns)

@@ -99,7 +99,7 @@ func main() {
 // rate (BenchmarkDrain).
 func keepingUp() {
 	acc, drain, noop := metrics["BenchmarkAcceptLoad"], metrics["BenchmarkDrain/intake"], metrics["BenchmarkDrain/noop"]
-	if acc == nil && drain == nil {
+	if acc == nil && drain == nil && metrics["BenchmarkAcceptLoadJetStream"] == nil {
 		return
 	}
 	fmt.Println("\nThe relay keeping up, same run:")
@@ -107,6 +107,19 @@ func keepingUp() {
 		fmt.Printf("  durable accepts, 32 connections  %8.0f/s  %6.2f× a no-op handler (goal ≥ 0.5×)\n", acc["accepts/s"], acc["x-noop-rate"])
 		fmt.Printf("  accept latency                   p50 %6.2f× the no-op's, p99 %6.2f× (%.1f ms; goal < 20 ms)\n",
 			acc["p50-x-noop"], acc["p99-x-noop"], acc["p99-ms"])
+	}
+	if js := metrics["BenchmarkAcceptLoadJetStream"]; js != nil {
+		fmt.Println("\nThe two stores side by side, same run (each against its own no-op run):")
+		fmt.Printf("  %-28s %10s %12s %12s %12s %10s\n", "store", "accepts/s", "× no-op rate", "p50 × no-op", "p99 × no-op", "p99 ms")
+		for _, r := range []struct {
+			name string
+			m    map[string]float64
+		}{{"bbolt spool (fsync)", acc}, {"JetStream R3, sync always", js}} {
+			if r.m != nil {
+				fmt.Printf("  %-28s %10.0f %12.3f %12.2f %12.2f %10.1f\n", r.name, r.m["accepts/s"], r.m["x-noop-rate"],
+					r.m["p50-x-noop"], r.m["p99-x-noop"], r.m["p99-ms"])
+			}
+		}
 	}
 	if drain != nil {
 		fmt.Printf("  drain into the real intake       %8.0f/s (goal ≥ 2,000/s)", drain["deliveries/s"])
