@@ -6,14 +6,15 @@
 //
 // In version 1 the relay issues a [Challenge]: a random salt carrying its expiry and the
 // site it is for, the hex SHA-256 of the salt followed by a secret number
-// between 0 and maxnumber, and an HMAC-SHA-256 signature of that hash. The
-// widget finds the number by trying them in turn ([Solve]) and sends the
+// between 0 and maxnumber, and an HMAC-SHA-256 signature of that hash. A
+// client finds the number by trying them in turn ([Solve]) and sends the
 // [Solution] back, base64-encoded JSON, in the [Header] of its report. The
 // relay checks it with two hashes and no state ([Issuer.Verify]), and
-// spends it once ([ReplayStore]).
+// spends it once ([ReplayStore]). Version 2 is described in v2.go.
 //
-// The package builds for the browser too: the widget uses [Solve] and
-// [ParseChallenge] from it.
+// The package builds for the browser too: the widget uses
+// [ParseParameters] and [SolveV2] from it, with keys derived through
+// WebCrypto.
 package pow
 
 import (

@@ -11,10 +11,11 @@ import (
 // about 2 ms of work in a browser's WebAssembly, 0.2 ms natively.
 const PauseEvery = 1024
 
-// Solve finds the secret number of c by trying 0, 1, … maxnumber, as
-// ALTCHA's widget does. Every [PauseEvery] numbers it calls pause, if not
-// nil: the widget yields to the browser's event loop there, so the form
-// stays responsive; an error from pause stops the search and is returned.
+// Solve finds the secret number of a version 1 challenge c by trying 0,
+// 1, … maxnumber, as ALTCHA's version 1 widget does. Every [PauseEvery]
+// numbers it calls pause, if not nil: a client on a page yields to the
+// browser's event loop there; an error from pause stops the search and is
+// returned. (This project's widget speaks version 2: [SolveV2].)
 func Solve(c *Challenge, pause func() error) (*Solution, error) {
 	if _, err := ParseChallenge(c); err != nil {
 		return nil, fmt.Errorf("failed to solve challenge: %w", err)
