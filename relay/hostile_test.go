@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -153,6 +154,8 @@ type hostileKit struct {
 	expired   string // a proof whose challenge has expired
 	spent     string // a proof already spent on another report
 	wrongNum  string // a proof with the wrong number
+	forgedV2  string // a version 2 proof signed with another key
+	wrongKey  string // a version 2 proof with the key of another counter
 }
 
 func newHostileKit(t testing.TB, f *fixture) *hostileKit {
@@ -200,6 +203,21 @@ func newHostileKit(t testing.TB, f *fixture) *hostileKit {
 	sol, _ := pow.ParseSolution(f.proofV1(t, "s1"))
 	sol.Number++
 	k.wrongNum = sol.Encode()
+	stranger.SetKDF(f.srv.def.issuer.KDF())
+	c2, _ := stranger.IssueV2("s1", 64)
+	s2, err := pow.SolveV2(&c2.Parameters, pow.DeriveKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.forgedV2 = (&pow.PayloadV2{Challenge: *c2, Solution: *s2}).Encode()
+	var pl pow.PayloadV2
+	b, _ := base64.StdEncoding.DecodeString(f.proof(t, "s1"))
+	if err := json.Unmarshal(b, &pl); err != nil {
+		t.Fatal(err)
+	}
+	key, _ := pow.DeriveKey(&pl.Challenge.Parameters, pl.Challenge.Parameters.Password(uint32(pl.Solution.Counter+1)))
+	pl.Solution = pow.SolutionV2{Counter: pl.Solution.Counter + 1, DerivedKey: hex.EncodeToString(key)}
+	k.wrongKey = pl.Encode()
 	return k
 }
 
@@ -293,6 +311,8 @@ func TestHostileRequests(t *testing.T) {
 		{"two proofs of work", func(r *rawRequest) { r.header = append(r.header, [2]string{HeaderProof, k.forged}) }, 400, "pow-malformed"},
 		{"forged proof of work", withHeader(HeaderProof, k.forged), 403, "pow-invalid"},
 		{"wrong number", withHeader(HeaderProof, k.wrongNum), 403, "pow-invalid"},
+		{"forged version 2 proof of work", withHeader(HeaderProof, k.forgedV2), 403, "pow-invalid"},
+		{"version 2 key of another counter", withHeader(HeaderProof, k.wrongKey), 403, "pow-invalid"},
 		{"proof of work for another site", withHeader(HeaderProof, k.otherSite), 403, "pow-invalid"},
 		{"expired proof of work", withHeader(HeaderProof, k.expired), 403, "pow-expired"},
 		{"replayed proof of work", withHeader(HeaderProof, k.spent), 403, "pow-used"},
