@@ -105,7 +105,7 @@ func TestResendAfterRestartIsNoReplay(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { f.Run(ctx); close(done) }()
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(60 * time.Second)
 		for {
 			stub.mu.Lock()
 			n := len(stub.codes)

@@ -10,8 +10,9 @@ import (
 )
 
 // fillAndDrain puts n reports of size bytes from many writers at once, as
-// a busy relay would, then deletes them all the same way.
-func fillAndDrain(t *testing.T, s *Spool, n, size int, beforeLast func()) {
+// a busy relay would, calls filled, then deletes them all the same way,
+// calling beforeLast before the last delete.
+func fillAndDrain(t *testing.T, s *Spool, n, size int, filled, beforeLast func()) {
 	t.Helper()
 	body := bytes.Repeat([]byte("c"), size)
 	run := func(op func(i int) error) {
@@ -43,6 +44,7 @@ func fillAndDrain(t *testing.T, s *Spool, n, size int, beforeLast func()) {
 	if err := put(n - 1); err != nil {
 		t.Fatal(err)
 	}
+	filled()
 	run(func(i int) error { return s.Delete(fmt.Sprintf("r%06d", i)) })
 	beforeLast()
 	if err := s.Delete(fmt.Sprintf("r%06d", n-1)); err != nil {
@@ -72,9 +74,8 @@ func TestCompactsOnlineAfterDrain(t *testing.T) {
 	}
 	empty := fileSize(t, path)
 	var peak int64
-	fillAndDrain(t, s, 50_000, 2<<10, func() {
-		peak = fileSize(t, path)
-		// The loop looks at its next commit, not ten seconds on.
+	fillAndDrain(t, s, 50_000, 2<<10, func() { peak = fileSize(t, path) }, func() {
+		// The loop looks at its next commit, not up to ten seconds on.
 		s.nextCheck = s.nextCheck.AddDate(-1, 0, 0)
 	})
 	// A write after the last delete runs after the loop has looked.
@@ -135,8 +136,8 @@ func TestCompactsAtOpen(t *testing.T) {
 	// No online compaction during this test.
 	s.nextCheck = s.nextCheck.AddDate(100, 0, 0)
 	mustPut(t, s, at("kept", 0))
-	fillAndDrain(t, s, 12_000, 4<<10, func() {})
-	big := fileSize(t, path)
+	var big int64
+	fillAndDrain(t, s, 12_000, 4<<10, func() { big = fileSize(t, path) }, func() {})
 	if big < compactMinSize {
 		t.Fatalf("the backlog made a file of only %d bytes", big)
 	}
