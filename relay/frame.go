@@ -45,7 +45,7 @@ func (s *Server) serveFrame(w http.ResponseWriter, r *http.Request) {
 		Emergency: h.EmergencyNumber, ReportPage: h.ReportPage,
 		ReportRemove: slices.Contains(h.RemovalServices, "report_remove"),
 		Config: frame.Config{
-			Site: site.ID, Hotline: h.ID, Recipients: h.Recipients,
+			Site: site.ID, Hotline: h.ID, Statement: h.StatementText(),
 			Categories: form.Field("category").Options,
 			Endpoint:   "/v1/sites/" + site.ID + "/reports/",
 			Challenge:  "/v1/sites/" + site.ID + "/challenge",

@@ -73,8 +73,9 @@
     // A message sent before the form has loaded would reach the blank
     // document the frame starts with, and be lost.
     frame.addEventListener("load", function () { loaded = true; if (dlg.open) opened(); });
-    frame.src = relay + "/w/" + encodeURIComponent(site) + "?o=" + encodeURIComponent(location.origin) +
-      "&l=" + encodeURIComponent(langs.join(","));
+    // k: the hotline's key, which the form checks the hotline's signed
+    // key statement against; it comes from the hotline, not the relay.
+    frame.src = relay + "/w/" + encodeURIComponent(site) + "?" + new URLSearchParams({ o: location.origin, l: langs, k: d.hotlineKey || "" });
     dlg.append(frame);
     // Tell the site owner, in the console, if this page is not registered.
     fetch(relay + "/v1/sites/" + encodeURIComponent(site) + "/embed", { credentials: "omit", referrerPolicy: "no-referrer" })
@@ -120,9 +121,9 @@
   function readable(hex) {
     if (!/^#[0-9a-f]{6}$/i.test(hex)) return false;
     var n = parseInt(hex.slice(1), 16), l = 0.05;
-    [16, 8, 0].forEach(function (sh, i) {
-      var c = (n >> sh & 255) / 255;
-      l += [0.2126, 0.7152, 0.0722][i] * (c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4));
+    [0.0722, 0.7152, 0.2126].forEach(function (w, i) {
+      var c = (n >> 8 * i & 255) / 255;
+      l += w * (c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4));
     });
     return 1.05 / l >= 4.5;
   }

@@ -19,6 +19,7 @@ package statement
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -102,7 +103,7 @@ func (s *Statement) Body() []byte {
 
 // String returns the statement's text, signature included.
 func (s *Statement) String() string {
-	return string(s.Body()) + "signature " + base64.StdEncoding.EncodeToString(s.Signature) + "\n"
+	return string(s.Body()) + "signature " + hex.EncodeToString(s.Signature) + "\n"
 }
 
 // Parse reads a statement's text. It checks the form only: the signature
@@ -110,82 +111,81 @@ func (s *Statement) String() string {
 // hotline by Check. A statement has exactly one text: anything else, even
 // an extra space, is refused.
 func Parse(text []byte) (*Statement, error) {
-	if len(text) > MaxSize {
-		return nil, fmt.Errorf("%w: longer than %d bytes", ErrMalformed, MaxSize)
-	}
-	if len(text) == 0 || text[len(text)-1] != '\n' {
-		return nil, fmt.Errorf("%w: it must end with a newline after the signature line", ErrMalformed)
-	}
-	if bytes.IndexByte(text, '\r') >= 0 {
-		return nil, fmt.Errorf("%w: it has carriage returns: keep the file's line ends as the hotline wrote them (LF)", ErrMalformed)
+	switch {
+	case len(text) > MaxSize:
+		return nil, malformed("longer than %d bytes", MaxSize)
+	case len(text) == 0 || text[len(text)-1] != '\n':
+		return nil, malformed("it must end with a newline after the signature line")
+	case bytes.IndexByte(text, '\r') >= 0:
+		return nil, malformed("it has carriage returns: keep the file's line ends as the hotline wrote them (LF)")
 	}
 	lines := strings.Split(string(text[:len(text)-1]), "\n")
 	if lines[0] != Header {
-		return nil, fmt.Errorf("%w: the first line must be %q", ErrMalformed, Header)
+		return nil, malformed("the first line must be %q", Header)
 	}
 	if len(lines) < 7 {
-		return nil, fmt.Errorf("%w: it needs hotline, serial, valid-from, valid-until, at least one recipient and a signature", ErrMalformed)
+		return nil, malformed("it needs hotline, serial, valid-from, valid-until, at least one recipient and a signature")
 	}
-	s := &Statement{}
-	field := func(i int, name string) (string, error) {
-		v, ok := strings.CutPrefix(lines[i], name+" ")
-		if !ok || v == "" || strings.TrimSpace(v) != v {
-			return "", fmt.Errorf("%w: line %d must be %q followed by one space and a value", ErrMalformed, i+1, name)
+	last := len(lines) - 1
+	if last-5 > MaxRecipients {
+		return nil, malformed("more than %d recipients", MaxRecipients)
+	}
+	// values[i] is line i's value, once its name is checked.
+	values := make([]string, len(lines))
+	for i := 1; i < len(lines); i++ {
+		name := "recipient"
+		if i < len(fieldNames) {
+			name = fieldNames[i]
 		}
-		return v, nil
+		if i == last {
+			name = "signature"
+		}
+		v, ok := strings.CutPrefix(lines[i], name+" ")
+		if !ok || v == "" || strings.TrimSpace(v) != v || strings.IndexByte(v, ' ') >= 0 {
+			return nil, malformed("line %d must be %q, one space and a value without spaces", i+1, name)
+		}
+		values[i] = v
+	}
+	s := &Statement{Hotline: values[1], Recipients: values[5:last]}
+	if !validID(s.Hotline) {
+		return nil, malformed("hotline %q is not an id of lower-case letters, digits and dashes", s.Hotline)
 	}
 	var err error
-	if s.Hotline, err = field(1, "hotline"); err != nil {
-		return nil, err
-	}
-	if !validID(s.Hotline) {
-		return nil, fmt.Errorf("%w: hotline %q is not an id of lower-case letters, digits and dashes", ErrMalformed, s.Hotline)
-	}
-	v, err := field(2, "serial")
-	if err != nil {
-		return nil, err
-	}
-	if s.Serial, err = strconv.ParseUint(v, 10, 64); err != nil || s.Serial == 0 || strconv.FormatUint(s.Serial, 10) != v {
-		return nil, fmt.Errorf("%w: serial %q is not a whole number from 1 up, without leading zeros", ErrMalformed, v)
+	if s.Serial, err = strconv.ParseUint(values[2], 10, 64); err != nil || s.Serial == 0 || values[2][0] == '0' {
+		return nil, malformed("serial %q is not a whole number from 1 up, without leading zeros", values[2])
 	}
 	for i, dst := range []*time.Time{&s.ValidFrom, &s.ValidUntil} {
-		name := []string{"valid-from", "valid-until"}[i]
-		v, err := field(3+i, name)
-		if err != nil {
-			return nil, err
-		}
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil || t.UTC().Format(time.RFC3339) != v {
-			return nil, fmt.Errorf("%w: %s %q is not a UTC time like 2026-01-31T12:00:00Z", ErrMalformed, name, v)
+		t, err := time.Parse(time.RFC3339, values[3+i])
+		if err != nil || t.UTC().Format(time.RFC3339) != values[3+i] {
+			return nil, malformed("%s %q is not a UTC time like 2026-01-31T12:00:00Z", fieldNames[3+i], values[3+i])
 		}
 		*dst = t
 	}
 	if !s.ValidUntil.After(s.ValidFrom) {
-		return nil, fmt.Errorf("%w: valid-until is not after valid-from", ErrMalformed)
+		return nil, malformed("valid-until is not after valid-from")
 	}
-	last := len(lines) - 1
-	for i := 5; i < last; i++ {
-		r, err := field(i, "recipient")
-		if err != nil {
-			return nil, err
+	for _, r := range s.Recipients {
+		if !strings.HasPrefix(r, "age1") {
+			return nil, malformed("%q is not an age recipient", r)
 		}
-		if !strings.HasPrefix(r, "age1") || strings.ContainsAny(r, " \t\r") {
-			return nil, fmt.Errorf("%w: line %d: %q is not an age recipient", ErrMalformed, i+1, r)
-		}
-		s.Recipients = append(s.Recipients, r)
 	}
-	if len(s.Recipients) > MaxRecipients {
-		return nil, fmt.Errorf("%w: more than %d recipients", ErrMalformed, MaxRecipients)
+	sig := values[last]
+	s.Signature = make([]byte, 64)
+	if len(sig) != 128 || strings.ToLower(sig) != sig {
+		return nil, malformed("the signature is not 128 lower-case hexadecimal digits")
 	}
-	sig, err := field(last, "signature")
-	if err != nil {
-		return nil, err
-	}
-	if s.Signature, err = base64.StdEncoding.Strict().DecodeString(sig); err != nil || len(s.Signature) != 64 {
-		return nil, fmt.Errorf("%w: the signature is not 64 bytes in base64", ErrMalformed)
+	if _, err := hex.Decode(s.Signature, []byte(sig)); err != nil {
+		return nil, malformed("the signature is not 128 lower-case hexadecimal digits")
 	}
 	s.signed = text[:len(text)-len(lines[last])-1]
 	return s, nil
+}
+
+// fieldNames are the names of a statement's lines before its recipients.
+var fieldNames = []string{"", "hotline", "serial", "valid-from", "valid-until"}
+
+func malformed(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrMalformed}, args...)...)
 }
 
 // validID reports whether id is a hotline id as the relay's config allows.

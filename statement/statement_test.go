@@ -148,9 +148,11 @@ func TestParseRefuses(t *testing.T) {
 		{"until before from", strings.Replace(good, "2036-01-01", "2025-01-01", 1), "not after"},
 		{"bad hotline", strings.Replace(good, "hotline de-hotline", "hotline DE", 1), "not an id"},
 		{"two spaces", strings.Replace(good, "hotline de", "hotline  de", 1), "one space"},
+		{"upper-case signature", strings.Replace(good, "signature ", "signature A", 1)[:len(good)] + "\n", "128 lower-case"},
 		{"swapped lines", strings.Replace(good, "hotline de-hotline\nserial 7", "serial 7\nhotline de-hotline", 1), `"hotline"`},
-		{"not age", strings.Replace(good, "recipient age1pq1", "recipient ssh-ed25519", 1), "not an age recipient"},
-		{"short signature", good[:len(good)-10] + "\n", "64 bytes"},
+		{"a space in a value", strings.Replace(good, "recipient age1pq1", "recipient ssh-ed25519 AAAA", 1), "value without spaces"},
+		{"not age key", strings.Replace(good, "recipient age1pq1", "recipient ssh1", 1), "not an age recipient"},
+		{"short signature", good[:len(good)-10] + "\n", "128 lower-case"},
 		{"too long", good + strings.Repeat("x", MaxSize), "longer than"},
 	} {
 		_, err := Parse([]byte(tc.text))

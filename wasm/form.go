@@ -26,6 +26,11 @@ type widget struct {
 	langSeq int     // counts language choices; only the last one is applied
 	sent    *sealed // the last envelope, reused for an unchanged retry
 	prover  *prover
+	// keys is closed once recipients or keysErr is set: the hotline's
+	// recipients from its verified key statement, or why there are none.
+	keys       chan struct{}
+	recipients *report.Recipients
+	keysErr    error
 	// reported holds the normalized locations sent from this frame, to
 	// flag a second report of the same address during the visit. It lives
 	// in memory only, like everything typed.

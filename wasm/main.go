@@ -16,7 +16,10 @@ type config struct {
 	Site, Hotline, Endpoint, Challenge, Locale, ParentOrigin string
 	Categories                                               []string
 	Messages                                                 safejs.Value // locale → catalog URL
-	recipients                                               *report.Recipients
+	// Statement is the hotline's signed key statement; trust says which
+	// key it must verify against.
+	Statement string
+	trust     trust
 }
 
 func main() {
@@ -64,8 +67,8 @@ func readConfig(d *dom) (config, error) {
 		Locale:    getString(v, "locale"), ParentOrigin: getString(v, "parentOrigin"),
 	}
 	cfg.Messages, _ = v.Get("messages")
-	keys, err := stringList(v, "recipients")
-	if err != nil {
+	cfg.Statement = getString(v, "statement")
+	if cfg.trust, err = readTrust(v); err != nil {
 		return cfg, err
 	}
 	if cfg.Categories, err = stringList(v, "categories"); err != nil {
@@ -74,8 +77,7 @@ func readConfig(d *dom) (config, error) {
 	if cfg.Site == "" || cfg.Hotline == "" || cfg.Endpoint == "" || cfg.Challenge == "" {
 		return cfg, errors.New("the frame's configuration is incomplete")
 	}
-	cfg.recipients, err = report.ParseRecipients(keys)
-	return cfg, err
+	return cfg, nil
 }
 
 // stringList reads an array of strings from a JavaScript object.
@@ -138,6 +140,15 @@ func start() error {
 	// Solve the relay's proof of work while the reporter types, so that
 	// sending does not wait for it.
 	w.prover = startProver(cfg.Challenge)
+	// Check the hotline's keys before the reporter is done typing.
+	w.keys = make(chan struct{})
+	go func() {
+		defer close(w.keys)
+		w.recipients, w.keysErr = verifiedRecipients(cfg.Statement, cfg.Hotline, cfg.trust)
+		if w.keysErr != nil {
+			consoleError("reportline: the report cannot be sealed to the hotline's keys: " + w.keysErr.Error())
+		}
+	}()
 	ds, err := w.el.Get("dataset")
 	if err != nil {
 		return err

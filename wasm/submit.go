@@ -73,7 +73,14 @@ func (w *widget) send() error {
 		if len(errs) > 0 {
 			return w.showErrors(errs, rows)
 		}
-		env, err := report.Seal(r, w.cfg.recipients)
+		// Seal only to keys the hotline signed; otherwise send nothing
+		// and keep what was typed.
+		<-w.keys
+		if w.keysErr != nil {
+			w.say(w.msg.T("form.failed") + " " + w.msg.T("error.send_detail", "detail", w.keysErr.Error()))
+			return w.keysErr
+		}
+		env, err := report.Seal(r, w.recipients)
 		if err != nil {
 			w.say(w.msg.T("error.send"))
 			return err

@@ -5,7 +5,8 @@
 // The page at / embeds the button with the defaults. The page at /themed
 // passes its query's locale, label, color, position and target on as the
 // loader's data- attributes, and has an element with the id "report-slot"
-// for target, so that the tests can try each option (docs/site-owners.md).
+// for target, so that the tests can try each option (docs/site-owners.md);
+// its query's key, if present, replaces the hotline key (even by none).
 package main
 
 import (
@@ -34,6 +35,7 @@ var partnerJS []byte
 // attributes, where empty ones are left out.
 type page struct {
 	RelayURL, Site, ReportPage             string
+	HotlineKey                             string
 	Themed                                 bool
 	Locale, Label, Color, Position, Target string
 }
@@ -43,11 +45,12 @@ func main() {
 	relay := flag.String("relay", "http://127.0.0.1:8081", "the relay's public URL")
 	site := flag.String("site", "demo-site", "the site id registered on the relay")
 	reportPage := flag.String("report-page", "https://hotline.example.org/report", "the hotline's own report page, linked for visitors without JavaScript")
+	hotlineKey := flag.String("hotline-key", "", "the hotline's hlvk_… verification key, for data-hotline-key")
 	flag.Parse()
 
 	tmpl := template.Must(template.New("index").Parse(indexHTML))
 	var index bytes.Buffer
-	if err := tmpl.Execute(&index, page{RelayURL: *relay, Site: *site, ReportPage: *reportPage}); err != nil {
+	if err := tmpl.Execute(&index, page{RelayURL: *relay, Site: *site, ReportPage: *reportPage, HotlineKey: *hotlineKey}); err != nil {
 		log.Fatal(err)
 	}
 	// The CSP a partner needs: the relay for the loader, for the settings
@@ -63,11 +66,15 @@ func main() {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { html(w, index.Bytes()) })
 	mux.HandleFunc("GET /themed", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
+		key := *hotlineKey
+		if q.Has("key") {
+			key = q.Get("key")
+		}
 		var b bytes.Buffer
 		if err := tmpl.Execute(&b, page{
 			RelayURL: *relay, Site: *site, ReportPage: *reportPage, Themed: true,
 			Locale: q.Get("locale"), Label: q.Get("label"), Color: q.Get("color"),
-			Position: q.Get("position"), Target: q.Get("target"),
+			Position: q.Get("position"), Target: q.Get("target"), HotlineKey: key,
 		}); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return

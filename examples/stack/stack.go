@@ -59,6 +59,9 @@ type Stack struct {
 	PartnerURL, RelayURL, Intake  string
 	Inbox, Spool, RelayConfig     string
 	HotlineIdentity, RelayLogPath string
+	// HotlineKey is the hotline's hlvk_… verification key, which the
+	// partner page gives the form; HotlineSigningKey is its file.
+	HotlineKey, HotlineSigningKey string
 	// RelayAddrs are the relays' own addresses; NATSURLs the NATS servers'.
 	RelayAddrs, NATSURLs []string
 	lb                   *http.Server
@@ -111,6 +114,10 @@ func Start(opts Options) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.HotlineSigningKey = filepath.Join(opts.State, "hotline-signing.key")
+	if s.HotlineKey, err = s.key("hotline", s.HotlineSigningKey, "-sign"); err != nil {
+		return nil, err
+	}
 	signKey := filepath.Join(opts.State, "relay-signing.key")
 	if s.verifyKey, err = s.key("relay", signKey); err != nil {
 		return nil, err
@@ -138,7 +145,8 @@ func Start(opts Options) (*Stack, error) {
 		return nil, err
 	}
 	if err := s.start("partner", filepath.Join(opts.Bin, "partner-site"),
-		"-listen", fmt.Sprintf("127.0.0.1:%d", opts.PartnerPort), "-relay", s.RelayURL, "-site", "demo-site"); err != nil {
+		"-listen", fmt.Sprintf("127.0.0.1:%d", opts.PartnerPort), "-relay", s.RelayURL, "-site", "demo-site",
+		"-hotline-key", s.HotlineKey); err != nil {
 		s.Stop()
 		return nil, err
 	}
@@ -151,9 +159,9 @@ func Start(opts Options) (*Stack, error) {
 
 // key makes a key file with `BIN keygen` unless it exists, and returns the
 // public half, which keygen writes into the file's comments.
-func (s *Stack) key(bin, path string) (string, error) {
+func (s *Stack) key(bin, path string, flags ...string) (string, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		out, err := exec.Command(filepath.Join(s.opts.Bin, bin), "keygen", "-o", path).CombinedOutput()
+		out, err := exec.Command(filepath.Join(s.opts.Bin, bin), append([]string{"keygen", "-o", path}, flags...)...).CombinedOutput()
 		if err != nil {
 			return "", fmt.Errorf("%s keygen: %v: %s", bin, err, out)
 		}
@@ -167,7 +175,8 @@ func (s *Stack) key(bin, path string) (string, error) {
 	for sc.Scan() {
 		line := strings.TrimSpace(strings.TrimPrefix(sc.Text(), "#"))
 		line = strings.TrimSpace(strings.TrimPrefix(line, "public key:"))
-		if strings.HasPrefix(line, "age1") || strings.HasPrefix(line, "whpk_") {
+		line = strings.TrimSpace(strings.TrimPrefix(line, "verification key:"))
+		if strings.HasPrefix(line, "age1") || strings.HasPrefix(line, "whpk_") || strings.HasPrefix(line, "hlvk_") {
 			return line, nil
 		}
 	}
@@ -193,7 +202,9 @@ ack_wait = "30s"
 id = "demo-hotline"
 name = "Demo Hotline"
 intake_url = "{{.Intake}}"
-recipients = ["{{.Recipient}}"]
+statement_key = "{{.HotlineKey}}"
+statement = '''
+{{.Statement}}'''
 emergency_number = "{{.Emergency}}"
 report_page = "https://hotline.example.org/report"
 
@@ -203,8 +214,24 @@ hotline = "demo-hotline"
 origins = ["http://localhost:{{.PartnerPort}}", "http://127.0.0.1:{{.PartnerPort}}"]
 `))
 
+// sign has the hotline sign a key statement for its recipient, valid
+// from an hour ago for thirty days.
+func (s *Stack) sign(recipient string) (string, error) {
+	out, err := exec.Command(filepath.Join(s.opts.Bin, "hotline"), "sign", "-key", s.HotlineSigningKey,
+		"-hotline", "demo-hotline", "-serial", "1", "-valid-from", time.Now().UTC().Add(-time.Hour).Format(time.RFC3339),
+		"-valid-for", "720h", recipient).Output()
+	if err != nil {
+		return "", fmt.Errorf("hotline sign: %w", err)
+	}
+	return string(out), nil
+}
+
 func (s *Stack) writeConfig(recipient, signKey string) error {
 	assets, err := filepath.Abs(s.opts.Assets)
+	if err != nil {
+		return err
+	}
+	st, err := s.sign(recipient)
 	if err != nil {
 		return err
 	}
@@ -214,7 +241,7 @@ func (s *Stack) writeConfig(recipient, signKey string) error {
 	}
 	err = configTmpl.Execute(f, map[string]any{
 		"RelayPort": s.opts.RelayPort, "RelayURL": s.RelayURL, "Spool": s.Spool, "Assets": assets,
-		"SignKey": signKey, "RetryMin": s.opts.RetryMin, "Intake": s.Intake, "Recipient": recipient,
+		"SignKey": signKey, "RetryMin": s.opts.RetryMin, "Intake": s.Intake, "Statement": st, "HotlineKey": s.HotlineKey,
 		"PartnerPort": s.opts.PartnerPort, "Emergency": cmp.Or(s.opts.EmergencyNumber, "112"), "NATS": s.NATSURLs,
 	})
 	if cerr := f.Close(); err == nil {

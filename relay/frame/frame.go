@@ -31,9 +31,12 @@ import (
 // Config is what the report frame's module needs, written into the
 // page as JSON. It holds public values only.
 type Config struct {
-	Site         string   `json:"site"`
-	Hotline      string   `json:"hotline"`
-	Recipients   []string `json:"recipients"`
+	Site    string `json:"site"`
+	Hotline string `json:"hotline"`
+	// Statement is the hotline's signed key statement. The module seals
+	// only to its recipients, and only if it verifies against a key that
+	// does not come from here (docs/key-statement.md).
+	Statement    string   `json:"statement"`
 	Categories   []string `json:"categories"`
 	Endpoint     string   `json:"endpoint"`
 	Challenge    string   `json:"challenge"`

@@ -1,0 +1,55 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/reportline/reportline/statement"
+)
+
+// The browser's WebCrypto verifies the test vector with its key, and the
+// form refuses every statement it must not seal to.
+func TestVerifiedRecipients(t *testing.T) {
+	text, err := os.ReadFile("../statement/testdata/de-hotline.statement")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vk, err := os.ReadFile("../statement/testdata/verification.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := strings.TrimSpace(string(vk))
+	good := string(text)
+	rc, err := verifiedRecipients(good, "de-hotline", trust{keys: []string{"", key, ""}})
+	if err != nil || rc.Len() != 1 {
+		t.Fatalf("the test vector did not verify: %v", err)
+	}
+	// Another key of the right form.
+	other := key[:len(key)-2] + map[bool]string{true: "AA", false: "Ag"}[!strings.HasSuffix(key, "AA")]
+	added := strings.Replace(good, "signature ", "recipient age1pq1addedbytherelay\nsignature ", 1)
+	for _, tc := range []struct {
+		name, text, hotline string
+		trust               trust
+		want                error
+		says                string
+	}{
+		{"a recipient added", added, "de-hotline", trust{keys: []string{key}}, statement.ErrSignature, ""},
+		{"another key", good, "de-hotline", trust{keys: []string{other}}, statement.ErrSignature, ""},
+		{"another hotline's", good, "nl-hotline", trust{keys: []string{key}}, statement.ErrHotline, ""},
+		{"rolled back", good, "de-hotline", trust{keys: []string{key}, minSerial: 8}, statement.ErrRollback, ""},
+		{"malformed", strings.Replace(good, "serial 7", "serial 07", 1), "de-hotline", trust{keys: []string{key}}, statement.ErrMalformed, ""},
+		{"no key", good, "de-hotline", trust{keys: []string{"", ""}}, nil, "data-hotline-key"},
+		{"a key of another form", good, "de-hotline", trust{keys: []string{"hlvk_short"}}, nil, "data-hotline-key"},
+		{"keys that differ", good, "de-hotline", trust{keys: []string{key, other}}, nil, "differ"},
+		{"no statement", "", "de-hotline", trust{keys: []string{key}}, nil, "no key statement"},
+	} {
+		rc, err := verifiedRecipients(tc.text, tc.hotline, tc.trust)
+		if rc != nil || err == nil || (tc.want != nil && !errors.Is(err, tc.want)) || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%s: got %v, %v; want %v saying %q", tc.name, rc, err, tc.want, tc.says)
+		}
+	}
+}
