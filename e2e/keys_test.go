@@ -26,7 +26,7 @@ import (
 // typed. So does a snippet with another key, or none.
 func TestFormRefusesKeysTheHotlineDidNotSign(t *testing.T) {
 	s := startStack(t)
-	tamperRelayConfig(t, s)
+	tamperRelayConfig(t, s, true)
 	b := newBrowser(t)
 	other, err := statement.GenerateKey()
 	if err != nil {
@@ -96,9 +96,11 @@ func refused(t *testing.T, b *browser, f *frame, says string) {
 
 // tamperRelayConfig does what someone who controls the relay's
 // configuration but not the hotline's signing key can: it re-signs the
-// statement with a key of its own, its own recipient added, makes that key
-// the statement_key, and restarts the relay, which accepts it.
-func tamperRelayConfig(t *testing.T, s *stack.Stack) (attacker string) {
+// statement with a key of its own, with its own recipient added to the
+// hotline's (keep) or in their place, makes that key the statement_key,
+// and restarts the relay, which accepts it. It returns the recipients the
+// relay's statement then lists.
+func tamperRelayConfig(t *testing.T, s *stack.Stack, keep bool) (recipients []string) {
 	t.Helper()
 	dir := t.TempDir()
 	key := filepath.Join(dir, "attacker.key")
@@ -108,7 +110,7 @@ func tamperRelayConfig(t *testing.T, s *stack.Stack) (attacker string) {
 		t.Fatal(err)
 	}
 	id := filepath.Join(dir, "attacker-identity.txt")
-	attacker = run(t, hotline, "keygen", "-o", id)
+	attacker := run(t, hotline, "keygen", "-o", id)
 	cfg, err := os.ReadFile(s.RelayConfig)
 	if err != nil {
 		t.Fatal(err)
@@ -121,8 +123,12 @@ func tamperRelayConfig(t *testing.T, s *stack.Stack) (attacker string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	recipients = []string{attacker}
+	if keep {
+		recipients = append(st.Recipients, attacker)
+	}
 	forged := run(t, hotline, append([]string{"sign", "-key", key, "-hotline", st.Hotline, "-serial", fmt.Sprint(st.Serial + 1),
-		"-valid-from", st.ValidFrom.Format(time.RFC3339)}, append(st.Recipients, attacker)...)...)
+		"-valid-from", st.ValidFrom.Format(time.RFC3339)}, recipients...)...)
 	out := strings.Replace(string(cfg), string(block[1]), forged+"\n", 1)
 	out = regexp.MustCompile(`statement_key = "hlvk_[^"]*"`).ReplaceAllString(out, `statement_key = "`+strings.TrimSpace(string(vk))+`"`)
 	if err := os.WriteFile(s.RelayConfig, []byte(out), 0o600); err != nil {
@@ -134,7 +140,7 @@ func tamperRelayConfig(t *testing.T, s *stack.Stack) (attacker string) {
 	if err := s.StartRelay(); err != nil {
 		t.Fatalf("the relay refused the re-signed statement, which the attack needs it to take: %v", err)
 	}
-	return attacker
+	return recipients
 }
 
 // run runs a command and returns its standard output, trimmed.
