@@ -8,6 +8,7 @@
 //	hotline keygen -sign -o signing.key        make the key statement signing key, print hlvk_…
 //	hotline sign -key signing.key -hotline ID -serial N RECIPIENT...   sign a key statement
 //	hotline intake -identity identity.txt -hotline ID -inbox DIR -verify-key whpk_… [-listen ADDR]
+//	               [-statement FILE -statement-key hlvk_…]
 //	               [-tls-cert FILE -tls-key FILE [-client-ca FILE]]
 //	hotline open [-identity identity.txt] FILE  print one report readably
 //	hotline reply -key signing.key -hotline ID -relay URL -kind KIND REPORT  reply to a reporter
@@ -86,6 +87,7 @@ func usage(w io.Writer) {
   hotline sign -key signing.key -hotline ID -serial N [-valid-from TIME] [-valid-for DURATION] [-o FILE] RECIPIENT...
                                                 sign a key statement for the relay's configuration
   hotline intake -identity FILE -hotline ID -inbox DIR -verify-key whpk_… [-listen ADDR]
+                 [-statement FILE -statement-key hlvk_…]
                  [-verify-key-file FILE] [-tls-cert FILE -tls-key FILE [-client-ca FILE]]
   hotline open [-identity FILE] REPORT          print a delivered report (.age or .json)
   hotline reply -key signing.key -hotline ID -relay URL -kind KIND [-inbox DIR] [-m TEXT] REPORT
@@ -160,6 +162,8 @@ func runIntake(args []string) error {
 	fs.StringVar(&o.verifyKeyFile, "verify-key-file", os.Getenv("HOTLINE_VERIFY_KEY_FILE"), "file with the relay's whpk_… key or the shared whsec_… secret, one per file; several separated by commas (env HOTLINE_VERIFY_KEY_FILE)")
 	fs.StringVar(&o.hotline, "hotline", os.Getenv("HOTLINE_ID"), "this hotline's id, as in the relay's [[hotline]] id; deliveries for another are refused (env HOTLINE_ID)")
 	fs.StringVar(&o.path, "path", "/v1/deliveries", "URL path deliveries are POSTed to")
+	fs.StringVar(&o.statement, "statement", os.Getenv("HOTLINE_STATEMENT"), "the hotline's signed key statement; envelopes must be sealed to its recipients (default: the identities' own) (env HOTLINE_STATEMENT)")
+	fs.StringVar(&o.statementKey, "statement-key", os.Getenv("HOTLINE_STATEMENT_KEY"), "the hlvk_… key the statement must verify against (env HOTLINE_STATEMENT_KEY)")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate chain")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "and this PEM private key")
 	fs.StringVar(&o.clientCA, "client-ca", "", "require a client certificate from a CA in this PEM file (mutual TLS; needs -tls-cert)")
@@ -182,7 +186,8 @@ func runIntake(args []string) error {
 // intakeOptions are the flags of `hotline intake`.
 type intakeOptions struct {
 	listen, identity, inbox, verifyKey, verifyKeyFile, hotline, path string
-	tlsCert, tlsKey, clientCA                                        string
+	tlsCert, tlsKey, clientCA, statement, statementKey               string
+	alarmOut                                                         io.Writer
 	tolerance                                                        time.Duration
 	logOut                                                           io.Writer
 }
@@ -232,8 +237,23 @@ func (o intakeOptions) setup() (*http.Server, net.Listener, *slog.Logger, error)
 	}
 	log := slog.New(slog.NewJSONHandler(out, nil))
 	mux := http.NewServeMux()
-	mux.Handle(o.path, &intake.Intake{Verifier: v, Inbox: o.inbox, Identities: ids, Hotline: o.hotline, Log: log})
+	expect, err := o.expectedRecipients()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	alarmOut := o.alarmOut
+	if alarmOut == nil {
+		alarmOut = os.Stderr
+	}
+	in := &intake.Intake{Verifier: v, Inbox: o.inbox, Identities: ids, Hotline: o.hotline, Log: log, Expect: expect,
+		Alarm: func(a *intake.Alarm) { printAlarm(alarmOut, a) }}
+	mux.Handle(o.path, in)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		fmt.Fprintf(w, "# HELP reportline_intake_alarms_total Deliveries refused because their envelope or report does not match the hotline's keys or the signed delivery.\n"+
+			"# TYPE reportline_intake_alarms_total counter\nreportline_intake_alarms_total %d\n", in.Alarms())
+	})
 	srv := &http.Server{
 		Handler: mux,
 		// Cut slow clients early; a delivery is at most a few hundred KB.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/reportline/reportline/hotline/intake"
 	"github.com/reportline/reportline/report"
 	"github.com/reportline/reportline/statement"
 )
@@ -93,4 +94,38 @@ func sign(stdout io.Writer, args []string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// expectedRecipients reads the hotline's key statement, if given, and
+// returns its recipients, which every delivered envelope must be sealed to.
+func (o intakeOptions) expectedRecipients() (*report.Recipients, error) {
+	if o.statement == "" {
+		return nil, nil
+	}
+	if o.statementKey == "" {
+		return nil, hint{errors.New("-statement needs -statement-key"), "give the hlvk_… key `hotline keygen -sign` printed"}
+	}
+	b, err := os.ReadFile(o.statement)
+	if err != nil {
+		return nil, err
+	}
+	st, err := statement.Parse(b)
+	if err == nil {
+		err = st.Verify(o.statementKey)
+	}
+	if err == nil && st.Hotline != o.hotline {
+		err = fmt.Errorf("%w: it names hotline %q, not %q", statement.ErrHotline, st.Hotline, o.hotline)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", o.statement, err)
+	}
+	return report.ParseRecipients(st.Recipients)
+}
+
+// printAlarm tells whoever watches the intake's output, in words, that a
+// delivery was refused with an alarm.
+func printAlarm(w io.Writer, a *intake.Alarm) {
+	fmt.Fprintf(w, "hotline: ALARM: report %s refused (%s): %s\n"+
+		"hotline: ALARM: the relay may have been changed to seal reports to another key; it keeps this report "+
+		"(`relay spool ls` shows it): check its configuration and code before anything else\n", a.Report, a.Kind, a.Reason)
 }

@@ -8,17 +8,20 @@
 //	INBOX/<id>.age   the envelope as sealed in the browser (opens with age -d)
 //	INBOX/<id>.json  the opened report, with the relay's metadata
 //
-// A report is stored once both files exist (the .age alone for an envelope
-// that does not open): a store cut short by a failed write or a crash is
-// completed by the relay's next attempt.
+// A report is stored once both files exist: a store cut short by a failed
+// write or a crash is completed by the relay's next attempt.
 //
 // An urgent report (the reporter said a child is in danger right now, or
 // that they are being threatened) goes to INBOX/urgent/ instead, where an
 // analyst looks first; the intake logs it at warn level and counts it.
 //
-// A report that cannot be opened (a key that is not the hotline's) keeps its
-// .age file and gets no .json; the intake logs it and still answers 2xx,
-// since trying again would not help.
+// A delivery whose envelope is sealed to another number or kind of
+// recipients than the hotline's own, does not open with the hotline's
+// identity, or holds a report whose id, hotline or site differ from the
+// signed delivery's is refused with an [Alarm]: nothing is stored here,
+// and the intake's non-2xx answer makes the relay keep the report, where
+// `relay spool ls` shows it. It is the sign of a relay whose configuration
+// or code was changed (docs/threat-model.md).
 package intake
 
 import (
@@ -55,6 +58,15 @@ type Intake struct {
 	Log     *slog.Logger
 	// Opened, if set, is called with each newly stored report that opened.
 	Opened func(*Opened)
+	// Expect are the hotline's own recipients, from its key statement or
+	// its identities: an envelope sealed to another number or kind of
+	// recipients is refused with an alarm. With none set, the
+	// identities' own recipients are expected.
+	Expect *report.Recipients
+	// Alarm, if set, is called with each delivery refused with an alarm:
+	// one whose envelope or report does not match the hotline's keys or
+	// the signed delivery.
+	Alarm func(*Alarm)
 	// Now, if set, replaces time.Now, for tests.
 	Now func() time.Time
 
@@ -65,6 +77,7 @@ type Intake struct {
 	replay  replayCache
 	hidden  atomic.Uint64 // reports stored with hidden characters
 	urgent  atomic.Uint64 // urgent reports stored
+	alarms  atomic.Uint64 // deliveries refused with an alarm
 	// writeFile, if set, replaces writeFileSynced, for tests.
 	writeFile func(path string, data []byte, perm os.FileMode) error
 }
@@ -145,7 +158,16 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"this signed delivery was received before; a sender signs each attempt with its own attempt time"))
 		return
 	}
+	if err := in.checkEnvelope(p); err != nil {
+		in.raise(w, err)
+		return
+	}
 	created, err := in.store(p)
+	var alarm *Alarm
+	if errors.As(err, &alarm) {
+		in.raise(w, alarm)
+		return
+	}
 	if err != nil {
 		in.Log.Error("failed to store delivery", "report", p.Data.ID, "err", err)
 		problem.Write(w, problem.New(http.StatusServiceUnavailable, "store-unavailable", "Cannot store", "the inbox cannot be written; nothing was stored: try again later"))
@@ -210,7 +232,10 @@ func (in *Intake) store(p *delivery.Payload) (bool, error) {
 			return false, nil
 		}
 	}
-	o := in.open(p)
+	o, err := in.open(p)
+	if err != nil {
+		return false, err
+	}
 	dir, dirs := in.Inbox, &in.dirs
 	if o.Urgent {
 		dir, dirs = urgentDir, &in.urgents
@@ -220,23 +245,13 @@ func (in *Intake) store(p *delivery.Payload) (bool, error) {
 	}
 	agePath, jsonPath := filepath.Join(dir, id+".age"), filepath.Join(dir, id+".json")
 	haveAge := exists(agePath)
-	if haveAge && o.Report == nil {
-		in.Log.Info("duplicate delivery ignored", "report", id)
-		return false, nil
-	}
-	var files []file
-	if o.Report != nil {
-		b, _ := json.MarshalIndent(o, "", "  ")
-		files = append(files, file{jsonPath, append(b, '\n')})
-	}
+	b, _ := json.MarshalIndent(o, "", "  ")
+	files := []file{{jsonPath, append(b, '\n')}}
 	if !haveAge {
 		files = append(files, file{agePath, p.Data.Envelope})
 	}
 	if err := in.writeAll(files, dir, dirs); err != nil {
 		return false, err
-	}
-	if o.Report == nil {
-		return true, nil
 	}
 	if len(o.HiddenCharacters) > 0 {
 		in.Log.Warn("report holds hidden or control characters", "report", id, "fields", o.HiddenCharacters, "total", in.hidden.Add(1))
@@ -319,14 +334,22 @@ func (in *Intake) lock(id string) (unlock func()) {
 }
 
 // open opens a delivered envelope with the hotline's identities and checks
-// the report. A report that does not open is logged and left nil.
-func (in *Intake) open(p *delivery.Payload) *Opened {
+// the report. An envelope that does not open, or a report whose sealed id,
+// hotline or site differ from the signed delivery's, is an *Alarm.
+func (in *Intake) open(p *delivery.Payload) (*Opened, error) {
 	id := p.Data.ID
 	o := &Opened{ID: id, Reference: report.Reference(id), Site: p.Data.Site, Received: p.Data.Received, Delivered: time.Now().UTC().Truncate(time.Second)}
 	r, _, err := report.Open(p.Data.Envelope, in.Identities...)
 	if err != nil {
-		in.Log.Error("report stored but could not be opened: check the identity file", "report", id, "err", err)
-		return o
+		return nil, &Alarm{Report: id, Kind: AlarmUnopenable, Reason: "the envelope does not open with the hotline's identity (" + err.Error() + ")"}
+	}
+	switch {
+	case r.ID != id:
+		return nil, &Alarm{Report: id, Kind: AlarmMismatch, Reason: fmt.Sprintf("the sealed report id %q differs from the delivered id", r.ID)}
+	case r.Hotline != p.Data.Hotline:
+		return nil, &Alarm{Report: id, Kind: AlarmMismatch, Reason: fmt.Sprintf("the sealed hotline %q differs from the hotline %q the relay signed", r.Hotline, p.Data.Hotline)}
+	case r.Site != p.Data.Site:
+		return nil, &Alarm{Report: id, Kind: AlarmMismatch, Reason: fmt.Sprintf("the sealed site %q differs from the site %q the relay signed", r.Site, p.Data.Site)}
 	}
 	o.Report = r
 	form := in.Form
@@ -339,15 +362,9 @@ func (in *Intake) open(p *delivery.Payload) *Opened {
 			o.Problems = append(o.Problems, fe.Error())
 		}
 	}
-	if r.ID != id {
-		o.Problems = append(o.Problems, "the sealed report id differs from the delivered id")
-	}
-	if r.Site != o.Site {
-		o.Problems = append(o.Problems, "the sealed site differs from the site the relay signed")
-	}
 	o.HiddenCharacters = HiddenCharacters(r)
 	o.Urgent, o.Labels = r.IsUrgent(), report.Classify(r)
-	return o
+	return o, nil
 }
 
 // exists reports whether a file is there.

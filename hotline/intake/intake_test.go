@@ -154,19 +154,6 @@ func TestRefuses(t *testing.T) {
 	}
 }
 
-func TestWrongKeyStillStored(t *testing.T) {
-	f := newFixture(t)
-	other, _ := age.GenerateHybridIdentity()
-	f.in.Identities = []age.Identity{other}
-	if rec := f.deliver(t, rid, f.payload(t, rid), time.Now(), f.signer); rec.Code != 200 {
-		t.Fatalf("status %d", rec.Code)
-	}
-	got := files(t, f.inbox)
-	if len(got) != 1 || got[0] != rid+".age" {
-		t.Errorf("inbox holds %v, want only the envelope kept for a later open", got)
-	}
-}
-
 func TestWriteFileAtomic(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "sub", "a.json")

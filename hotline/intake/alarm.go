@@ -1,0 +1,87 @@
+package intake
+
+import (
+	"fmt"
+	"net/http"
+
+	"filippo.io/age"
+
+	"github.com/reportline/reportline/delivery"
+	"github.com/reportline/reportline/internal/problem"
+	"github.com/reportline/reportline/report"
+)
+
+// Kinds of alarm.
+const (
+	// AlarmRecipients: the envelope is sealed to another number or kind
+	// of recipients than the hotline's own keys.
+	AlarmRecipients = "recipients"
+	// AlarmUnopenable: the envelope does not open with the hotline's
+	// identity.
+	AlarmUnopenable = "unopenable"
+	// AlarmMismatch: the sealed report's id, hotline or site differ from
+	// the signed delivery's.
+	AlarmMismatch = "mismatch"
+)
+
+// Alarm is a delivery the intake refused because its envelope or report
+// does not match the hotline's keys or the signed delivery: the sign of a
+// relay whose configuration or code was changed to seal reports to
+// another key, or to pass one report off as another. The intake answers
+// it with 422, so the relay keeps the report (retried, then in its
+// dead-letter area), and nothing of it is stored here.
+type Alarm struct {
+	Report, Kind, Reason string
+}
+
+func (a *Alarm) Error() string {
+	return fmt.Sprintf("delivery of report %s refused (%s): %s", a.Report, a.Kind, a.Reason)
+}
+
+// Alarms counts the deliveries refused with an alarm since start.
+func (in *Intake) Alarms() uint64 { return in.alarms.Load() }
+
+// checkEnvelope refuses an envelope sealed to another number or kind of
+// recipients than the hotline's own.
+func (in *Intake) checkEnvelope(p *delivery.Payload) *Alarm {
+	want := in.Expect
+	if want == nil {
+		var err error
+		if want, err = recipientsOf(in.Identities); err != nil {
+			return nil // identities of other kinds: the open decides
+		}
+	}
+	if err := report.CheckEnvelope(p.Data.Envelope, want.Kind(), want.Len()); err != nil {
+		return &Alarm{Report: p.Data.ID, Kind: AlarmRecipients, Reason: err.Error()}
+	}
+	return nil
+}
+
+// recipientsOf returns the recipients of age identities.
+func recipientsOf(ids []age.Identity) (*report.Recipients, error) {
+	var keys []string
+	for _, id := range ids {
+		switch k := id.(type) {
+		case *age.HybridIdentity:
+			keys = append(keys, k.Recipient().String())
+		case *age.X25519Identity:
+			keys = append(keys, k.Recipient().String())
+		default:
+			return nil, fmt.Errorf("identity of type %T", id)
+		}
+	}
+	return report.ParseRecipients(keys)
+}
+
+// raise logs and counts an alarm, tells Alarm, and refuses the delivery.
+func (in *Intake) raise(w http.ResponseWriter, a *Alarm) {
+	n := in.alarms.Add(1)
+	in.Log.Error("ALARM: delivery refused: its envelope or report does not match the hotline's keys or the signed delivery; "+
+		"the relay keeps the report: check the relay's configuration and code",
+		"report", a.Report, "kind", a.Kind, "reason", a.Reason, "alarms", n)
+	if in.Alarm != nil {
+		in.Alarm(a)
+	}
+	problem.Write(w, problem.New(http.StatusUnprocessableEntity, "tampered", "Delivery refused",
+		a.Reason+"; the hotline has raised an alarm, and the relay keeps the report"))
+}

@@ -1,0 +1,94 @@
+package intake
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/reportline/reportline/delivery"
+	"github.com/reportline/reportline/report"
+)
+
+// TestAlarms: each delivery a relay whose configuration or code was
+// changed could send is refused with 422, stores nothing, is counted and
+// reported to Alarm, and names what is wrong.
+func TestAlarms(t *testing.T) {
+	f := newFixture(t)
+	var raised []*Alarm
+	f.in.Alarm = func(a *Alarm) { raised = append(raised, a) }
+	ours := f.in.Identities[0].(*age.HybridIdentity)
+	extra, _ := age.GenerateHybridIdentity()
+	classic, _ := age.GenerateX25519Identity()
+	rcpts := func(ids ...string) *report.Recipients {
+		rc, err := report.ParseRecipients(ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rc
+	}
+	// body seals r (id, hotline "h1", site "s1" unless edited) to rc and
+	// wraps it in a delivery for site.
+	body := func(id string, rc *report.Recipients, edit func(*report.Report), site string) []byte {
+		r := &report.Report{Version: 1, ID: id, Hotline: "h1", Site: "s1", Created: time.Now().UTC().Truncate(time.Second), Locale: "en",
+			Locations: []report.Location{{Kind: "url", Value: "https://example.com/x"}}, SeenOn: "website", Content: "video", Category: "csam"}
+		if edit != nil {
+			edit(r)
+		}
+		env, err := report.Seal(r, rc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(delivery.Payload{Type: delivery.EventType, Timestamp: time.Now().UTC(), Data: delivery.Data{
+			ID: id, Hotline: "h1", Site: site, Received: time.Now().UTC(), Envelope: env}})
+		return b
+	}
+	both := rcpts(ours.Recipient().String(), extra.Recipient().String())
+	for i, tc := range []struct {
+		name, kind, says string
+		body             func(id string) []byte
+	}{
+		{"a recipient added", AlarmRecipients, "sealed to 2 recipients, the hotline has 1",
+			func(id string) []byte { return body(id, both, nil, "s1") }},
+		{"the key swapped", AlarmUnopenable, "does not open with the hotline's identity",
+			func(id string) []byte { return body(id, rcpts(extra.Recipient().String()), nil, "s1") }},
+		{"a classic key instead", AlarmRecipients, `the hotline's recipients are "mlkem768x25519"`,
+			func(id string) []byte { return body(id, rcpts(classic.Recipient().String()), nil, "s1") }},
+		{"another site signed", AlarmMismatch, `the sealed site "s1" differs from the site "s2" the relay signed`,
+			func(id string) []byte { return body(id, f.rcpts, nil, "s2") }},
+		{"another hotline sealed", AlarmMismatch, `the sealed hotline "h2" differs`,
+			func(id string) []byte { return body(id, f.rcpts, func(r *report.Report) { r.Hotline = "h2" }, "s1") }},
+		{"another report's envelope", AlarmMismatch, "differs from the delivered id",
+			func(id string) []byte { return body(id, f.rcpts, func(r *report.Report) { r.ID = rid2 }, "s1") }},
+	} {
+		id := []string{"0b3c3c9e-0a6f-4f7e-8d8e-1b1d5c3e7a01", "0b3c3c9e-0a6f-4f7e-8d8e-1b1d5c3e7a02", "0b3c3c9e-0a6f-4f7e-8d8e-1b1d5c3e7a03",
+			"0b3c3c9e-0a6f-4f7e-8d8e-1b1d5c3e7a04", "0b3c3c9e-0a6f-4f7e-8d8e-1b1d5c3e7a05", "0b3c3c9e-0a6f-4f7e-8d8e-1b1d5c3e7a06"}[i]
+		rec := f.deliver(t, id, tc.body(id), time.Now(), f.signer)
+		var p struct{ Detail string }
+		json.Unmarshal(rec.Body.Bytes(), &p)
+		if rec.Code != 422 || !strings.Contains(p.Detail, tc.says) {
+			t.Errorf("%s: status %d, %s; want 422 saying %q", tc.name, rec.Code, rec.Body, tc.says)
+		}
+		if len(raised) != i+1 || raised[i].Report != id || raised[i].Kind != tc.kind {
+			t.Errorf("%s: alarms raised %+v, want one of kind %s for %s", tc.name, raised, tc.kind, id)
+		}
+	}
+	if got := files(t, f.inbox); len(got) != 0 {
+		t.Errorf("refused deliveries left %v in the inbox", got)
+	}
+	if n := f.in.Alarms(); n != 6 {
+		t.Errorf("Alarms() = %d, want 6", n)
+	}
+
+	// With the hotline's statement's two recipients expected, an envelope
+	// sealed to both is stored; one sealed to ours alone is refused.
+	f.in.Expect = both
+	if rec := f.deliver(t, rid, body(rid, both, nil, "s1"), time.Now(), f.signer); rec.Code != 200 {
+		t.Errorf("an envelope for the statement's recipients: status %d, %s", rec.Code, rec.Body)
+	}
+	if rec := f.deliver(t, rid2, f.payload(t, rid2), time.Now(), f.signer); rec.Code != 422 {
+		t.Errorf("an envelope for fewer recipients than the statement's: status %d", rec.Code)
+	}
+}
