@@ -132,7 +132,7 @@ func (w *widget) addLocation() error {
 	if err != nil {
 		return err
 	}
-	setText(remove, w.msg.T("field.locations.remove"))
+	note(setText(remove, w.msg.T("field.locations.remove")))
 	if err := on(remove, "click", "remove location", func(safejs.Value, []safejs.Value) error {
 		return w.removeLocation(li)
 	}); err != nil {
@@ -217,11 +217,11 @@ func (w *widget) checkLocation(input safejs.Value) error {
 	}
 	code := formstate.LocationProblem(value, above, w.reported)
 	if code == "" {
-		removeAttr(input, "aria-invalid")
+		note(removeAttr(input, "aria-invalid"))
 		hideMessage(errP)
 		return nil
 	}
-	setAttr(input, "aria-invalid", "true")
+	note(setAttr(input, "aria-invalid", "true"))
 	w.showMessage(errP, code)
 	return nil
 }
@@ -229,16 +229,16 @@ func (w *widget) checkLocation(input safejs.Value) error {
 // showMessage shows the message with the key in el, marked so that a
 // switch of language translates it too.
 func (w *widget) showMessage(el safejs.Value, key string) {
-	setAttr(el, "data-i18n", key)
-	setText(el, w.msg.T(key))
-	setHidden(el, false)
+	note(setAttr(el, "data-i18n", key))
+	note(setText(el, w.msg.T(key)))
+	note(setHidden(el, false))
 }
 
 // hideMessage empties and hides an element showMessage filled.
 func hideMessage(el safejs.Value) {
-	removeAttr(el, "data-i18n")
-	setText(el, "")
-	setHidden(el, true)
+	note(removeAttr(el, "data-i18n"))
+	note(setText(el, ""))
+	note(setHidden(el, true))
 }
 
 // updateConditions shows the questions and notes whose condition holds
@@ -307,7 +307,7 @@ func (w *widget) clearErrors() error {
 			if strings.HasSuffix(sel, ".error") {
 				hideMessage(el)
 			} else {
-				removeAttr(el, "aria-invalid")
+				note(removeAttr(el, "aria-invalid"))
 			}
 		}
 	}
@@ -347,7 +347,7 @@ func (w *widget) showErrors(errs []report.FieldError, rows []int) error {
 			}
 			input = radios[0]
 		}
-		setAttr(input, "aria-invalid", "true")
+		note(setAttr(input, "aria-invalid", "true"))
 		if p, err := w.d.byID(inputID + "-error"); err == nil {
 			w.showMessage(p, code)
 		}

@@ -57,6 +57,7 @@ func (w *widget) onLanguage(this safejs.Value, _ []safejs.Value) error {
 		if err := w.switchLanguage(seq, locale, url); err != nil && seq == w.langSeq {
 			consoleError("reportline: " + err.Error())
 		}
+		reportNoted("language")
 	}()
 	return nil
 }
@@ -92,12 +93,12 @@ func (w *widget) switchLanguage(seq int, locale, url string) error {
 	if err != nil {
 		return err
 	}
-	setAttr(html, "lang", locale)
+	note(setAttr(html, "lang", locale))
 	dir := "ltr"
 	if report.RTL(locale) {
 		dir = "rtl"
 	}
-	setAttr(html, "dir", dir)
+	note(setAttr(html, "dir", dir))
 	if err := w.relabelCountries(locale); err != nil {
 		consoleError("reportline: country names: " + err.Error())
 	}
@@ -121,10 +122,10 @@ func (w *widget) retranslate() error {
 		}
 		args := formstate.Args(getAttr(el, "data-i18n-args"), func(day string) string { return formatDate(w.cfg.Locale, day) })
 		if key := getAttr(el, "data-i18n"); key != "" {
-			setText(el, w.msg.T(key, args...))
+			note(setText(el, w.msg.T(key, args...)))
 		}
 		if key := getAttr(el, "data-i18n-aria"); key != "" {
-			setAttr(el, "aria-label", w.msg.T(key, args...))
+			note(setAttr(el, "aria-label", w.msg.T(key, args...)))
 		}
 	}
 	return nil
@@ -235,7 +236,7 @@ func relabelSelect(sel, dn, coll safejs.Value) error {
 		}
 		if name, err := dn.Call("of", code); err == nil {
 			s, _ := name.String()
-			setText(o, s)
+			note(setText(o, s))
 			list = append(list, opt{o, s})
 		}
 	}

@@ -28,15 +28,16 @@ func main() {
 		if d, derr := newDOM(); derr == nil {
 			if form, ferr := d.byID("rl-form"); ferr == nil {
 				if ds, err := form.Get("dataset"); err == nil {
-					ds.Set("state", "failed")
+					note(ds.Set("state", "failed"))
 				}
 			}
 			if st, serr := d.byID("rl-status"); serr == nil {
 				if msg, err := loadMessages(d); err == nil {
-					setText(st, msg.T("form.failed"))
+					note(setText(st, msg.T("form.failed")))
 				}
 			}
 		}
+		reportNoted("start")
 		return
 	}
 	select {} // serve events for the page's life

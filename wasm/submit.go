@@ -33,7 +33,8 @@ type receipt struct{ ID, Reference, Received string }
 // promises.
 func (w *widget) onSubmit(_ safejs.Value, args []safejs.Value) error {
 	if len(args) > 0 {
-		args[0].Call("preventDefault")
+		_, err := args[0].Call("preventDefault")
+		note(err)
 	}
 	if getBool(w.submit, "disabled") {
 		return nil
@@ -46,6 +47,7 @@ func (w *widget) sendAndLog() {
 	if err := w.send(); err != nil {
 		consoleError("reportline: " + err.Error())
 	}
+	reportNoted("send")
 }
 
 // send validates, seals and posts the report, then shows the receipt.
@@ -87,12 +89,12 @@ func (w *widget) send() error {
 		}
 		w.sent = &sealed{key: string(key), id: r.ID, envelope: env, locations: r.Locations}
 	}
-	w.submit.Set("disabled", true)
-	defer w.submit.Set("disabled", false)
-	w.say(w.msg.T("form.sending"))
+	note(w.submit.Set("disabled", true))
+	defer func() { note(w.submit.Set("disabled", false)) }()
+	note(w.say(w.msg.T("form.sending")))
 	rc, err := w.postWithProof(w.sent)
 	if err != nil {
-		w.say(w.msg.T("error.send") + " " + w.msg.T("error.send_detail", "detail", err.Error()))
+		note(w.say(w.msg.T("error.send") + " " + w.msg.T("error.send_detail", "detail", err.Error())))
 		return err
 	}
 	w.reported.Add(w.sent.locations)
@@ -177,19 +179,19 @@ func (w *widget) showReceipt(rc *receipt) error {
 	if err != nil {
 		return err
 	}
-	setText(ref, rc.Reference)
+	note(setText(ref, rc.Reference))
 	if date, err := w.d.byID("rl-date"); err == nil {
-		setAttr(date, "data-i18n", "receipt.date")
-		setAttr(date, "data-i18n-args", "date="+rc.Received)
-		setText(date, w.msg.T("receipt.date", "date", formatDate(w.cfg.Locale, rc.Received)))
+		note(setAttr(date, "data-i18n", "receipt.date"))
+		note(setAttr(date, "data-i18n-args", "date="+rc.Received))
+		note(setText(date, w.msg.T("receipt.date", "date", formatDate(w.cfg.Locale, rc.Received))))
 	}
 	section, err := w.d.byID("rl-receipt")
 	if err != nil {
 		return err
 	}
-	setHidden(w.el, true)
-	setHidden(section, false)
-	w.say("")
+	note(setHidden(w.el, true))
+	note(setHidden(section, false))
+	note(w.say(""))
 	// Nothing tells the partner page that a report was sent: any script
 	// on it could listen.
 	_, err = section.Call("focus")
@@ -207,11 +209,12 @@ func (w *widget) another() error {
 		return err
 	}
 	for _, li := range extra {
-		li.Call("remove")
+		_, err := li.Call("remove")
+		note(err)
 	}
 	for _, id := range []string{"rl-contact", "rl-under18"} {
 		if el, err := w.d.byID(id); err == nil {
-			el.Set("open", false)
+			note(el.Set("open", false))
 		}
 	}
 	w.sent = nil
@@ -224,8 +227,8 @@ func (w *widget) another() error {
 	if err != nil {
 		return err
 	}
-	setHidden(section, true)
-	setHidden(w.el, false)
+	note(setHidden(section, true))
+	note(setHidden(w.el, false))
 	first, err := w.d.byID("locations-0")
 	if err != nil {
 		return err
