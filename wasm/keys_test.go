@@ -53,3 +53,32 @@ func TestVerifiedRecipients(t *testing.T) {
 		}
 	}
 }
+
+// A key compiled in (wasmtrim -pin) is required: a snippet with another
+// key makes the form refuse, and with none the compiled-in key serves.
+func TestPinnedKey(t *testing.T) {
+	text, _ := os.ReadFile("../statement/testdata/de-hotline.statement")
+	vk, _ := os.ReadFile("../statement/testdata/verification.key")
+	key := strings.TrimSpace(string(vk))
+	defer func(k string) { pinnedKey = k }(pinnedKey)
+	pinnedKey = key
+	cfg, err := parseJSON(`{}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := readTrust(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := verifiedRecipients(string(text), "de-hotline", tr); err != nil {
+		t.Errorf("with the compiled-in key alone: %v", err)
+	}
+	other := key[:len(key)-2] + "Ag"
+	if other == key {
+		other = key[:len(key)-2] + "AA"
+	}
+	tr.keys = append(tr.keys, other)
+	if _, err := verifiedRecipients(string(text), "de-hotline", tr); err == nil || !strings.Contains(err.Error(), "differ") {
+		t.Errorf("a snippet key other than the compiled-in one: %v", err)
+	}
+}

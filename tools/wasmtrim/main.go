@@ -54,6 +54,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/reportline/reportline/statement"
 )
 
 //go:embed decimal.go
@@ -117,10 +119,16 @@ func patches() []patch {
 func main() {
 	dir := flag.String("dir", filepath.Join("build", "trim"), "folder to write the patched modules and go.mod into")
 	assets := flag.String("assets", "", "if set, build the module into this folder as widget.wasm, with Go's wasm_exec.js beside it")
+	pin := flag.String("pin", "", "if set, a hotline's hlvk_… key the module requires whatever the page says (docs/key-statement.md)")
 	flag.Parse()
 	path, err := write(*dir, patches())
+	if err == nil && *pin != "" {
+		if _, perr := statement.ParseVerificationKey(*pin); perr != nil {
+			err = fmt.Errorf("-pin: %w", perr)
+		}
+	}
 	if err == nil && *assets != "" {
-		err = buildAssets(path, *assets)
+		err = buildAssets(path, *assets, *pin)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "wasmtrim:", err)
@@ -131,9 +139,14 @@ func main() {
 
 // moduleBuild returns the command that builds the browser module (./wasm)
 // into out: against modfile (empty for the module's own go.mod), for
-// js/wasm, reproducible, without inlining, stripped. It is the one recipe.
-func moduleBuild(modfile, out string) *exec.Cmd {
-	args := []string{"build", "-trimpath", "-buildvcs=false", "-gcflags=all=-l", "-ldflags=-s -w", "-o", out}
+// js/wasm, reproducible, without inlining, stripped, and with pin, if set,
+// as the hotline key it requires. It is the one recipe.
+func moduleBuild(modfile, out, pin string) *exec.Cmd {
+	ldflags := "-ldflags=-s -w"
+	if pin != "" {
+		ldflags += " -X main.pinnedKey=" + pin
+	}
+	args := []string{"build", "-trimpath", "-buildvcs=false", "-gcflags=all=-l", ldflags, "-o", out}
 	if modfile != "" {
 		args = append(args, "-modfile="+modfile)
 	}
@@ -144,11 +157,11 @@ func moduleBuild(modfile, out string) *exec.Cmd {
 
 // buildAssets builds the module against modfile into dir/widget.wasm and
 // copies the Go runtime's wasm_exec.js, which loads it, beside it.
-func buildAssets(modfile, dir string) error {
+func buildAssets(modfile, dir, pin string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	cmd := moduleBuild(modfile, filepath.Join(dir, "widget.wasm"))
+	cmd := moduleBuild(modfile, filepath.Join(dir, "widget.wasm"), pin)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("build the module: %v\n%s", err, out)
 	}

@@ -157,7 +157,7 @@ func TestModuleLeavesOutDeadCode(t *testing.T) {
 	}
 	build := func(name, modfile string) []byte {
 		out := filepath.Join(dir, name)
-		if b, err := moduleBuild(modfile, out).CombinedOutput(); err != nil {
+		if b, err := moduleBuild(modfile, out, "").CombinedOutput(); err != nil {
 			t.Fatalf("go build %s: %v\n%s", name, err, b)
 		}
 		b, err := os.ReadFile(out)
