@@ -8,9 +8,11 @@ import (
 	"testing"
 )
 
-// TestWasmSourcesRules holds the browser module to its rules: every file
-// in wasm/ and below builds only for js/wasm, and JavaScript is reached
-// through safejs, with raw syscall/js in no file at all.
+// TestWasmSourcesRules holds the browser module to its rules: the files
+// of wasm/ itself (the module's package main, the adapters to the page)
+// build only for js/wasm; the packages below it hold the module's plain Go,
+// build for the host too and touch no JavaScript; and JavaScript is
+// reached through safejs, with raw syscall/js in no file at all.
 func TestWasmSourcesRules(t *testing.T) {
 	var files []string
 	err := filepath.WalkDir(filepath.Join("..", "wasm"), func(path string, d fs.DirEntry, err error) error {
@@ -28,11 +30,17 @@ func TestWasmSourcesRules(t *testing.T) {
 			t.Fatal(err)
 		}
 		src := string(b)
-		if !strings.HasPrefix(src, "//go:build js && wasm\n") {
+		adapter := filepath.Dir(name) == filepath.Join("..", "wasm")
+		if jsOnly := strings.HasPrefix(src, "//go:build js && wasm\n"); adapter && !jsOnly {
 			t.Errorf("%s does not start with //go:build js && wasm", name)
+		} else if !adapter && strings.HasPrefix(src, "//go:build") {
+			t.Errorf("%s has a build constraint; the packages below wasm/ build for the host, to be tested there", name)
 		}
 		if strings.Contains(src, `"syscall/js"`) {
 			t.Errorf("%s imports syscall/js; go through github.com/hack-pad/safejs", name)
+		}
+		if !adapter && strings.Contains(src, `"github.com/hack-pad/safejs"`) {
+			t.Errorf("%s imports safejs; only the module's own package (wasm/) touches JavaScript", name)
 		}
 	}
 }
