@@ -46,6 +46,8 @@ func main() {
 		err = initConfig(os.Stdout, args)
 	case "spool":
 		err = spoolCommand(os.Stdout, args)
+	case "snippet":
+		err = snippet(os.Stdout, args)
 	case "precompress":
 		if len(args) != 1 {
 			err = errors.New("usage: relay precompress ASSETS-DIR")
@@ -96,6 +98,7 @@ func usage(w io.Writer) {
   relay spool retry ID | --all-dead          deliver a report again now
   relay spool purge ID --yes                 delete a dead report for good
   relay precompress build/assets             write .gz and .br beside the built module
+  relay snippet -site ID relay.toml          print the site's embed snippet with the loader pinned (integrity=)
 
 Every [relay] key has a flag and an environment variable; see docs/config.md.
 Signals: SIGHUP reloads the configuration, SIGTERM drains and stops.

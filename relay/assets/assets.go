@@ -8,6 +8,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -38,9 +40,10 @@ type asset struct {
 // Set is the files the relay serves to browsers: the loader at a stable
 // URL, everything else under a content-hashed, immutable name.
 type Set struct {
-	embedJS *asset
-	hashed  map[string]*asset // "/a/widget.3f2a91c077de.wasm" → asset
-	names   map[string]string // "widget.wasm" → "/a/widget.3f2a91c077de.wasm"
+	embedJS   *asset
+	loaderSRI string            // the integrity value of the loader's bytes
+	hashed    map[string]*asset // "/a/widget.3f2a91c077de.wasm" → asset
+	names     map[string]string // "widget.wasm" → "/a/widget.3f2a91c077de.wasm"
 }
 
 // builtAssets are the files `make build` puts in the assets folder.
@@ -74,7 +77,13 @@ func Load(dir string) (*Set, error) {
 	}
 	// The loader's URL is what partners paste, so it cannot be hashed; a
 	// short cache lets a fix reach every partner page within minutes.
-	a.embedJS = newAsset("embed.js", compactJS(js), "public, max-age=300", nil)
+	// The same bytes under a hashed path never change, for a partner who
+	// pins them with integrity= (PinnedLoader).
+	js = compactJS(js)
+	a.embedJS = newAsset("embed.js", js, "public, max-age=300", nil)
+	a.addHashed("embed.js", js, nil)
+	sum := sha512.Sum384(js)
+	a.loaderSRI = "sha384-" + base64.StdEncoding.EncodeToString(sum[:])
 	for _, loc := range report.Locales() {
 		cat, err := report.LoadCatalog(loc)
 		if err != nil {
@@ -85,6 +94,11 @@ func Load(dir string) (*Set, error) {
 	}
 	return a, nil
 }
+
+// PinnedLoader returns the hashed, immutable URL path of the loader
+// ("/a/embed.3f2a91c077de.js") and the Subresource Integrity value of its
+// bytes ("sha384-…"), for a snippet that pins it.
+func (a *Set) PinnedLoader() (path, integrity string) { return a.names["embed.js"], a.loaderSRI }
 
 // Loader returns the handler of the loader, embed.js.
 func (a *Set) Loader() http.Handler { return a.embedJS }

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha512"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// relay snippet prints a snippet whose loader URL the running relay serves
+// immutable, with CORS, and whose integrity value is that of the bytes
+// served: what a browser checks before it runs a pinned loader.
+func TestSnippetPinsTheLoader(t *testing.T) {
+	s := newSetup(t)
+	s.write(t, "", "")
+	var out bytes.Buffer
+	if err := snippet(&out, []string{"-site", "s1", s.cfgPath}); err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`src="http://127\.0\.0\.1:8081(/a/embed\.[0-9a-f]{12}\.js)" integrity="(sha384-[A-Za-z0-9+/=]+)" crossorigin="anonymous"`).
+		FindStringSubmatch(out.String())
+	if m == nil || !strings.Contains(out.String(), `data-site="s1"`) || !strings.Contains(out.String(), "data-hotline-key=") {
+		t.Fatalf("snippet:\n%s", out.String())
+	}
+	r := start(t, s)
+	resp, err := http.Get("http://" + r.addr("http") + m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	sum := sha512.Sum384(body)
+	if got := "sha384-" + base64.StdEncoding.EncodeToString(sum[:]); resp.StatusCode != 200 || got != m[2] {
+		t.Fatalf("the pinned loader: status %d, integrity %s, want %s", resp.StatusCode, got, m[2])
+	}
+	if h := resp.Header; h.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(h.Get("Cache-Control"), "immutable") {
+		t.Errorf("the pinned loader's headers: %v", h)
+	}
+	// The loader at /embed.js is the same bytes.
+	resp2, err := http.Get("http://" + r.addr("http") + "/embed.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp2.Body.Close()
+	if b, _ := io.ReadAll(resp2.Body); !bytes.Equal(b, body) {
+		t.Error("/embed.js and the pinned loader differ")
+	}
+	if err := snippet(io.Discard, []string{"-site", "nope", s.cfgPath}); err == nil || !strings.Contains(err.Error(), `no [[site]] with id "nope"`) {
+		t.Errorf("an unknown site: %v", err)
+	}
+}
