@@ -7,5 +7,5 @@
 //
 // Every call into JavaScript goes through github.com/hack-pad/safejs; the
 // one place that needs more (a recovering callback and awaiting a Promise)
-// is bridge.go. See docs/widget.md.
+// is bridge.go. See docs/form.md.
 package main

@@ -12,11 +12,11 @@ import (
 	"github.com/reportline/reportline/wasm/formstate"
 )
 
-// widget is the report form in the page, bound to the module.
-type widget struct {
+// form is the report form in the page, bound to the module.
+type form struct {
 	d       *dom
 	cfg     config
-	form    *report.Form
+	def     *report.Form // the form's definition
 	msg     messages
 	el      safejs.Value // the <form>
 	status  safejs.Value
@@ -38,7 +38,7 @@ type widget struct {
 }
 
 // values reads the form's current values.
-func (w *widget) values() (report.Values, bool, error) {
+func (w *form) values() (report.Values, bool, error) {
 	ctor, err := safejs.Global().Get("FormData")
 	if err != nil {
 		return nil, false, err
@@ -48,7 +48,7 @@ func (w *widget) values() (report.Values, bool, error) {
 		return nil, false, err
 	}
 	v := report.Values{}
-	for _, f := range w.form.Fields {
+	for _, f := range w.def.Fields {
 		all, err := fd.Call("getAll", f.Name)
 		if err != nil {
 			return nil, false, err
@@ -66,17 +66,17 @@ func (w *widget) values() (report.Values, bool, error) {
 
 // trapped reports whether the hidden honeypot field was filled, which a
 // person never does.
-func (w *widget) trapped() bool {
+func (w *form) trapped() bool {
 	el, err := w.d.byID("rl-homepage")
 	return err == nil && getString(el, "value") != ""
 }
 
 // locationInputs returns the location inputs in row order.
-func (w *widget) locationInputs() ([]safejs.Value, error) {
+func (w *form) locationInputs() ([]safejs.Value, error) {
 	return w.queryAll("#locations-list input[name=locations]")
 }
 
-func (w *widget) queryAll(selector string) ([]safejs.Value, error) {
+func (w *form) queryAll(selector string) ([]safejs.Value, error) {
 	nodes, err := w.d.doc.Call("querySelectorAll", selector)
 	if err != nil {
 		return nil, err
@@ -97,7 +97,7 @@ func (w *widget) queryAll(selector string) ([]safejs.Value, error) {
 }
 
 // addLocation adds a row for one more location and focuses it.
-func (w *widget) addLocation() error {
+func (w *form) addLocation() error {
 	inputs, err := w.locationInputs()
 	if err != nil {
 		return err
@@ -150,7 +150,7 @@ func (w *widget) addLocation() error {
 
 // removeLocation removes a row and moves focus to the add button, so a
 // keyboard user is not left nowhere.
-func (w *widget) removeLocation(li safejs.Value) error {
+func (w *form) removeLocation(li safejs.Value) error {
 	if _, err := li.Call("remove"); err != nil {
 		return err
 	}
@@ -164,7 +164,7 @@ func (w *widget) removeLocation(li safejs.Value) error {
 
 // onChange reacts to a committed change: a location to check for repeats
 // at once, or an answer that shows or hides questions.
-func (w *widget) onChange(_ safejs.Value, args []safejs.Value) error {
+func (w *form) onChange(_ safejs.Value, args []safejs.Value) error {
 	if len(args) == 0 {
 		return nil
 	}
@@ -179,7 +179,7 @@ func (w *widget) onChange(_ safejs.Value, args []safejs.Value) error {
 }
 
 // onInput keeps the character counters current.
-func (w *widget) onInput(_ safejs.Value, args []safejs.Value) error {
+func (w *form) onInput(_ safejs.Value, args []safejs.Value) error {
 	if len(args) == 0 {
 		return nil
 	}
@@ -195,7 +195,7 @@ func (w *widget) onInput(_ safejs.Value, args []safejs.Value) error {
 
 // checkLocation marks a location typed twice in this report, or already
 // reported from this page, as soon as the reporter leaves the field.
-func (w *widget) checkLocation(input safejs.Value) error {
+func (w *form) checkLocation(input safejs.Value) error {
 	id := getString(input, "id")
 	errP, err := w.d.byID(id + "-error")
 	if err != nil {
@@ -228,7 +228,7 @@ func (w *widget) checkLocation(input safejs.Value) error {
 
 // showMessage shows the message with the key in el, marked so that a
 // switch of language translates it too.
-func (w *widget) showMessage(el safejs.Value, key string) {
+func (w *form) showMessage(el safejs.Value, key string) {
 	note(setAttr(el, "data-i18n", key))
 	note(setText(el, w.msg.T(key)))
 	note(setHidden(el, false))
@@ -244,9 +244,9 @@ func hideMessage(el safejs.Value) {
 // updateConditions shows the questions and notes whose condition holds
 // and hides the others. A hidden question counts as unanswered, so what
 // depends on it hides too.
-func (w *widget) updateConditions() error {
+func (w *form) updateConditions() error {
 	hidden := map[string]bool{}
-	for _, f := range w.form.Fields {
+	for _, f := range w.def.Fields {
 		if f.ShowWhen == nil {
 			continue
 		}
@@ -264,7 +264,7 @@ func (w *widget) updateConditions() error {
 }
 
 // valueOf reads a menu's value, or the checked radio button of a group.
-func (w *widget) valueOf(name string) string {
+func (w *form) valueOf(name string) string {
 	el, err := w.d.doc.Call("querySelector", "select[name="+name+"],[name="+name+"]:checked")
 	if err != nil || el.IsNull() {
 		return ""
@@ -273,7 +273,7 @@ func (w *widget) valueOf(name string) string {
 }
 
 // updateCounters refreshes every character counter.
-func (w *widget) updateCounters() error {
+func (w *form) updateCounters() error {
 	areas, err := w.queryAll("textarea")
 	if err != nil {
 		return err
@@ -286,7 +286,7 @@ func (w *widget) updateCounters() error {
 	return nil
 }
 
-func (w *widget) updateCounter(area safejs.Value) error {
+func (w *form) updateCounter(area safejs.Value) error {
 	counter, err := w.d.byID(getString(area, "id") + "-counter")
 	if err != nil {
 		return nil // a text area without a counter
@@ -297,7 +297,7 @@ func (w *widget) updateCounter(area safejs.Value) error {
 }
 
 // clearErrors removes every error mark.
-func (w *widget) clearErrors() error {
+func (w *form) clearErrors() error {
 	for _, sel := range []string{"#rl-form [aria-invalid]", "#rl-form .error"} {
 		els, err := w.queryAll(sel)
 		if err != nil {
@@ -317,7 +317,7 @@ func (w *widget) clearErrors() error {
 
 // showErrors marks each field with its message, fills the summary (an
 // alert, so it is announced) and focuses the first field in error.
-func (w *widget) showErrors(errs []report.FieldError, rows []int) error {
+func (w *form) showErrors(errs []report.FieldError, rows []int) error {
 	inputs, err := w.locationInputs()
 	if err != nil {
 		return err
@@ -363,4 +363,4 @@ func (w *widget) showErrors(errs []report.FieldError, rows []int) error {
 }
 
 // say puts a message in the polite status region.
-func (w *widget) say(s string) error { return setText(w.status, s) }
+func (w *form) say(s string) error { return setText(w.status, s) }

@@ -44,7 +44,7 @@ func loadMessages(d *dom) (messages, error) {
 // is replaced, nothing typed is lost. Each choice fetches its catalogue;
 // only the last choice's is applied, in whatever order the answers come
 // (two arrow presses from en to ar pass through de).
-func (w *widget) onLanguage(this safejs.Value, _ []safejs.Value) error {
+func (w *form) onLanguage(this safejs.Value, _ []safejs.Value) error {
 	locale := getString(this, "value")
 	url := getString(w.cfg.Messages, locale)
 	if url == "" {
@@ -64,7 +64,7 @@ func (w *widget) onLanguage(this safejs.Value, _ []safejs.Value) error {
 
 // switchLanguage applies the catalogue at url, unless a later choice
 // (seq is this one's number) has been made meanwhile.
-func (w *widget) switchLanguage(seq int, locale, url string) error {
+func (w *form) switchLanguage(seq int, locale, url string) error {
 	p, err := safejs.Global().Call("fetch", url)
 	if err != nil {
 		return err
@@ -106,7 +106,7 @@ func (w *widget) switchLanguage(seq int, locale, url string) error {
 }
 
 // retranslate sets the text of every element marked data-i18n.
-func (w *widget) retranslate() error {
+func (w *form) retranslate() error {
 	nodes, err := w.d.doc.Call("querySelectorAll", "[data-i18n], [data-i18n-aria]")
 	if err != nil {
 		return err
@@ -172,7 +172,7 @@ func formatDate(locale, day string) string {
 
 // relabelCountries names the countries in the new language with the
 // browser's own locale data (Intl.DisplayNames), sorted for that language.
-func (w *widget) relabelCountries(locale string) error {
+func (w *form) relabelCountries(locale string) error {
 	intl, err := safejs.Global().Get("Intl")
 	if err != nil {
 		return err

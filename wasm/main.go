@@ -26,8 +26,8 @@ func main() {
 	if err := start(); err != nil {
 		consoleError("reportline: the form could not start: " + err.Error())
 		if d, derr := newDOM(); derr == nil {
-			if form, ferr := d.byID("rl-form"); ferr == nil {
-				if ds, err := form.Get("dataset"); err == nil {
+			if el, ferr := d.byID("rl-form"); ferr == nil {
+				if ds, err := el.Get("dataset"); err == nil {
 					note(ds.Set("state", "failed"))
 				}
 			}
@@ -129,7 +129,7 @@ func start() error {
 	if err != nil {
 		return err
 	}
-	w := &widget{d: d, cfg: cfg, msg: msg, form: report.DefaultForm().WithCategories(cfg.Categories), reported: map[string]bool{}}
+	w := &form{d: d, cfg: cfg, msg: msg, def: report.DefaultForm().WithCategories(cfg.Categories), reported: map[string]bool{}}
 	for id, dst := range map[string]*safejs.Value{"rl-form": &w.el, "rl-status": &w.status, "rl-summary": &w.summary, "rl-submit": &w.submit} {
 		if *dst, err = d.byID(id); err != nil {
 			return err
@@ -168,7 +168,7 @@ func start() error {
 }
 
 // bind attaches the form's behaviour to its elements.
-func (w *widget) bind() error {
+func (w *form) bind() error {
 	binds := []struct {
 		id, event string
 		fn        func(this safejs.Value, args []safejs.Value) error
@@ -200,8 +200,8 @@ func (w *widget) bind() error {
 
 // copyOptions fills each menu whose page lists its options only once
 // (Field.OptionsFrom) from the menu that has them.
-func (w *widget) copyOptions() error {
-	for _, f := range w.form.Fields {
+func (w *form) copyOptions() error {
+	for _, f := range w.def.Fields {
 		if f.OptionsFrom == "" {
 			continue
 		}

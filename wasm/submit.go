@@ -31,7 +31,7 @@ type receipt struct{ ID, Reference, Received string }
 // onSubmit runs on the JavaScript event loop: it stops the browser's own
 // submission and hands the work to a goroutine, since sending must wait for
 // promises.
-func (w *widget) onSubmit(_ safejs.Value, args []safejs.Value) error {
+func (w *form) onSubmit(_ safejs.Value, args []safejs.Value) error {
 	if len(args) > 0 {
 		_, err := args[0].Call("preventDefault")
 		note(err)
@@ -43,7 +43,7 @@ func (w *widget) onSubmit(_ safejs.Value, args []safejs.Value) error {
 	return nil
 }
 
-func (w *widget) sendAndLog() {
+func (w *form) sendAndLog() {
 	if err := w.send(); err != nil {
 		consoleError("reportline: " + err.Error())
 	}
@@ -51,7 +51,7 @@ func (w *widget) sendAndLog() {
 }
 
 // send validates, seals and posts the report, then shows the receipt.
-func (w *widget) send() error {
+func (w *form) send() error {
 	if err := w.clearErrors(); err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func (w *widget) send() error {
 	if err != nil {
 		return err
 	}
-	r, rows := report.FromValues(w.form, values, withContact)
+	r, rows := report.FromValues(w.def, values, withContact)
 	key, _ := report.Marshal(r)
 	if w.sent == nil || w.sent.key != string(key) {
 		id, err := uuid.NewRandom()
@@ -68,7 +68,7 @@ func (w *widget) send() error {
 		}
 		r.ID, r.Hotline, r.Site, r.Locale = id.String(), w.cfg.Hotline, w.cfg.Site, w.cfg.Locale
 		r.Created = time.Now().UTC().Truncate(time.Second)
-		errs, err := formstate.Check(w.form, r, w.reported, time.Now())
+		errs, err := formstate.Check(w.def, r, w.reported, time.Now())
 		if err != nil {
 			return err
 		}
@@ -79,12 +79,12 @@ func (w *widget) send() error {
 		// and keep what was typed.
 		<-w.keys
 		if w.keysErr != nil {
-			w.say(w.msg.T("form.failed") + " " + w.msg.T("error.send_detail", "detail", w.keysErr.Error()))
+			note(w.say(w.msg.T("form.failed") + " " + w.msg.T("error.send_detail", "detail", w.keysErr.Error())))
 			return w.keysErr
 		}
 		env, err := report.Seal(r, w.recipients)
 		if err != nil {
-			w.say(w.msg.T("error.send"))
+			note(w.say(w.msg.T("error.send")))
 			return err
 		}
 		w.sent = &sealed{key: string(key), id: r.ID, envelope: env, locations: r.Locations}
@@ -104,7 +104,7 @@ func (w *widget) send() error {
 // postWithProof sends the envelope with a proof of work. A proof the relay
 // found stale or spent is replaced once; a busy relay is waited for once,
 // as long as it asks.
-func (w *widget) postWithProof(s *sealed) (*receipt, error) {
+func (w *form) postWithProof(s *sealed) (*receipt, error) {
 	for attempt := 0; ; attempt++ {
 		proof, err := w.prover.take()
 		if err != nil {
@@ -120,7 +120,7 @@ func (w *widget) postWithProof(s *sealed) (*receipt, error) {
 
 // post sends the envelope with fetch and reads the answer. retry says
 // whether sending again may help: -1 no, else after that long.
-func (w *widget) post(s *sealed, proof string) (rc *receipt, retry time.Duration, err error) {
+func (w *form) post(s *sealed, proof string) (rc *receipt, retry time.Duration, err error) {
 	u8, err := safejs.Global().Get("Uint8Array")
 	if err != nil {
 		return nil, -1, err
@@ -174,7 +174,7 @@ func (w *widget) post(s *sealed, proof string) (rc *receipt, retry time.Duration
 }
 
 // showReceipt replaces the form with the receipt and moves focus to it.
-func (w *widget) showReceipt(rc *receipt) error {
+func (w *form) showReceipt(rc *receipt) error {
 	ref, err := w.d.byID("rl-reference")
 	if err != nil {
 		return err
@@ -200,7 +200,7 @@ func (w *widget) showReceipt(rc *receipt) error {
 
 // another clears the form for a new report; the addresses already sent
 // stay known for the visit.
-func (w *widget) another() error {
+func (w *form) another() error {
 	if _, err := w.el.Call("reset"); err != nil {
 		return err
 	}
