@@ -21,7 +21,17 @@
 //     module although report ids are random (version 4). The browser build
 //     drops the imports, and NewMD5 and NewSHA1 panic. About 10 KB.
 //
-// Together these take about 120 KB off the module after brotli. Each patch
+// Together these take about 120 KB off the module after brotli.
+//
+// Through go build -overlay, the browser build also replaces text in a few
+// files of the standard library (stdPatches): the FIPS 140 self-tests of
+// ECDH, AES, AES-GCM and the DRBG, which package init registers and so
+// links NIST P-256 and AES although the browser never runs in FIPS 140
+// mode, and the DRBG behind crypto/rand, which outside FIPS 140 mode
+// reads the system's random source directly. About 23 KB after brotli
+// (docs/decisions.md). The overlay is written beside the go.mod, from the
+// GOROOT of the go command that builds, and each replacement must match
+// exactly once, so a new Go release whose text changed stops the build. Each patch
 // is an exact text replacement in one file of the version go.mod selects,
 // copied from the module cache: when an upgrade changes that text, wasmtrim
 // fails and names the file, so a patch never applies to code nobody read.
@@ -116,6 +126,85 @@ func patches() []patch {
 	}
 }
 
+// A stdPatch replaces one exact piece of text in one file of the
+// standard library, for the browser build only.
+type stdPatch struct {
+	file string // slash-separated, under GOROOT/src
+	old  string // must occur exactly once
+	new  string
+}
+
+func stdPatches() []stdPatch {
+	const fips = "crypto/internal/fips140/"
+	const note = "// Not in the reportline browser build, which never runs in FIPS 140 mode (tools/wasmtrim).\n"
+	return []stdPatch{
+		// The self-test links NIST P-256 into every user of X25519.
+		{fips + "ecdh/cast.go", "var fipsSelfTest = sync.OnceFunc(func() {\n",
+			note + "var fipsSelfTest = func() {}\n\nfunc fipsSelfTestUnused() {\n\tsync.OnceFunc(func() {\n"},
+		{fips + "ecdh/cast.go", "\t\treturn nil\n\t})\n})\n", "\t\treturn nil\n\t})\n})\n}\n"},
+		{fips + "aes/cast.go", "\nfunc init() {\n", "\n" + note + "func castUnused() {\n"},
+		{fips + "aes/gcm/cast.go", "\nfunc init() {\n", "\n" + note + "func castUnused() {\n"},
+		{fips + "drbg/cast.go", "\nfunc init() {\n", "\n" + note + "func castUnused() {\n"},
+		// Outside FIPS 140 mode Read already reads the system's source;
+		// a constant condition lets the AES-CTR DRBG fall away.
+		{fips + "drbg/rand.go", "\tif !fips140.Enabled {\n\t\tsysrand.Read(b)\n",
+			"\t" + note + "\tif true {\n\t\tsysrand.Read(b)\n"},
+		{fips + "drbg/rand.go", "\t\treturn NewCounter(getEntropy())\n",
+			"\t\tpanic(\"crypto/rand: no DRBG in the reportline browser build (tools/wasmtrim)\")\n"},
+	}
+}
+
+// writeOverlay copies each standard library file that ps patch under
+// dir/std, applies the patches, and writes dir/overlay.json for go build
+// -overlay. It returns the path of overlay.json.
+func writeOverlay(dir string, ps []stdPatch) (string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	goroot, err := goOutput("env", "GOROOT")
+	if err != nil {
+		return "", err
+	}
+	src := filepath.Join(strings.TrimSpace(goroot), "src")
+	texts := map[string]string{}
+	var files []string
+	for _, p := range ps {
+		text, ok := texts[p.file]
+		if !ok {
+			b, err := os.ReadFile(filepath.Join(src, filepath.FromSlash(p.file)))
+			if err != nil {
+				return "", fmt.Errorf("standard library file %s: %w", p.file, err)
+			}
+			text = string(b)
+			files = append(files, p.file)
+		}
+		if n := strings.Count(text, p.old); n != 1 {
+			return "", fmt.Errorf("GOROOT/src/%s: the text to replace occurs %d times, want exactly 1: "+
+				"this Go release changed it, so read the new version and update stdPatches in tools/wasmtrim\n%s",
+				p.file, n, p.old)
+		}
+		texts[p.file] = strings.Replace(text, p.old, p.new, 1)
+	}
+	replace := map[string]string{}
+	for _, f := range files {
+		dst := filepath.Join(dir, "std", filepath.FromSlash(f))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(dst, []byte(texts[f]), 0o644); err != nil {
+			return "", err
+		}
+		replace[filepath.Join(src, filepath.FromSlash(f))] = dst
+	}
+	b, err := json.MarshalIndent(map[string]any{"Replace": replace}, "", "\t")
+	if err != nil {
+		return "", err
+	}
+	out := filepath.Join(dir, "overlay.json")
+	return out, os.WriteFile(out, append(b, '\n'), 0o644)
+}
+
 func main() {
 	dir := flag.String("dir", filepath.Join("build", "trim"), "folder to write the patched modules and go.mod into")
 	assets := flag.String("assets", "", "if set, build the module into this folder as widget.wasm, with Go's wasm_exec.js beside it")
@@ -138,9 +227,10 @@ func main() {
 }
 
 // moduleBuild returns the command that builds the browser module (./wasm)
-// into out: against modfile (empty for the module's own go.mod), for
-// js/wasm, reproducible, without inlining, stripped, and with pin, if set,
-// as the hotline key it requires. It is the one recipe.
+// into out: against modfile (empty for the module's own go.mod) and the
+// overlay.json beside it, for js/wasm, reproducible, without inlining,
+// stripped, and with pin, if set, as the hotline key it requires. It is
+// the one recipe.
 func moduleBuild(modfile, out, pin string) *exec.Cmd {
 	ldflags := "-ldflags=-s -w"
 	if pin != "" {
@@ -148,7 +238,7 @@ func moduleBuild(modfile, out, pin string) *exec.Cmd {
 	}
 	args := []string{"build", "-trimpath", "-buildvcs=false", "-gcflags=all=-l", ldflags, "-o", out}
 	if modfile != "" {
-		args = append(args, "-modfile="+modfile)
+		args = append(args, "-modfile="+modfile, "-overlay="+filepath.Join(filepath.Dir(modfile), "overlay.json"))
 	}
 	cmd := exec.Command("go", append(args, "./wasm")...)
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
@@ -178,8 +268,9 @@ func buildAssets(modfile, dir, pin string) error {
 
 // write copies each patched module from the module cache under dir,
 // applies the patches, and writes dir/go.mod and dir/go.sum: the module's
-// own, with a replace directive for each copy. It returns the absolute
-// path of that go.mod.
+// own, with a replace directive for each copy; and beside them the
+// standard library overlay (writeOverlay). It returns the absolute path of
+// that go.mod.
 func write(dir string, ps []patch) (string, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
@@ -253,7 +344,13 @@ func write(dir string, ps []patch) (string, error) {
 	if err := os.WriteFile(out, append(mod, replace...), 0o644); err != nil {
 		return "", err
 	}
-	return out, os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644); err != nil {
+		return "", err
+	}
+	if _, err := writeOverlay(dir, stdPatches()); err != nil {
+		return "", err
+	}
+	return out, nil
 }
 
 type module struct{ Path, Version, Dir, Error string }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -168,7 +169,8 @@ func TestModuleLeavesOutDeadCode(t *testing.T) {
 	}
 	plain := build("plain.wasm", "")
 	trimmed := build("trimmed.wasm", gomod)
-	dead := []string{"regexp/syntax.", "nistec/fiat.(*P384Element)", "nistec/fiat.(*P521Element)", "crypto/md5.", "crypto/sha1."}
+	dead := []string{"regexp/syntax.", "nistec/fiat.(*P384Element)", "nistec/fiat.(*P521Element)", "crypto/md5.", "crypto/sha1.",
+		"nistec/fiat.(*P256Element)", "fips140/drbg.NewCounter", "fips140/aes/gcm.(*CMAC)"}
 	for _, name := range dead {
 		if !bytes.Contains(plain, []byte(name)) {
 			t.Errorf("the unpatched module has no %q: the check below proves nothing; update it", name)
@@ -177,7 +179,8 @@ func TestModuleLeavesOutDeadCode(t *testing.T) {
 			t.Errorf("the patched module still links %q", name)
 		}
 	}
-	for _, name := range []string{"filippo.io/age.(*HybridRecipient).Wrap", "filippo.io/hpke.(*hybridPublicKey).encap", "github.com/google/uuid.NewRandom"} {
+	for _, name := range []string{"filippo.io/age.(*HybridRecipient).Wrap", "filippo.io/hpke.(*hybridPublicKey).encap",
+		"github.com/google/uuid.NewRandom", "crypto/internal/sysrand.Read", "crypto/ecdh.x25519ScalarMult"} {
 		if !bytes.Contains(trimmed, []byte(name)) {
 			t.Errorf("the patched module lacks %q, which sealing needs", name)
 		}
@@ -186,4 +189,56 @@ func TestModuleLeavesOutDeadCode(t *testing.T) {
 		t.Errorf("the patched module is %d bytes, the unpatched %d", len(trimmed), len(plain))
 	}
 	t.Logf("module: %d bytes unpatched, %d patched", len(plain), len(trimmed))
+}
+
+// TestWriteOverlayAppliesEveryStdPatch writes the standard library
+// overlay: every file it names is a copy of GOROOT's with the patches
+// applied, and a patch whose text this Go release lacks, or has twice, is
+// refused with the file named.
+func TestWriteOverlayAppliesEveryStdPatch(t *testing.T) {
+	chdirRoot(t)
+	dir := t.TempDir()
+	path, err := writeOverlay(dir, stdPatches())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ov struct{ Replace map[string]string }
+	if err := json.Unmarshal(b, &ov); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	goroot, err := goOutput("env", "GOROOT")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range stdPatches() {
+		orig := filepath.Join(strings.TrimSpace(goroot), "src", filepath.FromSlash(p.file))
+		dst, ok := ov.Replace[orig]
+		if !ok {
+			t.Errorf("the overlay does not replace %s", orig)
+			continue
+		}
+		got, err := os.ReadFile(dst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(got), p.old) && !strings.Contains(p.new, p.old) {
+			t.Errorf("%s still holds the patched text %q", p.file, p.old)
+		}
+		if !strings.Contains(string(got), p.new) {
+			t.Errorf("%s lacks the replacement %q", p.file, p.new)
+		}
+	}
+	for _, p := range []stdPatch{
+		{file: "crypto/internal/fips140/aes/cast.go", old: "text no Go release has\n"},
+		{file: "crypto/internal/fips140/aes/cast.go", old: "\n"},
+		{file: "crypto/internal/fips140/no_such_file.go", old: "x"},
+	} {
+		if _, err := writeOverlay(t.TempDir(), append(stdPatches(), p)); err == nil || !strings.Contains(err.Error(), p.file) {
+			t.Errorf("a patch of %s replacing %q: error %v, want a refusal naming the file", p.file, p.old, err)
+		}
+	}
 }
