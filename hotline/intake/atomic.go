@@ -20,35 +20,49 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 // writeFileSynced is WriteFileAtomic without the fsync of the folder: the
 // data is on disk, the new name not yet.
 func writeFileSynced(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("failed to create inbox: %w", err)
-	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
+	tmp, err := writeTemp(path, data, perm, true)
 	if err != nil {
-		return fmt.Errorf("failed to write %s: %w", filepath.Base(path), err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("failed to write %s: %w", filepath.Base(path), err)
-	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return fmt.Errorf("failed to write %s: %w", filepath.Base(path), err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("failed to sync %s: %w", filepath.Base(path), err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("failed to write %s: %w", filepath.Base(path), err)
+		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("failed to write %s: %w", filepath.Base(path), err)
 	}
 	return nil
+}
+
+// writeTemp writes data to a new temporary file in path's folder, fsynced
+// if sync is set, and returns its name; on error it leaves nothing.
+func writeTemp(path string, data []byte, perm os.FileMode, sync bool) (tmp string, err error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("failed to create inbox: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return "", fmt.Errorf("failed to write %s: %w", filepath.Base(path), err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err := f.Write(data); err != nil {
+		return "", fmt.Errorf("failed to write %s: %w", filepath.Base(path), err)
+	}
+	if err := f.Chmod(perm); err != nil {
+		return "", fmt.Errorf("failed to write %s: %w", filepath.Base(path), err)
+	}
+	if sync {
+		if err := f.Sync(); err != nil {
+			return "", fmt.Errorf("failed to sync %s: %w", filepath.Base(path), err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		return "", fmt.Errorf("failed to write %s: %w", filepath.Base(path), err)
+	}
+	return f.Name(), nil
 }
 
 func syncDir(dir string) error {
@@ -63,25 +77,36 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// dirSyncer shares fsyncs of one folder among the writers that need one
-// at the same time: a caller waits for an fsync that started after it
-// called, and one fsync serves everyone who was waiting when it started.
-type dirSyncer struct {
+// groupSync shares a flush among the writers that need one at the same
+// time: a caller waits for a flush that started after it called, and one
+// flush serves everyone who was waiting when it started.
+type groupSync struct {
+	do func() error // the flush
+
 	mu        sync.Mutex
 	cond      *sync.Cond
 	running   bool
-	started   uint64 // generations: the last fsync started
+	started   uint64 // generations: the last flush started
 	completed uint64 // and the last one finished
-	err       error  // the last finished fsync's error
+	err       error  // the last finished flush's error
+	next      int    // callers since the last flush started, whom the next serves
+	// gate, if set, is called with mu held just before a flush starts,
+	// for tests; it may wait on cond, which sync then signals whenever a
+	// caller comes in.
+	gate func()
 }
 
-// sync returns once an fsync of dir that started after the call has
-// finished, with its error.
-func (s *dirSyncer) sync(dir string) error {
+// sync returns once a flush that started after the call has finished,
+// with its error.
+func (s *groupSync) sync() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cond == nil {
 		s.cond = sync.NewCond(&s.mu)
+	}
+	s.next++
+	if s.gate != nil {
+		s.cond.Broadcast()
 	}
 	want := s.started + 1
 	for s.completed < want {
@@ -90,10 +115,14 @@ func (s *dirSyncer) sync(dir string) error {
 			continue
 		}
 		s.running = true
+		if s.gate != nil {
+			s.gate()
+		}
 		s.started++
+		s.next = 0
 		gen := s.started
 		s.mu.Unlock()
-		err := syncDir(dir)
+		err := s.do()
 		s.mu.Lock()
 		s.running, s.completed, s.err = false, gen, err
 		s.cond.Broadcast()

@@ -72,14 +72,14 @@ type Intake struct {
 
 	mu      sync.Mutex         // guards storing
 	storing map[string]*idLock // report ids being stored, by id
-	dirs    dirSyncer          // of the inbox folder
-	urgents dirSyncer          // of the urgent folder
+	dirs    flusher            // of the inbox folder
+	urgents flusher            // of the urgent folder
 	replay  replayCache
 	hidden  atomic.Uint64 // reports stored with hidden characters
 	urgent  atomic.Uint64 // urgent reports stored
 	alarms  atomic.Uint64 // deliveries refused with an alarm
-	// writeFile, if set, replaces writeFileSynced, for tests.
-	writeFile func(path string, data []byte, perm os.FileMode) error
+	// writeFile, if set, replaces writeTemp, for tests.
+	writeFile func(path string, data []byte, perm os.FileMode, sync bool) (tmp string, err error)
 }
 
 // HiddenReports counts the reports stored since start whose text holds
@@ -212,7 +212,7 @@ func parsePayload(body []byte, webhookID, hotline string) (*delivery.Payload, er
 }
 
 // store opens the envelope and writes the report as <id>.json and the
-// envelope as <id>.age, both at once, then fsyncs the folder. It reports
+// envelope as <id>.age, and returns once both are durable. It reports
 // whether the report was new.
 //
 // A report is stored once both files exist, or the .age alone for an
@@ -221,7 +221,7 @@ func parsePayload(body []byte, webhookID, hotline string) (*delivery.Payload, er
 // again, rather than answered as a duplicate.
 //
 // Reports with different ids are stored at the same time, and share the
-// fsyncs of the inbox folder.
+// flushes that make them durable (see flusher).
 func (in *Intake) store(p *delivery.Payload) (bool, error) {
 	defer in.lock(p.Data.ID)()
 	id := p.Data.ID
@@ -274,28 +274,57 @@ type file struct {
 	data []byte
 }
 
-// writeAll writes files at once into dir, each fsynced and renamed into
-// place, then fsyncs dir (shared with other reports). If one fails, those
-// written are removed again, so nothing half-stored is left.
-func (in *Intake) writeAll(files []file, dir string, dirs *dirSyncer) error {
+// writeAll writes files into dir and returns once they are durable (see
+// flusher), sharing the flushes with the other reports stored at the same
+// time. If one fails, those written are removed again, so nothing
+// half-stored is left.
+func (in *Intake) writeAll(files []file, dir string, fl *flusher) error {
+	epoch, err := fl.begin(dir)
+	if err != nil {
+		return err
+	}
 	write := in.writeFile
 	if write == nil {
-		write = writeFileSynced
+		write = writeTemp
 	}
+	tmps := make([]string, len(files))
 	errs := make([]error, len(files))
-	var wg sync.WaitGroup
-	for i, f := range files {
-		wg.Go(func() { errs[i] = write(f.path, f.data, 0o600) })
+	if fl.grouped {
+		for i, f := range files {
+			tmps[i], errs[i] = write(f.path, f.data, 0o600, false)
+		}
+	} else {
+		// Each file is fsynced: both at once.
+		var wg sync.WaitGroup
+		for i, f := range files {
+			wg.Go(func() { tmps[i], errs[i] = write(f.path, f.data, 0o600, true) })
+		}
+		wg.Wait()
 	}
-	wg.Wait()
-	err := errors.Join(errs...)
+	err = errors.Join(errs...)
+	if err == nil && fl.grouped {
+		err = fl.flush(epoch) // the data, before a name points at it
+	}
+	renamed := 0
+	for i, f := range files {
+		if err != nil {
+			break
+		}
+		if err = os.Rename(tmps[i], f.path); err != nil {
+			err = fmt.Errorf("failed to write %s: %w", filepath.Base(f.path), err)
+			break
+		}
+		renamed++
+	}
 	if err == nil {
-		err = dirs.sync(dir)
+		err = fl.flush(epoch) // the names
 	}
 	if err != nil {
 		for i, f := range files {
-			if errs[i] == nil {
+			if i < renamed {
 				os.Remove(f.path)
+			} else if tmps[i] != "" {
+				os.Remove(tmps[i])
 			}
 		}
 		return err

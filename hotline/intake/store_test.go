@@ -3,6 +3,7 @@ package intake
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,28 +15,159 @@ import (
 
 // A report whose .json could not be written is not taken for a duplicate
 // when the relay tries again: the .age, written last, marks it complete.
+// Both ways of flushing: grouped (where the system has it) and portable.
 func TestFailedWriteDoesNotHideReport(t *testing.T) {
-	f := newFixture(t)
-	fail := true
-	f.in.writeFile = func(path string, data []byte, perm os.FileMode) error {
-		if fail && strings.HasSuffix(path, ".json") {
-			return errors.New("injected write failure")
+	for _, portable := range []bool{false, true} {
+		t.Run(map[bool]string{false: "grouped", true: "portable"}[portable], func(t *testing.T) {
+			f := newFixture(t)
+			f.in.dirs.portable = portable
+			fail := true
+			f.in.writeFile = func(path string, data []byte, perm os.FileMode, sync bool) (string, error) {
+				if fail && strings.HasSuffix(path, ".json") {
+					return "", errors.New("injected write failure")
+				}
+				return writeTemp(path, data, perm, sync)
+			}
+			body := f.payload(t, rid)
+			if rec := f.deliver(t, rid, body, time.Now(), f.signer); rec.Code != http.StatusServiceUnavailable {
+				t.Fatalf("failed write: %d %s", rec.Code, rec.Body)
+			}
+			if got := files(t, f.inbox); len(got) != 0 {
+				t.Fatalf("a failed store left %v in the inbox", got)
+			}
+			fail = false
+			if rec := f.deliver(t, rid, body, time.Now().Add(time.Second), f.signer); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"stored"`) {
+				t.Fatalf("retry: %d %s", rec.Code, rec.Body)
+			}
+			if _, err := os.Stat(filepath.Join(f.inbox, rid+".json")); err != nil {
+				t.Errorf("the retried report was not opened: %v", err)
+			}
+		})
+	}
+}
+
+// A flush that fails, first of the data and then of the names, is
+// answered 503 and leaves nothing, not even a temporary file; the relay's
+// next attempt stores the report.
+func TestFailedFlushLeavesNothing(t *testing.T) {
+	for _, portable := range []bool{false, true} {
+		for _, failAt := range []int{1, 2} {
+			if portable && failAt == 2 {
+				continue // the portable way has one shared flush per report
+			}
+			name := fmt.Sprintf("%s/flush%d", map[bool]string{false: "grouped", true: "portable"}[portable], failAt)
+			t.Run(name, func(t *testing.T) {
+				f := newFixture(t)
+				f.in.dirs.portable = portable
+				n := 0
+				f.in.dirs.wrap = func(flush func() error) error {
+					if n++; n == failAt {
+						return errors.New("injected flush failure")
+					}
+					return flush()
+				}
+				body := f.payload(t, rid)
+				if rec := f.deliver(t, rid, body, time.Now(), f.signer); rec.Code != http.StatusServiceUnavailable {
+					t.Fatalf("failed flush: %d %s", rec.Code, rec.Body)
+				}
+				if got := files(t, f.inbox); len(got) != 0 {
+					t.Fatalf("a failed flush left %v in the inbox", got)
+				}
+				if rec := f.deliver(t, rid, body, time.Now().Add(time.Second), f.signer); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"stored"`) {
+					t.Fatalf("retry: %d %s", rec.Code, rec.Body)
+				}
+				if got := files(t, f.inbox); len(got) != 2 {
+					t.Errorf("after the retry the inbox holds %v, want the report's two files", got)
+				}
+			})
 		}
-		return WriteFileAtomic(path, data, perm)
 	}
-	body := f.payload(t, rid)
-	if rec := f.deliver(t, rid, body, time.Now(), f.signer); rec.Code != http.StatusServiceUnavailable {
-		t.Fatalf("failed write: %d %s", rec.Code, rec.Body)
+}
+
+// Writers storing at the same time share the flushes: eight reports of
+// two files each take two grouped flushes (one for the data, one for the
+// names), not sixteen. The flush is held until every writer waits for it,
+// so the count does not depend on timing.
+func TestGroupedFlushIsShared(t *testing.T) {
+	if !groupedFlush() {
+		t.Skip("no grouped flush on this system; the portable way fsyncs each file")
 	}
-	if got := files(t, f.inbox); len(got) != 0 {
-		t.Fatalf("a failed store left %v in the inbox", got)
+	f := newFixture(t)
+	const writers = 8
+	fl := &f.in.dirs
+	if _, err := fl.begin(f.inbox); err != nil {
+		t.Fatal(err)
 	}
-	fail = false
-	if rec := f.deliver(t, rid, body, time.Now().Add(time.Second), f.signer); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"stored"`) {
-		t.Fatalf("retry: %d %s", rec.Code, rec.Body)
+	finished, flushes := 0, 0
+	fl.group.gate = func() { // under fl.group.mu
+		for fl.group.next+finished < writers {
+			fl.group.cond.Wait()
+		}
 	}
-	if _, err := os.Stat(filepath.Join(f.inbox, rid+".json")); err != nil {
-		t.Errorf("the retried report was not opened: %v", err)
+	fl.wrap = func(flush func() error) error {
+		fl.group.mu.Lock()
+		flushes++
+		fl.group.mu.Unlock()
+		return flush()
+	}
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Go(func() {
+			id := fmt.Sprintf("%08d-77de-4c1b-9a4e-2b7c5d1e0f88", i)
+			err := f.in.writeAll([]file{
+				{filepath.Join(f.inbox, id+".json"), []byte("{}\n")},
+				{filepath.Join(f.inbox, id+".age"), []byte("envelope")},
+			}, f.inbox, fl)
+			if err != nil {
+				t.Error(err)
+			}
+			fl.group.mu.Lock()
+			finished++
+			fl.group.cond.Broadcast()
+			fl.group.mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if got := files(t, f.inbox); len(got) != 2*writers {
+		t.Errorf("inbox holds %d files, want %d: %v", len(got), 2*writers, got)
+	}
+	if flushes != 2 {
+		t.Errorf("%d writers of %d files took %d flushes, want 2", writers, 2*writers, flushes)
+	}
+}
+
+// A write-back error that a flush reported while a report was being
+// written may have been that report's: the report fails although its own
+// flush succeeded.
+func TestFlushErrorFailsReportsWrittenBefore(t *testing.T) {
+	if !groupedFlush() {
+		t.Skip("no grouped flush on this system")
+	}
+	f := newFixture(t)
+	fl := &f.in.dirs
+	epoch, err := fl.begin(f.inbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fail := true
+	fl.wrap = func(flush func() error) error {
+		if fail {
+			fail = false
+			flush()
+			fl.failed.Add(1) // as a flush reporting a write-back error does
+			return errors.New("injected write-back error")
+		}
+		return flush()
+	}
+	if err := fl.flush(epoch + 1); err == nil {
+		t.Fatal("the failing flush was not reported")
+	}
+	if err := fl.flush(epoch); !errors.Is(err, errEarlierFlush) {
+		t.Errorf("a report begun before the error: %v, want errEarlierFlush", err)
+	}
+	later, _ := fl.begin(f.inbox)
+	if err := fl.flush(later); err != nil {
+		t.Errorf("a report begun after the error: %v", err)
 	}
 }
 
