@@ -245,7 +245,7 @@ func hideMessage(el safejs.Value) {
 // and hides the others. A hidden question counts as unanswered, so what
 // depends on it hides too.
 func (w *form) updateConditions() error {
-	hidden := map[string]bool{}
+	hidden := formstate.Hidden(w.def, w.valueOf)
 	for _, f := range w.def.Fields {
 		if f.ShowWhen == nil {
 			continue
@@ -254,8 +254,6 @@ func (w *form) updateConditions() error {
 		if err != nil {
 			return err
 		}
-		c := f.ShowWhen
-		hidden[f.Name] = hidden[c.Field] || !c.Holds(w.valueOf(c.Field))
 		if err := setHidden(box, hidden[f.Name]); err != nil {
 			return err
 		}

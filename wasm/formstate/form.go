@@ -21,3 +21,17 @@ func Check(f *report.Form, r *report.Report, reported Reported, now time.Time) (
 	}
 	return append(errs, reported.Errors(r.Locations)...), nil
 }
+
+// Hidden says, for each field of f shown only under a condition, whether
+// it is hidden now: value returns the current value of a field. A field
+// whose condition's field is itself hidden is hidden too, whatever that
+// field holds.
+func Hidden(f *report.Form, value func(field string) string) map[string]bool {
+	hidden := map[string]bool{}
+	for _, fd := range f.Fields {
+		if c := fd.ShowWhen; c != nil {
+			hidden[fd.Name] = hidden[c.Field] || !c.Holds(value(c.Field))
+		}
+	}
+	return hidden
+}

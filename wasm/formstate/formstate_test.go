@@ -1,6 +1,7 @@
 package formstate
 
 import (
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -104,5 +105,31 @@ func TestCheck(t *testing.T) {
 	want := []report.FieldError{{Field: "seen_on", Index: -1, Code: report.CodeRequired}, {Field: "locations", Index: 0, Code: "already_reported"}}
 	if err != nil || !slices.Equal(errs, want) {
 		t.Errorf("Check = %v, %v; want %v", errs, err, want)
+	}
+}
+
+func TestHidden(t *testing.T) {
+	f := &report.Form{Fields: []report.Field{
+		{Name: "category"},
+		{Name: "asked_to_meet", ShowWhen: &report.Condition{Field: "category", Values: []string{"grooming"}}},
+		{Name: "where", ShowWhen: &report.Condition{Field: "asked_to_meet", Values: []string{"yes"}}},
+		{Name: "description"},
+	}}
+	values := map[string]string{}
+	value := func(name string) string { return values[name] }
+	for _, tt := range []struct {
+		category, met string
+		want          map[string]bool
+	}{
+		{"csam", "", map[string]bool{"asked_to_meet": true, "where": true}},
+		{"grooming", "no", map[string]bool{"asked_to_meet": false, "where": true}},
+		{"grooming", "yes", map[string]bool{"asked_to_meet": false, "where": false}},
+		// An answer left in a hidden question does not show what hangs on it.
+		{"csam", "yes", map[string]bool{"asked_to_meet": true, "where": true}},
+	} {
+		values["category"], values["asked_to_meet"] = tt.category, tt.met
+		if got := Hidden(f, value); !maps.Equal(got, tt.want) {
+			t.Errorf("category %s, asked to meet %q: hidden %v, want %v", tt.category, tt.met, got, tt.want)
+		}
 	}
 }
