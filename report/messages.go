@@ -114,7 +114,7 @@ func RTL(locale string) bool {
 var UIKeys = []string{
 	"lang.name", "lang.label",
 	"form.title", "form.intro", "form.choose", "form.optional", "form.submit", "form.sending",
-	"form.loading", "form.failed", "form.close", "form.counter",
+	"form.loading", "form.failed", "form.close", "form.exit", "form.counter",
 	"guidance.title", "guidance.no_download", "guidance.no_investigate", "guidance.unsure",
 	"guidance.once", "guidance.emergency",
 	"field.locations.add", "field.locations.remove", "field.locations.row",

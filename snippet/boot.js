@@ -1,6 +1,6 @@
-/* Starts the report form's WebAssembly module and carries the one message
-   the partner page may see (close). That a report was sent is never told
-   to the page: any script on it could listen. */
+/* Starts the report form's WebAssembly module and carries the few messages
+   the partner page may see (close, Escape, quick exit). That a report was
+   sent is never told to the page: any script on it could listen. */
 (function () {
   "use strict";
   var cfg = JSON.parse(document.getElementById("rl-config").textContent);
@@ -25,8 +25,17 @@
     form.dataset.pending = "1";
     status.textContent = msg["form.loading"];
   });
+  // Escape closes the form; pressed once more on the page, it is a quick
+  // exit (see the loader).
   document.addEventListener("keydown", function (e) {
-    if (e.key === "Escape") post("rl:close");
+    if (e.key === "Escape") post("rl:escape");
+  });
+  // Quick exit: clear what was typed, and have the page leave. A form
+  // that is not in a partner's page leaves itself.
+  document.getElementById("rl-exit").addEventListener("click", function () {
+    form.reset();
+    if (window.parent !== window && cfg.parentOrigin) post("rl:exit");
+    else location.replace("about:blank");
   });
   window.addEventListener("message", function (e) {
     if (e.origin === cfg.parentOrigin && e.data && e.data.type === "rl:opened") {

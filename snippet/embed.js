@@ -108,9 +108,18 @@
   });
   btn.addEventListener("click", open);
   dlg.addEventListener("close", function () { btn.focus(); emit("close"); });
-  window.addEventListener("message", function (e) {
-    if (e.origin !== relay || !frame || e.source !== frame.contentWindow) return;
-    if (e.data && e.data.type === "rl:close") close();
+  // Quick exit: the form's button, or Escape twice (once in the form, which
+  // closes it, and once more here), leaves for a neutral address with
+  // location.replace, so that Back does not come back to the form.
+  var exit = new URL(d.exit || "/", location.href), armed;
+  if (!/^https?:$/.test(exit.protocol)) warn("data-exit ignored: want http(s)"), exit = "/";
+  function leave() { frame && frame.remove(); frame = 0; close(); location.replace(exit); }
+  addEventListener("keydown", function (e) { armed = armed && e.key == "Escape" && leave(); }, true);
+  addEventListener("pointerdown", function () { armed = 0; }, true);
+  addEventListener("message", function (e) {
+    var t = frame && e.origin == relay && e.source == frame.contentWindow && e.data.type;
+    if (t == "rl:exit" || armed && t == "rl:escape") leave();
+    else if (t == "rl:close" || t == "rl:escape") armed = t == "rl:escape", close();
   });
   window.reportline = { open: open, close: close };
   function attach() { (target || document.body).append(host); }

@@ -3,7 +3,7 @@
 // opens.
 //
 // The page at / embeds the button with the defaults. The page at /themed
-// passes its query's locale, label, color, position and target on as the
+// passes its query's locale, label, color, position, target and exit on as the
 // loader's data- attributes, and has an element with the id "report-slot"
 // for target, so that the tests can try each option (docs/site-owners.md);
 // its query's key, if present, replaces the hotline key (even by none).
@@ -38,6 +38,7 @@ type page struct {
 	HotlineKey                             string
 	Themed                                 bool
 	Locale, Label, Color, Position, Target string
+	Exit                                   string
 }
 
 func main() {
@@ -75,6 +76,7 @@ func main() {
 			RelayURL: *relay, Site: *site, ReportPage: *reportPage, Themed: true,
 			Locale: q.Get("locale"), Label: q.Get("label"), Color: q.Get("color"),
 			Position: q.Get("position"), Target: q.Get("target"), HotlineKey: key,
+			Exit: q.Get("exit"),
 		}); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
