@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/reportline/reportline/examples/stack"
-	"github.com/reportline/reportline/report"
 	"github.com/reportline/reportline/hotline/intake"
+	"github.com/reportline/reportline/report"
 )
 
 // scenarioBoxes are the form's questions and notes shown only under a

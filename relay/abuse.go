@@ -21,6 +21,18 @@ import (
 // with an ordinary receipt and stores nothing.
 const HeaderTrap = "Report-Trap"
 
+// HeaderPriority is the request header with which the form marks a report
+// whose reporter said a child is in danger right now, or that they are
+// being threatened: "Report-Priority: urgent". The relay cannot read the
+// report; this is the one thing about it the reporter's answer tells the
+// relay, and only where the hotline allows it (hotline.urgent_marker).
+const HeaderPriority = "Report-Priority"
+
+// urgentAhead is how far ahead of its time in the queue an urgent report
+// is put: its first delivery is due as if it had come a day earlier, so it
+// goes before every report that came since.
+const urgentAhead = 24 * time.Hour
+
 // HeaderProof is the request header that carries the proof of work.
 const HeaderProof = pow.Header
 

@@ -51,6 +51,7 @@ func (s *Server) serveFrame(w http.ResponseWriter, r *http.Request) {
 			Challenge:  "/v1/sites/" + site.ID + "/challenge",
 			Module:     s.assets.Path("widget.wasm"),
 			Locale:     locale, ParentOrigin: parent, Messages: msgURLs,
+			Urgent: h.Urgent(),
 		},
 	}
 	var buf bytes.Buffer

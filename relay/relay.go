@@ -218,7 +218,11 @@ func (s *Server) acceptReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.nowFunc().UTC().Truncate(time.Second)
-	e, created, err := s.spool.Put(spool.Entry{ID: id, Hotline: hotline.ID, Site: site.ID, Received: now, Body: body})
+	entry := spool.Entry{ID: id, Hotline: hotline.ID, Site: site.ID, Received: now, Body: body}
+	if hotline.Urgent() && r.Header.Get(HeaderPriority) == "urgent" {
+		entry.NextAttempt = now.Add(-urgentAhead)
+	}
+	e, created, err := s.spool.Put(entry)
 	switch {
 	case errors.Is(err, spool.ErrConflict):
 		s.reject(w, problem.New(http.StatusConflict, "id-conflict", "Report id already used",

@@ -15,6 +15,7 @@ import (
 type config struct {
 	Site, Hotline, Endpoint, Challenge, Locale, ParentOrigin string
 	Categories                                               []string
+	Urgent                                                   bool         // the relay takes the urgent marker
 	Messages                                                 safejs.Value // locale → catalog URL
 	// Statement is the hotline's signed key statement; trust says which
 	// key it must verify against.
@@ -68,6 +69,7 @@ func readConfig(d *dom) (config, error) {
 		Locale:    getString(v, "locale"), ParentOrigin: getString(v, "parentOrigin"),
 	}
 	cfg.Messages, _ = v.Get("messages")
+	cfg.Urgent = getBool(v, "urgent")
 	cfg.Statement = getString(v, "statement")
 	if cfg.trust, err = readTrust(v); err != nil {
 		return cfg, err

@@ -23,6 +23,7 @@ type sealed struct {
 	id        string
 	envelope  []byte
 	locations []report.Location
+	urgent    bool
 }
 
 // receipt is the relay's 202 answer.
@@ -87,7 +88,7 @@ func (w *form) send() error {
 			note(w.say(w.msg.T("error.send")))
 			return err
 		}
-		w.sent = &sealed{key: string(key), id: r.ID, envelope: env, locations: r.Locations}
+		w.sent = &sealed{key: string(key), id: r.ID, envelope: env, locations: r.Locations, urgent: r.IsUrgent()}
 	}
 	note(w.submit.Set("disabled", true))
 	defer func() { note(w.submit.Set("disabled", false)) }()
@@ -135,6 +136,9 @@ func (w *form) post(s *sealed, proof string) (rc *receipt, retry time.Duration, 
 	headers := map[string]any{"Content-Type": "application/octet-stream", pow.Header: proof}
 	if w.trapped() {
 		headers["Report-Trap"] = "1"
+	}
+	if s.urgent && w.cfg.Urgent {
+		headers["Report-Priority"] = "urgent"
 	}
 	opts, err := safejs.ValueOf(map[string]any{
 		"method": "POST", "headers": headers, "credentials": "omit", "cache": "no-store",

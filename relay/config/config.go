@@ -156,6 +156,11 @@ type Hotline struct {
 	// Down, which it offers everywhere: "report_remove" (Childline and the
 	// IWF, for children in the UK).
 	RemovalServices []string `toml:"removal_services"`
+	// UrgentMarker, unless false, lets the form mark a report the
+	// reporter called urgent with a header the relay can read, so that it
+	// is delivered ahead of the queue; see docs/threat-model.md for what
+	// that tells the relay. Use [Hotline.Urgent].
+	UrgentMarker *bool `toml:"urgent_marker"`
 	// Signature is the Standard Webhooks scheme deliveries are signed
 	// with: "v1a" (Ed25519, with relay.signing_key_file) or "v1"
 	// (HMAC-SHA256, with HMACSecretFile).
@@ -407,3 +412,7 @@ func (c *Config) Hotline(id string) *Hotline {
 func placeholder(k string) bool {
 	return strings.Contains(k, "...") || strings.Contains(k, "…")
 }
+
+// Urgent reports whether the relay takes the form's urgent marker for
+// this hotline (hotline.urgent_marker, on unless set to false).
+func (h *Hotline) Urgent() bool { return h.UrgentMarker == nil || *h.UrgentMarker }

@@ -46,6 +46,9 @@ type Config struct {
 	// Messages are the URLs of every locale's catalog, for switching
 	// language without losing what was typed.
 	Messages map[string]string `json:"messages"`
+	// Urgent says the form may mark an urgent report for the relay
+	// (hotline.urgent_marker).
+	Urgent bool `json:"urgent,omitempty"`
 }
 
 // Page is what the frame's template is executed with.
