@@ -40,7 +40,7 @@ type browser struct {
 
 // request is one request the browser made, seen in the tab's or the
 // frame's session, with the Referer it carried ("" for none).
-type request struct{ where, method, url, referer string }
+type request struct{ where, method, url, referer, priority string }
 
 // browserConfig is how newBrowser starts Chromium.
 type browserConfig struct {
@@ -184,7 +184,8 @@ func (b *browser) listen(where string) func(ev any) {
 			b.mu.Lock()
 			defer b.mu.Unlock()
 			referer, _ := ev.Request.Headers["Referer"].(string)
-			b.requests = append(b.requests, request{where, ev.Request.Method, ev.Request.URL, referer})
+			priority, _ := ev.Request.Headers["Report-Priority"].(string)
+			b.requests = append(b.requests, request{where, ev.Request.Method, ev.Request.URL, referer, priority})
 			return
 		case *network.EventResponseReceived:
 			b.keepSetCookies(ev.Response.URL, ev.Response.Headers)
