@@ -247,14 +247,17 @@ func header(e spool.Entry) nats.Header {
 	h.Set(hdrAttempts, strconv.Itoa(e.Attempts))
 	h.Set(hdrNext, strconv.FormatInt(e.NextAttempt.UnixNano(), 10))
 	if e.LastError != "" {
-		h.Set(hdrLastErr, strings.Map(func(r rune) rune {
-			if r < ' ' || r == 0x7f {
-				return ' '
-			}
-			return r
-		}, e.LastError))
+		h.Set(hdrLastErr, strings.Map(printable, e.LastError))
 	}
 	return h
+}
+
+// printable replaces control characters, which a header cannot hold.
+func printable(r rune) rune {
+	if r < ' ' || r == 0x7f {
+		return ' '
+	}
+	return r
 }
 
 // errBadMessage is a message in the store's streams that it did not write.
