@@ -163,8 +163,11 @@ func (b *browser) submitReport(s *stack.Stack, in input) submitted {
 		var err error
 		// The copy is taken before anything else, to catch the spool
 		// while it still holds the report, if the forwarder is slower.
-		if sub.spool, err = os.ReadFile(s.Spool); err != nil {
-			return err
+		// (On JetStream there is no spool file.)
+		if s.NATSURLs == nil {
+			if sub.spool, err = os.ReadFile(s.Spool); err != nil {
+				return err
+			}
 		}
 		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("rl-receipt"))); err != nil {
 			return err

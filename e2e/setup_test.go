@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 // built is what the tests run: the binaries and the browser assets.
 type built struct {
 	root   string // the module's root
-	bin    string // relay, hotline, partner-site
+	bin    string // relay, hotline, partner-site, natsnode
 	assets string // widget.wasm, wasm_exec.js
 }
 
@@ -96,7 +96,7 @@ func doBuild() (built, error) {
 	// without it a checkout that git refuses to read (another user's, or
 	// no git installed) would fail the build.
 	if err := run(nil, "build", "-buildvcs=false", "-o", b.bin+string(filepath.Separator),
-		"./cmd/relay", "./cmd/hotline", "./examples/partner-site"); err != nil {
+		"./cmd/relay", "./cmd/hotline", "./examples/partner-site", "./examples/natsnode"); err != nil {
 		return built{}, err
 	}
 	// The module as make builds it, with the one recipe: see tools/wasmtrim.

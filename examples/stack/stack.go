@@ -303,6 +303,16 @@ func (s *Stack) StopRelay(kill bool) error {
 	return s.stop("relay", sig)
 }
 
+// StopProcess stops a started process by name ("relay2", "nats1", …):
+// with SIGKILL if kill, or SIGTERM.
+func (s *Stack) StopProcess(name string, kill bool) error {
+	sig := syscall.SIGTERM
+	if kill {
+		sig = syscall.SIGKILL
+	}
+	return s.stop(name, sig)
+}
+
 // StartIntake starts the hotline's intake (again) and waits until it
 // answers.
 func (s *Stack) StartIntake() error {

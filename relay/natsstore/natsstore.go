@@ -300,15 +300,18 @@ func (s *Store) Put(e spool.Entry) (spool.Entry, bool, error) {
 		e.NextAttempt = e.Received
 	}
 	e.Attempts, e.LastError, e.Dead = 0, "", false
-	if old, err := s.Get(e.ID); err == nil {
+	var old spool.Entry
+	err := retry(s.o.Timeout, func(ctx context.Context) (err error) { old, err = s.get(ctx, e.ID); return err })
+	if err == nil {
 		return same(old, e)
 	} else if !errors.Is(err, spool.ErrNotFound) {
 		return spool.Entry{}, false, fmt.Errorf("put report %s: %w", e.ID, err)
 	}
-	ctx, cancel := s.ctx()
-	defer cancel()
-	_, err := s.js.PublishMsg(ctx, &nats.Msg{Subject: s.subject("pending", e.ID), Header: header(e), Data: e.Body},
-		jetstream.WithMsgID(e.ID), jetstream.WithExpectLastSequencePerSubject(0))
+	err = retry(s.o.Timeout, func(ctx context.Context) error {
+		_, err := s.js.PublishMsg(ctx, &nats.Msg{Subject: s.subject("pending", e.ID), Header: header(e), Data: e.Body},
+			jetstream.WithMsgID(e.ID), jetstream.WithExpectLastSequencePerSubject(0))
+		return err
+	})
 	if err != nil {
 		// Another relay may have stored the same id meanwhile.
 		if old, gerr := s.Get(e.ID); gerr == nil {
@@ -317,6 +320,24 @@ func (s *Store) Put(e spool.Entry) (spool.Entry, bool, error) {
 		return spool.Entry{}, false, fmt.Errorf("put report %s: %w", e.ID, err)
 	}
 	return e, true, nil
+}
+
+// retry runs fn up to three times within timeout, each try with a third
+// of it, while it times out: a request sent on a connection to a server
+// that just died is lost, and the next try goes to a live one (a write
+// that did arrive is found by the caller's check of the id, or refused
+// by its expected sequence).
+func retry(timeout time.Duration, fn func(ctx context.Context) error) error {
+	var err error
+	for range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout/3)
+		err = fn(ctx)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, nats.ErrNoResponders) {
+			return err
+		}
+	}
+	return err
 }
 
 // same answers a Put of e when old is stored under its id.
@@ -330,11 +351,15 @@ func same(old, e spool.Entry) (spool.Entry, bool, error) {
 // Get returns a pending or dead report, or an error wrapping
 // [spool.ErrNotFound].
 func (s *Store) Get(id string) (spool.Entry, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	return s.get(ctx, id)
+}
+
+func (s *Store) get(ctx context.Context, id string) (spool.Entry, error) {
 	if !idRE.MatchString(id) {
 		return spool.Entry{}, fmt.Errorf("get report %q: %w", id, spool.ErrNotFound)
 	}
-	ctx, cancel := s.ctx()
-	defer cancel()
 	for _, st := range []struct {
 		stream jetstream.Stream
 		kind   string

@@ -78,17 +78,19 @@ func (p *Proofs) Key() ([]byte, error) {
 // new or was spent on this report before, and [pow.ErrReplayed] if it was
 // spent on another report, at this relay or another.
 func (p *Proofs) Spend(pr pow.Proof, report string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
-	defer cancel()
 	key := hex.EncodeToString(pr.ID[:])
-	_, err := p.spent.Create(ctx, key, []byte(report))
+	err := retry(p.timeout, func(ctx context.Context) error {
+		_, err := p.spent.Create(ctx, key, []byte(report))
+		return err
+	})
 	if err == nil {
 		return nil
 	}
 	if !errors.Is(err, jetstream.ErrKeyExists) {
 		return fmt.Errorf("spend proof of work: %w", err)
 	}
-	e, err := p.spent.Get(ctx, key)
+	var e jetstream.KeyValueEntry
+	err = retry(p.timeout, func(ctx context.Context) (err error) { e, err = p.spent.Get(ctx, key); return err })
 	if err != nil {
 		return fmt.Errorf("spend proof of work: %w", err)
 	}
