@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -173,6 +174,24 @@ func TestScenarioQuestions(t *testing.T) {
 	}
 	if r.Minor != report.Minor || !r.IsUrgent() || len(o.Problems) > 0 {
 		t.Errorf("the report is version 1.%d, urgent %v, problems %v: want 1.%d, urgent, none", r.Minor, r.IsUrgent(), o.Problems, report.Minor)
+	}
+	// The analyst's side: a warning in the intake's log, URGENT first in
+	// hotline open; the relay logged nothing of it.
+	logs := filepath.Dir(s.RelayLogPath)
+	intakeLog, _ := os.ReadFile(filepath.Join(logs, "intake.log"))
+	warned := false
+	for _, line := range strings.Split(string(intakeLog), "\n") {
+		warned = warned || strings.Contains(line, `"level":"WARN"`) && strings.Contains(line, "URGENT report received") && strings.Contains(line, o.ID)
+	}
+	if !warned {
+		t.Errorf("the intake's log has no warning about the urgent report:\n%s", intakeLog)
+	}
+	if relayLog, _ := os.ReadFile(s.RelayLogPath); strings.Contains(strings.ToLower(string(relayLog)), "urgent") {
+		t.Errorf("the relay's log mentions the urgent marker:\n%s", relayLog)
+	}
+	out, err := exec.Command(filepath.Join(build(t).bin, "hotline"), "open", path).Output()
+	if err != nil || !strings.HasPrefix(string(out), "URGENT") {
+		t.Errorf("hotline open %s: %v, output does not start with URGENT:\n%s", path, err, out)
 	}
 	if errs := b.errorsInFrame(); len(errs) > 0 {
 		t.Errorf("the frame logged errors:%s", joinLines(errs))
