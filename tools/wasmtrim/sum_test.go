@@ -41,7 +41,9 @@ func TestVerifyCopy(t *testing.T) {
 			b[len(b)/2] ^= 1
 			return os.WriteFile(p, b, 0o644)
 		},
-		"a file added":   func(dir string) error { return os.WriteFile(filepath.Join(dir, "extra.go"), []byte("package age\n"), 0o644) },
+		"a file added": func(dir string) error {
+			return os.WriteFile(filepath.Join(dir, "extra.go"), []byte("package age\n"), 0o644)
+		},
 		"a file removed": func(dir string) error { return os.Remove(filepath.Join(dir, "scrypt.go")) },
 	} {
 		dir := fresh(t)
