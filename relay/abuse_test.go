@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -314,7 +315,8 @@ func TestFloodWithoutWork(t *testing.T) {
 	url := "http://" + addr + "/v1/sites/s1/reports/"
 	const requests = 2000
 	byType := map[string]int{}
-	deadline := time.Now().Add(2 * time.Minute)
+	start := time.Now()
+	deadline := start.Add(2 * time.Minute)
 	for i := 0; i < requests && time.Now().Before(deadline); i++ {
 		req, _ := http.NewRequest("POST", url+uuid.NewString(), bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/octet-stream")
@@ -339,8 +341,15 @@ func TestFloodWithoutWork(t *testing.T) {
 		t.Fatalf("%d of %d requests answered", total, requests)
 	}
 	t.Logf("answers: %v", byType)
-	if byType["pow-required 403"] != 20 || byType["rate-limited 429"] != requests-20 {
-		t.Errorf("want the burst of 20 refused for want of work, the rest rate-limited: %v", byType)
+	// The burst passes the rate limit and is refused for want of work; the
+	// allowance refills while the flood runs (for longer on a loaded
+	// machine), so a few more may pass, but never more than refilled.
+	lim := f.cfg.Relay.Limits
+	refilled := int(math.Ceil(time.Since(start).Minutes() * lim.ReportsPerMinute))
+	if n := byType["pow-required 403"]; n < lim.ReportBurst || n > lim.ReportBurst+refilled ||
+		n+byType["rate-limited 429"] != requests {
+		t.Errorf("want the burst of %d (plus at most %d refilled) refused for want of work, the rest rate-limited: %v",
+			lim.ReportBurst, refilled, byType)
 	}
 	if n := counter.read.Load(); n != 0 {
 		t.Errorf("the relay read %d body bytes of reports without work", n)
