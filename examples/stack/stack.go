@@ -537,9 +537,11 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// waitHTTP polls u until it answers 200, for at most 20 seconds.
+// waitHTTP polls u until it answers 200, for at most a minute: a relay
+// that opens (and perhaps compacts) a large spool on a loaded machine may
+// take that long.
 func waitHTTP(u string) error {
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
 		resp, err := http.Get(u)
 		if err == nil {
@@ -550,5 +552,5 @@ func waitHTTP(u string) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return fmt.Errorf("%s did not answer within 20s", u)
+	return fmt.Errorf("%s did not answer within a minute", u)
 }
