@@ -3,6 +3,7 @@ package intake
 import (
 	"fmt"
 	"net/http"
+	"slices"
 
 	"filippo.io/age"
 
@@ -47,7 +48,7 @@ func (in *Intake) checkEnvelope(p *delivery.Payload) *Alarm {
 	want := in.Expect
 	if want == nil {
 		var err error
-		if want, err = recipientsOf(in.Identities); err != nil {
+		if want, err = in.identityRecipients(); err != nil {
 			return nil // identities of other kinds: the open decides
 		}
 	}
@@ -55,6 +56,27 @@ func (in *Intake) checkEnvelope(p *delivery.Payload) *Alarm {
 		return &Alarm{Report: p.Data.ID, Kind: AlarmRecipients, Reason: err.Error()}
 	}
 	return nil
+}
+
+// identityRecipients returns the recipients of in.Identities, worked out
+// once (an ML-KEM key's recipient costs about as much as opening a
+// report), and again only if the identities change.
+func (in *Intake) identityRecipients() (*report.Recipients, error) {
+	if c := in.expected.Load(); c != nil && slices.Equal(c.ids, in.Identities) {
+		return c.want, nil
+	}
+	want, err := recipientsOf(in.Identities)
+	if err != nil {
+		return nil, err
+	}
+	in.expected.Store(&identityCache{slices.Clone(in.Identities), want})
+	return want, nil
+}
+
+// identityCache is the recipients of a list of identities.
+type identityCache struct {
+	ids  []age.Identity
+	want *report.Recipients
 }
 
 // recipientsOf returns the recipients of age identities.

@@ -92,3 +92,22 @@ func TestAlarms(t *testing.T) {
 		t.Errorf("an envelope for fewer recipients than the statement's: status %d", rec.Code)
 	}
 }
+
+// The recipients expected from the identities are worked out once, and
+// again when the identities change: a hybrid envelope that was expected
+// raises an alarm once the identity is an X25519 one.
+func TestExpectedFollowsIdentities(t *testing.T) {
+	f := newFixture(t)
+	if rec := f.deliver(t, rid, f.payload(t, rid), time.Now(), f.signer); rec.Code != 200 {
+		t.Fatalf("delivery: %d %s", rec.Code, rec.Body)
+	}
+	x, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.in.Identities = []age.Identity{x}
+	const other = "6f2a91c0-77de-4c1b-9a4e-2b7c5d1e0f88"
+	if rec := f.deliver(t, other, f.payload(t, other), time.Now(), f.signer); rec.Code != 422 {
+		t.Errorf("hybrid envelope for an X25519 identity: %d %s, want 422", rec.Code, rec.Body)
+	}
+}

@@ -78,6 +78,8 @@ type Intake struct {
 	hidden  atomic.Uint64 // reports stored with hidden characters
 	urgent  atomic.Uint64 // urgent reports stored
 	alarms  atomic.Uint64 // deliveries refused with an alarm
+	// expected caches the recipients of Identities (recipientsOf)
+	expected atomic.Pointer[identityCache]
 	// writeFile, if set, replaces writeTemp, for tests.
 	writeFile func(path string, data []byte, perm os.FileMode, sync bool) (tmp string, err error)
 }
