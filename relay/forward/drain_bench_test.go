@@ -73,7 +73,7 @@ func fillSpool(b *testing.B, sp *spool.Spool, n int, seal func(id string) []byte
 // BenchmarkDrain measures how fast the relay's forwarder empties a backlog
 // of b.N queued reports (run it with -benchtime=100000x) with the default
 // concurrency, into an intake on loopback: "intake", the real one, which
-// verifies, opens and stores each report in two fsynced files; "noop", a
+// verifies, opens and durably stores each report in two files; "noop", a
 // handler that reads the delivery and answers 200, for the relay's own
 // ceiling in the same run. It reports deliveries/s (goal ≥ 2,000/s, and
 // more than the accepts/s of BenchmarkAcceptLoad) and the peak anonymous
