@@ -23,6 +23,8 @@ import (
 	"strings"
 
 	"github.com/andybalholm/brotli"
+	"github.com/tdewolff/minify/v2"
+	jsmin "github.com/tdewolff/minify/v2/js"
 
 	"github.com/reportline/reportline/report"
 	"github.com/reportline/reportline/snippet"
@@ -79,7 +81,9 @@ func Load(dir string) (*Set, error) {
 	// short cache lets a fix reach every partner page within minutes.
 	// The same bytes under a hashed path never change, for a partner who
 	// pins them with integrity= (PinnedLoader).
-	js = compactJS(js)
+	if js, err = minifyJS(js); err != nil {
+		return nil, fmt.Errorf("failed to load assets: %w", err)
+	}
 	a.embedJS = newAsset("embed.js", js, "public, max-age=300", nil)
 	a.addHashed("embed.js", js, nil)
 	sum := sha512.Sum384(js)
@@ -295,122 +299,14 @@ func withLabels(js []byte) ([]byte, error) {
 	return bytes.Replace(js, []byte(labelsLine), []byte("var labels = "+string(b)+";"), 1), nil
 }
 
-// compactJS drops what a browser does not need from the loader, which
-// every partner page downloads: the leading block comment, whole-line
-// comments, indentation, blank lines and the spaces beside punctuation
-// (see tightenJS). It changes no statement, so the source stays the
-// readable, reviewed file.
-func compactJS(src []byte) []byte {
-	text := string(src)
-	if strings.HasPrefix(text, "/*") {
-		if end := strings.Index(text, "*/"); end >= 0 {
-			text = text[end+2:]
-		}
+// minifyJS shrinks the loader, which every partner page downloads, with
+// a JavaScript parser: it drops comments and spaces and gives local names
+// one letter, so the source stays the readable, reviewed file. A loader
+// the parser cannot read is an error, not a file served half-done.
+func minifyJS(src []byte) ([]byte, error) {
+	var out bytes.Buffer
+	if err := (&jsmin.Minifier{}).Minify(minify.New(), &out, bytes.NewReader(src), nil); err != nil {
+		return nil, fmt.Errorf("minify embed.js: %w", err)
 	}
-	var out []string
-	for _, line := range strings.Split(text, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "//") {
-			continue
-		}
-		out = append(out, tightenJS(line))
-	}
-	return []byte(strings.Join(out, "\n") + "\n")
-}
-
-// jsPunct are the characters beside which a space means nothing outside a
-// string. + and - are handled apart: "a + +b" must not become "a++b".
-const jsPunct = "{}()[];,=<>!&|?:*"
-
-// tightenJS removes the spaces beside punctuation in one line of
-// JavaScript, outside string literals. A line that may hold a regular
-// expression literal (a / after an operator or at the start) or a
-// trailing comment is left as it is: telling those apart needs a parser.
-// (A name ending in a keyword, as in "return /x/", counts as a division;
-// the loader has none.)
-func tightenJS(line string) string {
-	var b strings.Builder
-	var quote byte
-	last := func() byte {
-		s := b.String()
-		if s == "" {
-			return 0
-		}
-		return s[len(s)-1]
-	}
-	for i := 0; i < len(line); i++ {
-		c := line[i]
-		switch {
-		case quote != 0:
-			b.WriteByte(c)
-			if c == '\\' && i+1 < len(line) {
-				i++
-				b.WriteByte(line[i])
-			} else if c == quote {
-				quote = 0
-			}
-		case c == '"' || c == '\'' || c == '`':
-			quote = c
-			b.WriteByte(c)
-		case c == '/' && i+1 < len(line) && (line[i+1] == '/' || line[i+1] == '*'):
-			return line // a comment
-		case c == '/':
-			// After a name, a number or a closing bracket, a division;
-			// after "(" or "!", a regular expression, copied as it is.
-			p := strings.TrimRight(b.String(), " ")
-			if p != "" && (p[len(p)-1] == '(' || p[len(p)-1] == '!') {
-				end := regexpEnd(line, i)
-				if end < 0 {
-					return line
-				}
-				b.WriteString(line[i:end])
-				i = end - 1
-				continue
-			}
-			if p == "" || !strings.ContainsAny(p[len(p)-1:], ")]_$0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
-				return line
-			}
-			b.Reset()
-			b.WriteString(p)
-			b.WriteByte(c)
-			for i+1 < len(line) && line[i+1] == ' ' {
-				i++
-			}
-		case c == ' ':
-			prev, next := last(), byte(0)
-			if i+1 < len(line) {
-				next = line[i+1]
-			}
-			sign := (prev == '+' || prev == '-') && next != '+' && next != '-' ||
-				(next == '+' || next == '-') && prev != '+' && prev != '-'
-			if strings.IndexByte(jsPunct, prev) >= 0 || strings.IndexByte(jsPunct, next) >= 0 || sign {
-				continue
-			}
-			b.WriteByte(c)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
-// regexpEnd returns the index just past the regular expression literal
-// that starts at line[start] (its closing slash and flags), or -1.
-func regexpEnd(line string, start int) int {
-	class := false
-	for i := start + 1; i < len(line); i++ {
-		switch c := line[i]; {
-		case c == '\\':
-			i++
-		case c == '[':
-			class = true
-		case c == ']':
-			class = false
-		case c == '/' && !class:
-			for i++; i < len(line) && strings.IndexByte("dgimsuvy", line[i]) >= 0; i++ {
-			}
-			return i
-		}
-	}
-	return -1
+	return out.Bytes(), nil
 }
