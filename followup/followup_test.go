@@ -349,3 +349,37 @@ func TestSealedVector(t *testing.T) {
 		t.Fatal("the sealed vector does not open to testdata/reply.txt")
 	}
 }
+
+// TestMistakeGroup changes each character of a code in turn, to every
+// other symbol, and wants the group that holds it; two changes in
+// different groups are never blamed on a third group silently.
+func TestMistakeGroup(t *testing.T) {
+	code := readVectors(t)[0].Code
+	if g := MistakeGroup(code); g != 0 {
+		t.Fatalf("MistakeGroup of a good code = %d, want 0", g)
+	}
+	for i := range len(code) {
+		if code[i] == '-' {
+			continue
+		}
+		want := i/5 + 1
+		for _, c := range alphabet {
+			if byte(c) == code[i] {
+				continue
+			}
+			bad := code[:i] + string(c) + code[i+1:]
+			if _, err := ParseCode(bad); !errors.Is(err, ErrMistyped) {
+				t.Fatalf("ParseCode(%s) = %v, want ErrMistyped", bad, err)
+			}
+			if g := MistakeGroup(bad); g != want {
+				t.Fatalf("MistakeGroup(%s) = %d, want %d", bad, g, want)
+			}
+		}
+	}
+	if g := MistakeGroup(code[:10] + "U" + code[11:]); g != 3 {
+		t.Errorf("a U in group 3: MistakeGroup = %d, want 3", g)
+	}
+	if g := MistakeGroup(code[:len(code)-1]); g != 0 {
+		t.Errorf("a short code: MistakeGroup = %d, want 0", g)
+	}
+}

@@ -3,7 +3,6 @@ package followup
 import (
 	"encoding/base64"
 	"fmt"
-	"slices"
 )
 
 // Verifier checks an Ed25519 signature with the hotline's verification
@@ -55,6 +54,12 @@ func Read(a *FetchAnswer, k *Keys, hotline string, verify Verifier) (*Thread, er
 		}
 		t.Replies = append(t.Replies, r)
 	}
-	slices.SortStableFunc(t.Replies, func(a, b *Reply) int { return a.Sent.Compare(b.Sent) })
+	// Oldest first; equal times keep their order. At most Slots replies,
+	// so an insertion sort, which the browser module links no code for.
+	for i := 1; i < len(t.Replies); i++ {
+		for j := i; j > 0 && t.Replies[j].Sent.Before(t.Replies[j-1].Sent); j-- {
+			t.Replies[j], t.Replies[j-1] = t.Replies[j-1], t.Replies[j]
+		}
+	}
 	return t, nil
 }

@@ -176,3 +176,47 @@ func checkSymbols(data []byte) (byte, byte) {
 	c26 := gfMul(b^gfMul(gfPow(27), a), gfInv(gfPow(26)^gfPow(27)))
 	return c26, a ^ c26
 }
+
+// MistakeGroup returns which of the seven groups (1 to 7) of a mistyped
+// code holds the mistake, when the check symbols can tell: a code with one
+// wrong character, or with a character outside the alphabet. It returns 0
+// when they cannot (two or more wrong characters, a wrong length) and for
+// a code ParseCode accepts.
+func MistakeGroup(code string) int {
+	var v []byte
+	for _, c := range strings.ToUpper(code) {
+		switch c {
+		case '-', ' ', '\t', '\n', '\r', '\u00a0':
+			continue
+		case 'O':
+			c = '0'
+		case 'I', 'L':
+			c = '1'
+		}
+		i := strings.IndexRune(alphabet, c)
+		if i < 0 {
+			return len(v)/groupSymbols + 1
+		}
+		v = append(v, byte(i))
+		if len(v) > codeSymbols {
+			return 0
+		}
+	}
+	if len(v) != codeSymbols {
+		return 0
+	}
+	s := syndrome(v)
+	if s[0] == 0 || s[1] == 0 {
+		return 0 // no mistake, or more than one
+	}
+	// One wrong symbol at i with error e gives s0 = e and s1 = α^i·e.
+	ratio := gfMul(s[1], gfInv(s[0]))
+	a := byte(1)
+	for i := range codeSymbols {
+		if a == ratio {
+			return i/groupSymbols + 1
+		}
+		a = gfMul(a, 2)
+	}
+	return 0
+}

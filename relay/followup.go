@@ -183,3 +183,13 @@ func (s *Server) fetchReplies(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	json.NewEncoder(w).Encode(out)
 }
+
+// mailboxPath is the frame's follow-up endpoint for a site, or "" where
+// the form cannot offer follow-up: no mailboxes on this relay, or no key
+// to verify the hotline's replies with.
+func (s *Server) mailboxPath(site, verifyKey string) string {
+	if s.mailbox == nil || verifyKey == "" {
+		return ""
+	}
+	return "/v1/sites/" + site + "/mailbox"
+}

@@ -50,6 +50,7 @@ func (s *Server) serveFrame(w http.ResponseWriter, r *http.Request) {
 			Endpoint:   "/v1/sites/" + site.ID + "/reports/",
 			Challenge:  "/v1/sites/" + site.ID + "/challenge",
 			Module:     s.assets.Path("widget.wasm"),
+			Mailbox:    s.mailboxPath(site.ID, h.StatementKey),
 			Locale:     locale, ParentOrigin: parent, Messages: msgURLs,
 			Urgent: h.Urgent(),
 		},

@@ -123,6 +123,14 @@ var UIKeys = []string{
 	"error.summary", "error.send", "error.send_detail", "error.already_reported",
 	"receipt.title", "receipt.reference", "receipt.date", "receipt.next", "receipt.another",
 	"nojs.text",
+	// The follow-up channel (docs/follow-up.md).
+	"followup.have_code", "followup.optin", "followup.optin_hint", "followup.code_title", "followup.code_text",
+	"followup.copy", "followup.copied", "followup.copy_failed", "followup.confirm_label", "followup.confirm",
+	"followup.confirm_wrong", "followup.confirmed", "followup.return_title", "followup.return_text",
+	"followup.code_label", "followup.open", "followup.back", "followup.checking", "followup.fetch_failed",
+	"followup.code_group", "followup.code_wrong", "followup.code_length", "followup.none", "followup.once",
+	"followup.refused", "followup.kind.question", "followup.kind.acknowledgement", "followup.kind.outcome",
+	"followup.kind.closed", "followup.answer_label", "followup.answer_send", "followup.answer_sent",
 }
 
 // ErrorCodes are every [FieldError] code; each has a message "error.CODE".

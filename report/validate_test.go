@@ -289,7 +289,8 @@ func TestGuidancePlain(t *testing.T) {
 		checked := 0
 		for k, v := range c {
 			if !strings.HasPrefix(k, "guidance.") && !strings.HasPrefix(k, "under18.") &&
-				!strings.HasPrefix(k, "contact.") && !strings.HasPrefix(k, "receipt.") {
+				!strings.HasPrefix(k, "contact.") && !strings.HasPrefix(k, "receipt.") &&
+				!strings.HasPrefix(k, "followup.") {
 				continue
 			}
 			checked++

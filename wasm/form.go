@@ -31,6 +31,7 @@ type form struct {
 	keys       chan struct{}
 	recipients *report.Recipients
 	keysErr    error
+	fu         followUp
 	// reported holds the normalized locations sent from this frame, to
 	// flag a second report of the same address during the visit. It lives
 	// in memory only, like everything typed.

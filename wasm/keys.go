@@ -75,15 +75,15 @@ func param(q safejs.Value, name string) string {
 	return s
 }
 
-// verifiedRecipients checks the hotline's key statement as the frame
-// gives it and returns its recipients, or says why it cannot seal to
-// them. The signature is checked with the browser's WebCrypto, so the
-// module carries no Ed25519 code.
-func verifiedRecipients(text, hotline string, t trust) (*report.Recipients, error) {
+// key returns the one hotline verification key given to the frame, as
+// its unpadded base64url without the prefix: what the key statement and
+// the hotline's replies to a reporter (docs/follow-up.md) must verify
+// against.
+func (t trust) key() (string, error) {
 	key := ""
 	for _, k := range t.keys {
 		if k != "" && key != "" && k != key {
-			return nil, errors.New("the hotline verification keys given to this form differ")
+			return "", errors.New("the hotline verification keys given to this form differ")
 		}
 		if k != "" {
 			key = k
@@ -91,7 +91,19 @@ func verifiedRecipients(text, hotline string, t trust) (*report.Recipients, erro
 	}
 	pub, ok := strings.CutPrefix(key, statement.VerificationKeyPrefix)
 	if !ok || len(pub) != 43 || strings.Trim(pub, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
-		return nil, errors.New("no hotline verification key: the embed snippet needs data-hotline-key=\"hlvk_…\", from the hotline")
+		return "", errors.New("no hotline verification key: the embed snippet needs data-hotline-key=\"hlvk_…\", from the hotline")
+	}
+	return pub, nil
+}
+
+// verifiedRecipients checks the hotline's key statement as the frame
+// gives it and returns its recipients, or says why it cannot seal to
+// them. The signature is checked with the browser's WebCrypto, so the
+// module carries no Ed25519 code.
+func verifiedRecipients(text, hotline string, t trust) (*report.Recipients, error) {
+	pub, err := t.key()
+	if err != nil {
+		return nil, err
 	}
 	if text == "" {
 		return nil, errors.New("no key statement signed by the hotline")

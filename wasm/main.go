@@ -14,6 +14,7 @@ import (
 // config is what the relay writes into the frame as #rl-config.
 type config struct {
 	Site, Hotline, Endpoint, Challenge, Locale, ParentOrigin string
+	Mailbox                                                  string // follow-up's fetches, where offered
 	Categories                                               []string
 	Urgent                                                   bool         // the relay takes the urgent marker
 	Messages                                                 safejs.Value // locale → catalog URL
@@ -65,8 +66,8 @@ func readConfig(d *dom) (config, error) {
 	}
 	cfg := config{
 		Site: getString(v, "site"), Hotline: getString(v, "hotline"), Endpoint: getString(v, "endpoint"),
-		Challenge: getString(v, "challenge"),
-		Locale:    getString(v, "locale"), ParentOrigin: getString(v, "parentOrigin"),
+		Challenge: getString(v, "challenge"), Mailbox: optString(v, "mailbox"),
+		Locale: getString(v, "locale"), ParentOrigin: getString(v, "parentOrigin"),
 	}
 	cfg.Messages, _ = v.Get("messages")
 	cfg.Urgent = getBool(v, "urgent")
@@ -138,6 +139,9 @@ func start() error {
 		}
 	}
 	if err := w.bind(); err != nil {
+		return err
+	}
+	if err := w.bindFollowUp(); err != nil {
 		return err
 	}
 	// Solve the relay's proof of work while the reporter types, so that

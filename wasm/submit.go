@@ -24,6 +24,7 @@ type sealed struct {
 	envelope  []byte
 	locations []report.Location
 	urgent    bool
+	followUp  bool // the report asks for follow-up
 }
 
 // receipt is the relay's 202 answer.
@@ -62,6 +63,10 @@ func (w *form) send() error {
 	}
 	r, rows := report.FromValues(w.def, values, withContact)
 	key, _ := report.Marshal(r)
+	withFollowUp := w.wantsFollowUp()
+	if withFollowUp {
+		key = append(key, "\nfollow-up"...)
+	}
 	if w.sent == nil || w.sent.key != string(key) {
 		id, err := uuid.NewRandom()
 		if err != nil {
@@ -69,6 +74,11 @@ func (w *form) send() error {
 		}
 		r.ID, r.Hotline, r.Site, r.Locale = id.String(), w.cfg.Hotline, w.cfg.Site, w.cfg.Locale
 		r.Created = time.Now().UTC().Truncate(time.Second)
+		if withFollowUp {
+			if r.FollowUp, err = w.followUpRequest(); err != nil {
+				return err
+			}
+		}
 		errs, err := formstate.Check(w.def, r, w.reported, time.Now())
 		if err != nil {
 			return err
@@ -88,7 +98,7 @@ func (w *form) send() error {
 			note(w.say(w.msg.T("error.send")))
 			return err
 		}
-		w.sent = &sealed{key: string(key), id: r.ID, envelope: env, locations: r.Locations, urgent: r.IsUrgent()}
+		w.sent = &sealed{key: string(key), id: r.ID, envelope: env, locations: r.Locations, urgent: r.IsUrgent(), followUp: withFollowUp}
 	}
 	note(w.submit.Set("disabled", true))
 	defer func() { note(w.submit.Set("disabled", false)) }()
@@ -194,8 +204,16 @@ func (w *form) showReceipt(rc *receipt) error {
 		return err
 	}
 	note(setHidden(w.el, true))
+	if w.fu.key != "" {
+		note(setHidden(w.get("rl-have-code"), true))
+	}
 	note(setHidden(section, false))
 	note(w.say(""))
+	if w.sent.followUp {
+		w.showCode()
+	} else {
+		w.setFinish(true)
+	}
 	// Nothing tells the partner page that a report was sent: any script
 	// on it could listen.
 	_, err = section.Call("focus")
@@ -222,6 +240,7 @@ func (w *form) another() error {
 		}
 	}
 	w.sent = nil
+	w.forgetFollowUp()
 	if err := w.clearErrors(); err != nil {
 		return err
 	}

@@ -51,6 +51,10 @@ type Options struct {
 	// share JetStream (set NATSNodes), and RelayPort is a small
 	// round-robin load balancer in front of them.
 	Relays int
+	// FollowUp turns on the follow-up channel (docs/follow-up.md): the
+	// relay keeps mailboxes, and the hotline replies with
+	// Stack.HotlineSigningKey.
+	FollowUp bool
 }
 
 // Stack is a running system.
@@ -192,6 +196,7 @@ assets = "{{.Assets}}"
 signing_key_file = "{{.SignKey}}"
 log_format = "json"
 {{if .RetryMin}}retry_min = "{{.RetryMin}}"
+{{end}}{{if .FollowUp}}mailbox = "{{.Mailbox}}"
 {{end}}{{if .NATS}}store = "jetstream"
 
 [relay.jetstream]
@@ -243,6 +248,7 @@ func (s *Stack) writeConfig(recipient, signKey string) error {
 		"RelayPort": s.opts.RelayPort, "RelayURL": s.RelayURL, "Spool": s.Spool, "Assets": assets,
 		"SignKey": signKey, "RetryMin": s.opts.RetryMin, "Intake": s.Intake, "Statement": st, "HotlineKey": s.HotlineKey,
 		"PartnerPort": s.opts.PartnerPort, "Emergency": cmp.Or(s.opts.EmergencyNumber, "112"), "NATS": s.NATSURLs,
+		"FollowUp": s.opts.FollowUp, "Mailbox": filepath.Join(s.opts.State, "mailbox.db"),
 	})
 	if cerr := f.Close(); err == nil {
 		err = cerr

@@ -36,13 +36,17 @@ type Config struct {
 	// Statement is the hotline's signed key statement. The module seals
 	// only to its recipients, and only if it verifies against a key that
 	// does not come from here (docs/key-statement.md).
-	Statement    string   `json:"statement"`
-	Categories   []string `json:"categories"`
-	Endpoint     string   `json:"endpoint"`
-	Challenge    string   `json:"challenge"`
-	Module       string   `json:"module"`
-	Locale       string   `json:"locale"`
-	ParentOrigin string   `json:"parentOrigin"`
+	Statement  string   `json:"statement"`
+	Categories []string `json:"categories"`
+	Endpoint   string   `json:"endpoint"`
+	Challenge  string   `json:"challenge"`
+	// Mailbox is where the reporter's follow-up fetches go; empty where
+	// the relay keeps no mailboxes. Replies are verified with the same
+	// key as the statement, never one from here (docs/follow-up.md).
+	Mailbox      string `json:"mailbox,omitempty"`
+	Module       string `json:"module"`
+	Locale       string `json:"locale"`
+	ParentOrigin string `json:"parentOrigin"`
 	// Messages are the URLs of every locale's catalog, for switching
 	// language without losing what was typed.
 	Messages map[string]string `json:"messages"`
