@@ -22,9 +22,16 @@ func FuzzParseCode(f *testing.F) {
 	}
 	f.Add("e396 qesh scd5 yeps ymn7 rwas 8cdq")
 	f.Fuzz(func(t *testing.T, code string) {
+		g := MistakeGroup(code)
+		if g < 0 || g > 7 {
+			t.Fatalf("MistakeGroup(%q) = %d, not a group", code, g)
+		}
 		s, err := ParseCode(code)
 		if err != nil {
 			return
+		}
+		if g != 0 {
+			t.Fatalf("MistakeGroup blames group %d of %q, which reads as a code", g, code)
 		}
 		if back, err := ParseCode(s.Code()); err != nil || back != s {
 			t.Fatalf("%q read as a secret whose code does not read back", code)

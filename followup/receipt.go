@@ -194,12 +194,12 @@ func MistakeGroup(code string) int {
 			c = '1'
 		}
 		i := strings.IndexRune(alphabet, c)
-		if i < 0 {
+		if i < 0 && len(v) < codeSymbols {
 			return len(v)/groupSymbols + 1
 		}
 		v = append(v, byte(i))
-		if len(v) > codeSymbols {
-			return 0
+		if i < 0 || len(v) > codeSymbols {
+			return 0 // a stray character past the code's end: a wrong length
 		}
 	}
 	if len(v) != codeSymbols {
