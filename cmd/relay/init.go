@@ -15,27 +15,48 @@ import (
 )
 
 // initConfig writes a working configuration to start from: the example
-// (examples/relay.example.toml) with the hotline's recipients in place of
-// its placeholder, and a fresh delivery signing key beside it. It checks
-// the result as check-config does, and prints the key the intake needs.
+// (examples/relay.example.toml) with the hotline's signed key statement
+// (or, for a first trial, its bare recipients) in place of its
+// placeholder, and a fresh delivery signing key beside it. It checks the
+// result as check-config does, and prints the key the intake needs.
 func initConfig(stdout io.Writer, args []string) error {
 	fs := flag.NewFlagSet("init", flag.ContinueOnError)
 	out := fs.String("o", "relay.toml", "configuration file to write (must not exist)")
 	keyFile := fs.String("signing-key", "relay-signing.key", "delivery signing key file to write (must not exist); the configuration names it as given")
-	rcpts := fs.String("recipient", "", "the hotline's age public keys, age1pq1… as `hotline keygen` prints them; several separated by commas")
+	rcpts := fs.String("recipient", "", "the hotline's age public keys, age1pq1… as `hotline keygen` prints them; several separated by commas (the form refuses to seal to keys the hotline did not sign: prefer -statement)")
+	stmtFile := fs.String("statement", "", "the hotline's signed key statement, a file `hotline sign` wrote; with -statement-key")
+	stmtKey := fs.String("statement-key", "", "the hotline's hlvk_… verification key, as `hotline keygen -sign` prints it")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if *rcpts == "" {
-		return hint{errors.New("usage: relay init -recipient age1pq1… [-o relay.toml] [-signing-key relay-signing.key]"),
-			"the hotline makes its key with `hotline keygen -o identity.txt` and gives you the age1pq1… line it prints"}
-	}
-	keys := strings.Split(*rcpts, ",")
-	if _, err := report.ParseRecipients(keys); err != nil {
-		return hint{fmt.Errorf("bad -recipient: %w", err), "give the age1pq1… line `hotline keygen` prints"}
+	var keys recipientsLine
+	switch {
+	case *stmtFile != "" && *rcpts != "":
+		return hint{errors.New("give -statement or -recipient, not both"), "the statement already names the hotline's recipients"}
+	case *stmtFile != "":
+		if *stmtKey == "" {
+			return hint{errors.New("-statement needs -statement-key"), "the hotline gives you the hlvk_… key `hotline keygen -sign` printed"}
+		}
+		b, err := os.ReadFile(*stmtFile)
+		if err != nil {
+			return fmt.Errorf("failed to read the statement: %w", err)
+		}
+		if strings.Contains(string(b), "'''") {
+			return fmt.Errorf("%s is not a key statement: it contains '''", *stmtFile)
+		}
+		keys = recipientsLine{statement: strings.TrimSpace(string(b)), statementKey: strings.TrimSpace(*stmtKey)}
+	case *rcpts != "":
+		list := strings.Split(*rcpts, ",")
+		if _, err := report.ParseRecipients(list); err != nil {
+			return hint{fmt.Errorf("bad -recipient: %w", err), "give the age1pq1… line `hotline keygen` prints"}
+		}
+		keys = recipientsLine{recipients: list}
+	default:
+		return hint{errors.New("usage: relay init -statement FILE -statement-key hlvk_… [-o relay.toml] [-signing-key relay-signing.key]"),
+			"the hotline signs its keys with `hotline sign` and gives you the statement file and its hlvk_… key (docs/key-statement.md)"}
 	}
 	text, err := fillExample(keys, *keyFile)
 	if err != nil {
@@ -70,16 +91,30 @@ func initConfig(stdout io.Writer, args []string) error {
 	return nil
 }
 
-// fillExample returns the example configuration with keys as the
-// recipients and keyFile as the signing key file.
-func fillExample(keys []string, keyFile string) ([]byte, error) {
-	quoted := make([]string, len(keys))
-	for i, k := range keys {
+// recipientsLine is what init puts in place of the example's
+// placeholder: a signed statement and its key, or bare recipients.
+type recipientsLine struct {
+	statement, statementKey string
+	recipients              []string
+}
+
+func (r recipientsLine) String() string {
+	if r.statement != "" {
+		return "statement = '''\n" + r.statement + "\n'''\nstatement_key = " + strconv.Quote(r.statementKey)
+	}
+	quoted := make([]string, len(r.recipients))
+	for i, k := range r.recipients {
 		quoted[i] = strconv.Quote(strings.TrimSpace(k))
 	}
+	return "recipients = [" + strings.Join(quoted, ", ") + "]"
+}
+
+// fillExample returns the example configuration with keys in place of
+// the placeholder recipients and keyFile as the signing key file.
+func fillExample(keys recipientsLine, keyFile string) ([]byte, error) {
 	text := config.Example
 	for _, r := range []struct{ old, new string }{
-		{`recipients = ["` + config.ExampleRecipient + `"]`, "recipients = [" + strings.Join(quoted, ", ") + "]"},
+		{`recipients = ["` + config.ExampleRecipient + `"]`, keys.String()},
 		{`signing_key_file = "relay-signing.key"`, "signing_key_file = " + strconv.Quote(keyFile)},
 	} {
 		if bytes.Count(text, []byte(r.old)) != 1 {

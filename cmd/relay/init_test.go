@@ -117,7 +117,9 @@ func TestInitRefuses(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"init"}, "hotline keygen"},
+		{[]string{"init"}, "hotline sign"},
+		{[]string{"init", "-statement", "missing.statement"}, "-statement needs -statement-key"},
+		{[]string{"init", "-statement", "s", "-statement-key", "k", "-recipient", id.Recipient().String()}, "not both"},
 		{[]string{"init", "-recipient", "age1pq1..."}, "bad -recipient"},
 		{[]string{"init", "-recipient", id.Recipient().String()}, "relay.toml exists"},
 	} {
@@ -133,5 +135,49 @@ func TestInitRefuses(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "relay-signing.key")); err == nil {
 		t.Error("a refused init left a signing key behind")
+	}
+}
+
+// TestInitWithStatement: the way README's hotline section sets up a
+// relay: the hotline makes its keys and signs a statement with the real
+// hotline command; `relay init` takes the statement and its hlvk_ key, and
+// the configuration it writes carries the signed statement, not bare
+// recipients (to which the form refuses to seal), and passes check-config.
+func TestInitWithStatement(t *testing.T) {
+	relayBin := testbin.Build(t, "relay")
+	dir := t.TempDir()
+	hotlineBin := filepath.Join(t.TempDir(), "hotline")
+	if out, err := exec.Command("go", "build", "-o", hotlineBin, "../hotline").CombinedOutput(); err != nil {
+		t.Fatalf("go build the hotline command: %v\n%s", err, out)
+	}
+	run := func(bin string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %v: %v\n%s", filepath.Base(bin), args, err, out)
+		}
+		return string(out)
+	}
+	recipient := regexp.MustCompile(`age1pq1[0-9a-z]+`).FindString(run(hotlineBin, "keygen", "-o", "identity.txt"))
+	key := regexp.MustCompile(`hlvk_[A-Za-z0-9_-]+`).FindString(run(hotlineBin, "keygen", "-sign", "-o", "signing.key"))
+	if recipient == "" || key == "" {
+		t.Fatalf("hotline keygen printed no key: recipient %q, verification key %q", recipient, key)
+	}
+	// The example's hotline is demo-hotline.
+	run(hotlineBin, "sign", "-key", "signing.key", "-hotline", "demo-hotline", "-serial", "1", "-o", "hotline.statement", recipient)
+	if out := run(relayBin, "init", "-statement", "hotline.statement", "-statement-key", key); !strings.Contains(out, "whpk_") {
+		t.Errorf("init does not print the key the intake needs:\n%s", out)
+	}
+	if out := run(relayBin, "check-config", "relay.toml"); !strings.Contains(out, "relay.toml: ok") || !strings.Contains(out, "key statement serial 1") {
+		t.Errorf("check-config:\n%s", out)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "relay.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "statement_key = \""+key+"\"") || regexp.MustCompile(`(?m)^recipients\s*=`).Match(b) {
+		t.Errorf("relay.toml should carry the statement and its key, and no bare recipients:\n%s", b)
 	}
 }
