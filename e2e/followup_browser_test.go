@@ -65,6 +65,14 @@ func TestFollowUpInBrowser(t *testing.T) {
 		t.Error("the reporter can leave the receipt before typing back part of the code")
 	}
 	runAxe(t, f.ctx, "the receipt with a code")
+	// The receipt with its code, in every language the form speaks.
+	for _, loc := range report.Locales() {
+		if loc != "en" {
+			f.switchLanguage(loc)
+			runAxe(t, f.ctx, "the receipt with a code in "+loc)
+		}
+	}
+	f.switchLanguage("en")
 	n := evalFrame[string](f, "read the group asked for", `document.getElementById("rl-confirm-label").dataset.i18nArgs`)
 	group := int(strings.TrimPrefix(n, "n=")[0] - '0')
 	want := strings.Split(code, "-")[group-1]
@@ -159,12 +167,18 @@ func TestFollowUpInBrowser(t *testing.T) {
 			chromedp.WithPollingTimeout(55*time.Second)))
 		return err
 	})
-	f2.switchLanguage("ar")
-	if got, want := evalFrame[string](f2, "read the warning", `document.getElementById("rl-refused").textContent`),
-		catalog(t, "ar")["followup.refused"]; got != want {
-		t.Errorf("in Arabic the warning reads %q, want %q", got, want)
+	// The thread and its warning, in every language the form speaks.
+	for _, loc := range report.Locales() {
+		if loc == "en" {
+			continue
+		}
+		f2.switchLanguage(loc)
+		if got, want := evalFrame[string](f2, "read the warning", `document.getElementById("rl-refused").textContent`),
+			catalog(t, loc)["followup.refused"]; got != want {
+			t.Errorf("in %s the warning reads %q, want %q", loc, got, want)
+		}
+		runAxe(t, f2.ctx, "the thread in "+loc)
 	}
-	runAxe(t, f2.ctx, "the thread in Arabic")
 	if errs := b2.errorsInFrame(); len(errs) > 0 {
 		t.Errorf("the frame logged errors:%s", joinLines(errs))
 	}
