@@ -130,6 +130,15 @@ func TestFollowUpInBrowser(t *testing.T) {
 		t.Errorf("a typo in group 3 says %q, want %q", got, want)
 	}
 	runAxe(t, f2.ctx, "the code screen with an error")
+	// The code screen, in every language the form speaks.
+	for _, loc := range report.Locales() {
+		if loc != "en" {
+			f2.switchLanguage(loc)
+			runAxe(t, f2.ctx, "the code screen in "+loc)
+		}
+	}
+	f2.switchLanguage("en")
+	evalFrame[bool](f2, "focus the code", `(document.getElementById("rl-code-input").focus(), true)`)
 	for range len(typo) {
 		b2.press(kb.Backspace)
 	}
