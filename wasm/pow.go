@@ -82,7 +82,16 @@ func solveFrom(challengeURL string) (string, time.Time, error) {
 // it came, and the solution, with the browser's JSON.stringify and btoa
 // (the module carries no JSON encoder).
 func encodePayload(challenge safejs.Value, sol *pow.SolutionV2) (string, error) {
-	solution, err := safejs.ValueOf(map[string]any{"counter": int(sol.Counter), "derivedKey": sol.DerivedKey})
+	// Keys are set one by one, in altcha-lib's order: a Go map would give
+	// JSON.stringify its random order, and a header that differs from run
+	// to run.
+	solution, err := safejs.ValueOf(map[string]any{})
+	if err == nil {
+		err = solution.Set("counter", int(sol.Counter))
+	}
+	if err == nil {
+		err = solution.Set("derivedKey", sol.DerivedKey)
+	}
 	if err != nil {
 		return "", err
 	}
