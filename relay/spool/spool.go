@@ -774,7 +774,9 @@ func (s *Spool) Stats() (Stats, error) {
 const ProbeSize = 128 << 10
 
 // Writable checks that the spool can commit a report of any size: it
-// writes ProbeSize bytes in an fsynced transaction. It is meant for a
+// writes ProbeSize bytes in an fsynced transaction, shared with the
+// reports being accepted at the time (a probe does not hold up accepts
+// with a commit of its own). It is meant for a
 // readiness probe, so that a relay whose disk is full or read-only stops
 // being sent reports it cannot keep, and is sent them again once it can.
 // A few bytes would not do: they fit in pages the file already has, while
@@ -782,7 +784,7 @@ const ProbeSize = 128 << 10
 func (s *Spool) Writable() error {
 	probe := make([]byte, ProbeSize)
 	binary.BigEndian.PutUint64(probe, uint64(time.Now().UnixNano()))
-	err := s.update(func(tx *bolt.Tx) error {
+	err := s.grouped(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketMeta).Put(keyProbe, probe)
 	})
 	if err != nil {
