@@ -520,6 +520,29 @@ func (s *Store) take(id string) *heldMsg {
 	return h
 }
 
+// claim takes the message this process holds for id, or, when it holds
+// none, reads the pending report from the stream.
+func (s *Store) claim(id string) (*heldMsg, spool.Entry, error) {
+	if h := s.take(id); h != nil {
+		return h, h.entry, nil
+	}
+	e, err := s.Get(id)
+	if err == nil && e.Dead {
+		err = spool.ErrNotFound
+	}
+	return nil, e, err
+}
+
+// release gives back a message claim took, when what it was taken for
+// failed, so the forwarder can try again with it.
+func (s *Store) release(id string, h *heldMsg) {
+	if h != nil {
+		s.mu.Lock()
+		s.held[id] = h
+		s.mu.Unlock()
+	}
+}
+
 // Delete acknowledges a delivered report, which removes it from the
 // stream; it returns once the servers confirmed. A report this process
 // does not hold is deleted from the stream by id.
@@ -546,18 +569,9 @@ func (s *Store) Delete(id string) error {
 // one more attempt, next and lastErr, replacing the message the attempt
 // was made from, and held back by the servers until next.
 func (s *Store) Reschedule(id string, next time.Time, lastErr string) error {
-	h := s.take(id)
-	var e spool.Entry
-	if h != nil {
-		e = h.entry
-	} else {
-		var err error
-		if e, err = s.Get(id); err != nil {
-			return fmt.Errorf("reschedule report %s: %w", id, err)
-		}
-		if e.Dead {
-			return fmt.Errorf("reschedule report %s: %w", id, spool.ErrNotFound)
-		}
+	h, e, err := s.claim(id)
+	if err != nil {
+		return fmt.Errorf("reschedule report %s: %w", id, err)
 	}
 	e.Attempts++
 	e.NextAttempt = next.UTC()
@@ -565,11 +579,7 @@ func (s *Store) Reschedule(id string, next time.Time, lastErr string) error {
 	ctx, cancel := s.ctx()
 	defer cancel()
 	if _, err := s.js.PublishMsg(ctx, &nats.Msg{Subject: s.subject("pending", id), Header: header(e), Data: e.Body}); err != nil {
-		if h != nil {
-			s.mu.Lock()
-			s.held[id] = h
-			s.mu.Unlock()
-		}
+		s.release(id, h)
 		return fmt.Errorf("reschedule report %s: %w", id, err)
 	}
 	if h != nil {
@@ -584,25 +594,15 @@ func (s *Store) Reschedule(id string, next time.Time, lastErr string) error {
 // first, then removed from the pending stream, so a failure between the
 // two leaves it in both rather than in neither.
 func (s *Store) Bury(id, reason string) error {
-	h := s.take(id)
-	var e spool.Entry
-	if h != nil {
-		e = h.entry
-	} else {
-		var err error
-		if e, err = s.Get(id); err != nil || e.Dead {
-			return fmt.Errorf("bury report %s: %w", id, spool.ErrNotFound)
-		}
+	h, e, err := s.claim(id)
+	if err != nil {
+		return fmt.Errorf("bury report %s: %w", id, err)
 	}
 	e.LastError = truncate(reason, spool.MaxLastErrorLen)
 	ctx, cancel := s.ctx()
 	defer cancel()
 	if _, err := s.js.PublishMsg(ctx, &nats.Msg{Subject: s.subject("dead", id), Header: header(e), Data: e.Body}); err != nil {
-		if h != nil {
-			s.mu.Lock()
-			s.held[id] = h
-			s.mu.Unlock()
-		}
+		s.release(id, h)
 		return fmt.Errorf("bury report %s: %w", id, err)
 	}
 	if h != nil {
