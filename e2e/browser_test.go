@@ -172,7 +172,12 @@ func (b *browser) listen(where string) func(ev any) {
 		case *cdplog.EventEntryAdded:
 			e := ev.Entry
 			line = fmt.Sprintf("%s %s %s: %s %s", where, e.Source, e.Level, e.Text, e.URL)
-			bad = e.Level == cdplog.EntryLevelError
+			// A 429 or 503 is the relay asking the form to wait and send
+			// again, which the form does by itself (formstate.Retry): the
+			// browser logs it as a failed load, but it is not an error. Had
+			// the form not retried, no receipt would come and the test
+			// waiting for it still fails.
+			bad = e.Level == cdplog.EntryLevelError && !retryable(e)
 		case *runtime.EventExceptionThrown:
 			d := ev.ExceptionDetails
 			line = fmt.Sprintf("%s exception: %s", where, d.Text)
@@ -203,6 +208,13 @@ func (b *browser) listen(where string) func(ev any) {
 			b.frameErrors = append(b.frameErrors, line)
 		}
 	}
+}
+
+// retryable reports whether a log entry is the browser's note of a
+// response the form retries by itself: a 429 or 503 from the relay.
+func retryable(e *cdplog.Entry) bool {
+	return e.Source == cdplog.EntrySourceNetwork &&
+		(strings.Contains(e.Text, "status of 429") || strings.Contains(e.Text, "status of 503"))
 }
 
 // keepSetCookies keeps the Set-Cookie headers among a response's headers.
