@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/reportline/reportline/relay/assets"
+	"github.com/reportline/reportline/web/assets"
 )
 
 // moduleBudget is the most a reporter downloads for the WebAssembly

@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/reportline/reportline/internal/problem"
-	"github.com/reportline/reportline/relay/frame"
 	"github.com/reportline/reportline/report"
+	"github.com/reportline/reportline/web/frame"
 )
 
 // serveFrame serves the report frame's page for a site (package frame).

@@ -1,8 +1,8 @@
 package relay
 
 import (
-	"github.com/reportline/reportline/relay/assets"
-	"github.com/reportline/reportline/relay/frame"
+	"github.com/reportline/reportline/web/assets"
+	"github.com/reportline/reportline/web/frame"
 )
 
 // Assets are the files the relay serves to browsers (package assets) and

@@ -25,7 +25,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/reportline/reportline/relay/assets"
+	"github.com/reportline/reportline/web/assets"
 )
 
 func main() {

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/reportline/reportline/relay/assets"
 	"github.com/reportline/reportline/relay/config"
+	"github.com/reportline/reportline/web/assets"
 )
 
 // snippet prints a site's embed snippet with the loader pinned: its

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/reportline/reportline/relay/assets"
+	"github.com/reportline/reportline/web/assets"
 )
 
 // The baseline is what the same browser does, in the same run, with the

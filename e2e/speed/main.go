@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/reportline/reportline/examples/stack"
-	"github.com/reportline/reportline/relay/assets"
+	"github.com/reportline/reportline/web/assets"
 )
 
 func main() {

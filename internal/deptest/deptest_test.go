@@ -77,3 +77,12 @@ func TestContractDeps(t *testing.T) {
 		}
 	}
 }
+
+// TestWebDeps: the frame's page and the files browsers load are rendered
+// by the relay and published by the hotline's tool, so they link neither
+// side's software: the hotline's tool gets the frame without the relay.
+func TestWebDeps(t *testing.T) {
+	for _, pkg := range []string{"web/frame", "web/assets"} {
+		Check(t, Module+"/"+pkg, "", "", RelayPackages, HotlinePackages, Commands, Bolt, Prometheus, TOML, NATS)
+	}
+}

@@ -1,7 +1,10 @@
 // Package frame renders the report frame's page: the form, in the
 // reporter's language, from the frame template in package snippet, with
 // what the module needs written into it; and the page a person reads when
-// the frame cannot be shown.
+// the frame cannot be shown. The relay renders it for each request; a
+// hotline that hosts its own frame writes it once per language into a
+// folder (`hotline publish`). It imports nothing of the relay or the
+// hotline's software, so both can use it.
 package frame
 
 import (
@@ -24,8 +27,8 @@ import (
 	"github.com/reportline/reportline/snippet"
 
 	"github.com/reportline/reportline/internal/problem"
-	"github.com/reportline/reportline/relay/assets"
 	"github.com/reportline/reportline/report"
+	"github.com/reportline/reportline/web/assets"
 )
 
 // Config is what the report frame's module needs, written into the

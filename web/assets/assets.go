@@ -1,7 +1,9 @@
-// Package assets holds the files the relay serves to browsers: the loader
-// partners paste at a stable URL, and the module, its runtime, the frame's
-// style sheet, boot script and message catalogues under content-hashed,
-// immutable names, each kept in memory with its gzip and brotli forms.
+// Package assets holds the files browsers load from the relay, or from the
+// hotline where it hosts the frame itself: the loader partners paste at a
+// stable URL, and the module, its runtime, the frame's style sheet, boot
+// script and message catalogues under content-hashed, immutable names,
+// each kept in memory with its gzip and brotli forms. It imports nothing
+// of the relay or the hotline's software, so both can use it.
 package assets
 
 import (
