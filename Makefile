@@ -13,6 +13,9 @@ all: build
 ## build: the relay, the hotline tools, the demo and the browser module
 build: bin wasm
 	$(BUILD)/bin/relay precompress $(BUILD)/assets
+	@# The snippet a partner pastes to pin this build's loader (docs/site-owners.md).
+	@echo "The embed snippet with this build's loader pinned (replace RELAY and YOUR-SITE-ID):"
+	@$(BUILD)/bin/relay snippet -assets $(BUILD)/assets
 
 bin:
 	$(GO) build -trimpath -o $(BUILD)/bin/ ./cmd/relay ./cmd/hotline ./examples/demo ./examples/demo-cluster ./examples/natsnode ./examples/partner-site

@@ -98,7 +98,10 @@ func usage(w io.Writer) {
   relay spool retry ID | --all-dead          deliver a report again now
   relay spool purge ID --yes                 delete a dead report for good
   relay precompress build/assets             write .gz and .br beside the built module
-  relay snippet -site ID relay.toml          print the site's embed snippet with the loader pinned (integrity=)
+  relay snippet -site ID [-frame URL] relay.toml
+                                             print the site's embed snippet with the loader pinned (integrity=)
+  relay snippet -assets DIR [-public-url URL] [-site ID] [-frame URL]
+                                             the same for a build, without a configuration
 
 Every [relay] key has a flag and an environment variable; see docs/config.md.
 Signals: SIGHUP reloads the configuration, SIGTERM drains and stops.

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"io"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -51,5 +52,39 @@ func TestSnippetPinsTheLoader(t *testing.T) {
 	}
 	if err := snippet(io.Discard, []string{"-site", "nope", s.cfgPath}); err == nil || !strings.Contains(err.Error(), `no [[site]] with id "nope"`) {
 		t.Errorf("an unknown site: %v", err)
+	}
+}
+
+// Without a configuration, relay snippet prints the snippet of the build
+// in -assets, as `make build` does: the same pinned loader and integrity
+// value a relay serving that build gives, with placeholders for what only
+// a configuration knows, and data-frame where a frame address is given.
+func TestSnippetFromTheBuild(t *testing.T) {
+	s := newSetup(t)
+	s.write(t, "", "")
+	var withConfig, fromBuild bytes.Buffer
+	if err := snippet(&withConfig, []string{"-site", "s1", s.cfgPath}); err != nil {
+		t.Fatal(err)
+	}
+	assetsDir := filepath.Join(filepath.Dir(s.cfgPath), "assets")
+	if err := snippet(&fromBuild, []string{"-assets", assetsDir, "-frame", "https://frame.hotline.example/"}); err != nil {
+		t.Fatal(err)
+	}
+	pinned := regexp.MustCompile(`/a/embed\.[0-9a-f]{12}\.js" integrity="sha384-[A-Za-z0-9+/=]+" crossorigin="anonymous"`)
+	want := pinned.FindString(withConfig.String())
+	out := fromBuild.String()
+	if want == "" || pinned.FindString(out) != want {
+		t.Fatalf("the build's snippet:\n%s\nthe relay's:\n%s", out, withConfig.String())
+	}
+	for _, part := range []string{`src="https://RELAY/a/embed.`, `data-site="YOUR-SITE-ID"`, `data-frame="https://frame.hotline.example/"`} {
+		if !strings.Contains(out, part) {
+			t.Errorf("the build's snippet lacks %s:\n%s", part, out)
+		}
+	}
+	if err := snippet(io.Discard, []string{"-assets", assetsDir, "-frame", "javascript:alert(1)"}); err == nil || !strings.Contains(err.Error(), "not an http(s) address") {
+		t.Errorf("a frame address that is not http(s): %v", err)
+	}
+	if err := snippet(io.Discard, nil); err == nil || !strings.Contains(err.Error(), "usage:") {
+		t.Errorf("no configuration and no -assets: %v", err)
 	}
 }
