@@ -149,12 +149,14 @@ func busy(wait time.Duration) *problem.Problem {
 // ?protocol=2 (the widget does) or once version 1 is retired, else
 // version 1, for the clients of the transition.
 func (s *Server) issueChallenge(w http.ResponseWriter, r *http.Request) {
-	site := s.config().Site(r.PathValue("site"))
+	cfg := s.config()
+	site := cfg.Site(r.PathValue("site"))
 	if site == nil {
 		s.refuseChallenge(w, unknownSite(r.PathValue("site")))
 		return
 	}
-	if p := s.foreignOrigin(r); p != nil {
+	allowFrame(w, r, cfg, site)
+	if p := s.foreignOrigin(r, cfg, site); p != nil {
 		s.refuseChallenge(w, p)
 		return
 	}

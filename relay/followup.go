@@ -130,7 +130,8 @@ func (s *Server) fetchReplies(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, unknownSite(r.PathValue("site")))
 		return
 	}
-	if p := s.foreignOrigin(r); p != nil {
+	allowFrame(w, r, cfg, site)
+	if p := s.foreignOrigin(r, cfg, site); p != nil {
 		problem.Write(w, p)
 		return
 	}

@@ -21,6 +21,14 @@ func (s *Server) serveFrame(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := cfg.Hotline(site.Hotline)
+	if h.FrameOrigin != "" {
+		// The hotline serves its frame itself: the relay does not serve
+		// another, whose code and keys the hotline did not choose.
+		frame.Error(w, r, problem.New(http.StatusNotFound, "frame-elsewhere", "Frame served by the hotline",
+			"the hotline of site "+quote(site.ID)+" serves the report form itself, at "+h.FrameOrigin+
+				"; the embed snippet needs data-frame with the address the hotline gives (docs/site-owners.md)"), h.ReportPage)
+		return
+	}
 	parent := r.URL.Query().Get("o")
 	if parent != "" && !slices.Contains(site.Origins, parent) {
 		frame.Error(w, r, problem.New(http.StatusForbidden, "foreign-origin", "Origin not registered",

@@ -114,8 +114,12 @@ func (s *Server) serveEmbedConfig(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hl := cfg.Hotline(site.Hotline)
+	frameURL := cfg.Relay.PublicURL + "/w/" + site.ID
+	if hl.FrameOrigin != "" {
+		frameURL = hl.FrameOrigin
+	}
 	out := EmbedConfig{
-		Site: site.ID, Frame: cfg.Relay.PublicURL + "/w/" + site.ID, Theme: site.Theme, Locales: report.Locales(),
+		Site: site.ID, Frame: frameURL, Theme: site.Theme, Locales: report.Locales(),
 		Hotline: EmbedHotline{
 			ID: hl.ID, Name: hl.Name, Languages: hl.Languages,
 			EmergencyNumber: hl.EmergencyNumber, ReportPage: hl.ReportPage,

@@ -63,11 +63,14 @@ func New(cfg *config.Config, sp store.Acceptor, assets *Assets, log *slog.Logger
 	mux.HandleFunc("GET /w/{site}", s.serveFrame)
 	mux.HandleFunc("POST /v1/sites/{site}/reports/{id}", s.acceptReport)
 	mux.HandleFunc("GET /v1/sites/{site}/challenge", s.issueChallenge)
+	mux.HandleFunc("OPTIONS /v1/sites/{site}/reports/{id}", s.preflight("POST"))
+	mux.HandleFunc("OPTIONS /v1/sites/{site}/challenge", s.preflight("GET"))
 	mux.HandleFunc("/v1/sites/{site}/reports/{id}", methodNotAllowed("POST"))
 	mux.HandleFunc("/v1/sites/{site}/challenge", methodNotAllowed("GET, HEAD"))
 	mux.HandleFunc("POST /v1/hotlines/{hotline}/replies", s.acceptPost)
 	mux.HandleFunc("/v1/hotlines/{hotline}/replies", methodNotAllowed("POST"))
 	mux.HandleFunc("POST /v1/sites/{site}/mailbox", s.fetchReplies)
+	mux.HandleFunc("OPTIONS /v1/sites/{site}/mailbox", s.preflight("POST"))
 	mux.HandleFunc("/v1/sites/{site}/mailbox", methodNotAllowed("POST"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", s.ready)
@@ -151,13 +154,14 @@ func (s *Server) acceptReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hotline := cfg.Hotline(site.Hotline)
+	allowFrame(w, r, cfg, site)
 	id := r.PathValue("id")
 	if u, err := uuid.Parse(id); err != nil || u.Version() != 4 || u.String() != id {
 		s.reject(w, problem.New(http.StatusBadRequest, "bad-report-id", "Bad report id",
 			"the report id in the path must be a random UUID in lower-case canonical form"))
 		return
 	}
-	if p := s.foreignOrigin(r); p != nil {
+	if p := s.foreignOrigin(r, cfg, site); p != nil {
 		s.reject(w, p)
 		return
 	}
@@ -279,12 +283,18 @@ func writeReceipt(w http.ResponseWriter, rc Receipt) {
 // foreignOrigin refuses a request from a page other than the relay's own
 // report frame. A request without Origin (not from a browser's fetch) is
 // let through: the proof of work, not the origin, keeps scripts out.
-func (s *Server) foreignOrigin(r *http.Request) *problem.Problem {
-	if origin := r.Header.Get("Origin"); origin != "" && origin != s.config().Relay.PublicURL {
-		return problem.New(http.StatusForbidden, "foreign-origin", "Foreign origin",
-			"reports are accepted only from the relay's own report frame")
+// The frame a site's hotline hosts (hotline.frame_origin) is let through
+// too.
+func (s *Server) foreignOrigin(r *http.Request, cfg *config.Config, site *config.Site) *problem.Problem {
+	origin := r.Header.Get("Origin")
+	if origin == "" || origin == cfg.Relay.PublicURL {
+		return nil
 	}
-	return nil
+	if fo := frameOrigin(cfg, site); fo != "" && origin == fo {
+		return nil
+	}
+	return problem.New(http.StatusForbidden, "foreign-origin", "Foreign origin",
+		"reports are accepted only from the report frame, the relay's own or the one the site's hotline hosts")
 }
 
 func unknownSite(site string) *problem.Problem {

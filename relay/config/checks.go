@@ -327,3 +327,22 @@ func (c *Config) usesEd25519() bool {
 	}
 	return false
 }
+
+// validateFrameOrigin checks the origin of a frame the hotline hosts: an
+// origin of its own, not the relay's, and served over HTTPS unless on
+// loopback, since whoever can change the frame's code on the way can read
+// what is typed in it.
+func (h *Hotline) validateFrameOrigin(key, publicURL string, bad func(key, format string, args ...any)) {
+	if h.FrameOrigin == "" {
+		return
+	}
+	u, err := url.Parse(h.FrameOrigin)
+	switch {
+	case !IsOrigin(h.FrameOrigin) || err != nil:
+		bad(key+".frame_origin", "%q is not an origin: scheme, host and optional port, no path, like \"https://report.hotline.example\"", h.FrameOrigin)
+	case h.FrameOrigin == publicURL:
+		bad(key+".frame_origin", "%q is the relay's own origin: leave frame_origin out for the frame the relay serves, or give the origin of the folder `hotline publish` wrote", h.FrameOrigin)
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		bad(key+".frame_origin", "%q is plain http: the frame's code must reach the browser unchanged, so serve it over https", h.FrameOrigin)
+	}
+}

@@ -33,6 +33,9 @@ func TestFullConfig(t *testing.T) {
 		h.IntakeCAFile == "" || !slices.Equal(h.Languages, []string{"de", "en", "tr"}) || !slices.Equal(h.RemovalServices, []string{"report_remove"}) {
 		t.Errorf("hotline keys: %+v", h)
 	}
+	if h.FrameOrigin != "https://frame.example.org" {
+		t.Errorf("frame_origin %q; want it as browsers send it in Origin", h.FrameOrigin)
+	}
 	if th := c.Sites[0].Theme; th.Color != "#1a4d8f" || th.Position != "bottom-left" || th.Label != "Missbrauch melden" {
 		t.Errorf("theme %+v; want the colour in lower case", th)
 	}
@@ -81,6 +84,9 @@ func TestOptionErrorsNameTheKey(t *testing.T) {
 		{"removal service twice", hotlineEnd, hotlineEnd + "\nremoval_services = [\"report_remove\", \"report_remove\"]", `hotline[0].removal_services: "report_remove" is listed twice`},
 		{"take it down listed", hotlineEnd, hotlineEnd + "\nremoval_services = [\"take_it_down\"]", `hotline[0].removal_services: "take_it_down" is offered everywhere already`},
 		{"removal services not a list", hotlineEnd, hotlineEnd + "\nremoval_services = \"report_remove\"", `removal_services`},
+		{"frame origin with a path", hotlineEnd, hotlineEnd + "\nframe_origin = \"https://frame.example.org/w/\"", `hotline[0].frame_origin: "https://frame.example.org/w/" is not an origin`},
+		{"frame origin the relay's", hotlineEnd, hotlineEnd + "\nframe_origin = \"https://Report.example.org:443\"", `hotline[0].frame_origin: "https://report.example.org" is the relay's own origin`},
+		{"frame origin plain http", hotlineEnd, hotlineEnd + "\nframe_origin = \"http://frame.example.org\"", `hotline[0].frame_origin: "http://frame.example.org" is plain http`},
 		{"emergency", hotlineEnd, hotlineEnd + "\nemergency_number = \"call us\"", `hotline[0].emergency_number`},
 		{"plain http intake", `https://intake.example.org`, `http://intake.example.org`, `hotline[0].intake_url: "http://intake.example.org/v1/deliveries" is plain http`},
 		{"retry order", relayEnd, relayEnd + "\nretry_min = \"2h\"", `relay.retry_min: 2h0m0s is longer than relay.retry_max`},

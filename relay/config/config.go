@@ -156,6 +156,11 @@ type Hotline struct {
 	// Down, which it offers everywhere: "report_remove" (Childline and the
 	// IWF, for children in the UK).
 	RemovalServices []string `toml:"removal_services"`
+	// FrameOrigin, if set, is the origin where the hotline serves the
+	// report frame itself, from the folder `hotline publish` writes
+	// (docs/deployment.md): the report API answers that origin's
+	// requests (CORS), and the relay no longer serves the hotline's frame.
+	FrameOrigin string `toml:"frame_origin"`
 	// UrgentMarker, unless false, lets the form mark a report the
 	// reporter called urgent with a header the relay can read, so that it
 	// is delivered ahead of the queue; see docs/threat-model.md for what
@@ -248,6 +253,11 @@ func Parse(b []byte, overrides ...Override) (*Config, error) {
 
 func (c *Config) defaults() {
 	c.Relay.PublicURL = normalizeOrigin(c.Relay.PublicURL)
+	for i := range c.Hotlines {
+		if h := &c.Hotlines[i]; h.FrameOrigin != "" {
+			h.FrameOrigin = normalizeOrigin(h.FrameOrigin)
+		}
+	}
 	if c.Relay.Listen == "" {
 		c.Relay.Listen = "127.0.0.1:8081"
 	}
@@ -322,6 +332,7 @@ func (c *Config) Validate() error {
 				bad(key+".categories", "%q is not a category; known: %s", cat, strings.Join(report.Categories, ", "))
 			}
 		}
+		h.validateFrameOrigin(key, r.PublicURL, bad)
 		if h.ReportPage != "" {
 			if u, err := url.Parse(h.ReportPage); err != nil || (u.Scheme != "https" && u.Scheme != "http") {
 				bad(key+".report_page", "%q is not an http(s) URL", h.ReportPage)
