@@ -26,12 +26,10 @@ const HeaderTrap = "Report-Trap"
 // being threatened: "Report-Priority: urgent". The relay cannot read the
 // report; this is the one thing about it the reporter's answer tells the
 // relay, and only where the hotline allows it (hotline.urgent_marker).
+// The store keeps it with the report ([spool.Entry.Urgent]), so that the
+// report is delivered ahead of those that are not urgent on every attempt,
+// after a restart too.
 const HeaderPriority = "Report-Priority"
-
-// urgentAhead is how far ahead of its time in the queue an urgent report
-// is put: its first delivery is due as if it had come a day earlier, so it
-// goes before every report that came since.
-const urgentAhead = 24 * time.Hour
 
 // HeaderProof is the request header that carries the proof of work.
 const HeaderProof = pow.Header

@@ -223,9 +223,7 @@ func (s *Server) acceptReport(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.nowFunc().UTC().Truncate(time.Second)
 	entry := spool.Entry{ID: id, Hotline: hotline.ID, Site: site.ID, Received: now, Body: body}
-	if hotline.Urgent() && r.Header.Get(HeaderPriority) == "urgent" {
-		entry.NextAttempt = now.Add(-urgentAhead)
-	}
+	entry.Urgent = hotline.Urgent() && r.Header.Get(HeaderPriority) == "urgent"
 	e, created, err := s.spool.Put(entry)
 	switch {
 	case errors.Is(err, spool.ErrConflict):

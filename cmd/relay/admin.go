@@ -23,11 +23,14 @@ type entryView struct {
 	Attempts    int       `json:"attempts"`
 	NextAttempt time.Time `json:"next_attempt,omitzero"`
 	LastError   string    `json:"last_error,omitempty"`
+	// Urgent: the form marked the report urgent, and it is delivered
+	// ahead of the others.
+	Urgent bool `json:"urgent,omitempty"`
 }
 
 func view(e spool.Entry) entryView {
 	v := entryView{ID: e.ID, State: "pending", Hotline: e.Hotline, Site: e.Site, Received: e.Received,
-		Attempts: e.Attempts, NextAttempt: e.NextAttempt, LastError: e.LastError}
+		Attempts: e.Attempts, NextAttempt: e.NextAttempt, LastError: e.LastError, Urgent: e.Urgent}
 	if e.Dead {
 		v.State, v.NextAttempt = "dead", time.Time{}
 	}

@@ -152,7 +152,11 @@ func spoolList(w io.Writer, ops spoolOps, asJSON bool) error {
 		} else {
 			dead++
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", v.ID, v.State, v.Hotline, orDash(v.Site),
+		state := v.State
+		if v.Urgent {
+			state += " (urgent)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", v.ID, state, v.Hotline, orDash(v.Site),
 			v.Received.UTC().Format(time.RFC3339), v.Attempts, next, orDash(oneLine(v.LastError)))
 	}
 	tw.Flush()

@@ -451,7 +451,7 @@ func (f *Forwarder) retry(log *slog.Logger, e spool.Entry, reason string, retryA
 		f.bury(log, e, reason)
 		return
 	}
-	delay := max(f.Backoff(e.Attempts), retryAfter)
+	delay := max(f.Backoff(backoffAttempts(e)), retryAfter)
 	log.Warn("delivery failed, will retry", "reason", reason, "in", delay.Round(time.Second).String())
 	if err := f.Spool.Reschedule(e.ID, time.Now().Add(delay), reason); err != nil {
 		f.hold(e, err)
@@ -466,8 +466,19 @@ func (f *Forwarder) retry(log *slog.Logger, e spool.Entry, reason string, retryA
 // could not store: it would otherwise be due at once, again and again.
 func (f *Forwarder) hold(e spool.Entry, err error) {
 	f.mu.Lock()
-	f.held[e.ID] = time.Now().Add(f.Backoff(e.Attempts))
+	f.held[e.ID] = time.Now().Add(f.Backoff(backoffAttempts(e)))
 	f.mu.Unlock()
+}
+
+// backoffAttempts is the count of failures a report's backoff grows with:
+// none for an urgent report, which is tried again after MinBackoff however
+// often it failed, so that it goes soon after its intake comes back. The
+// few urgent reports cost a failing intake little.
+func backoffAttempts(e spool.Entry) int {
+	if e.Urgent {
+		return 0
+	}
+	return e.Attempts
 }
 
 // Backoff returns the delay before the next attempt after the given number

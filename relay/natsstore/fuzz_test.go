@@ -54,4 +54,16 @@ func TestHeaderRoundTrip(t *testing.T) {
 	if _, err := entryOf(e.ID, nats.Header{}, nil, false); err == nil {
 		t.Fatal("a message without headers read as a report")
 	}
+	if got.Urgent {
+		t.Fatal("a message without the urgent header read as urgent")
+	}
+	e.Urgent = true
+	h := header(e)
+	if got, err := entryOf(e.ID, h, e.Body, false); err != nil || !got.Urgent {
+		t.Fatalf("urgent: got %+v, %v", got, err)
+	}
+	h.Set(hdrUrgent, "yes")
+	if _, err := entryOf(e.ID, h, e.Body, false); err == nil {
+		t.Fatal("a message with an unknown urgent value read as a report")
+	}
 }

@@ -12,10 +12,13 @@
 //     at most one message per subject (a newer one replaces it): the
 //     reports waiting for delivery, one message each, its body the age
 //     ciphertext and its metadata in headers (see the hdr constants);
-//   - the durable pull consumer N_forward on it, shared by the forwarders
-//     of every relay: a report is handed to one forwarder at a time, and
-//     leaves the stream only when that forwarder acknowledges it after the
-//     intake's 2xx;
+//   - the stream N_urgent, subjects N.urgent.ID, the same for the reports
+//     the form marked urgent (header Reportline-Urgent: 1), so that they
+//     are handed out ahead of the others, on every attempt;
+//   - the durable pull consumers N_forward and N_forward_urgent on them,
+//     shared by the forwarders of every relay: a report is handed to one
+//     forwarder at a time, and leaves its stream only when that forwarder
+//     acknowledges it after the intake's 2xx;
 //   - the stream N_dead, subjects N.dead.ID: the dead-letter area;
 //   - the key-value bucket N_proofs: the proof-of-work key and the spent
 //     proofs, shared by every relay (see [Proofs]).
@@ -43,6 +46,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,6 +66,7 @@ const (
 	hdrAttempts = "Reportline-Attempts"
 	hdrNext     = "Reportline-Next" // Unix nanoseconds
 	hdrLastErr  = "Reportline-Last-Error"
+	hdrUrgent   = "Reportline-Urgent" // "1", or absent
 )
 
 // Options configure a [Store]. The zero value of each field means its
@@ -130,8 +135,10 @@ type Store struct {
 	o        Options
 	js       jetstream.JetStream
 	pending  jetstream.Stream
+	urgent   jetstream.Stream
 	dead     jetstream.Stream
 	consumer jetstream.Consumer
+	urgents  jetstream.Consumer // of the urgent stream
 
 	mu   sync.Mutex
 	held map[string]*heldMsg // reports this process was handed
@@ -159,19 +166,13 @@ func Open(ctx context.Context, nc *nats.Conn, o Options) (*Store, error) {
 		return nil, fmt.Errorf("open jetstream store: %w", err)
 	}
 	s := &Store{o: o, js: js, held: map[string]*heldMsg{}, stop: make(chan struct{}), done: make(chan struct{})}
-	s.pending, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:              o.Name + "_pending",
-		Description:       "reports waiting for delivery to a hotline",
-		Subjects:          []string{s.subject("pending", ">")},
-		Retention:         jetstream.WorkQueuePolicy,
-		Storage:           jetstream.FileStorage,
-		Replicas:          o.Replicas,
-		MaxMsgsPerSubject: 1,
-		Discard:           jetstream.DiscardOld,
-		Duplicates:        2 * time.Minute,
-	})
+	s.pending, s.consumer, err = s.queue(ctx, "pending", "_forward", "reports waiting for delivery to a hotline")
 	if err != nil {
-		return nil, fmt.Errorf("open jetstream store: stream %s_pending: %w", o.Name, err)
+		return nil, err
+	}
+	s.urgent, s.urgents, err = s.queue(ctx, "urgent", "_forward_urgent", "urgent reports waiting for delivery to a hotline")
+	if err != nil {
+		return nil, err
 	}
 	s.dead, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:              o.Name + "_dead",
@@ -186,8 +187,30 @@ func Open(ctx context.Context, nc *nats.Conn, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open jetstream store: stream %s_dead: %w", o.Name, err)
 	}
-	s.consumer, err = s.pending.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable:       o.Name + "_forward",
+	go s.keepHeld()
+	return s, nil
+}
+
+// queue makes (or updates) a work-queue stream of reports waiting for
+// delivery, N_kind, and the forwarders' consumer on it.
+func (s *Store) queue(ctx context.Context, kind, consumer, what string) (jetstream.Stream, jetstream.Consumer, error) {
+	o := s.o
+	st, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:              o.Name + "_" + kind,
+		Description:       what,
+		Subjects:          []string{s.subject(kind, ">")},
+		Retention:         jetstream.WorkQueuePolicy,
+		Storage:           jetstream.FileStorage,
+		Replicas:          o.Replicas,
+		MaxMsgsPerSubject: 1,
+		Discard:           jetstream.DiscardOld,
+		Duplicates:        2 * time.Minute,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("open jetstream store: stream %s_%s: %w", o.Name, kind, err)
+	}
+	c, err := st.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       o.Name + consumer,
 		Description:   "the forwarders of every relay",
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       o.AckWait,
@@ -195,10 +218,17 @@ func Open(ctx context.Context, nc *nats.Conn, o Options) (*Store, error) {
 		Replicas:      o.Replicas,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("open jetstream store: consumer %s_forward: %w", o.Name, err)
+		return nil, nil, fmt.Errorf("open jetstream store: consumer %s%s: %w", o.Name, consumer, err)
 	}
-	go s.keepHeld()
-	return s, nil
+	return st, c, nil
+}
+
+// waiting returns the stream and subject kind a pending report is kept in.
+func (s *Store) waiting(e spool.Entry) (jetstream.Stream, string) {
+	if e.Urgent {
+		return s.urgent, "urgent"
+	}
+	return s.pending, "pending"
 }
 
 func (s *Store) subject(kind, id string) string { return s.o.Name + "." + kind + "." + id }
@@ -249,6 +279,9 @@ func header(e spool.Entry) nats.Header {
 	if e.LastError != "" {
 		h.Set(hdrLastErr, strings.Map(printable, e.LastError))
 	}
+	if e.Urgent {
+		h.Set(hdrUrgent, "1")
+	}
 	return h
 }
 
@@ -270,9 +303,11 @@ func entryOf(id string, h nats.Header, body []byte, dead bool) (spool.Entry, err
 	rec, err1 := strconv.ParseInt(h.Get(hdrReceived), 10, 64)
 	att, err2 := strconv.Atoi(h.Get(hdrAttempts))
 	next, err3 := strconv.ParseInt(h.Get(hdrNext), 10, 64)
-	if err := errors.Join(err1, err2, err3); err != nil || e.Hotline == "" {
+	urgent := h.Get(hdrUrgent)
+	if err := errors.Join(err1, err2, err3); err != nil || e.Hotline == "" || urgent != "" && urgent != "1" {
 		return spool.Entry{}, fmt.Errorf("report %s: %w", id, errBadMessage)
 	}
+	e.Urgent = urgent == "1"
 	e.Received = time.Unix(rec, 0).UTC()
 	e.Attempts = att
 	e.NextAttempt = time.Unix(0, next).UTC()
@@ -307,8 +342,9 @@ func (s *Store) Put(e spool.Entry) (spool.Entry, bool, error) {
 	} else if !errors.Is(err, spool.ErrNotFound) {
 		return spool.Entry{}, false, fmt.Errorf("put report %s: %w", e.ID, err)
 	}
+	_, kind := s.waiting(e)
 	err = retry(s.o.Timeout, func(ctx context.Context) error {
-		_, err := s.js.PublishMsg(ctx, &nats.Msg{Subject: s.subject("pending", e.ID), Header: header(e), Data: e.Body},
+		_, err := s.js.PublishMsg(ctx, &nats.Msg{Subject: s.subject(kind, e.ID), Header: header(e), Data: e.Body},
 			jetstream.WithMsgID(e.ID), jetstream.WithExpectLastSequencePerSubject(0))
 		return err
 	})
@@ -363,7 +399,7 @@ func (s *Store) get(ctx context.Context, id string) (spool.Entry, error) {
 	for _, st := range []struct {
 		stream jetstream.Stream
 		kind   string
-	}{{s.pending, "pending"}, {s.dead, "dead"}} {
+	}{{s.pending, "pending"}, {s.urgent, "urgent"}, {s.dead, "dead"}} {
 		m, err := st.stream.GetLastMsgForSubject(ctx, s.subject(st.kind, id))
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			continue
@@ -394,11 +430,15 @@ func (s *Store) Stats() (spool.Stats, error) {
 	if err != nil {
 		return spool.Stats{}, fmt.Errorf("jetstream store stats: %w", err)
 	}
+	ui, err := s.urgent.Info(ctx)
+	if err != nil {
+		return spool.Stats{}, fmt.Errorf("jetstream store stats: %w", err)
+	}
 	di, err := s.dead.Info(ctx)
 	if err != nil {
 		return spool.Stats{}, fmt.Errorf("jetstream store stats: %w", err)
 	}
-	st := spool.Stats{Pending: int(pi.State.Msgs), Dead: int(di.State.Msgs)}
+	st := spool.Stats{Pending: int(pi.State.Msgs + ui.State.Msgs), Dead: int(di.State.Msgs)}
 	// A retried report is republished, so the first message is not always
 	// the oldest; the first is a good enough sign of a stuck queue.
 	if pi.State.Msgs > 0 {
@@ -437,10 +477,16 @@ func (s *Store) list(stream jetstream.Stream, kind string, limit int, keep func(
 	return out, nil
 }
 
-// Due returns up to limit (all if zero) pending reports due at now, for
-// `relay spool ls`; the forwarder uses DueSkipping.
+// Due returns up to limit (all if zero) pending reports due at now, the
+// urgent ones first, for `relay spool ls`; the forwarder uses DueSkipping.
 func (s *Store) Due(now time.Time, limit int) ([]spool.Entry, error) {
-	return s.list(s.pending, "pending", limit, func(e spool.Entry) bool { return !e.NextAttempt.After(now) })
+	due := func(e spool.Entry) bool { return !e.NextAttempt.After(now) }
+	out, err := s.list(s.urgent, "urgent", limit, due)
+	if err != nil || limit > 0 && len(out) >= limit {
+		return out, err
+	}
+	rest, err := s.list(s.pending, "pending", limit-len(out), due)
+	return append(out, rest...), err
 }
 
 // Dead returns the reports in the dead-letter stream.
@@ -449,8 +495,8 @@ func (s *Store) Dead() ([]spool.Entry, error) {
 }
 
 // DueSkipping returns up to limit reports for this process's forwarder to
-// deliver: those it was handed and has not finished, then new ones from
-// the shared consumer. Reports not yet due are handed back to the servers
+// deliver: those it was handed and has not finished, the urgent ones
+// first, then new ones from the shared consumers, urgent ones first. Reports not yet due are handed back to the servers
 // until they are. Reports for which skipID returns true (being delivered)
 // or skipHotline returns true for their hotline (no free slot) are passed
 // over, and those handed meanwhile are kept for the next call. Either func
@@ -462,23 +508,57 @@ func (s *Store) DueSkipping(now time.Time, limit int, skipID, skipHotline func(s
 	take := func(e spool.Entry) bool {
 		return (skipID == nil || !skipID(e.ID)) && (skipHotline == nil || !skipHotline(e.Hotline))
 	}
-	var out []spool.Entry
+	for _, c := range []jetstream.Consumer{s.urgents, s.consumer} {
+		if err := s.fetch(c, now, limit, take); err != nil {
+			return s.takeHeld(limit, take), err
+		}
+	}
+	return s.takeHeld(limit, take), nil
+}
+
+// takeHeld returns up to limit of the reports this process holds, the
+// urgent ones first, then earliest due first.
+func (s *Store) takeHeld(limit int, take func(spool.Entry) bool) []spool.Entry {
 	s.mu.Lock()
+	var out []spool.Entry
 	for _, h := range s.held {
-		if len(out) < limit && take(h.entry) {
+		if take(h.entry) {
 			out = append(out, h.entry)
 		}
 	}
+	s.mu.Unlock()
+	slices.SortFunc(out, func(a, b spool.Entry) int {
+		if a.Urgent != b.Urgent {
+			if a.Urgent {
+				return -1
+			}
+			return 1
+		}
+		return a.NextAttempt.Compare(b.NextAttempt)
+	})
+	return out[:min(len(out), limit)]
+}
+
+// fetch holds the due reports c hands this process, while it holds fewer
+// than limit it could take now.
+func (s *Store) fetch(c jetstream.Consumer, now time.Time, limit int, take func(spool.Entry) bool) error {
 	// Fetch only while this process holds few it has not started: the
 	// rest stay with the servers, for other relays.
-	want := min(limit-len(out), 2*limit-len(s.held))
+	s.mu.Lock()
+	takeable := 0
+	for _, h := range s.held {
+		if take(h.entry) {
+			takeable++
+		}
+	}
+	want := min(limit-takeable, 2*limit-len(s.held))
 	s.mu.Unlock()
 	if want <= 0 {
-		return out, nil
+		return nil
 	}
-	batch, err := s.consumer.FetchNoWait(want)
+	batch, err := c.FetchNoWait(want)
 	if err != nil {
-		return out, fmt.Errorf("fetch due reports: %w", err)
+		return fmt.Errorf("fetch due reports: %w", err)
 	}
 	for m := range batch.Messages() {
 		e, err := entryOf(idOf(m.Subject()), m.Headers(), m.Data(), false)
@@ -492,17 +572,13 @@ func (s *Store) DueSkipping(now time.Time, limit int, skipID, skipHotline func(s
 			continue
 		}
 		s.mu.Lock()
-		_, again := s.held[e.ID]
 		s.held[e.ID] = &heldMsg{msg: m, entry: e}
 		s.mu.Unlock()
-		if !again && take(e) {
-			out = append(out, e)
-		}
 	}
 	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, nats.ErrTimeout) {
-		return out, fmt.Errorf("fetch due reports: %w", err)
+		return fmt.Errorf("fetch due reports: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
 // NextDue tells the forwarder when to look again: reports of other relays
@@ -555,14 +631,29 @@ func (s *Store) Delete(id string) error {
 		}
 		return nil
 	}
-	m, err := s.pending.GetLastMsgForSubject(ctx, s.subject("pending", id))
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return fmt.Errorf("delete report %s: %w", id, spool.ErrNotFound)
-	}
-	if err != nil {
+	if err := s.unqueue(ctx, id); err != nil {
 		return fmt.Errorf("delete report %s: %w", id, err)
 	}
-	return s.pending.DeleteMsg(ctx, m.Sequence)
+	return nil
+}
+
+// unqueue removes a pending report from whichever of the two pending
+// streams holds it, or returns an error wrapping [spool.ErrNotFound].
+func (s *Store) unqueue(ctx context.Context, id string) error {
+	for _, st := range []struct {
+		stream jetstream.Stream
+		kind   string
+	}{{s.pending, "pending"}, {s.urgent, "urgent"}} {
+		m, err := st.stream.GetLastMsgForSubject(ctx, s.subject(st.kind, id))
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		return st.stream.DeleteMsg(ctx, m.Sequence)
+	}
+	return spool.ErrNotFound
 }
 
 // Reschedule records a failed attempt: the report is published again with
@@ -578,7 +669,8 @@ func (s *Store) Reschedule(id string, next time.Time, lastErr string) error {
 	e.LastError = truncate(lastErr, spool.MaxLastErrorLen)
 	ctx, cancel := s.ctx()
 	defer cancel()
-	if _, err := s.js.PublishMsg(ctx, &nats.Msg{Subject: s.subject("pending", id), Header: header(e), Data: e.Body}); err != nil {
+	_, kind := s.waiting(e)
+	if _, err := s.js.PublishMsg(ctx, &nats.Msg{Subject: s.subject(kind, id), Header: header(e), Data: e.Body}); err != nil {
 		s.release(id, h)
 		return fmt.Errorf("reschedule report %s: %w", id, err)
 	}
@@ -611,11 +703,7 @@ func (s *Store) Bury(id, reason string) error {
 		}
 		return nil
 	}
-	m, err := s.pending.GetLastMsgForSubject(ctx, s.subject("pending", id))
-	if err == nil {
-		err = s.pending.DeleteMsg(ctx, m.Sequence)
-	}
-	if err != nil {
+	if err := s.unqueue(ctx, id); err != nil {
 		return fmt.Errorf("bury report %s: remove from pending: %w", id, err)
 	}
 	return nil
@@ -635,7 +723,8 @@ func (s *Store) Revive(id string, now time.Time) error {
 	e.Attempts, e.LastError, e.NextAttempt, e.Dead = 0, "", now.UTC(), false
 	ctx, cancel := s.ctx()
 	defer cancel()
-	if _, err := s.js.PublishMsg(ctx, &nats.Msg{Subject: s.subject("pending", id), Header: header(e), Data: e.Body}); err != nil {
+	_, kind := s.waiting(e)
+	if _, err := s.js.PublishMsg(ctx, &nats.Msg{Subject: s.subject(kind, id), Header: header(e), Data: e.Body}); err != nil {
 		return fmt.Errorf("revive report %s: %w", id, err)
 	}
 	if err := s.dead.Purge(ctx, jetstream.WithPurgeSubject(s.subject("dead", id))); err != nil {

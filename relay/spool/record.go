@@ -10,28 +10,50 @@ import (
 )
 
 // recordVersion is the first byte of every stored record. Bump it, and keep
-// decoding the old version, whenever the layout below changes.
-const recordVersion = 1
+// decoding the old versions, whenever the layout below changes. Version 2
+// adds the flags; a record without any is still written as version 1, so
+// that only a spool holding an urgent report needs a relay that reads 2.
+const (
+	recordVersion1 = 1
+	recordVersion  = 2
+)
+
+// Flags of a version 2 record.
+const (
+	flagUrgent = 1 << iota
+	knownFlags = flagUrgent
+)
 
 // crcTable is CRC-32C (Castagnoli), used to detect records damaged at rest:
 // bbolt checksums its meta pages but not the data pages.
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
-// encodeRecord serializes e in the version 1 layout described in the package
-// documentation. It does not validate e; Put and the other writers do that
-// before calling it, and decodeRecord enforces the same limits on the way
-// back. The Dead field is not part of the record: it is implied by the bucket.
+// encodeRecord serializes e in the layout described in the package
+// documentation: version 2 if e has a flag, else version 1. It does not
+// validate e; Put and the other writers do that before calling it, and
+// decodeRecord enforces the same limits on the way back. The Dead field is not part of the record: it is implied by the bucket.
 func encodeRecord(e Entry) []byte {
-	n := 1 + 5*binary.MaxVarintLen64 + 2*binary.MaxVarintLen64 +
+	n := 1 + 6*binary.MaxVarintLen64 + 2*binary.MaxVarintLen64 +
 		len(e.ID) + len(e.Hotline) + len(e.Site) + len(e.LastError) + len(e.Body) + 4
+	var flags uint64
+	if e.Urgent {
+		flags |= flagUrgent
+	}
+	version := byte(recordVersion1)
+	if flags != 0 {
+		version = recordVersion
+	}
 	b := make([]byte, 0, n)
-	b = append(b, recordVersion)
+	b = append(b, version)
 	b = appendBytes(b, []byte(e.ID))
 	b = appendBytes(b, []byte(e.Hotline))
 	b = appendBytes(b, []byte(e.Site))
 	b = binary.AppendVarint(b, e.Received.Unix())
 	b = binary.AppendVarint(b, e.NextAttempt.UnixNano())
 	b = binary.AppendUvarint(b, uint64(e.Attempts))
+	if flags != 0 {
+		b = binary.AppendUvarint(b, flags)
+	}
 	b = appendBytes(b, []byte(e.LastError))
 	b = appendBytes(b, e.Body)
 	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, crcTable))
@@ -46,7 +68,7 @@ func appendBytes(b, field []byte) []byte {
 // the rest, or "" if the record is too short to hold one; decodeRecord
 // still checks the whole record before it is used.
 func peekHotline(rec []byte) string {
-	if len(rec) < 1 || rec[0] != recordVersion {
+	if len(rec) < 1 || rec[0] != recordVersion1 && rec[0] != recordVersion {
 		return ""
 	}
 	d := decoder{b: rec[1:]}
@@ -73,7 +95,7 @@ func parseRecord(rec []byte) (Entry, error) {
 	if len(rec) < 1+4 {
 		return Entry{}, fmt.Errorf("record is %d bytes, too short", len(rec))
 	}
-	if rec[0] != recordVersion {
+	if rec[0] != recordVersion1 && rec[0] != recordVersion {
 		return Entry{}, fmt.Errorf("unknown record version %d", rec[0])
 	}
 	payload, sum := rec[:len(rec)-4], binary.BigEndian.Uint32(rec[len(rec)-4:])
@@ -88,6 +110,10 @@ func parseRecord(rec []byte) (Entry, error) {
 	received := d.varint("received")
 	next := d.varint("next attempt")
 	attempts := d.uvarint("attempts")
+	var flags uint64
+	if rec[0] == recordVersion {
+		flags = d.uvarint("flags")
+	}
 	e.LastError = string(d.bytes("last error", MaxLastErrorLen))
 	e.Body = d.bytes("body", math.MaxInt)
 	if d.err != nil {
@@ -114,9 +140,16 @@ func parseRecord(rec []byte) (Entry, error) {
 	if attempts > math.MaxInt32 {
 		return Entry{}, fmt.Errorf("attempts %d out of range", attempts)
 	}
+	if flags&^knownFlags != 0 {
+		return Entry{}, fmt.Errorf("unknown flags %#x: a newer relay wrote this record", flags&^knownFlags)
+	}
+	if rec[0] == recordVersion && flags == 0 {
+		return Entry{}, errors.New("version 2 record without flags")
+	}
 	e.Received = time.Unix(received, 0).UTC()
 	e.NextAttempt = time.Unix(0, next).UTC()
 	e.Attempts = int(attempts)
+	e.Urgent = flags&flagUrgent != 0
 	return e, nil
 }
 

@@ -47,6 +47,8 @@ func recordCases() map[string]struct {
 	ok  bool
 } {
 	full := encodeRecord(fullEntry())
+	urgent := fullEntry()
+	urgent.Urgent = true
 	minimal := encodeRecord(Entry{ID: "a", Hotline: "h", Received: time.Unix(0, 0), NextAttempt: time.Unix(0, 0), Body: []byte{0}})
 	mutate := func(rec []byte, f func(p []byte) []byte) []byte {
 		return withCRC(f(bytes.Clone(payload(rec))))
@@ -61,7 +63,11 @@ func recordCases() map[string]struct {
 		"valid-max-id":          {encodeRecord(Entry{ID: strings.Repeat("i", MaxIDLen), Hotline: "h", Body: []byte("b"), Received: t0, NextAttempt: t0}), true},
 		"empty":                 {nil, false},
 		"short":                 {[]byte{1, 0, 0, 0}, false},
-		"bad-version":           {mutate(full, func(p []byte) []byte { p[0] = 2; return p }), false},
+		"bad-version":           {mutate(full, func(p []byte) []byte { p[0] = 3; return p }), false},
+		"valid-urgent":          {encodeRecord(urgent), true},
+		"version-1-urgent":      {mutate(encodeRecord(urgent), func(p []byte) []byte { p[0] = 1; return p }), false},
+		"version-2-no-flags":    {mutate(full, func(p []byte) []byte { p[0] = 2; return p }), false},
+		"unknown-flags":         {mutate(encodeRecord(urgent), func(p []byte) []byte { p[flagsAt(full, p)] |= 2; return p }), false},
 		"bad-checksum":          {append(bytes.Clone(payload(full)), 0, 0, 0, 0), false},
 		"flipped-bit":           {func() []byte { r := bytes.Clone(full); r[20] ^= 1; return r }(), false},
 		"truncated":             {withCRC(payload(full)[:len(payload(full))-10]), false},
@@ -78,6 +84,17 @@ func recordCases() map[string]struct {
 		"long-last-error":       {encodeRecord(Entry{ID: "a", Hotline: "h", Body: []byte("b"), Received: t0, NextAttempt: t0, LastError: strings.Repeat("e", MaxLastErrorLen+1)}), false},
 	}
 	return cases
+}
+
+// flagsAt returns the offset of the flags in v2, a version 2 record of the
+// same entry as the version 1 record v1: the first byte after the version
+// where they differ.
+func flagsAt(v1, v2 []byte) int {
+	i := 1
+	for v1[i] == v2[i] {
+		i++
+	}
+	return i
 }
 
 func TestDecodeRecord(t *testing.T) {

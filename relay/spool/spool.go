@@ -28,13 +28,18 @@
 //     once (Attempts > 0), so that [Spool.Due] can put retries that fell due
 //     ahead of a backlog of first attempts due earlier; added in place to
 //     files made before it existed;
+//   - "urgent": the "due" key of each pending report marked urgent, so
+//     that [Spool.Due] lists the urgent reports that fell due ahead of all
+//     others, on every attempt; added in place to files made before it
+//     existed (which hold no urgent report);
 //   - "dead": report id → record, for buried reports;
 //   - "meta": "format" → the layout version, "probe" → written by
 //     [Spool.Writable].
 //
-// Every pending report has exactly one key in "due" and in "received", and
-// one in "retry" if and only if its Attempts is not zero; every change to a
-// report updates the record and its index keys in the same transaction.
+// Every pending report has exactly one key in "due" and in "received", one
+// in "retry" if and only if its Attempts is not zero, and one in "urgent"
+// if and only if it is marked urgent; every change to a report updates the
+// record and its index keys in the same transaction.
 // A report id is in at most one of "entries" and "dead".
 //
 // # Record format
@@ -51,6 +56,15 @@
 //	last error uvarint length ‖ bytes   (0 to MaxLastErrorLen bytes)
 //	body       uvarint length ‖ bytes   (the age ciphertext, at least 1 byte)
 //	checksum   4 bytes, big-endian CRC-32C of everything above
+//
+// Version 2 adds one field after attempts:
+//
+//	flags      uvarint, not zero; bit 0: the report is urgent ([Entry.Urgent])
+//
+// A record without flags is written as version 1, so a spool in which no
+// report is urgent stays readable by relays that know only version 1;
+// either version is read, and a version 1 record is not urgent. Unknown
+// flags are refused as [ErrCorrupt].
 //
 // The checksum catches records damaged at rest, since bbolt only checksums its
 // meta pages. A record that does not decode is reported as [ErrCorrupt]; it
@@ -130,6 +144,7 @@ var (
 	bucketDue      = []byte("due")
 	bucketReceived = []byte("received")
 	bucketRetry    = []byte("retry")
+	bucketUrgent   = []byte("urgent")
 	bucketDead     = []byte("dead")
 	bucketMeta     = []byte("meta")
 
@@ -173,6 +188,12 @@ type Entry struct {
 	// Dead reports whether the entry is in the dead-letter bucket. It is
 	// derived from where the record is stored, and ignored by Put.
 	Dead bool
+
+	// Urgent is set when the form marked the report urgent (its reporter
+	// said a child is in danger right now, or that they are being
+	// threatened; see docs/delivery.md). An urgent report that is due is
+	// listed ahead of every report that is not, on every attempt.
+	Urgent bool
 }
 
 // Stats summarizes the spool for metrics and health checks.
@@ -218,7 +239,7 @@ func Open(path string) (*Spool, error) {
 		return nil, fmt.Errorf("open spool %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketEntries, bucketDue, bucketReceived, bucketDead, bucketMeta} {
+		for _, name := range [][]byte{bucketEntries, bucketDue, bucketReceived, bucketUrgent, bucketDead, bucketMeta} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -433,10 +454,12 @@ func getEntry(tx *bolt.Tx, bucket []byte, id string) (Entry, error) {
 }
 
 // Due returns up to limit pending reports whose NextAttempt is at or before
-// now. A limit of zero or less means no limit. Reports that failed before
-// come first, earliest first, up to half the limit (or all of them without
-// a limit), then first attempts, earliest first: a retry that fell due does
-// not wait behind a backlog of reports due before it. It walks the indexes,
+// now. A limit of zero or less means no limit. Urgent reports come first,
+// earliest first, then reports that failed before, earliest first, up to
+// half of what remains of the limit (or all of them without a limit), then
+// first attempts, earliest first: an urgent report that fell due waits
+// behind no other, and a retry that fell due does not wait behind a
+// backlog of reports due before it. It walks the indexes,
 // so its cost is proportional to the reports returned, not to the size of
 // the spool.
 func (s *Spool) Due(now time.Time, limit int) ([]Entry, error) {
@@ -465,14 +488,14 @@ func (s *Spool) DueSkipping(now time.Time, limit int, skipID, skipHotline func(s
 	}
 	var due []Entry
 	err := s.view(func(tx *bolt.Tx) error {
-		retry := tx.Bucket(bucketRetry)
+		retry, urgent := tx.Bucket(bucketRetry), tx.Bucket(bucketUrgent)
 		anyRetry, _ := retry.Cursor().First()
-		retries := limit - limit/2
-		if limit <= 0 {
-			retries = 0
-		}
+		anyUrgent, _ := urgent.Cursor().First()
 		skipped := 0
-		walk := func(b *bolt.Bucket, max int, isRetry bool) error {
+		// walk lists the reports of index b that fell due, up to max in
+		// all (none: no limit), passing over those that an earlier walk
+		// of one of the indexes in listed returned.
+		walk := func(b *bolt.Bucket, max int, listed ...*bolt.Bucket) error {
 			c := b.Cursor()
 			for k, _ := c.First(); k != nil; k, _ = c.Next() {
 				if max > 0 && len(due) >= max {
@@ -485,8 +508,8 @@ func (s *Spool) DueSkipping(now time.Time, limit int, skipID, skipHotline func(s
 				if t > cutoff {
 					break
 				}
-				if !isRetry && anyRetry != nil && (limit <= 0 || retries > 0) && retry.Get(k) != nil {
-					continue // returned by the walk of "retry"
+				if inAny(listed, k) {
+					continue // returned by an earlier walk
 				}
 				if skipID != nil && skipID(id) {
 					if skipped++; skipped >= maxDueSkips {
@@ -517,17 +540,43 @@ func (s *Spool) DueSkipping(now time.Time, limit int, skipID, skipHotline func(s
 			}
 			return nil
 		}
-		if limit <= 0 || retries > 0 {
-			if err := walk(retry, retries, true); err != nil {
+		var listed []*bolt.Bucket
+		if anyUrgent != nil {
+			if err := walk(urgent, limit); err != nil {
 				return err
 			}
+			listed = append(listed, urgent)
 		}
-		return walk(tx.Bucket(bucketDue), limit, false)
+		if limit > 0 && len(due) >= limit {
+			return nil
+		}
+		retries := 0 // no limit
+		if limit > 0 {
+			rest := limit - len(due)
+			retries = len(due) + rest - rest/2
+		}
+		if anyRetry != nil {
+			if err := walk(retry, retries, listed...); err != nil {
+				return err
+			}
+			listed = append(listed, retry)
+		}
+		return walk(tx.Bucket(bucketDue), limit, listed...)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list due reports: %w", err)
 	}
 	return due, nil
+}
+
+// inAny reports whether any of the indexes holds key k.
+func inAny(indexes []*bolt.Bucket, k []byte) bool {
+	for _, b := range indexes {
+		if b.Get(k) != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // NextDue returns the earliest NextAttempt among pending reports, so the
@@ -564,11 +613,7 @@ func (s *Spool) Reschedule(id string, next time.Time, lastErr string) error {
 		return fmt.Errorf("reschedule report %s: %w", id, err)
 	}
 	err := s.modify(id, func(tx *bolt.Tx, e Entry) error {
-		old := indexKey(e.NextAttempt.UnixNano(), e.ID)
-		if err := tx.Bucket(bucketDue).Delete(old); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketRetry).Delete(old); err != nil {
+		if err := deleteDueKeys(tx, e); err != nil {
 			return err
 		}
 		if e.Attempts < math.MaxInt32 {
@@ -579,11 +624,7 @@ func (s *Spool) Reschedule(id string, next time.Time, lastErr string) error {
 		if err := tx.Bucket(bucketEntries).Put([]byte(e.ID), encodeRecord(e)); err != nil {
 			return err
 		}
-		k := indexKey(e.NextAttempt.UnixNano(), e.ID)
-		if err := tx.Bucket(bucketDue).Put(k, nil); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketRetry).Put(k, nil)
+		return putDueKeys(tx, e)
 	})
 	if err != nil {
 		return fmt.Errorf("reschedule report %s: %w", id, err)
@@ -854,9 +895,17 @@ func (s *Spool) view(fn func(tx *bolt.Tx) error) error {
 	return err
 }
 
-// putIndexes adds the "due", "received" and, for a report that failed
-// before, "retry" keys of a pending report.
+// putIndexes adds the index keys of a pending report.
 func putIndexes(tx *bolt.Tx, e Entry) error {
+	if err := putDueKeys(tx, e); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketReceived).Put(indexKey(e.Received.Unix(), e.ID), nil)
+}
+
+// putDueKeys adds the "due" key of a pending report and, for a report that
+// failed before, its "retry" key, and for an urgent one its "urgent" key.
+func putDueKeys(tx *bolt.Tx, e Entry) error {
 	k := indexKey(e.NextAttempt.UnixNano(), e.ID)
 	if err := tx.Bucket(bucketDue).Put(k, nil); err != nil {
 		return err
@@ -866,19 +915,29 @@ func putIndexes(tx *bolt.Tx, e Entry) error {
 			return err
 		}
 	}
-	return tx.Bucket(bucketReceived).Put(indexKey(e.Received.Unix(), e.ID), nil)
+	if e.Urgent {
+		return tx.Bucket(bucketUrgent).Put(k, nil)
+	}
+	return nil
 }
 
 // deleteIndexes removes the index keys of a pending report.
 func deleteIndexes(tx *bolt.Tx, e Entry) error {
-	k := indexKey(e.NextAttempt.UnixNano(), e.ID)
-	if err := tx.Bucket(bucketDue).Delete(k); err != nil {
-		return err
-	}
-	if err := tx.Bucket(bucketRetry).Delete(k); err != nil {
+	if err := deleteDueKeys(tx, e); err != nil {
 		return err
 	}
 	return tx.Bucket(bucketReceived).Delete(indexKey(e.Received.Unix(), e.ID))
+}
+
+// deleteDueKeys removes the keys putDueKeys adds.
+func deleteDueKeys(tx *bolt.Tx, e Entry) error {
+	k := indexKey(e.NextAttempt.UnixNano(), e.ID)
+	for _, b := range [][]byte{bucketDue, bucketRetry, bucketUrgent} {
+		if err := tx.Bucket(b).Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // addRetryIndex creates the "retry" bucket in a file made before it

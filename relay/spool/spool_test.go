@@ -85,7 +85,7 @@ func sameEntry(a, b Entry) bool {
 	return a.ID == b.ID && a.Hotline == b.Hotline && a.Site == b.Site &&
 		a.Received.Equal(b.Received) && bytes.Equal(a.Body, b.Body) &&
 		a.Attempts == b.Attempts && a.NextAttempt.Equal(b.NextAttempt) &&
-		a.LastError == b.LastError && a.Dead == b.Dead
+		a.LastError == b.LastError && a.Dead == b.Dead && a.Urgent == b.Urgent
 }
 
 // checkInvariants verifies the storage layout the package documentation
@@ -95,8 +95,8 @@ func checkInvariants(t testing.TB, s *Spool) {
 	t.Helper()
 	err := s.db.View(func(tx *bolt.Tx) error {
 		entries, due, received, dead := tx.Bucket(bucketEntries), tx.Bucket(bucketDue), tx.Bucket(bucketReceived), tx.Bucket(bucketDead)
-		retry := tx.Bucket(bucketRetry)
-		n, retries := 0, 0
+		retry, urgent := tx.Bucket(bucketRetry), tx.Bucket(bucketUrgent)
+		n, retries, urgents := 0, 0, 0
 		err := entries.ForEach(func(k, v []byte) error {
 			n++
 			e, err := decodeRecord(v)
@@ -117,6 +117,12 @@ func checkInvariants(t testing.TB, s *Spool) {
 			}
 			if e.Attempts > 0 {
 				retries++
+			}
+			if inUrgent := urgent.Get(indexKey(e.NextAttempt.UnixNano(), e.ID)) != nil; inUrgent != e.Urgent {
+				return fmt.Errorf("%s: urgent %v, urgent key %v", k, e.Urgent, inUrgent)
+			}
+			if e.Urgent {
+				urgents++
 			}
 			if dead.Get(k) != nil {
 				return fmt.Errorf("%s: both pending and dead", k)
@@ -148,6 +154,9 @@ func checkInvariants(t testing.TB, s *Spool) {
 		}
 		if m := retry.Stats().KeyN; m != retries {
 			return fmt.Errorf("retry index has %d keys for %d reports that failed", m, retries)
+		}
+		if m := urgent.Stats().KeyN; m != urgents {
+			return fmt.Errorf("urgent index has %d keys for %d urgent reports", m, urgents)
 		}
 		return dead.ForEach(func(k, v []byte) error {
 			_, err := decodeRecord(v)
