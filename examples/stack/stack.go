@@ -39,6 +39,10 @@ type Options struct {
 	PartnerPort, RelayPort, IntakePort int
 	// RetryMin is the relay's first retry delay ("1s"); empty for default.
 	RetryMin string
+	// Concurrency is how many deliveries to the hotline run at once; 0
+	// for the default. With 1 the intake receives reports one after the
+	// other, in the order the relay takes them.
+	Concurrency int
 	// EmergencyNumber is the hotline's emergency number; empty for 112.
 	EmergencyNumber string
 	// Log, if set, also receives every process's output.
@@ -212,7 +216,8 @@ statement = '''
 {{.Statement}}'''
 emergency_number = "{{.Emergency}}"
 report_page = "https://hotline.example.org/report"
-
+{{if .Concurrency}}concurrency = {{.Concurrency}}
+{{end}}
 [[site]]
 id = "demo-site"
 hotline = "demo-hotline"
@@ -248,7 +253,7 @@ func (s *Stack) writeConfig(recipient, signKey string) error {
 		"RelayPort": s.opts.RelayPort, "RelayURL": s.RelayURL, "Spool": s.Spool, "Assets": assets,
 		"SignKey": signKey, "RetryMin": s.opts.RetryMin, "Intake": s.Intake, "Statement": st, "HotlineKey": s.HotlineKey,
 		"PartnerPort": s.opts.PartnerPort, "Emergency": cmp.Or(s.opts.EmergencyNumber, "112"), "NATS": s.NATSURLs,
-		"FollowUp": s.opts.FollowUp, "Mailbox": filepath.Join(s.opts.State, "mailbox.db"),
+		"FollowUp": s.opts.FollowUp, "Mailbox": filepath.Join(s.opts.State, "mailbox.db"), "Concurrency": s.opts.Concurrency,
 	})
 	if cerr := f.Close(); err == nil {
 		err = cerr
