@@ -67,19 +67,39 @@ func TestScenarioQuestions(t *testing.T) {
 	if got := f.shownBoxes(); len(got) != 0 {
 		t.Errorf("the empty form shows %v, want no scenario question", got)
 	}
-	branches := []struct {
+	type branch struct {
 		content, category string
 		answers           [][2]string
 		want              string
-	}{
+	}
+	branches := []branch{
 		{"image", "csam", nil, "reporter_in_images ai_made"},
 		{"image", "csam", [][2]string{{"reporter_in_images", "yes"}}, "reporter_in_images own_images_note ai_made"},
 		{"video", "grooming", nil, "asked_to_meet moved_app images_exchanged ai_made"},
 		{"text", "sextortion", nil, "threatened still_in_contact sextortion_note asked_to_meet moved_app images_exchanged reporter_in_images"},
 		{"virtual", "intimate_images_minor", nil, "reporter_in_images ai_made"},
 		{"livestream", "trafficking", nil, "live_now"},
+		{"text", "sexual_material_to_child", nil, "asked_to_meet moved_app images_exchanged"},
 		{"text", "misleading", [][2]string{{"urgent", "yes"}}, "urgent_note"},
 		{"text", "misleading", [][2]string{{"urgent", "no"}}, ""},
+	}
+	// Every value of every condition shows its question in some branch.
+	for _, fd := range report.DefaultForm().Fields {
+		if fd.ShowWhen == nil {
+			continue
+		}
+		for _, v := range fd.ShowWhen.Values {
+			covered := slices.ContainsFunc(branches, func(br branch) bool {
+				given := map[string]string{"content": br.content, "category": br.category}
+				for _, a := range br.answers {
+					given[a[0]] = a[1]
+				}
+				return given[fd.ShowWhen.Field] == v && slices.Contains(strings.Fields(br.want), fd.Name)
+			})
+			if !covered {
+				t.Errorf("no branch shows %s for %s=%s", fd.Name, fd.ShowWhen.Field, v)
+			}
+		}
 	}
 	for _, br := range branches {
 		// Each branch from no answers: an answer given stays when its
@@ -115,13 +135,22 @@ func TestScenarioQuestions(t *testing.T) {
 		{"sextortion, urgent, own images", [][2]string{{"content", "image"}, {"category", "sextortion"}, {"urgent", "yes"}, {"reporter_in_images", "yes"}}},
 		{"a livestream", [][2]string{{"content", "livestream"}, {"category", "grooming"}}},
 	}
+	seen := map[string]bool{}
 	for _, loc := range report.Locales() {
 		f.switchLanguage(loc)
 		for _, st := range states {
 			for _, a := range st.answers {
 				f.setChoice(a[0], a[1])
 			}
+			for _, id := range f.shownBoxes() {
+				seen[id] = true
+			}
 			runAxe(t, f.ctx, st.name+" in "+loc)
+		}
+	}
+	for _, id := range scenarioBoxes() {
+		if !seen[id] {
+			t.Errorf("axe never checked the form with %s shown", id)
 		}
 	}
 	f.switchLanguage("en")

@@ -16,8 +16,11 @@ type Mapping struct {
 	// "category" and "csam", or "threatened" and "yes".
 	Member, Value string
 	// UCS are the labels of the Universal Classification Schema, each
-	// "Section: Label" with the schema's section (Categorisation,
-	// Investigative or Demographic).
+	// "Section: Label": the schema's section (Categorisation,
+	// Investigative or Demographic), which is exact, and a plain
+	// description of the label, which approximates the schema's own
+	// name: INHOPE shares those only with its members (see
+	// docs/report-format.md, "Shared labels").
 	UCS []string
 	// Incident is NCMEC's CyberTipline incident type, where one exists.
 	Incident string
