@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -142,5 +144,14 @@ func TestUrgentReportOvertakesQueue(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(s.Inbox, intake.UrgentDir, urgent+".age")); err != nil {
 		t.Errorf("the urgent report's envelope is not in the urgent folder: %v", err)
+	}
+	resp, err := http.Get(strings.TrimSuffix(s.Intake, "/v1/deliveries") + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !regexp.MustCompile(`(?m)^reportline_intake_urgent_reports_total 1$`).Match(metrics) {
+		t.Errorf("the intake's metrics do not count one urgent report:\n%s", metrics)
 	}
 }

@@ -253,6 +253,8 @@ func (o intakeOptions) setup() (*http.Server, net.Listener, *slog.Logger, error)
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		fmt.Fprintf(w, "# HELP reportline_intake_alarms_total Deliveries refused because their envelope or report does not match the hotline's keys or the signed delivery.\n"+
 			"# TYPE reportline_intake_alarms_total counter\nreportline_intake_alarms_total %d\n", in.Alarms())
+		fmt.Fprintf(w, "# HELP reportline_intake_urgent_reports_total Urgent reports stored in the urgent folder since start.\n"+
+			"# TYPE reportline_intake_urgent_reports_total counter\nreportline_intake_urgent_reports_total %d\n", in.UrgentReports())
 	})
 	srv := &http.Server{
 		Handler: mux,
