@@ -20,25 +20,41 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 // writeFileSynced is WriteFileAtomic without the fsync of the folder: the
 // data is on disk, the new name not yet.
 func writeFileSynced(path string, data []byte, perm os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("failed to create inbox: %w", err)
+	}
 	tmp, err := writeTemp(path, data, perm, true)
 	if err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	return tmp.name(path)
+}
+
+// staged is a file written but not yet given its name.
+type staged interface {
+	// name gives the file its name, replacing what had it.
+	name(path string) error
+	// discard removes the file; it is not called once name succeeded.
+	discard()
+}
+
+// tempFile is a staged file under a temporary name.
+type tempFile string
+
+func (t tempFile) name(path string) error {
+	if err := os.Rename(string(t), path); err != nil {
+		os.Remove(string(t))
 		return fmt.Errorf("failed to write %s: %w", filepath.Base(path), err)
 	}
 	return nil
 }
 
-// writeTemp writes data to a new temporary file in path's folder, fsynced
-// if sync is set, and returns its name; on error it leaves nothing.
-func writeTemp(path string, data []byte, perm os.FileMode, sync bool) (tmp string, err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("failed to create inbox: %w", err)
-	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
+func (t tempFile) discard() { os.Remove(string(t)) }
+
+// writeTemp writes data to a new temporary file in path's folder, which
+// must exist, fsynced if sync is set; on error it leaves nothing.
+func writeTemp(path string, data []byte, perm os.FileMode, sync bool) (tmp tempFile, err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
 	if err != nil {
 		return "", fmt.Errorf("failed to write %s: %w", filepath.Base(path), err)
 	}
@@ -62,7 +78,7 @@ func writeTemp(path string, data []byte, perm os.FileMode, sync bool) (tmp strin
 	if err := f.Close(); err != nil {
 		return "", fmt.Errorf("failed to write %s: %w", filepath.Base(path), err)
 	}
-	return f.Name(), nil
+	return tempFile(f.Name()), nil
 }
 
 func syncDir(dir string) error {

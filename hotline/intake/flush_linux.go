@@ -3,7 +3,10 @@
 package intake
 
 import (
+	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -42,3 +45,57 @@ func syncFS(f *os.File) error {
 	}
 	return serr
 }
+
+// unnamedFile is a staged file without a name (O_TMPFILE): if the process
+// stops before it is named, nothing is left of it, and naming it is one
+// link instead of a temporary name, then a rename.
+type unnamedFile struct{ f *os.File }
+
+// unnamedFiles reports whether dir takes unnamed files that can then be
+// linked: the filesystem must support O_TMPFILE, and /proc be mounted
+// (linking by the file's descriptor without CAP_DAC_READ_SEARCH goes
+// through /proc/self/fd).
+func unnamedFiles(dir string) bool {
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		return false
+	}
+	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return false
+	}
+	unix.Close(fd)
+	return true
+}
+
+// writeUnnamed writes data to a new unnamed file in path's folder.
+func writeUnnamed(path string, data []byte, perm os.FileMode) (staged, error) {
+	fd, err := unix.Open(filepath.Dir(path), unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, uint32(perm.Perm()))
+	if err != nil {
+		return nil, fmt.Errorf("failed to write %s: %w", filepath.Base(path), err)
+	}
+	f := os.NewFile(uintptr(fd), path)
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("failed to write %s: %w", filepath.Base(path), err)
+	}
+	return unnamedFile{f}, nil
+}
+
+func (u unnamedFile) name(path string) error {
+	defer u.f.Close()
+	proc := "/proc/self/fd/" + strconv.Itoa(int(u.f.Fd()))
+	err := unix.Linkat(unix.AT_FDCWD, proc, unix.AT_FDCWD, path, unix.AT_SYMLINK_FOLLOW)
+	if errors.Is(err, unix.EEXIST) {
+		// What has the name is what a store cut short left (a report is
+		// stored only once both of its files exist): replaced.
+		if err = os.Remove(path); err == nil {
+			err = unix.Linkat(unix.AT_FDCWD, proc, unix.AT_FDCWD, path, unix.AT_SYMLINK_FOLLOW)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("failed to write %s: %w", filepath.Base(path), err)
+	}
+	return nil
+}
+
+func (u unnamedFile) discard() { u.f.Close() }

@@ -80,8 +80,8 @@ type Intake struct {
 	alarms  atomic.Uint64 // deliveries refused with an alarm
 	// expected caches the recipients of Identities (recipientsOf)
 	expected atomic.Pointer[identityCache]
-	// writeFile, if set, replaces writeTemp, for tests.
-	writeFile func(path string, data []byte, perm os.FileMode, sync bool) (tmp string, err error)
+	// stageFile, if set, replaces the writing of each file, for tests.
+	stageFile func(path string, data []byte, fl *flusher) (staged, error)
 }
 
 // HiddenReports counts the reports stored since start whose text holds
@@ -125,7 +125,7 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, problem.New(http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed", "deliveries are POSTed"))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDelivery))
+	body, err := readBody(w, r)
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		problem.Write(w, problem.New(http.StatusRequestEntityTooLarge, "too-large", "Delivery too large", err.Error()))
@@ -183,6 +183,18 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(map[string]string{"id": p.Data.ID, "status": status})
 }
 
+// readBody reads a delivery's body, at most maxDelivery bytes, into one
+// buffer of the size the request announced.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, maxDelivery)
+	if n := r.ContentLength; n > 0 && n <= maxDelivery {
+		buf := bytes.NewBuffer(make([]byte, 0, n+1)) // +1: no growth to find the end
+		_, err := buf.ReadFrom(body)
+		return buf.Bytes(), err
+	}
+	return io.ReadAll(body)
+}
+
 func (in *Intake) tolerance() time.Duration {
 	if in.Verifier.Tolerance > 0 {
 		return in.Verifier.Tolerance
@@ -228,8 +240,10 @@ func (in *Intake) store(p *delivery.Payload) (bool, error) {
 	defer in.lock(p.Data.ID)()
 	id := p.Data.ID
 	urgentDir := filepath.Join(in.Inbox, UrgentDir)
-	for _, dir := range []string{in.Inbox, urgentDir} {
-		if exists(filepath.Join(dir, id+".age")) && exists(filepath.Join(dir, id+".json")) {
+	var haveAge [2]bool // in the inbox, in the urgent folder
+	for i, dir := range []string{in.Inbox, urgentDir} {
+		haveAge[i] = exists(filepath.Join(dir, id+".age"))
+		if haveAge[i] && exists(filepath.Join(dir, id+".json")) {
 			in.Log.Info("duplicate delivery ignored", "report", id)
 			return false, nil
 		}
@@ -238,18 +252,17 @@ func (in *Intake) store(p *delivery.Payload) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	dir, dirs := in.Inbox, &in.dirs
+	dir, dirs, ageThere := in.Inbox, &in.dirs, haveAge[0]
 	if o.Urgent {
-		dir, dirs = urgentDir, &in.urgents
+		dir, dirs, ageThere = urgentDir, &in.urgents, haveAge[1]
 		if err := makeDir(in.Inbox, UrgentDir); err != nil {
 			return false, err
 		}
 	}
 	agePath, jsonPath := filepath.Join(dir, id+".age"), filepath.Join(dir, id+".json")
-	haveAge := exists(agePath)
 	b, _ := json.MarshalIndent(o, "", "  ")
 	files := []file{{jsonPath, append(b, '\n')}}
-	if !haveAge {
+	if !ageThere {
 		files = append(files, file{agePath, p.Data.Envelope})
 	}
 	if err := in.writeAll(files, dir, dirs); err != nil {
@@ -285,21 +298,21 @@ func (in *Intake) writeAll(files []file, dir string, fl *flusher) error {
 	if err != nil {
 		return err
 	}
-	write := in.writeFile
-	if write == nil {
-		write = writeTemp
+	stage := in.stageFile
+	if stage == nil {
+		stage = stageFile
 	}
-	tmps := make([]string, len(files))
+	written := make([]staged, len(files))
 	errs := make([]error, len(files))
 	if fl.grouped {
 		for i, f := range files {
-			tmps[i], errs[i] = write(f.path, f.data, 0o600, false)
+			written[i], errs[i] = stage(f.path, f.data, fl)
 		}
 	} else {
 		// Each file is fsynced: both at once.
 		var wg sync.WaitGroup
 		for i, f := range files {
-			wg.Go(func() { tmps[i], errs[i] = write(f.path, f.data, 0o600, true) })
+			wg.Go(func() { written[i], errs[i] = stage(f.path, f.data, fl) })
 		}
 		wg.Wait()
 	}
@@ -307,31 +320,42 @@ func (in *Intake) writeAll(files []file, dir string, fl *flusher) error {
 	if err == nil && fl.grouped {
 		err = fl.flush(epoch) // the data, before a name points at it
 	}
-	renamed := 0
+	named := 0
 	for i, f := range files {
 		if err != nil {
 			break
 		}
-		if err = os.Rename(tmps[i], f.path); err != nil {
-			err = fmt.Errorf("failed to write %s: %w", filepath.Base(f.path), err)
+		err = written[i].name(f.path) // which cleans up after itself if it fails
+		written[i] = nil
+		if err != nil {
 			break
 		}
-		renamed++
+		named++
 	}
 	if err == nil {
 		err = fl.flush(epoch) // the names
 	}
 	if err != nil {
 		for i, f := range files {
-			if i < renamed {
+			if i < named {
 				os.Remove(f.path)
-			} else if tmps[i] != "" {
-				os.Remove(tmps[i])
+			} else if written[i] != nil {
+				written[i].discard()
 			}
 		}
 		return err
 	}
 	return nil
+}
+
+// stageFile writes one file of a report into fl's folder, without its
+// name: unnamed where fl can, else under a temporary name, fsynced unless
+// fl flushes the whole filesystem.
+func stageFile(path string, data []byte, fl *flusher) (staged, error) {
+	if fl.unnamed {
+		return writeUnnamed(path, data, 0o600)
+	}
+	return writeTemp(path, data, 0o600, !fl.grouped)
 }
 
 // idLock serialises the deliveries of one report id.

@@ -25,7 +25,7 @@ type fixture struct {
 	inbox  string
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	sk, pk, _ := delivery.GenerateEd25519()
 	signer, _ := delivery.NewEd25519Signer(sk)
@@ -44,13 +44,13 @@ func newFixture(t *testing.T) *fixture {
 
 const rid = "3f2a91c0-77de-4c1b-9a4e-2b7c5d1e0f88"
 
-func (f *fixture) payload(t *testing.T, id string) []byte {
+func (f *fixture) payload(t testing.TB, id string) []byte {
 	t.Helper()
 	return f.payloadAt(t, id, time.Now())
 }
 
 // payloadAt makes a delivery body for an attempt made at ts.
-func (f *fixture) payloadAt(t *testing.T, id string, ts time.Time) []byte {
+func (f *fixture) payloadAt(t testing.TB, id string, ts time.Time) []byte {
 	t.Helper()
 	r := &report.Report{Version: 1, ID: id, Hotline: "h1", Site: "s1", Created: time.Now().UTC().Truncate(time.Second), Locale: "en",
 		Locations: []report.Location{{Kind: "url", Value: "https://example.com/x"}}, SeenOn: "website", Content: "video", Category: "csam"}
@@ -63,7 +63,7 @@ func (f *fixture) payloadAt(t *testing.T, id string, ts time.Time) []byte {
 	return b
 }
 
-func (f *fixture) deliver(t *testing.T, id string, body []byte, ts time.Time, signer delivery.Signer) *httptest.ResponseRecorder {
+func (f *fixture) deliver(t testing.TB, id string, body []byte, ts time.Time, signer delivery.Signer) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest("POST", "/v1/deliveries", bytes.NewReader(body))
 	if signer != nil {

@@ -22,11 +22,11 @@ func TestFailedWriteDoesNotHideReport(t *testing.T) {
 			f := newFixture(t)
 			f.in.dirs.portable = portable
 			fail := true
-			f.in.writeFile = func(path string, data []byte, perm os.FileMode, sync bool) (string, error) {
+			f.in.stageFile = func(path string, data []byte, fl *flusher) (staged, error) {
 				if fail && strings.HasSuffix(path, ".json") {
-					return "", errors.New("injected write failure")
+					return nil, errors.New("injected write failure")
 				}
-				return writeTemp(path, data, perm, sync)
+				return stageFile(path, data, fl)
 			}
 			body := f.payload(t, rid)
 			if rec := f.deliver(t, rid, body, time.Now(), f.signer); rec.Code != http.StatusServiceUnavailable {
@@ -242,5 +242,63 @@ func TestLoneEnvelopeCompleted(t *testing.T) {
 	}
 	if rec := f.deliver(t, rid, body, time.Now().Add(time.Second), f.signer); !strings.Contains(rec.Body.String(), `"duplicate"`) {
 		t.Errorf("once complete, a delivery is a duplicate: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// A .json left without its .age (a crash between naming the two) is
+// replaced and the report completed by the next delivery, in both ways of
+// flushing.
+func TestLoneReportCompleted(t *testing.T) {
+	for _, portable := range []bool{false, true} {
+		t.Run(map[bool]string{false: "grouped", true: "portable"}[portable], func(t *testing.T) {
+			f := newFixture(t)
+			f.in.dirs.portable = portable
+			if err := os.WriteFile(filepath.Join(f.inbox, rid+".json"), []byte(`{"id":`), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			body := f.payload(t, rid)
+			if rec := f.deliver(t, rid, body, time.Now(), f.signer); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"stored"`) {
+				t.Fatalf("delivery: %d %s", rec.Code, rec.Body)
+			}
+			b, err := os.ReadFile(filepath.Join(f.inbox, rid+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var o Opened
+			if err := json.Unmarshal(b, &o); err != nil || o.Report == nil || o.Report.ID != rid {
+				t.Errorf("the cut-short .json was not replaced by the opened report: %v %q", err, b)
+			}
+			if got := files(t, f.inbox); len(got) != 2 {
+				t.Errorf("inbox holds %v, want the report's two files", got)
+			}
+		})
+	}
+}
+
+// Where the filesystem can, a report's files have no name until their data
+// is durable: a crash before then leaves nothing in the inbox, not even a
+// temporary file.
+func TestStagedFileHasNoName(t *testing.T) {
+	f := newFixture(t)
+	fl := &f.in.dirs
+	if _, err := fl.begin(f.inbox); err != nil {
+		t.Fatal(err)
+	}
+	if !fl.unnamed {
+		t.Skip("this filesystem has no unnamed files; a staged file has a temporary name")
+	}
+	path := filepath.Join(f.inbox, rid+".age")
+	st, err := stageFile(path, []byte("envelope"), fl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := files(t, f.inbox); len(got) != 0 {
+		t.Errorf("a staged file shows in the inbox as %v", got)
+	}
+	if err := st.name(path); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "envelope" {
+		t.Errorf("named file: %q, %v", b, err)
 	}
 }
