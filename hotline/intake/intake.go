@@ -204,11 +204,9 @@ func (in *Intake) tolerance() time.Duration {
 
 // parsePayload decodes and checks a delivery's JSON.
 func parsePayload(body []byte, webhookID, hotline string) (*delivery.Payload, error) {
-	var p delivery.Payload
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("failed to parse delivery: %w", err)
+	p, err := decodePayload(body)
+	if err != nil {
+		return nil, err
 	}
 	switch {
 	case p.Type != delivery.EventType:
@@ -222,7 +220,7 @@ func parsePayload(body []byte, webhookID, hotline string) (*delivery.Payload, er
 	case len(p.Data.Envelope) == 0:
 		return nil, errors.New("empty envelope")
 	}
-	return &p, nil
+	return p, nil
 }
 
 // store opens the envelope and writes the report as <id>.json and the

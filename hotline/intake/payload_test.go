@@ -1,0 +1,48 @@
+package intake
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/reportline/reportline/delivery"
+)
+
+// What the relay sends (encoding/json's layout of delivery.Payload) takes
+// the fast way, and comes out as it went in; anything else goes the way
+// of encoding/json, with its result.
+func TestDecodePayload(t *testing.T) {
+	want := &delivery.Payload{Type: delivery.EventType, Timestamp: time.Date(2026, 11, 26, 12, 0, 0, 123456789, time.UTC),
+		Data: delivery.Data{ID: rid, Hotline: "h1", Site: "s1", Received: time.Date(2026, 11, 26, 11, 59, 59, 0, time.UTC), Envelope: []byte("age-encryption.org/v1\n\x00\xff")}}
+	body, _ := json.Marshal(want)
+	got, ok := decodeCanonical(body)
+	if !ok {
+		t.Fatalf("the relay's layout %s did not take the fast way", body)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("fast: %+v, want %+v", got, want)
+	}
+	for name, body := range map[string]string{
+		"escaped":   `{"type":"report.received","timestamp":"2026-11-26T12:00:00Z","data":{"id":"` + rid + `","hotline":"h\u0031","site":"s1","received":"2026-11-26T11:59:59Z","envelope":"YWdl"}}`,
+		"reordered": `{"timestamp":"2026-11-26T12:00:00Z","type":"report.received","data":{"id":"` + rid + `","hotline":"h1","site":"s1","received":"2026-11-26T11:59:59Z","envelope":"YWdl"}}`,
+		"spaced":    `{ "type":"report.received","timestamp":"2026-11-26T12:00:00Z","data":{"id":"` + rid + `","hotline":"h1","site":"s1","received":"2026-11-26T11:59:59Z","envelope":"YWdl"}}`,
+	} {
+		if _, ok := decodeCanonical([]byte(body)); ok {
+			t.Errorf("%s: took the fast way", name)
+		}
+		p, err := decodePayload([]byte(body))
+		if err != nil || p.Data.Hotline != "h1" || string(p.Data.Envelope) != "age" {
+			t.Errorf("%s: %+v, %v", name, p, err)
+		}
+	}
+	for name, body := range map[string]string{
+		"unknown field": `{"type":"report.received","timestamp":"2026-11-26T12:00:00Z","data":{"id":"` + rid + `","hotline":"h1","site":"s1","received":"2026-11-26T11:59:59Z","envelope":"YWdl"},"extra":1}`,
+		"bad base64":    `{"type":"report.received","timestamp":"2026-11-26T12:00:00Z","data":{"id":"` + rid + `","hotline":"h1","site":"s1","received":"2026-11-26T11:59:59Z","envelope":"YW!l"}}`,
+		"bad time":      `{"type":"report.received","timestamp":"26/11/2026","data":{"id":"` + rid + `","hotline":"h1","site":"s1","received":"2026-11-26T11:59:59Z","envelope":"YWdl"}}`,
+	} {
+		if p, err := decodePayload([]byte(body)); err == nil {
+			t.Errorf("%s: accepted as %+v", name, p)
+		}
+	}
+}
