@@ -24,11 +24,22 @@ import (
 // operator asks for every report to be delivered again now, the urgent
 // one last, so it is the one due latest. The relay, started again, still
 // delivers the urgent report first: the intake's log receives it before
-// the older ones, and files it in its urgent folder.
+// the older ones, and files it in its urgent folder. So with either
+// store: the bbolt spool, and JetStream on three NATS servers.
 func TestUrgentReportOvertakesQueue(t *testing.T) {
+	for _, store := range []struct {
+		name  string
+		nodes int
+	}{{"bbolt", 0}, {"jetstream", 3}} {
+		t.Run(store.name, func(t *testing.T) { urgentOvertakesQueue(t, store.nodes) })
+	}
+}
+
+func urgentOvertakesQueue(t *testing.T, natsNodes int) {
 	s := startStack(t, func(o *stack.Options) {
 		o.RetryMin = "30m" // no retry of its own during the test
 		o.Concurrency = 1  // the intake receives the reports one by one, in the relay's order
+		o.NATSNodes = natsNodes
 	})
 	if err := s.StopIntake(); err != nil {
 		t.Fatal(err)

@@ -505,61 +505,63 @@ func (s *Store) DueSkipping(now time.Time, limit int, skipID, skipHotline func(s
 	if limit <= 0 {
 		limit = 64
 	}
-	take := func(e spool.Entry) bool {
-		return (skipID == nil || !skipID(e.ID)) && (skipHotline == nil || !skipHotline(e.Hotline))
-	}
-	for _, c := range []jetstream.Consumer{s.urgents, s.consumer} {
-		if err := s.fetch(c, now, limit, take); err != nil {
-			return s.takeHeld(limit, take), err
+	// take is asked once per report at most: skipHotline counts the
+	// reports it lets through.
+	var out []spool.Entry
+	take := func(e spool.Entry) {
+		if len(out) < limit && (skipID == nil || !skipID(e.ID)) && (skipHotline == nil || !skipHotline(e.Hotline)) {
+			out = append(out, e)
 		}
 	}
-	return s.takeHeld(limit, take), nil
+	for _, c := range []struct {
+		consumer jetstream.Consumer
+		urgent   bool
+	}{{s.urgents, true}, {s.consumer, false}} {
+		for _, e := range s.holding(c.urgent) {
+			take(e)
+		}
+		fetched, err := s.fetch(c.consumer, now, limit-len(out), 2*limit)
+		for _, e := range fetched {
+			take(e)
+		}
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
 }
 
-// takeHeld returns up to limit of the reports this process holds, the
-// urgent ones first, then earliest due first.
-func (s *Store) takeHeld(limit int, take func(spool.Entry) bool) []spool.Entry {
+// holding returns the reports this process holds, urgent or not, earliest
+// due first.
+func (s *Store) holding(urgent bool) []spool.Entry {
 	s.mu.Lock()
-	var out []spool.Entry
+	var held []spool.Entry
 	for _, h := range s.held {
-		if take(h.entry) {
-			out = append(out, h.entry)
+		if h.entry.Urgent == urgent {
+			held = append(held, h.entry)
 		}
 	}
 	s.mu.Unlock()
-	slices.SortFunc(out, func(a, b spool.Entry) int {
-		if a.Urgent != b.Urgent {
-			if a.Urgent {
-				return -1
-			}
-			return 1
-		}
-		return a.NextAttempt.Compare(b.NextAttempt)
-	})
-	return out[:min(len(out), limit)]
+	slices.SortFunc(held, func(a, b spool.Entry) int { return a.NextAttempt.Compare(b.NextAttempt) })
+	return held
 }
 
-// fetch holds the due reports c hands this process, while it holds fewer
-// than limit it could take now.
-func (s *Store) fetch(c jetstream.Consumer, now time.Time, limit int, take func(spool.Entry) bool) error {
-	// Fetch only while this process holds few it has not started: the
-	// rest stay with the servers, for other relays.
+// fetch takes up to want due reports from c, holds them, and returns those
+// it did not hold already. It fetches only while this process holds fewer
+// than most reports it has not started: the rest stay with the servers,
+// for other relays.
+func (s *Store) fetch(c jetstream.Consumer, now time.Time, want, most int) ([]spool.Entry, error) {
 	s.mu.Lock()
-	takeable := 0
-	for _, h := range s.held {
-		if take(h.entry) {
-			takeable++
-		}
-	}
-	want := min(limit-takeable, 2*limit-len(s.held))
+	want = min(want, most-len(s.held))
 	s.mu.Unlock()
 	if want <= 0 {
-		return nil
+		return nil, nil
 	}
 	batch, err := c.FetchNoWait(want)
 	if err != nil {
-		return fmt.Errorf("fetch due reports: %w", err)
+		return nil, fmt.Errorf("fetch due reports: %w", err)
 	}
+	var out []spool.Entry
 	for m := range batch.Messages() {
 		e, err := entryOf(idOf(m.Subject()), m.Headers(), m.Data(), false)
 		if err != nil {
@@ -572,13 +574,17 @@ func (s *Store) fetch(c jetstream.Consumer, now time.Time, limit int, take func(
 			continue
 		}
 		s.mu.Lock()
+		_, again := s.held[e.ID]
 		s.held[e.ID] = &heldMsg{msg: m, entry: e}
 		s.mu.Unlock()
+		if !again {
+			out = append(out, e)
+		}
 	}
 	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, nats.ErrTimeout) {
-		return fmt.Errorf("fetch due reports: %w", err)
+		return out, fmt.Errorf("fetch due reports: %w", err)
 	}
-	return nil
+	return out, nil
 }
 
 // NextDue tells the forwarder when to look again: reports of other relays
