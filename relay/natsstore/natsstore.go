@@ -440,12 +440,22 @@ func (s *Store) Stats() (spool.Stats, error) {
 	}
 	st := spool.Stats{Pending: int(pi.State.Msgs + ui.State.Msgs), Dead: int(di.State.Msgs)}
 	// A retried report is republished, so the first message is not always
-	// the oldest; the first is a good enough sign of a stuck queue.
-	if pi.State.Msgs > 0 {
-		if m, err := s.pending.GetMsg(ctx, pi.State.FirstSeq, jetstream.WithGetMsgSubject(s.subject("pending", ">"))); err == nil {
-			if e, err := entryOf(idOf(m.Subject), m.Header, nil, false); err == nil {
-				st.Oldest = e.Received
-			}
+	// the oldest; the first of each stream is a good enough sign of a
+	// stuck queue.
+	for _, q := range []struct {
+		stream jetstream.Stream
+		kind   string
+		state  jetstream.StreamState
+	}{{s.pending, "pending", pi.State}, {s.urgent, "urgent", ui.State}} {
+		if q.state.Msgs == 0 {
+			continue
+		}
+		m, err := q.stream.GetMsg(ctx, q.state.FirstSeq, jetstream.WithGetMsgSubject(s.subject(q.kind, ">")))
+		if err != nil {
+			continue
+		}
+		if e, err := entryOf(idOf(m.Subject), m.Header, nil, false); err == nil && (st.Oldest.IsZero() || e.Received.Before(st.Oldest)) {
+			st.Oldest = e.Received
 		}
 	}
 	return st, nil

@@ -34,6 +34,7 @@ func TestUrgentAheadOfBacklogOnRetry(t *testing.T) {
 	}
 	u := entry("urgent")
 	u.Urgent = true
+	u.Received = now.Add(-2 * time.Hour) // the oldest, though it came last
 	if _, _, err := a.Put(u); err != nil {
 		t.Fatal(err)
 	}
@@ -43,8 +44,8 @@ func TestUrgentAheadOfBacklogOnRetry(t *testing.T) {
 	if g, err := a.Get(u.ID); err != nil || !g.Urgent || g.Attempts != 1 {
 		t.Fatalf("after a failed attempt: %+v, %v; want it still urgent", g, err)
 	}
-	if st, err := a.Stats(); err != nil || st.Pending != 5 {
-		t.Fatalf("stats %+v, %v; want 5 pending", st, err)
+	if st, err := a.Stats(); err != nil || st.Pending != 5 || st.Oldest.Unix() != u.Received.Unix() {
+		t.Fatalf("stats %+v, %v; want 5 pending, the oldest received at %v", st, err, u.Received)
 	}
 	if pend, err := a.Due(time.Now(), 0); err != nil || len(pend) != 5 || pend[0].ID != u.ID {
 		t.Fatalf("listed pending: %v, %v; want all 5, the urgent report first", ids(pend), err)
