@@ -505,8 +505,9 @@ func (s *Store) Dead() ([]spool.Entry, error) {
 }
 
 // DueSkipping returns up to limit reports for this process's forwarder to
-// deliver: those it was handed and has not finished, the urgent ones
-// first, then new ones from the shared consumers, urgent ones first. Reports not yet due are handed back to the servers
+// deliver: the urgent ones first (those it was handed and has not
+// finished, then new ones from the shared urgent consumer), then the
+// others likewise. Reports not yet due are handed back to the servers
 // until they are. Reports for which skipID returns true (being delivered)
 // or skipHotline returns true for their hotline (no free slot) are passed
 // over, and those handed meanwhile are kept for the next call. Either func
