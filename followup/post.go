@@ -36,6 +36,24 @@ type FetchBody struct {
 	Key string `json:"key"`
 }
 
+// AckBody is the JSON body of POST /v1/sites/{site}/mailbox/ack: the
+// reporter's side has shown these replies, and the relay may remove them.
+type AckBody struct {
+	// Mailbox is the mailbox id, 32 lower-case hex digits.
+	Mailbox string `json:"mailbox"`
+	// Key is the request key, unpadded base64url.
+	Key string `json:"key"`
+	// Replies are the EnvelopeID of each sealed reply read, at most Slots.
+	Replies []string `json:"replies"`
+}
+
+// EnvelopeID names a sealed reply in an acknowledgement: its SHA-256 in
+// lower-case hex, the value of its post's envelope-sha256 line.
+func EnvelopeID(envelope []byte) string {
+	h := sha256.Sum256(envelope)
+	return hex.EncodeToString(h[:])
+}
+
 // FetchAnswer is the relay's answer to every well-formed fetch.
 type FetchAnswer struct {
 	// Replies are [Slots] sealed replies in standard base64: those
@@ -66,8 +84,7 @@ type Post struct {
 
 // NewPost returns the post for a sealed reply.
 func NewPost(hotline, mailbox, check string, envelope []byte, now time.Time) *Post {
-	h := sha256.Sum256(envelope)
-	return &Post{Hotline: hotline, Mailbox: mailbox, Check: check, EnvelopeSHA256: hex.EncodeToString(h[:]), Time: now.UTC().Truncate(time.Second)}
+	return &Post{Hotline: hotline, Mailbox: mailbox, Check: check, EnvelopeSHA256: EnvelopeID(envelope), Time: now.UTC().Truncate(time.Second)}
 }
 
 // Body returns the text to sign for p's fields.
@@ -123,10 +140,7 @@ func ParsePost(text []byte) (*Post, error) {
 }
 
 // Covers reports whether p is the post for envelope.
-func (p *Post) Covers(envelope []byte) bool {
-	h := sha256.Sum256(envelope)
-	return hex.EncodeToString(h[:]) == p.EnvelopeSHA256
-}
+func (p *Post) Covers(envelope []byte) bool { return EnvelopeID(envelope) == p.EnvelopeSHA256 }
 
 // validCheck reports whether s is a check: 32 bytes in unpadded base64url.
 func validCheck(s string) bool {

@@ -214,3 +214,63 @@ func TestMailboxOff(t *testing.T) {
 		}
 	}
 }
+
+// ack acknowledges the sealed replies envs for k's mailbox.
+func (f *fixture) ack(t *testing.T, k *followup.Keys, envs ...[]byte) *httptest.ResponseRecorder {
+	t.Helper()
+	a := followup.AckBody{Mailbox: k.Mailbox, Key: base64.RawURLEncoding.EncodeToString(k.RequestKey)}
+	for _, env := range envs {
+		a.Replies = append(a.Replies, followup.EnvelopeID(env))
+	}
+	body, _ := json.Marshal(a)
+	return post(f.srv, "/v1/sites/s1/mailbox/ack", body, "Content-Type", "application/json")
+}
+
+// A fetch whose answer never reaches the reporter loses nothing: the
+// reply stays until the reporter's side acknowledges it, and only an
+// acknowledgement with the code's request key removes it. Every
+// acknowledgement gets the same answer, whatever the code.
+func TestMailboxKeepsUntilAcknowledged(t *testing.T) {
+	f, key := followFixture(t)
+	k := newKeys(t)
+	now := time.Now().UTC()
+	var pb followup.PostBody
+	body := sealedReply(t, key, "h1", k, now)
+	json.Unmarshal(body, &pb)
+	env, _ := base64.StdEncoding.DecodeString(pb.Envelope)
+	if rec := post(f.srv, "/v1/hotlines/h1/replies", body); rec.Code != 201 {
+		t.Fatalf("post: status %d: %s", rec.Code, rec.Body)
+	}
+	f.fetch(t, k) // the answer is lost on the way
+	if _, got := f.fetch(t, k); len(got) != 1 {
+		t.Fatalf("after a fetch whose answer was lost, a second fetch opened %d replies, want the one posted", len(got))
+	}
+	wrong := newKeys(t)
+	wrong.Mailbox = k.Mailbox // knows the mailbox id, not the code
+	recWrong := f.ack(t, wrong, env)
+	recUnknown := f.ack(t, newKeys(t), env)
+	if _, got := f.fetch(t, k); len(got) != 1 {
+		t.Fatal("an acknowledgement with the wrong request key removed the reply")
+	}
+	rec := f.ack(t, k, env)
+	if rec.Code != 204 {
+		t.Fatalf("ack: status %d: %s", rec.Code, rec.Body)
+	}
+	for name, r := range map[string]*httptest.ResponseRecorder{"wrong key": recWrong, "unknown code": recUnknown} {
+		if r.Code != rec.Code || r.Body.Len() != rec.Body.Len() {
+			t.Errorf("%s: ack answered %d with %d bytes, the right code %d with %d", name, r.Code, r.Body.Len(), rec.Code, rec.Body.Len())
+		}
+	}
+	if _, got := f.fetch(t, k); len(got) != 0 {
+		t.Fatal("an acknowledged reply was given out again")
+	}
+	for name, c := range map[string]string{
+		"not json":   `x`,
+		"bad id":     `{"mailbox":"` + k.Mailbox + `","key":"` + base64.RawURLEncoding.EncodeToString(k.RequestKey) + `","replies":["zz"]}`,
+		"no mailbox": `{"key":"` + base64.RawURLEncoding.EncodeToString(k.RequestKey) + `","replies":[]}`,
+	} {
+		if r := post(f.srv, "/v1/sites/s1/mailbox/ack", []byte(c)); r.Code != 400 || !strings.Contains(r.Body.String(), "bad-ack") {
+			t.Errorf("%s: ack answered %d %s, want 400 bad-ack", name, r.Code, r.Body)
+		}
+	}
+}
