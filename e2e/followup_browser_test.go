@@ -19,6 +19,7 @@ import (
 	"github.com/reportline/reportline/examples/stack"
 	"github.com/reportline/reportline/followup"
 	"github.com/reportline/reportline/hotline/inbox"
+	"github.com/reportline/reportline/pow"
 	"github.com/reportline/reportline/report"
 	"github.com/reportline/reportline/statement"
 )
@@ -215,6 +216,59 @@ func TestFollowUpInBrowser(t *testing.T) {
 			t.Errorf("hotline open of the answer lacks %q:\n%s", want, out)
 		}
 	}
+	// The form acknowledged what it showed, the question and the refused
+	// forgery alike, and the relay removed both.
+	sec, _ := followup.ParseCode(code)
+	k, _ := followup.Derive(sec)
+	deadline = time.Now().Add(time.Minute)
+	for n := openMailbox(t, s, k); n != 0; n = openMailbox(t, s, k) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d replies still wait in the mailbox after the thread was shown: the form did not acknowledge them", n)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// openMailbox fetches k's mailbox at the stack's relay as the form does,
+// with a proof of work, and counts the values that open with k.
+func openMailbox(t *testing.T, s *stack.Stack, k *followup.Keys) int {
+	t.Helper()
+	resp, err := http.Get(s.RelayURL + "/v1/sites/demo-site/challenge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c pow.Challenge
+	err = json.NewDecoder(resp.Body).Decode(&c)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sol, err := pow.Solve(&c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(followup.FetchBody{Mailbox: k.Mailbox, Key: base64.RawURLEncoding.EncodeToString(k.RequestKey)})
+	req, _ := http.NewRequest("POST", s.RelayURL+"/v1/sites/demo-site/mailbox", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(pow.Header, sol.Encode())
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a followup.FetchAnswer
+	err = json.NewDecoder(resp.Body).Decode(&a)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || err != nil {
+		t.Fatalf("fetch: %d, %v", resp.StatusCode, err)
+	}
+	n := 0
+	for _, v := range a.Replies {
+		env, _ := base64.StdEncoding.DecodeString(v)
+		if _, err := followup.Open(env, k.Identity); err == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // readInboxReport reads a report the intake stored.

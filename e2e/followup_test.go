@@ -186,11 +186,12 @@ func (s *followStack) send(t *testing.T, r *report.Report) {
 	}
 }
 
-// fetch fetches the mailbox of k as the reporter's side does, and returns
-// the answer's size and the replies that open and verify.
-func (s *followStack) fetch(t *testing.T, k *followup.Keys) (int, []*followup.Reply) {
+// fetch fetches the mailbox of k as the reporter's side does,
+// acknowledging the replies ack names, and returns the answer's size and
+// what opened.
+func (s *followStack) fetch(t *testing.T, k *followup.Keys, ack ...string) (int, *followup.Thread) {
 	t.Helper()
-	body, _ := json.Marshal(followup.FetchBody{Mailbox: k.Mailbox, Key: base64.RawURLEncoding.EncodeToString(k.RequestKey)})
+	body, _ := json.Marshal(followup.FetchBody{Mailbox: k.Mailbox, Key: base64.RawURLEncoding.EncodeToString(k.RequestKey), Ack: ack})
 	req, _ := http.NewRequest("POST", s.relay+"/v1/sites/s1/mailbox", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(pow.Header, s.proof(t))
@@ -215,14 +216,14 @@ func (s *followStack) fetch(t *testing.T, k *followup.Keys) (int, []*followup.Re
 	if th.Refused != 0 {
 		t.Fatalf("%d replies were refused", th.Refused)
 	}
-	out := th.Replies
-	return len(raw), out
+	return len(raw), th
 }
 
 // TestFollowUpRoundTrip runs the follow-up channel through the real
 // binaries: a report with follow-up reaches the hotline's inbox; `hotline
 // reply` posts a question; the reporter, with nothing but the code,
-// fetches it (once), verifies and reads it, and answers with a new report
+// fetches it, verifies and reads it, and it stays at the relay until the
+// reporter acknowledges it; the reporter answers with a new report
 // linked to the first, which the hotline opens. A wrong code gets an
 // answer of the same size with nothing in it.
 func TestFollowUpRoundTrip(t *testing.T) {
@@ -258,9 +259,11 @@ func TestFollowUpRoundTrip(t *testing.T) {
 	wrong, _ := followup.NewSecret(rand.Reader)
 	kw, _ := followup.Derive(wrong)
 	sizeWrong, none := s.fetch(t, kw)
-	size, replies := s.fetch(t, k2)
-	if len(none) != 0 || len(replies) != 1 {
-		t.Fatalf("a wrong code got %d replies, the right one %d; want 0 and 1", len(none), len(replies))
+	s.fetch(t, k2) // its answer is lost on the way
+	size, th := s.fetch(t, k2)
+	replies := th.Replies
+	if len(none.Replies) != 0 || len(replies) != 1 {
+		t.Fatalf("a wrong code got %d replies, the right one, at its second fetch, %d; want 0 and 1", len(none.Replies), len(replies))
 	}
 	if q := replies[0]; q.Kind != followup.KindQuestion || q.Text != "Which post on that page did you mean?" || q.Report != first.ID {
 		t.Fatalf("the reporter read %+v", q)
@@ -268,8 +271,11 @@ func TestFollowUpRoundTrip(t *testing.T) {
 	if size != sizeWrong {
 		t.Errorf("the answer with a reply has %d bytes, the one for a wrong code %d", size, sizeWrong)
 	}
-	if _, again := s.fetch(t, k2); len(again) != 0 {
-		t.Error("a read reply was given out again")
+	if _, acked := s.fetch(t, k2, th.Ack...); len(acked.Replies) != 0 {
+		t.Error("a fetch that acknowledged the reply gave it out again")
+	}
+	if _, again := s.fetch(t, k2); len(again.Replies) != 0 {
+		t.Error("an acknowledged reply was given out again")
 	}
 
 	answer := &report.Report{Version: report.Version, ID: uuid.NewString(), Hotline: "h1", Site: "s1", Created: now, Locale: "en",

@@ -34,20 +34,13 @@ type FetchBody struct {
 	Mailbox string `json:"mailbox"`
 	// Key is the request key, unpadded base64url.
 	Key string `json:"key"`
+	// Ack names (EnvelopeID) at most Slots replies an earlier fetch gave
+	// and the reporter's side has shown: the relay removes them before it
+	// answers. Empty or absent: nothing is acknowledged.
+	Ack []string `json:"ack,omitempty"`
 }
 
-// AckBody is the JSON body of POST /v1/sites/{site}/mailbox/ack: the
-// reporter's side has shown these replies, and the relay may remove them.
-type AckBody struct {
-	// Mailbox is the mailbox id, 32 lower-case hex digits.
-	Mailbox string `json:"mailbox"`
-	// Key is the request key, unpadded base64url.
-	Key string `json:"key"`
-	// Replies are the EnvelopeID of each sealed reply read, at most Slots.
-	Replies []string `json:"replies"`
-}
-
-// EnvelopeID names a sealed reply in an acknowledgement: its SHA-256 in
+// EnvelopeID names a sealed reply in a fetch's ack: its SHA-256 in
 // lower-case hex, the value of its post's envelope-sha256 line.
 func EnvelopeID(envelope []byte) string {
 	h := sha256.Sum256(envelope)
@@ -147,6 +140,9 @@ func validCheck(s string) bool {
 	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
 	return err == nil && len(b) == 32
 }
+
+// ValidEnvelopeID reports whether s is written as EnvelopeID writes one.
+func ValidEnvelopeID(s string) bool { return validSHA256(s) }
 
 func validSHA256(s string) bool {
 	b, err := hex.DecodeString(s)

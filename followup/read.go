@@ -1,7 +1,9 @@
 package followup
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 )
 
@@ -19,6 +21,12 @@ type Thread struct {
 	// another mailbox. The reporter is warned and shown none of their
 	// text: a forged question is a way to phish.
 	Refused int
+	// Ack names (EnvelopeID) every value of the answer, in its order:
+	// what the reporter's side acknowledges in its next fetch once the
+	// thread is shown, so that the relay removes the replies among them.
+	// All of them, filler too, so that the acknowledging fetch has the
+	// same size whatever the mailbox held.
+	Ack []string
 }
 
 // Read opens a fetch's answer with k, as docs/follow-up.md says the
@@ -35,6 +43,8 @@ func Read(a *FetchAnswer, k *Keys, hotline string, verify Verifier) (*Thread, er
 		if err != nil || len(env) != EnvelopeSize {
 			return nil, fmt.Errorf("failed to read the mailbox: a value is not a %d-byte sealed reply in base64", EnvelopeSize)
 		}
+		h := sha256.Sum256(env) // EnvelopeID, which the module need not link
+		t.Ack = append(t.Ack, hex.EncodeToString(h[:]))
 		plain, err := Open(env, k.Identity)
 		if err != nil {
 			continue // filler, or not for this key

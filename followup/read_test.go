@@ -3,7 +3,9 @@ package followup
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"testing"
 	"time"
 
@@ -74,6 +76,21 @@ func TestRead(t *testing.T) {
 	if th.Refused != 0 || len(th.Replies) != 2 || th.Replies[0].Text != "Received." || th.Replies[1].Text != later.Text {
 		t.Fatalf("read %d replies (%d refused), want the two in order", len(th.Replies), th.Refused)
 	}
+	a := answer(t, k, sign(later, key), sign(forged, other))
+	th, err = Read(a, k, "de-hotline", edVerifier(t, vk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One shown, one refused, two filler: all four are acknowledged, in
+	// the answer's order.
+	if len(th.Ack) != Slots {
+		t.Fatalf("Ack = %q, want the ids of all %d values", th.Ack, Slots)
+	}
+	for i, v := range a.Replies {
+		if th.Ack[i] != envID(t, v) {
+			t.Fatalf("Ack[%d] = %s, want the SHA-256 of value %d", i, th.Ack[i], i)
+		}
+	}
 	for name, p := range map[string][]byte{
 		"other key":     sign(forged, other),
 		"changed":       changed.Plaintext(),
@@ -92,10 +109,21 @@ func TestRead(t *testing.T) {
 		t.Error("a reply named for another hotline was shown")
 	}
 	empty, err := Read(answer(t, k), k, "de-hotline", edVerifier(t, vk))
-	if err != nil || len(empty.Replies) != 0 || empty.Refused != 0 {
+	if err != nil || len(empty.Replies) != 0 || empty.Refused != 0 || len(empty.Ack) != Slots {
 		t.Fatalf("filler alone: %+v, %v", empty, err)
 	}
 	if _, err := Read(&FetchAnswer{Replies: []string{"x"}}, k, "de-hotline", edVerifier(t, vk)); err == nil {
 		t.Fatal("a malformed answer was read")
 	}
+}
+
+// envID is the EnvelopeID of a value in base64, written out here as the
+// protocol says: SHA-256, lower-case hex.
+func envID(t *testing.T, v string) string {
+	b, err := base64.StdEncoding.DecodeString(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
 }

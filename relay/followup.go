@@ -118,7 +118,11 @@ func badPost(detail string) *problem.Problem {
 // fetchReplies answers a reporter's fetch. Every well-formed fetch with a
 // valid proof of work gets the same answer, followup.Slots sealed replies
 // or filler of the same size, whatever the code: a wrong code reads as a
-// mailbox with nothing in it. Nothing about the fetch is logged.
+// mailbox with nothing in it. It removes only the replies its ack names,
+// which an earlier fetch gave and the reporter's side has shown: an
+// answer lost on the way loses no reply. With a wrong code, or an ack of
+// nothing the mailbox holds, it writes nothing, as for an empty mailbox.
+// Nothing about the fetch is logged.
 func (s *Server) fetchReplies(w http.ResponseWriter, r *http.Request) {
 	if s.mailbox == nil {
 		problem.Write(w, followUpOff())
@@ -150,9 +154,14 @@ func (s *Server) fetchReplies(w http.ResponseWriter, r *http.Request) {
 		err = json.Unmarshal(body, &req)
 	}
 	key, kerr := base64.RawURLEncoding.Strict().DecodeString(req.Key)
-	if err != nil || kerr != nil || len(key) != 32 || !followup.ValidMailbox(req.Mailbox) {
+	ok := err == nil && kerr == nil && len(key) == 32 && followup.ValidMailbox(req.Mailbox) && len(req.Ack) <= followup.Slots
+	for _, id := range req.Ack {
+		ok = ok && followup.ValidEnvelopeID(id)
+	}
+	if !ok {
 		problem.Write(w, problem.New(http.StatusBadRequest, "bad-fetch", "Not a mailbox fetch",
-			`the body must be {"mailbox": 32 lower-case hex digits, "key": 32 bytes in unpadded base64url}; see docs/follow-up.md`))
+			`the body must be {"mailbox": 32 lower-case hex digits, "key": 32 bytes in unpadded base64url, `+
+				`and optionally "ack": at most `+itoa(followup.Slots)+` SHA-256 in lower-case hex}; see docs/follow-up.md`))
 		return
 	}
 	done, p := s.reserveProof(proof, "mailbox "+req.Mailbox)
@@ -161,7 +170,14 @@ func (s *Server) fetchReplies(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer done()
-	replies, err := s.mailbox.Take(site.Hotline, req.Mailbox, key, s.nowFunc())
+	now := s.nowFunc()
+	if len(req.Ack) > 0 {
+		err = s.mailbox.Ack(site.Hotline, req.Mailbox, key, req.Ack, now)
+	}
+	var replies [][]byte
+	if err == nil {
+		replies, err = s.mailbox.Peek(site.Hotline, req.Mailbox, key, now)
+	}
 	if err != nil {
 		s.log.Error("failed to read a mailbox", "err", err)
 		p := problem.New(http.StatusServiceUnavailable, "store-unavailable", "Relay cannot read mailboxes right now",

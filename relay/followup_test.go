@@ -101,14 +101,18 @@ func newKeys(t *testing.T) *followup.Keys {
 	return k
 }
 
-// A hotline's signed reply is stored, fetched once with the code's keys
-// (and only with them), opens and verifies; every fetch answer has the
+// A hotline's signed reply is stored, fetched with the code's keys (and
+// only with them), opens and verifies, and is gone once acknowledged; every fetch answer has the
 // same size whatever the code; nothing of it is in the logs.
 func TestMailboxRoundTrip(t *testing.T) {
 	f, key, path := followFixtureAt(t)
 	k := newKeys(t)
 	now := time.Now().UTC()
-	if rec := post(f.srv, "/v1/hotlines/h1/replies", sealedReply(t, key, "h1", k, now)); rec.Code != 201 {
+	var pb followup.PostBody
+	body := sealedReply(t, key, "h1", k, now)
+	json.Unmarshal(body, &pb)
+	env, _ := base64.StdEncoding.DecodeString(pb.Envelope)
+	if rec := post(f.srv, "/v1/hotlines/h1/replies", body); rec.Code != 201 {
 		t.Fatalf("post: status %d: %s", rec.Code, rec.Body)
 	}
 	// The store holds ciphertext only, and nothing of the sender.
@@ -138,9 +142,12 @@ func TestMailboxRoundTrip(t *testing.T) {
 	if err := r.Verify(key.VerificationKey()); err != nil || r.CheckFor("h1", k.Mailbox) != nil {
 		t.Fatalf("the fetched reply does not verify: %v", err)
 	}
+	if rec := f.ack(t, k, env); rec.Code != 200 {
+		t.Fatalf("ack: status %d: %s", rec.Code, rec.Body)
+	}
 	recAgain, got := f.fetch(t, k)
 	if len(got) != 0 {
-		t.Fatal("a read reply was given out again")
+		t.Fatal("a read and acknowledged reply was given out again")
 	}
 	_, unknown := f.fetch(t, newKeys(t))
 	if len(unknown) != 0 {
@@ -215,21 +222,23 @@ func TestMailboxOff(t *testing.T) {
 	}
 }
 
-// ack acknowledges the sealed replies envs for k's mailbox.
+// ack fetches k's mailbox acknowledging the sealed replies envs, and
+// returns the answer.
 func (f *fixture) ack(t *testing.T, k *followup.Keys, envs ...[]byte) *httptest.ResponseRecorder {
 	t.Helper()
-	a := followup.AckBody{Mailbox: k.Mailbox, Key: base64.RawURLEncoding.EncodeToString(k.RequestKey)}
+	a := followup.FetchBody{Mailbox: k.Mailbox, Key: base64.RawURLEncoding.EncodeToString(k.RequestKey)}
 	for _, env := range envs {
-		a.Replies = append(a.Replies, followup.EnvelopeID(env))
+		a.Ack = append(a.Ack, followup.EnvelopeID(env))
 	}
 	body, _ := json.Marshal(a)
-	return post(f.srv, "/v1/sites/s1/mailbox/ack", body, "Content-Type", "application/json")
+	return post(f.srv, "/v1/sites/s1/mailbox", body, HeaderProof, f.proof(t, "s1"), "Content-Type", "application/json")
 }
 
 // A fetch whose answer never reaches the reporter loses nothing: the
-// reply stays until the reporter's side acknowledges it, and only an
-// acknowledgement with the code's request key removes it. Every
-// acknowledgement gets the same answer, whatever the code.
+// reply stays until the reporter's side acknowledges it in a later fetch,
+// and only an acknowledgement with the code's request key removes it.
+// Every acknowledging fetch gets an answer of the same size, whatever the
+// code.
 func TestMailboxKeepsUntilAcknowledged(t *testing.T) {
 	f, key := followFixture(t)
 	k := newKeys(t)
@@ -253,7 +262,7 @@ func TestMailboxKeepsUntilAcknowledged(t *testing.T) {
 		t.Fatal("an acknowledgement with the wrong request key removed the reply")
 	}
 	rec := f.ack(t, k, env)
-	if rec.Code != 204 {
+	if rec.Code != 200 {
 		t.Fatalf("ack: status %d: %s", rec.Code, rec.Body)
 	}
 	for name, r := range map[string]*httptest.ResponseRecorder{"wrong key": recWrong, "unknown code": recUnknown} {
@@ -265,12 +274,13 @@ func TestMailboxKeepsUntilAcknowledged(t *testing.T) {
 		t.Fatal("an acknowledged reply was given out again")
 	}
 	for name, c := range map[string]string{
-		"not json":   `x`,
-		"bad id":     `{"mailbox":"` + k.Mailbox + `","key":"` + base64.RawURLEncoding.EncodeToString(k.RequestKey) + `","replies":["zz"]}`,
-		"no mailbox": `{"key":"` + base64.RawURLEncoding.EncodeToString(k.RequestKey) + `","replies":[]}`,
+		"bad id":     `{"mailbox":"` + k.Mailbox + `","key":"` + base64.RawURLEncoding.EncodeToString(k.RequestKey) + `","ack":["zz"]}`,
+		"upper case": `{"mailbox":"` + k.Mailbox + `","key":"` + base64.RawURLEncoding.EncodeToString(k.RequestKey) + `","ack":["` + strings.ToUpper(followup.EnvelopeID(env)) + `"]}`,
+		"too many":   `{"mailbox":"` + k.Mailbox + `","key":"` + base64.RawURLEncoding.EncodeToString(k.RequestKey) + `","ack":["` + strings.Repeat(followup.EnvelopeID(env)+`","`, followup.Slots) + followup.EnvelopeID(env) + `"]}`,
+		"not a list": `{"mailbox":"` + k.Mailbox + `","key":"` + base64.RawURLEncoding.EncodeToString(k.RequestKey) + `","ack":"` + followup.EnvelopeID(env) + `"}`,
 	} {
-		if r := post(f.srv, "/v1/sites/s1/mailbox/ack", []byte(c)); r.Code != 400 || !strings.Contains(r.Body.String(), "bad-ack") {
-			t.Errorf("%s: ack answered %d %s, want 400 bad-ack", name, r.Code, r.Body)
+		if r := post(f.srv, "/v1/sites/s1/mailbox", []byte(c), HeaderProof, f.proof(t, "s1")); r.Code != 400 || !strings.Contains(r.Body.String(), "bad-fetch") {
+			t.Errorf("%s: the fetch answered %d %s, want 400 bad-fetch", name, r.Code, r.Body)
 		}
 	}
 }

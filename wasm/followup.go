@@ -275,21 +275,34 @@ func (w *form) openMailbox() error {
 	note(btn.Set("disabled", true))
 	defer func() { note(btn.Set("disabled", false)) }()
 	w.fuSay("followup.checking")
-	th, err := w.fetchThread(k)
+	th, err := w.fetchThread(k, nil)
 	if err != nil {
 		w.fuSay("followup.fetch_failed")
 		return err
 	}
 	w.fu.back = k
-	return w.showThread(th)
+	if err := w.showThread(th); err != nil {
+		return err
+	}
+	// Shown: now the relay may remove them. Until this fetch reaches it
+	// they wait there, so an answer lost on the way, or a page closed
+	// before the thread showed, loses no reply. It is sent whatever the
+	// answer held, the same size, so that it tells nothing either.
+	_, err = w.fetchThread(k, th.Ack)
+	return err
 }
 
 // fetchThread posts the mailbox fetch and reads the answer: the replies
 // that open with the code's key and carry the hotline's signature, checked
 // by WebCrypto (verifyEd25519) against the key the statement is checked
-// with.
-func (w *form) fetchThread(k *followup.Keys) (*followup.Thread, error) {
-	body := `{"mailbox":"` + k.Mailbox + `","key":"` + base64.RawURLEncoding.EncodeToString(k.RequestKey) + `"}`
+// with. The fetch acknowledges the replies ack names, which an earlier
+// one gave and the thread has shown, so that the relay removes them.
+func (w *form) fetchThread(k *followup.Keys, ack []string) (*followup.Thread, error) {
+	body := `{"mailbox":"` + k.Mailbox + `","key":"` + base64.RawURLEncoding.EncodeToString(k.RequestKey) + `"`
+	if len(ack) > 0 {
+		body += `,"ack":["` + strings.Join(ack, `","`) + `"]`
+	}
+	body += "}"
 	for attempt := 0; ; attempt++ {
 		proof, err := w.prover.take()
 		if err != nil {

@@ -64,7 +64,7 @@ func TestCrash(t *testing.T) {
 	// crashMailbox and crashCheck are followup's last vector's; this is
 	// its request key.
 	key, _ := base64.RawURLEncoding.DecodeString("mQwH-OHmn2h8QtKD5UxPLrkvO92h6XZ1YbMYVzZL3sQ")
-	got, err := s.Take("h1", crashMailbox, key, t0)
+	got, err := s.Peek("h1", crashMailbox, key, t0)
 	if err != nil || len(got) != 1 || !bytes.Equal(got[0], envelope(7)) {
 		t.Fatalf("after the crash the store gave %d replies (%v), want the one stored", len(got), err)
 	}

@@ -1,7 +1,7 @@
 // Package mailbox is the relay's durable store of the hotlines' sealed
 // replies to reporters, as docs/follow-up.md specifies: ciphertext only,
 // under the hotline and the mailbox id, each reply kept until the holder
-// of the receipt fetches it or the retention ends.
+// of the receipt acknowledges having read it or the retention ends.
 //
 // # Storage layout
 //
@@ -18,8 +18,9 @@
 //	count    byte (1 to followup.Slots)
 //	count ×  8-byte big-endian Unix seconds stored ‖ followup.EnvelopeSize bytes
 //
-// A mailbox with no replies has no record: after a fetch, and for a code
-// that was never used, the store holds the same thing, nothing.
+// A mailbox with no replies has no record: after its replies were
+// acknowledged, and for a code that was never used, the store holds the
+// same thing, nothing.
 package mailbox
 
 import (
@@ -143,41 +144,98 @@ func (s *Store) Put(hotline, mailbox, check string, envelope []byte, now, replay
 	})
 }
 
-// Take returns the replies in a mailbox and removes them, if requestKey
-// is the mailbox's. For a wrong key, an unknown mailbox and an empty one
+// Peek returns the replies in a mailbox, oldest first, if requestKey is
+// the mailbox's; it removes nothing (Ack does, once the reporter's side
+// has shown them). For a wrong key, an unknown mailbox and an empty one
 // it returns nothing, doing the same work: a hash, one lookup, one
-// comparison.
-func (s *Store) Take(hotline, mailbox string, requestKey []byte, now time.Time) ([][]byte, error) {
-	check := sha256.Sum256(requestKey)
-	key := boxKey(hotline, mailbox)
-	var r record
-	found := false
+// comparison, in a read-only transaction.
+func (s *Store) Peek(hotline, mailbox string, requestKey []byte, now time.Time) ([][]byte, error) {
+	var out [][]byte
 	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketBoxes).Get(key)
-		var stored [32]byte
-		if v != nil && len(v) > 33 {
-			copy(stored[:], v[1:33])
+		r, _, err := s.lookup(tx, hotline, mailbox, requestKey)
+		for _, sl := range s.live(r.slots, now) {
+			out = append(out, sl.envelope)
 		}
-		if subtle.ConstantTimeCompare(stored[:], check[:]) != 1 || v == nil {
-			return nil
-		}
-		var err error
-		r, err = decode(v)
-		found = err == nil
 		return err
 	})
-	if err != nil || !found {
-		return nil, err
-	}
-	err = s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketBoxes).Delete(key) })
 	if err != nil {
-		return nil, fmt.Errorf("failed to remove read replies: %w", err)
-	}
-	var out [][]byte
-	for _, sl := range s.live(r.slots, now) {
-		out = append(out, sl.envelope)
+		return nil, fmt.Errorf("failed to read a mailbox: %w", err)
 	}
 	return out, nil
+}
+
+// lookup reads a mailbox's record if requestKey is its key; otherwise it
+// returns an empty record and false, after the same hash, lookup and
+// comparison.
+func (s *Store) lookup(tx *bolt.Tx, hotline, mailbox string, requestKey []byte) (record, bool, error) {
+	check := sha256.Sum256(requestKey)
+	v := tx.Bucket(bucketBoxes).Get(boxKey(hotline, mailbox))
+	var stored [32]byte
+	if len(v) > 33 {
+		copy(stored[:], v[1:33])
+	}
+	if subtle.ConstantTimeCompare(stored[:], check[:]) != 1 || v == nil {
+		return record{}, false, nil
+	}
+	r, err := decode(v)
+	return r, err == nil, err
+}
+
+// Ack removes the replies of a mailbox whose followup.EnvelopeID is in
+// ids, if requestKey is the mailbox's, and with them those past the
+// retention; a mailbox left empty leaves no record. It writes only when
+// the key is right and an id names a reply the mailbox holds, which only
+// the holder of the code can know: for a wrong key, an unknown mailbox,
+// or ids of nothing held it does Peek's work, and returns nil as it does
+// when it removed something.
+func (s *Store) Ack(hotline, mailbox string, requestKey []byte, ids []string, now time.Time) error {
+	drop := false
+	err := s.db.View(func(tx *bolt.Tx) error {
+		r, ok, err := s.lookup(tx, hotline, mailbox, requestKey)
+		if ok {
+			_, drop = s.without(r.slots, ids, now)
+		}
+		return err
+	})
+	if err != nil || !drop {
+		return wrapAck(err)
+	}
+	return wrapAck(s.db.Update(func(tx *bolt.Tx) error {
+		// Read again: a post may have come since.
+		r, ok, err := s.lookup(tx, hotline, mailbox, requestKey)
+		if !ok {
+			return err
+		}
+		boxes, key := tx.Bucket(bucketBoxes), boxKey(hotline, mailbox)
+		if r.slots, _ = s.without(r.slots, ids, now); len(r.slots) == 0 {
+			return boxes.Delete(key)
+		}
+		return boxes.Put(key, encode(r))
+	}))
+}
+
+func wrapAck(err error) error {
+	if err != nil {
+		return fmt.Errorf("failed to remove read replies: %w", err)
+	}
+	return nil
+}
+
+// without returns the live slots whose envelope is not named in ids, and
+// whether that is fewer than slots.
+func (s *Store) without(slots []slot, ids []string, now time.Time) ([]slot, bool) {
+	var keep []slot
+	for _, sl := range s.live(slots, now) {
+		id := followup.EnvelopeID(sl.envelope)
+		acked := false
+		for _, a := range ids {
+			acked = acked || a == id
+		}
+		if !acked {
+			keep = append(keep, sl)
+		}
+	}
+	return keep, len(keep) < len(slots)
 }
 
 // Sweep removes replies older than the retention, and replay marks that
