@@ -22,9 +22,26 @@ const PostWindow = 15 * time.Minute
 // signed post text.
 const maxPostBody = 32 << 10
 
+// Mailboxes is the store of the hotlines' sealed replies: the bbolt file
+// of package relay/mailbox, or natsstore.Mailboxes where several relays
+// share a NATS cluster. Package relay/mailbox/mailboxtest holds both to
+// the same behaviour.
+type Mailboxes interface {
+	// Put stores a verified post's sealed reply; it returns an error
+	// wrapping mailbox.ErrFull, ErrCheck or ErrReplayed for a post the
+	// mailbox refuses.
+	Put(hotline, mailbox, check string, envelope []byte, now, replayUntil time.Time) error
+	// Peek returns a mailbox's replies if requestKey is its key, and
+	// nothing otherwise, removing nothing.
+	Peek(hotline, mailbox string, requestKey []byte, now time.Time) ([][]byte, error)
+	// Ack removes the replies ids names if requestKey is the mailbox's,
+	// writing nothing otherwise.
+	Ack(hotline, mailbox string, requestKey []byte, ids []string, now time.Time) error
+}
+
 // SetMailbox turns on the follow-up endpoints with the mailbox store;
 // without it they answer 404.
-func (s *Server) SetMailbox(m *mailbox.Store) { s.mailbox = m }
+func (s *Server) SetMailbox(m Mailboxes) { s.mailbox = m }
 
 func followUpOff() *problem.Problem {
 	return problem.New(http.StatusNotFound, "follow-up-off", "Follow-up not enabled",

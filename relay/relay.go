@@ -25,7 +25,6 @@ import (
 
 	"github.com/reportline/reportline/internal/problem"
 	"github.com/reportline/reportline/relay/config"
-	"github.com/reportline/reportline/relay/mailbox"
 	"github.com/reportline/reportline/relay/metrics"
 	"github.com/reportline/reportline/relay/spool"
 	"github.com/reportline/reportline/relay/store"
@@ -46,7 +45,7 @@ type Server struct {
 	stored         func() // called after each newly stored report
 	nowFunc        func() time.Time
 	def            *defenses
-	mailbox        *mailbox.Store // nil: follow-up is off
+	mailbox        Mailboxes // nil: follow-up is off
 }
 
 // New returns the relay's handler. stored is called after each newly

@@ -50,7 +50,11 @@ type relayProc struct {
 	logs *syncBuffer
 }
 
-func newClusterSetup(t *testing.T) *clusterSetup {
+func newClusterSetup(t *testing.T) *clusterSetup { return newClusterSetupWith(t, nil) }
+
+// newClusterSetupWith is newClusterSetup with edit applied to the
+// relays' configuration before they start.
+func newClusterSetupWith(t *testing.T, edit func(cfg string) string) *clusterSetup {
 	if testing.Short() {
 		t.Skip("runs a NATS cluster and two relay processes")
 	}
@@ -95,7 +99,11 @@ challenges_per_minute = 100000
 challenge_burst = 10000
 total_reports_per_minute = 100000`, `color = "#000000"`)
 	cfg, _ := os.ReadFile(c.s.cfgPath)
-	os.WriteFile(c.s.cfgPath, []byte(strings.Replace(string(cfg), "http://127.0.0.1:9/v1/deliveries", ts.URL+"/v1/deliveries", 1)), 0o600)
+	text := strings.Replace(string(cfg), "http://127.0.0.1:9/v1/deliveries", ts.URL+"/v1/deliveries", 1)
+	if edit != nil {
+		text = edit(text)
+	}
+	os.WriteFile(c.s.cfgPath, []byte(text), 0o600)
 	for i := range c.relays {
 		c.relays[i] = &relayProc{addr: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
 		c.startRelay(i)

@@ -20,7 +20,6 @@ import (
 	"github.com/reportline/reportline/relay"
 	"github.com/reportline/reportline/relay/config"
 	"github.com/reportline/reportline/relay/forward"
-	"github.com/reportline/reportline/relay/mailbox"
 	"github.com/reportline/reportline/relay/metrics"
 )
 
@@ -124,11 +123,10 @@ func run(ctx context.Context, o runOptions) error {
 	}
 
 	if cfg.Relay.Mailbox != "" {
-		mb, err := mailbox.Open(cfg.Relay.Mailbox, cfg.Relay.MailboxRetention.Duration)
+		mb, err := p.spool.openMailboxes(cfg)
 		if err != nil {
-			return hint{err, "check relay.mailbox; another relay may be running with this file"}
+			return err
 		}
-		defer mb.Close()
 		p.srv.SetMailbox(mb)
 		sctx, stopSweep := context.WithCancel(context.Background())
 		defer stopSweep()
@@ -317,7 +315,7 @@ func newLogger(w io.Writer, format string, level *slog.LevelVar) *slog.Logger {
 
 // sweepMailbox removes replies past their retention, at start and then
 // every hour, until ctx ends.
-func sweepMailbox(ctx context.Context, mb *mailbox.Store, log *slog.Logger) {
+func sweepMailbox(ctx context.Context, mb mailboxStore, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {

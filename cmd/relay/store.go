@@ -8,7 +8,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/reportline/reportline/relay"
 	"github.com/reportline/reportline/relay/config"
+	"github.com/reportline/reportline/relay/mailbox"
 	"github.com/reportline/reportline/relay/natsstore"
 	"github.com/reportline/reportline/relay/spool"
 	"github.com/reportline/reportline/relay/store"
@@ -18,11 +20,43 @@ import (
 // state every relay shares.
 type openedStore struct {
 	store.Store
-	proofs *natsstore.Proofs // nil with bbolt
-	nc     *nats.Conn
+	proofs  *natsstore.Proofs // nil with bbolt
+	nc      *nats.Conn
+	mailbox *mailbox.Store // the bbolt mailbox file, once opened
+}
+
+// mailboxStore is where the relay keeps the follow-up mailboxes.
+type mailboxStore interface {
+	relay.Mailboxes
+	Sweep(now time.Time) (int, error)
+}
+
+// openMailboxes opens the mailboxes relay.mailbox names: a bbolt file, or
+// buckets on the cluster the reports are on (check-config allows no other
+// pairing); Close closes them.
+func (o *openedStore) openMailboxes(cfg *config.Config) (mailboxStore, error) {
+	r := &cfg.Relay
+	if r.Mailbox != config.MailboxJetStream {
+		mb, err := mailbox.Open(r.Mailbox, r.MailboxRetention.Duration)
+		if err != nil {
+			return nil, hint{err, "check relay.mailbox; another relay may be running with this file"}
+		}
+		o.mailbox = mb
+		return mb, nil
+	}
+	if o.nc == nil {
+		return nil, errors.New(`relay.mailbox = "jetstream" needs relay.store = "jetstream"`)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	j := &r.JetStream
+	return natsstore.OpenMailboxes(ctx, o.nc, natsstore.Options{Name: j.Name, Replicas: j.Replicas}, r.MailboxRetention.Duration)
 }
 
 func (o *openedStore) Close() error {
+	if o.mailbox != nil {
+		o.mailbox.Close()
+	}
 	err := o.Store.Close()
 	if o.nc != nil {
 		o.nc.Drain()

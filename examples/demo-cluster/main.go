@@ -18,7 +18,7 @@ import (
 )
 
 func main() {
-	opts := stack.Options{NATSNodes: 3, Relays: 2}
+	opts := stack.Options{NATSNodes: 3, Relays: 2, FollowUp: true}
 	flag.StringVar(&opts.Bin, "bin", "build/bin", "folder with the relay, hotline, partner-site and natsnode binaries")
 	flag.StringVar(&opts.Assets, "assets", "build/assets", "folder with widget.wasm and wasm_exec.js")
 	flag.StringVar(&opts.State, "state", ".demo-cluster", "folder for keys, configs, NATS data, inbox and logs")
@@ -47,6 +47,8 @@ func main() {
 
   Open the partner page, press the report button and send a report.
   Read it with:    build/bin/hotline open %s/<id>.json
+  If it asked for follow-up, reply (the mailboxes are on the cluster too):
+    %s/hotline reply -key %s -hotline demo-hotline -relay %s -inbox %s -kind question -m "Which post?" <id>
 
   To watch a fail-over, kill things and send again:
     kill -9 %d     # a relay dies: the other one takes every request, and its reports after 30s
@@ -62,6 +64,7 @@ func main() {
 		s.RelayAddrs[0], s.PID("relay"), s.RelayAddrs[1], s.PID("relay2"),
 		s.NATSURLs[0], s.PID("nats1"), s.NATSURLs[1], s.PID("nats2"), s.NATSURLs[2], s.PID("nats3"),
 		s.Inbox, opts.State+"/logs", s.Inbox,
+		opts.Bin, s.HotlineSigningKey, s.RelayURL, s.Inbox,
 		s.PID("relay"), s.PID("nats2"), s.PID("intake"), s.PID("intake"),
 		s.Command("relay"), s.Command("nats2"), opts.Bin, s.RelayConfig)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

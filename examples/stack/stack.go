@@ -56,8 +56,8 @@ type Options struct {
 	// round-robin load balancer in front of them.
 	Relays int
 	// FollowUp turns on the follow-up channel (docs/follow-up.md): the
-	// relay keeps mailboxes, and the hotline replies with
-	// Stack.HotlineSigningKey.
+	// relay keeps mailboxes (on the cluster, with NATSNodes), and the
+	// hotline replies with Stack.HotlineSigningKey.
 	FollowUp bool
 }
 
@@ -236,6 +236,15 @@ func (s *Stack) sign(recipient string) (string, error) {
 	return string(out), nil
 }
 
+// mailbox is relay.mailbox: a file beside the spool, or the cluster's
+// buckets where the reports are on the cluster.
+func (s *Stack) mailbox() string {
+	if len(s.NATSURLs) > 0 {
+		return "jetstream"
+	}
+	return filepath.Join(s.opts.State, "mailbox.db")
+}
+
 func (s *Stack) writeConfig(recipient, signKey string) error {
 	assets, err := filepath.Abs(s.opts.Assets)
 	if err != nil {
@@ -253,7 +262,7 @@ func (s *Stack) writeConfig(recipient, signKey string) error {
 		"RelayPort": s.opts.RelayPort, "RelayURL": s.RelayURL, "Spool": s.Spool, "Assets": assets,
 		"SignKey": signKey, "RetryMin": s.opts.RetryMin, "Intake": s.Intake, "Statement": st, "HotlineKey": s.HotlineKey,
 		"PartnerPort": s.opts.PartnerPort, "Emergency": cmp.Or(s.opts.EmergencyNumber, "112"), "NATS": s.NATSURLs,
-		"FollowUp": s.opts.FollowUp, "Mailbox": filepath.Join(s.opts.State, "mailbox.db"), "Concurrency": s.opts.Concurrency,
+		"FollowUp": s.opts.FollowUp, "Mailbox": s.mailbox(), "Concurrency": s.opts.Concurrency,
 	})
 	if cerr := f.Close(); err == nil {
 		err = cerr

@@ -48,8 +48,10 @@ type Relay struct {
 	Spool string `toml:"spool"`
 	// JetStream is the NATS cluster, with StoreJetStream.
 	JetStream JetStream `toml:"jetstream"`
-	// Mailbox, if set, is the path of the store of the hotlines' sealed
-	// replies to reporters (docs/follow-up.md); empty turns follow-up off.
+	// Mailbox, if set, is where the hotlines' sealed replies to reporters
+	// are kept (docs/follow-up.md): with StoreBbolt the path of a file,
+	// with StoreJetStream MailboxJetStream (the cluster); empty turns
+	// follow-up off.
 	Mailbox string `toml:"mailbox"`
 	// MailboxRetention is how long an unread reply is kept ("2160h").
 	MailboxRetention Duration `toml:"mailbox_retention"`

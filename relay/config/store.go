@@ -15,6 +15,9 @@ const (
 	// StoreJetStream is a replicated NATS JetStream stream shared by
 	// several relays; see docs/scaling.md.
 	StoreJetStream = "jetstream"
+	// MailboxJetStream, as relay.mailbox, keeps the follow-up mailboxes
+	// on the NATS cluster of relay.store = "jetstream".
+	MailboxJetStream = "jetstream"
 )
 
 // JetStream holds how to reach the NATS cluster that stores reports, the
@@ -60,9 +63,18 @@ func (c *Config) storeDefaults() {
 	}
 }
 
-// validateStore checks relay.store and [relay.jetstream].
+// validateStore checks relay.store, [relay.jetstream] and where
+// relay.mailbox keeps the mailboxes.
 func (c *Config) validateStore(bad func(key, format string, args ...any)) {
 	r := &c.Relay
+	switch {
+	case r.Mailbox == MailboxJetStream && r.Store != StoreJetStream:
+		bad("relay.mailbox", "%q keeps the mailboxes on the NATS cluster, which needs relay.store = %q; "+
+			"with relay.store = %q, give the path of a file, like \"data/mailbox.db\"", r.Mailbox, StoreJetStream, r.Store)
+	case r.Mailbox != "" && r.Mailbox != MailboxJetStream && r.Store == StoreJetStream:
+		bad("relay.mailbox", "%q is a file on this relay alone, but relay.store = %q: replies must be kept as reports are, "+
+			"replicated on the cluster and reachable from every relay; set relay.mailbox = %q", r.Mailbox, StoreJetStream, MailboxJetStream)
+	}
 	switch r.Store {
 	case StoreBbolt:
 		if r.Spool == "" {

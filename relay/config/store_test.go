@@ -46,3 +46,31 @@ urls = ["nats://127.0.0.1:4222", "tls://nats2.example.org:4222"]`, 1)
 		t.Fatalf("bbolt without a spool: %v", err)
 	}
 }
+
+// Where the reports are on the cluster, the mailboxes must be too: a file
+// on one relay has neither the cluster's durability nor its reach; and
+// the cluster's mailboxes need the cluster.
+func TestMailboxFollowsStore(t *testing.T) {
+	js := strings.Replace(validTOML(t), `spool = "data/spool.db"`, `store = "jetstream"
+mailbox = "jetstream"`, 1)
+	js = strings.Replace(js, `signing_key_file = "relay.key"`, `signing_key_file = "relay.key"
+
+[relay.jetstream]
+urls = ["nats://127.0.0.1:4222"]`, 1)
+	if c, err := Parse([]byte(js)); err != nil || c.Relay.Mailbox != MailboxJetStream {
+		t.Fatalf("mailboxes on the cluster: %v", err)
+	}
+	bbolt := strings.Replace(validTOML(t), `spool = "data/spool.db"`, `spool = "data/spool.db"
+mailbox = "data/mailbox.db"`, 1)
+	if _, err := Parse([]byte(bbolt)); err != nil {
+		t.Fatalf("a mailbox file beside the spool: %v", err)
+	}
+	checkEdits(t, js, []edit{
+		{"file on a cluster", `mailbox = "jetstream"`, `mailbox = "data/mailbox.db"`,
+			`relay.mailbox: "data/mailbox.db" is a file on this relay alone, but relay.store = "jetstream"`},
+	})
+	checkEdits(t, bbolt, []edit{
+		{"cluster without one", `mailbox = "data/mailbox.db"`, `mailbox = "jetstream"`,
+			`relay.mailbox: "jetstream" keeps the mailboxes on the NATS cluster, which needs relay.store = "jetstream"`},
+	})
+}

@@ -15,11 +15,11 @@ func FuzzDecode(f *testing.F) {
 		f.Add(b[:len(b)/2])
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r, err := decode(b)
+		r, err := Decode(b)
 		if err != nil {
 			return
 		}
-		if !bytes.Equal(encode(r), b) {
+		if !bytes.Equal(r.Encode(), b) {
 			t.Fatal("a decoded record does not encode back to its bytes")
 		}
 	})

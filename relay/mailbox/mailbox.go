@@ -26,16 +26,12 @@ package mailbox
 import (
 	"bytes"
 	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-
-	"github.com/reportline/reportline/followup"
 )
 
 var (
@@ -89,28 +85,15 @@ func (s *Store) Close() error { return s.db.Close() }
 // Retention is how long a reply is kept unread.
 func (s *Store) Retention() time.Duration { return s.retention }
 
-type slot struct {
-	stored   int64
-	envelope []byte
-}
-
-type record struct {
-	check [32]byte
-	slots []slot
-}
-
 func boxKey(hotline, mailbox string) []byte { return []byte(hotline + "\x00" + mailbox) }
 
 // Put stores a sealed reply in a mailbox, after its post was verified.
 // replayUntil is when a second post of the same envelope stops being
 // refused (the post's time plus the window it is accepted in).
 func (s *Store) Put(hotline, mailbox, check string, envelope []byte, now, replayUntil time.Time) error {
-	if len(envelope) != followup.EnvelopeSize {
-		return fmt.Errorf("failed to store the reply: %d bytes, want %d", len(envelope), followup.EnvelopeSize)
-	}
-	c, err := base64.RawURLEncoding.Strict().DecodeString(check)
-	if err != nil || len(c) != 32 {
-		return fmt.Errorf("failed to store the reply: malformed check")
+	c, err := ParseCheck(check)
+	if err != nil {
+		return err
 	}
 	sum := sha256.Sum256(envelope)
 	return s.db.Update(func(tx *bolt.Tx) error {
@@ -120,24 +103,19 @@ func (s *Store) Put(hotline, mailbox, check string, envelope []byte, now, replay
 		}
 		boxes := tx.Bucket(bucketBoxes)
 		key := boxKey(hotline, mailbox)
-		var r record
+		var old *Record
 		if v := boxes.Get(key); v != nil {
-			var err error
-			if r, err = decode(v); err != nil {
+			r, err := Decode(v)
+			if err != nil {
 				return err
 			}
-			if subtle.ConstantTimeCompare(r.check[:], c) != 1 {
-				return ErrCheck
-			}
-		} else {
-			copy(r.check[:], c)
+			old = &r
 		}
-		r.slots = s.live(r.slots, now)
-		if len(r.slots) >= followup.Slots {
-			return ErrFull
+		r, err := Add(old, c, envelope, now, s.retention)
+		if err != nil {
+			return err
 		}
-		r.slots = append(r.slots, slot{now.Unix(), envelope})
-		if err := boxes.Put(key, encode(r)); err != nil {
+		if err := boxes.Put(key, r.Encode()); err != nil {
 			return err
 		}
 		return seen.Put(sum[:], binary.BigEndian.AppendUint64(nil, uint64(replayUntil.Unix())))
@@ -152,9 +130,9 @@ func (s *Store) Put(hotline, mailbox, check string, envelope []byte, now, replay
 func (s *Store) Peek(hotline, mailbox string, requestKey []byte, now time.Time) ([][]byte, error) {
 	var out [][]byte
 	err := s.db.View(func(tx *bolt.Tx) error {
-		r, _, err := s.lookup(tx, hotline, mailbox, requestKey)
-		for _, sl := range s.live(r.slots, now) {
-			out = append(out, sl.envelope)
+		r, _, err := Lookup(tx.Bucket(bucketBoxes).Get(boxKey(hotline, mailbox)), requestKey)
+		for _, sl := range Live(r.Slots, now, s.retention) {
+			out = append(out, sl.Envelope)
 		}
 		return err
 	})
@@ -162,23 +140,6 @@ func (s *Store) Peek(hotline, mailbox string, requestKey []byte, now time.Time) 
 		return nil, fmt.Errorf("failed to read a mailbox: %w", err)
 	}
 	return out, nil
-}
-
-// lookup reads a mailbox's record if requestKey is its key; otherwise it
-// returns an empty record and false, after the same hash, lookup and
-// comparison.
-func (s *Store) lookup(tx *bolt.Tx, hotline, mailbox string, requestKey []byte) (record, bool, error) {
-	check := sha256.Sum256(requestKey)
-	v := tx.Bucket(bucketBoxes).Get(boxKey(hotline, mailbox))
-	var stored [32]byte
-	if len(v) > 33 {
-		copy(stored[:], v[1:33])
-	}
-	if subtle.ConstantTimeCompare(stored[:], check[:]) != 1 || v == nil {
-		return record{}, false, nil
-	}
-	r, err := decode(v)
-	return r, err == nil, err
 }
 
 // Ack removes the replies of a mailbox whose followup.EnvelopeID is in
@@ -191,9 +152,9 @@ func (s *Store) lookup(tx *bolt.Tx, hotline, mailbox string, requestKey []byte) 
 func (s *Store) Ack(hotline, mailbox string, requestKey []byte, ids []string, now time.Time) error {
 	drop := false
 	err := s.db.View(func(tx *bolt.Tx) error {
-		r, ok, err := s.lookup(tx, hotline, mailbox, requestKey)
+		r, ok, err := Lookup(tx.Bucket(bucketBoxes).Get(boxKey(hotline, mailbox)), requestKey)
 		if ok {
-			_, drop = s.without(r.slots, ids, now)
+			_, drop = Without(r.Slots, ids, now, s.retention)
 		}
 		return err
 	})
@@ -202,15 +163,15 @@ func (s *Store) Ack(hotline, mailbox string, requestKey []byte, ids []string, no
 	}
 	return wrapAck(s.db.Update(func(tx *bolt.Tx) error {
 		// Read again: a post may have come since.
-		r, ok, err := s.lookup(tx, hotline, mailbox, requestKey)
+		boxes, key := tx.Bucket(bucketBoxes), boxKey(hotline, mailbox)
+		r, ok, err := Lookup(boxes.Get(key), requestKey)
 		if !ok {
 			return err
 		}
-		boxes, key := tx.Bucket(bucketBoxes), boxKey(hotline, mailbox)
-		if r.slots, _ = s.without(r.slots, ids, now); len(r.slots) == 0 {
+		if r.Slots, _ = Without(r.Slots, ids, now, s.retention); len(r.Slots) == 0 {
 			return boxes.Delete(key)
 		}
-		return boxes.Put(key, encode(r))
+		return boxes.Put(key, r.Encode())
 	}))
 }
 
@@ -219,23 +180,6 @@ func wrapAck(err error) error {
 		return fmt.Errorf("failed to remove read replies: %w", err)
 	}
 	return nil
-}
-
-// without returns the live slots whose envelope is not named in ids, and
-// whether that is fewer than slots.
-func (s *Store) without(slots []slot, ids []string, now time.Time) ([]slot, bool) {
-	var keep []slot
-	for _, sl := range s.live(slots, now) {
-		id := followup.EnvelopeID(sl.envelope)
-		acked := false
-		for _, a := range ids {
-			acked = acked || a == id
-		}
-		if !acked {
-			keep = append(keep, sl)
-		}
-	}
-	return keep, len(keep) < len(slots)
 }
 
 // Sweep removes replies older than the retention, and replay marks that
@@ -248,18 +192,18 @@ func (s *Store) Sweep(now time.Time) (int, error) {
 		type change struct{ k, v []byte }
 		var changed []change
 		err := boxes.ForEach(func(k, v []byte) error {
-			r, err := decode(v)
+			r, err := Decode(v)
 			if err != nil {
 				return fmt.Errorf("%w: %q", err, k)
 			}
-			live := s.live(r.slots, now)
-			removed += len(r.slots) - len(live)
+			live := Live(r.Slots, now, s.retention)
+			removed += len(r.Slots) - len(live)
 			switch {
 			case len(live) == 0:
 				dead = append(dead, bytes.Clone(k))
-			case len(live) < len(r.slots):
-				r.slots = live
-				changed = append(changed, change{bytes.Clone(k), encode(r)})
+			case len(live) < len(r.Slots):
+				r.Slots = live
+				changed = append(changed, change{bytes.Clone(k), r.Encode()})
 			}
 			return nil
 		})
@@ -302,51 +246,9 @@ func (s *Store) Count() (int, error) {
 	n := 0
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketBoxes).ForEach(func(k, v []byte) error {
-			if len(v) > 33 {
-				n += int(v[33])
-			}
+			n += Count(v)
 			return nil
 		})
 	})
 	return n, err
-}
-
-func (s *Store) live(slots []slot, now time.Time) []slot {
-	var out []slot
-	for _, sl := range slots {
-		if now.Sub(time.Unix(sl.stored, 0)) < s.retention {
-			out = append(out, sl)
-		}
-	}
-	return out
-}
-
-func encode(r record) []byte {
-	out := make([]byte, 0, 34+len(r.slots)*(8+followup.EnvelopeSize))
-	out = append(out, 1)
-	out = append(out, r.check[:]...)
-	out = append(out, byte(len(r.slots)))
-	for _, sl := range r.slots {
-		out = binary.BigEndian.AppendUint64(out, uint64(sl.stored))
-		out = append(out, sl.envelope...)
-	}
-	return out
-}
-
-func decode(v []byte) (record, error) {
-	var r record
-	if len(v) < 34 || v[0] != 1 {
-		return r, ErrCorrupt
-	}
-	copy(r.check[:], v[1:33])
-	n := int(v[33])
-	rest := v[34:]
-	if n < 1 || n > followup.Slots || len(rest) != n*(8+followup.EnvelopeSize) {
-		return r, ErrCorrupt
-	}
-	for i := range n {
-		b := rest[i*(8+followup.EnvelopeSize):]
-		r.slots = append(r.slots, slot{int64(binary.BigEndian.Uint64(b)), bytes.Clone(b[8 : 8+followup.EnvelopeSize])})
-	}
-	return r, nil
 }
