@@ -14,7 +14,7 @@ import (
 
 // edVerifier verifies with crypto/ed25519, as WebCrypto does in the
 // browser.
-func edVerifier(t *testing.T, vk string) Verifier {
+func edVerifier(t testing.TB, vk string) Verifier {
 	pub, err := statement.ParseVerificationKey(vk)
 	if err != nil {
 		t.Fatal(err)

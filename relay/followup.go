@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"time"
@@ -165,19 +166,17 @@ func (s *Server) fetchReplies(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, p)
 		return
 	}
-	var req followup.FetchBody
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<10))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, followup.MaxFetchBody))
+	var req *followup.FetchBody
+	var key []byte
 	if err == nil {
-		err = json.Unmarshal(body, &req)
+		req, key, err = followup.ParseFetch(body)
+	} else {
+		err = fmt.Errorf("%w: more than %d bytes", followup.ErrFetch, followup.MaxFetchBody)
 	}
-	key, kerr := base64.RawURLEncoding.Strict().DecodeString(req.Key)
-	ok := err == nil && kerr == nil && len(key) == 32 && followup.ValidMailbox(req.Mailbox) && len(req.Ack) <= followup.Slots
-	for _, id := range req.Ack {
-		ok = ok && followup.ValidEnvelopeID(id)
-	}
-	if !ok {
+	if err != nil {
 		problem.Write(w, problem.New(http.StatusBadRequest, "bad-fetch", "Not a mailbox fetch",
-			`the body must be {"mailbox": 32 lower-case hex digits, "key": 32 bytes in unpadded base64url, `+
+			err.Error()+`; the body must be {"mailbox": 32 lower-case hex digits, "key": 32 bytes in unpadded base64url, `+
 				`and optionally "ack": at most `+itoa(followup.Slots)+` SHA-256 in lower-case hex}; see docs/follow-up.md`))
 		return
 	}
