@@ -17,7 +17,8 @@ func urgentAt(id string, d time.Duration) Entry {
 
 // An urgent report whose first delivery failed is listed ahead of a
 // backlog that fell due before it, retries and first attempts alike, and
-// stays so after the spool is closed and opened again, buried and revived.
+// stays so after the file is compacted, closed and opened again, and
+// after the report is buried and revived.
 func TestUrgentAheadOfBacklogOnRetry(t *testing.T) {
 	s, path := openTemp(t)
 	for i := range 6 {
@@ -65,6 +66,11 @@ func TestUrgentAheadOfBacklogOnRetry(t *testing.T) {
 		}
 	}
 	check("after a failed attempt")
+	if _, _, err := s.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	checkInvariants(t, s)
+	check("after the file was compacted")
 
 	s.Close()
 	s, err := Open(path)
