@@ -6,7 +6,7 @@ GOROOT  := $(shell $(GO) env GOROOT)
 # go test for js/wasm runs the tests under Node through go_js_wasm_exec.
 export PATH := $(PATH):$(GOROOT)/lib/wasm
 
-.PHONY: all build wasm bin demo demo-cluster test test-native test-wasm soak bench fuzz clean FORCE
+.PHONY: all build wasm bin demo demo-split demo-cluster test test-native test-wasm soak bench fuzz clean FORCE
 
 all: build
 
@@ -38,6 +38,11 @@ wasm:
 ## demo: run intake, relay and partner page on 127.0.0.1 with generated keys
 demo: build
 	$(BUILD)/bin/demo -bin $(BUILD)/bin -assets $(BUILD)/assets -state .demo
+
+## demo-split: the same, with the report frame published and served by the
+## hotline on its own origin; the relay serves only the loader and the API
+demo-split: build
+	$(BUILD)/bin/demo -split -bin $(BUILD)/bin -assets $(BUILD)/assets -state .demo-split
 
 ## demo-cluster: three NATS servers, two relays behind a load balancer, an
 ## intake and the partner page; prints what to open and what to kill

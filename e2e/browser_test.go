@@ -331,9 +331,19 @@ func (b *browser) clickButton() {
 // attachFrame waits for the report frame's target and attaches to it.
 func (b *browser) attachFrame(s *stack.Stack) *frame {
 	b.t.Helper()
+	prefix := s.RelayURL + "/w/"
+	if s.FrameURL != "" {
+		prefix = s.FrameURL // the frame the hotline hosts
+	}
+	return b.attachFrameAt(prefix)
+}
+
+// attachFrameAt waits for an iframe target whose address starts with
+// prefix and attaches to it.
+func (b *browser) attachFrameAt(prefix string) *frame {
+	b.t.Helper()
 	var id target.ID
 	b.step("wait for the report frame", 20*time.Second, func(ctx context.Context) error {
-		prefix := s.RelayURL + "/w/"
 		for {
 			infos, err := chromedp.Targets(ctx)
 			if err != nil {

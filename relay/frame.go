@@ -42,14 +42,8 @@ func (s *Server) serveFrame(w http.ResponseWriter, r *http.Request) {
 		dir = "rtl"
 	}
 	ft := s.assets.frames[locale]
-	msgURLs := map[string]string{}
-	var langs []frame.Language
-	for _, loc := range report.Locales() {
-		msgURLs[loc] = s.assets.Path("messages-" + loc + ".json")
-		langs = append(langs, frame.Language{Code: loc, Name: s.assets.frames[loc].Catalog().T("lang.name"), Selected: loc == locale})
-	}
 	page := frame.Page{
-		Locale: locale, Dir: dir, Form: form, Languages: langs, Messages: ft.Catalog(),
+		Locale: locale, Dir: dir, Form: form, Languages: frame.Languages(s.assets.frames, locale), Messages: ft.Catalog(),
 		Emergency: h.EmergencyNumber, ReportPage: h.ReportPage,
 		ReportRemove: slices.Contains(h.RemovalServices, "report_remove"),
 		Config: frame.Config{
@@ -59,7 +53,7 @@ func (s *Server) serveFrame(w http.ResponseWriter, r *http.Request) {
 			Challenge:  "/v1/sites/" + site.ID + "/challenge",
 			Module:     s.assets.Path("widget.wasm"),
 			Mailbox:    s.mailboxPath(site.ID, h.StatementKey),
-			Locale:     locale, ParentOrigin: parent, Messages: msgURLs,
+			Locale:     locale, ParentOrigin: parent, Messages: frame.MessageURLs(s.assets.Path),
 			Urgent: h.Urgent(),
 		},
 	}

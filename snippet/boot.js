@@ -3,7 +3,24 @@
    sent is never told to the page: any script on it could listen. */
 (function () {
   "use strict";
-  var cfg = JSON.parse(document.getElementById("rl-config").textContent);
+  var conf = document.getElementById("rl-config");
+  var cfg = JSON.parse(conf.textContent);
+  // A frame the hotline publishes (`hotline publish`) is one page per
+  // language for every site: the loader gives the site, the partner
+  // page's origin and the languages in the frame's address. The language
+  // picks the page; the site goes into the relay's addresses.
+  if (cfg.relay) {
+    var q = new URLSearchParams(location.search);
+    var loc = pickLocale(q.get("l") || "", Object.keys(cfg.messages));
+    if (loc && loc !== cfg.locale) return location.replace(loc + ".html" + location.search);
+    var o = q.get("o") || "";
+    cfg.site = q.get("s") || "";
+    cfg.parentOrigin = /^https?:\/\/[^\/?#]+$/.test(o) ? o : "";
+    ["endpoint", "challenge", "mailbox"].forEach(function (k) {
+      if (cfg[k]) cfg[k] = cfg[k].split("{site}").join(encodeURIComponent(cfg.site));
+    });
+    conf.textContent = JSON.stringify(cfg);
+  }
   var msg = JSON.parse(document.getElementById("rl-messages").textContent);
   var form = document.getElementById("rl-form");
   var status = document.getElementById("rl-status");
@@ -48,4 +65,19 @@
   WebAssembly.instantiateStreaming(fetch(cfg.module), go.importObject)
     .then(function (r) { return go.run(r.instance); })
     .catch(fail);
+
+  // pickLocale returns the page for the first of the wanted language tags
+  // that has one, the tag's own or its language's ("pt" for "pt-PT"), or
+  // "" for none, as the relay picks (frame.PickLocale).
+  function pickLocale(tags, have) {
+    var lower = have.map(function (h) { return h.toLowerCase(); });
+    var wanted = tags.split(",");
+    for (var i = 0; i < wanted.length; i++) {
+      var w = wanted[i].split(";")[0].trim().toLowerCase();
+      var j = w ? lower.indexOf(w) : -1;
+      if (j < 0 && w) j = lower.indexOf(w.split("-")[0]);
+      if (j >= 0) return have[j];
+    }
+    return "";
+  }
 })();

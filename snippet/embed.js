@@ -9,6 +9,9 @@
   var site = d.site;
   function warn(m) { console.warn("reportline: " + m); }
   if (!site) return warn('data-site missing: add data-site="YOUR-SITE-ID"');
+  // The form's page: the relay's, or the one the hotline serves itself
+  // (data-frame, from the hotline), which the page chooses, not the relay.
+  var page = d.frame || relay + "/w/" + encodeURIComponent(site), fo = new URL(page).origin;
   var color = "#b00020";
   if (d.color) {
     if (readable(d.color)) color = d.color;
@@ -17,7 +20,7 @@
   var pos = "bottom-right";
   if (d.position) {
     if (/^(bottom|top)-(left|right)$/.test(d.position)) pos = d.position;
-    else warn("data-position ignored: want bottom-right, bottom-left, top-right or top-left");
+    else warn("data-position ignored: want (bottom|top)-(left|right)");
   }
   var target = null;
   if (d.target) {
@@ -75,7 +78,7 @@
     frame.addEventListener("load", function () { loaded = true; if (dlg.open) opened(); });
     // k: the hotline's key, which the form checks the hotline's signed
     // key statement against; it comes from the hotline, not the relay.
-    frame.src = relay + "/w/" + encodeURIComponent(site) + "?" + new URLSearchParams({ o: location.origin, l: langs, k: d.hotlineKey || "" });
+    frame.src = page + "?" + new URLSearchParams({ s: site, o: location.origin, l: langs, k: d.hotlineKey || "" });
     dlg.append(frame);
     // Tell the site owner, in the console, if this page is not registered.
     fetch(relay + "/v1/sites/" + encodeURIComponent(site) + "/embed", { credentials: "omit", referrerPolicy: "no-referrer" })
@@ -101,7 +104,7 @@
   // Focus the frame anew: a focus given to its first, blank document goes
   // back to this page when the form replaces it, and the form may not take
   // it by itself.
-  function opened() { frame.blur(); frame.focus(); frame.contentWindow.postMessage({ type: "rl:opened" }, relay); }
+  function opened() { frame.blur(); frame.focus(); frame.contentWindow.postMessage({ type: "rl:opened" }, fo); }
   function close() { if (dlg.open) dlg.close(); }
   ["pointerenter", "focus", "touchstart"].forEach(function (e) {
     btn.addEventListener(e, prepare, { once: true, passive: true });
@@ -111,13 +114,13 @@
   // Quick exit: the form's button, or Escape twice (once in the form, which
   // closes it, and once more here), leaves for a neutral address with
   // location.replace, so that Back does not come back to the form.
-  var exit = new URL(d.exit || "/", location.href), armed;
+  var exit = new URL(d.exit || "/", location), armed;
   if (!/^https?:$/.test(exit.protocol)) warn("data-exit ignored: want http(s)"), exit = "/";
   function leave() { frame && frame.remove(); frame = 0; close(); location.replace(exit); }
   addEventListener("keydown", function (e) { armed = armed && e.key == "Escape" && leave(); }, true);
   addEventListener("pointerdown", function () { armed = 0; }, true);
   addEventListener("message", function (e) {
-    var t = frame && e.origin == relay && e.source == frame.contentWindow && e.data.type;
+    var t = frame && e.origin == fo && e.source == frame.contentWindow && e.data.type;
     if (t == "rl:exit" || armed && t == "rl:escape") leave();
     else if (t == "rl:close" || t == "rl:escape") armed = t == "rl:escape", close();
   });

@@ -13,6 +13,8 @@
 //	hotline open [-identity identity.txt] FILE  print one report readably
 //	hotline reply -key signing.key -hotline ID -relay URL -kind KIND REPORT  reply to a reporter
 //	hotline export [-inbox DIR] [-format csv|jsonl] [-o FILE]   write the inbox for other tools
+//	hotline publish -relay URL -statement FILE -statement-key hlvk_… [-assets DIR] DIR   write the report frame's folder
+//	hotline serve-frame -frame-ancestors ORIGINS [-listen ADDR] DIR   serve that folder
 //
 // See docs/deployment.md (the hotline's intake) and docs/delivery.md.
 package main
@@ -59,6 +61,10 @@ func main() {
 		err = sign(os.Stdout, args)
 	case "reply":
 		err = replyCmd(os.Stdout, os.Stdin, args)
+	case "publish":
+		err = publishCmd(os.Stdout, args)
+	case "serve-frame":
+		err = serveFrame(args)
 	case "help", "-h", "-help", "--help":
 		usage(os.Stdout)
 	default:
@@ -96,6 +102,12 @@ func usage(w io.Writer) {
   hotline export [-inbox DIR] [-format csv|jsonl] [-o FILE]
                                                 write every opened report, urgent ones too, for
                                                 spreadsheets (csv) or other tools (jsonl)
+  hotline publish -relay URL -statement FILE -statement-key hlvk_… [-assets DIR] [-languages de,en]
+                  [-categories …] [-emergency-number N] [-report-page URL] [-follow-up] DIR
+                                                write the report frame as a folder for the hotline's own
+                                                web server: the relay then serves no code that seals reports
+  hotline serve-frame -frame-ancestors "https://partner.example …" [-listen ADDR] DIR
+                                                serve that folder (behind a TLS proxy, or for a trial)
 `)
 }
 

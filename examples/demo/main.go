@@ -1,7 +1,9 @@
 // Command demo runs the whole system on this machine: the hotline's intake,
 // the relay and an example partner page, with keys made on first run. It
 // prints the page to open and stops everything on Ctrl-C. `make demo` runs
-// it.
+// it; `make demo-split` runs it with -split, where the hotline publishes
+// the report frame and serves it on an origin of its own, and the relay
+// serves only the loader, challenges and the report API.
 package main
 
 import (
@@ -23,6 +25,8 @@ func main() {
 	flag.IntVar(&opts.PartnerPort, "partner-port", 8080, "partner page port on 127.0.0.1 (0: any free)")
 	flag.IntVar(&opts.RelayPort, "relay-port", 8081, "relay port (0: any free)")
 	flag.IntVar(&opts.IntakePort, "intake-port", 8090, "hotline intake port (0: any free)")
+	flag.BoolVar(&opts.SplitFrame, "split", false, "the hotline hosts the report frame (hotline publish, hotline serve-frame)")
+	flag.IntVar(&opts.FramePort, "frame-port", 8083, "with -split, the hotline frame's port (0: any free)")
 	verbose := flag.Bool("v", false, "also print every process's log here")
 	flag.Parse()
 	if *verbose {
@@ -31,19 +35,23 @@ func main() {
 	s, err := stack.Start(opts)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "demo: error: %v\n", err)
-		fmt.Fprintf(os.Stderr, "demo: hint: a port may be taken: try -partner-port 0 -relay-port 0 -intake-port 0\n")
+		fmt.Fprintf(os.Stderr, "demo: hint: a port may be taken: try -partner-port 0 -relay-port 0 -intake-port 0 -frame-port 0\n")
 		os.Exit(1)
+	}
+	frameLine := ""
+	if s.FrameURL != "" {
+		frameLine = "\n  Report frame:   " + s.FrameURL + " (the hotline's, from " + s.FrameDir + ")"
 	}
 	fmt.Printf(`
   Partner page:   %s
-  Relay:          %s
+  Relay:          %s%s
   Hotline inbox:  %s
   Logs:           %s
 
   Open the partner page, press the report button and send a report.
   Read it with:   build/bin/hotline open %s/<id>.json
   Ctrl-C stops everything.
-`, s.PartnerURL, s.RelayURL, s.Inbox, opts.State+"/logs", s.Inbox)
+`, s.PartnerURL, s.RelayURL, frameLine, s.Inbox, opts.State+"/logs", s.Inbox)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err = s.Wait(ctx)

@@ -18,6 +18,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 )
@@ -35,7 +36,7 @@ var partnerJS []byte
 // attributes, where empty ones are left out.
 type page struct {
 	RelayURL, Site, ReportPage             string
-	HotlineKey                             string
+	HotlineKey, Frame                      string
 	Themed                                 bool
 	Locale, Label, Color, Position, Target string
 	Exit                                   string
@@ -47,17 +48,27 @@ func main() {
 	site := flag.String("site", "demo-site", "the site id registered on the relay")
 	reportPage := flag.String("report-page", "https://hotline.example.org/report", "the hotline's own report page, linked for visitors without JavaScript")
 	hotlineKey := flag.String("hotline-key", "", "the hotline's hlvk_… verification key, for data-hotline-key")
+	frameURL := flag.String("frame", "", "the address of the frame the hotline hosts, for data-frame (default: the relay's frame)")
 	flag.Parse()
+	frameSrc := *relay
+	if *frameURL != "" {
+		u, err := url.Parse(*frameURL)
+		if err != nil || u.Host == "" {
+			log.Fatalf("partner-site: -frame %q is not an address", *frameURL)
+		}
+		frameSrc = u.Scheme + "://" + u.Host
+	}
 
 	tmpl := template.Must(template.New("index").Parse(indexHTML))
 	var index bytes.Buffer
-	if err := tmpl.Execute(&index, page{RelayURL: *relay, Site: *site, ReportPage: *reportPage, HotlineKey: *hotlineKey}); err != nil {
+	if err := tmpl.Execute(&index, page{RelayURL: *relay, Site: *site, ReportPage: *reportPage, HotlineKey: *hotlineKey, Frame: *frameURL}); err != nil {
 		log.Fatal(err)
 	}
 	// The CSP a partner needs: the relay for the loader, for the settings
-	// it asks the relay for on the first sign of intent, and for the frame.
+	// it asks the relay for on the first sign of intent, and the frame's
+	// origin (the relay's, or the hotline's with -frame).
 	csp := "default-src 'self'; script-src 'self' " + *relay + "; connect-src 'self' " + *relay +
-		"; frame-src " + *relay + "; style-src 'self'"
+		"; frame-src " + frameSrc + "; style-src 'self'"
 	html := func(w http.ResponseWriter, b []byte) {
 		w.Header().Set("Content-Security-Policy", csp)
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -76,7 +87,7 @@ func main() {
 			RelayURL: *relay, Site: *site, ReportPage: *reportPage, Themed: true,
 			Locale: q.Get("locale"), Label: q.Get("label"), Color: q.Get("color"),
 			Position: q.Get("position"), Target: q.Get("target"), HotlineKey: key,
-			Exit: q.Get("exit"),
+			Exit: q.Get("exit"), Frame: *frameURL,
 		}); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return

@@ -59,6 +59,13 @@ type Options struct {
 	// relay keeps mailboxes (on the cluster, with NATSNodes), and the
 	// hotline replies with Stack.HotlineSigningKey.
 	FollowUp bool
+	// SplitFrame has the hotline host the report frame: `hotline publish`
+	// writes it, `hotline serve-frame` serves it on its own loopback
+	// origin (FramePort), the relay's hotline gets frame_origin, and the
+	// partner page's snippet data-frame (docs/deployment.md).
+	SplitFrame bool
+	// FramePort is the hotline frame's port with SplitFrame; 0 picks one.
+	FramePort int
 }
 
 // Stack is a running system.
@@ -72,11 +79,14 @@ type Stack struct {
 	HotlineKey, HotlineSigningKey string
 	// RelayAddrs are the relays' own addresses; NATSURLs the NATS servers'.
 	RelayAddrs, NATSURLs []string
-	lb                   *http.Server
-	mu                   sync.Mutex
-	procs                map[string]*proc
-	logs                 map[string]*os.File
-	verifyKey            string // the relay's public signing key, for the intake
+	// FrameURL is the address of the frame the hotline hosts, with
+	// SplitFrame ("http://127.0.0.1:PORT/"); FrameDir its folder.
+	FrameURL, FrameDir string
+	lb                 *http.Server
+	mu                 sync.Mutex
+	procs              map[string]*proc
+	logs               map[string]*os.File
+	verifyKey          string // the relay's public signing key, for the intake
 }
 
 // Start makes keys if needed, writes the relay's configuration and starts
@@ -87,6 +97,9 @@ func Start(opts Options) (*Stack, error) {
 		return nil, err
 	}
 	ports := []*int{&opts.PartnerPort, &opts.RelayPort, &opts.IntakePort}
+	if opts.SplitFrame {
+		ports = append(ports, &opts.FramePort)
+	}
 	for _, p := range ports {
 		if *p == 0 {
 			port, err := freePort()
@@ -116,6 +129,10 @@ func Start(opts Options) (*Stack, error) {
 	s.Spool = filepath.Join(opts.State, "spool.db")
 	s.RelayConfig = filepath.Join(opts.State, "relay.toml")
 	s.HotlineIdentity = filepath.Join(opts.State, "hotline-identity.txt")
+	if opts.SplitFrame {
+		s.FrameURL = fmt.Sprintf("http://127.0.0.1:%d/", opts.FramePort)
+		s.FrameDir = filepath.Join(opts.State, "frame")
+	}
 	s.RelayLogPath = filepath.Join(opts.State, "logs", "relay.log")
 
 	recipient, err := s.key("hotline", s.HotlineIdentity)
@@ -144,6 +161,10 @@ func Start(opts Options) (*Stack, error) {
 			return nil, err
 		}
 	}
+	if err := s.startFrame(); err != nil {
+		s.Stop()
+		return nil, err
+	}
 	if err := s.StartIntake(); err != nil {
 		s.Stop()
 		return nil, err
@@ -152,9 +173,12 @@ func Start(opts Options) (*Stack, error) {
 		s.Stop()
 		return nil, err
 	}
-	if err := s.start("partner", filepath.Join(opts.Bin, "partner-site"),
-		"-listen", fmt.Sprintf("127.0.0.1:%d", opts.PartnerPort), "-relay", s.RelayURL, "-site", "demo-site",
-		"-hotline-key", s.HotlineKey); err != nil {
+	partnerArgs := []string{"-listen", fmt.Sprintf("127.0.0.1:%d", opts.PartnerPort), "-relay", s.RelayURL, "-site", "demo-site",
+		"-hotline-key", s.HotlineKey}
+	if s.FrameURL != "" {
+		partnerArgs = append(partnerArgs, "-frame", s.FrameURL)
+	}
+	if err := s.start("partner", filepath.Join(opts.Bin, "partner-site"), partnerArgs...); err != nil {
 		s.Stop()
 		return nil, err
 	}
@@ -217,6 +241,7 @@ statement = '''
 emergency_number = "{{.Emergency}}"
 report_page = "https://hotline.example.org/report"
 {{if .Concurrency}}concurrency = {{.Concurrency}}
+{{end}}{{with .FrameOrigin}}frame_origin = "{{.}}"
 {{end}}
 [[site]]
 id = "demo-site"
@@ -254,6 +279,9 @@ func (s *Stack) writeConfig(recipient, signKey string) error {
 	if err != nil {
 		return err
 	}
+	if err := os.WriteFile(s.statementPath(), []byte(st), 0o644); err != nil {
+		return err
+	}
 	f, err := os.OpenFile(s.RelayConfig, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
@@ -263,11 +291,49 @@ func (s *Stack) writeConfig(recipient, signKey string) error {
 		"SignKey": signKey, "RetryMin": s.opts.RetryMin, "Intake": s.Intake, "Statement": st, "HotlineKey": s.HotlineKey,
 		"PartnerPort": s.opts.PartnerPort, "Emergency": cmp.Or(s.opts.EmergencyNumber, "112"), "NATS": s.NATSURLs,
 		"FollowUp": s.opts.FollowUp, "Mailbox": s.mailbox(), "Concurrency": s.opts.Concurrency,
+		"FrameOrigin": strings.TrimSuffix(s.FrameURL, "/"),
 	})
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	return err
+}
+
+// statementPath is the file the hotline's signed key statement is kept in.
+func (s *Stack) statementPath() string { return filepath.Join(s.opts.State, "statement.txt") }
+
+// startFrame, with SplitFrame, publishes the report frame afresh with
+// `hotline publish` and serves it with `hotline serve-frame`, for the
+// partner page's origins only.
+func (s *Stack) startFrame() error {
+	if !s.opts.SplitFrame {
+		return nil
+	}
+	// A folder from an earlier run holds an older module: publish never
+	// overwrites, so it goes first.
+	if err := os.RemoveAll(s.FrameDir); err != nil {
+		return err
+	}
+	assets, err := filepath.Abs(s.opts.Assets)
+	if err != nil {
+		return err
+	}
+	args := []string{"publish", "-relay", s.RelayURL, "-statement", s.statementPath(), "-statement-key", s.HotlineKey,
+		"-assets", assets, "-emergency-number", cmp.Or(s.opts.EmergencyNumber, "112"),
+		"-report-page", "https://hotline.example.org/report"}
+	if s.opts.FollowUp {
+		args = append(args, "-follow-up")
+	}
+	if out, err := exec.Command(filepath.Join(s.opts.Bin, "hotline"), append(args, s.FrameDir)...).CombinedOutput(); err != nil {
+		return fmt.Errorf("hotline publish: %v: %s", err, out)
+	}
+	if err := s.start("frame", filepath.Join(s.opts.Bin, "hotline"), "serve-frame",
+		"-listen", fmt.Sprintf("127.0.0.1:%d", s.opts.FramePort),
+		"-frame-ancestors", fmt.Sprintf("http://localhost:%d http://127.0.0.1:%d", s.opts.PartnerPort, s.opts.PartnerPort),
+		s.FrameDir); err != nil {
+		return err
+	}
+	return waitHTTP(s.FrameURL)
 }
 
 // StartRelay starts the relays (again) and waits until they are ready.
@@ -352,7 +418,7 @@ func (s *Stack) Stop() {
 	if s.lb != nil {
 		s.lb.Close()
 	}
-	names := []string{"partner"}
+	names := []string{"partner", "frame"}
 	for i := range s.RelayAddrs {
 		names = append(names, relayName(i))
 	}

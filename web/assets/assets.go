@@ -63,7 +63,7 @@ func Load(dir string) (*Set, error) {
 		if err != nil {
 			return nil, fmt.Errorf("failed to load assets: %w (run `make build` to make them)", err)
 		}
-		a.addHashed(name, b, readPrecompressed(dir, name, b))
+		a.addHashed(name, b, ReadPrecompressed(dir, name, b))
 	}
 	for _, name := range []string{"frame.css", "boot.js"} {
 		b, err := fs.ReadFile(snippet.Files, name)
@@ -196,7 +196,7 @@ func Precompress(dir string) error {
 		if err != nil {
 			return fmt.Errorf("failed to precompress: %w", err)
 		}
-		if readPrecompressed(dir, name, b) != nil {
+		if ReadPrecompressed(dir, name, b) != nil {
 			continue // still current: a rebuild that changed nothing costs nothing
 		}
 		c := Compress(b, true)
@@ -210,9 +210,9 @@ func Precompress(dir string) error {
 	return nil
 }
 
-// readPrecompressed returns the forms Precompress wrote for name, if both
+// ReadPrecompressed returns the forms Precompress wrote for name, if both
 // exist and decode to exactly b; a stale or damaged file is never served.
-func readPrecompressed(dir, name string, b []byte) *Compressed {
+func ReadPrecompressed(dir, name string, b []byte) *Compressed {
 	gz, err1 := os.ReadFile(filepath.Join(dir, name+".gz"))
 	br, err2 := os.ReadFile(filepath.Join(dir, name+".br"))
 	if err1 != nil || err2 != nil {

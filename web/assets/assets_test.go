@@ -54,12 +54,12 @@ func TestPrecompressed(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(filepath.Join(dir, "widget.wasm"))
-	if readPrecompressed(dir, "widget.wasm", b) == nil {
+	if ReadPrecompressed(dir, "widget.wasm", b) == nil {
 		t.Fatal("fresh precompressed files were not used")
 	}
 	// A rebuilt module with old .br/.gz files must not be served stale.
 	os.WriteFile(filepath.Join(dir, "widget.wasm"), []byte("new module"), 0o644)
-	if readPrecompressed(dir, "widget.wasm", []byte("new module")) != nil {
+	if ReadPrecompressed(dir, "widget.wasm", []byte("new module")) != nil {
 		t.Fatal("stale precompressed files were used")
 	}
 }

@@ -56,6 +56,44 @@ type Config struct {
 	// Urgent says the form may mark an urgent report for the relay
 	// (hotline.urgent_marker).
 	Urgent bool `json:"urgent,omitempty"`
+
+	// The fields below are set only in a frame the hotline publishes
+	// (`hotline publish`), never by the relay.
+
+	// Relay is the relay's origin. Its presence tells the boot script
+	// that the page is the same for every site: it takes the site and
+	// the partner's origin from the frame's address and puts the site
+	// in Endpoint, Challenge and Mailbox, in place of "{site}".
+	Relay string `json:"relay,omitempty"`
+	// HotlineKey is the hotline's verification key, which the statement
+	// must verify against, as must the snippet's data-hotline-key.
+	HotlineKey string `json:"hotlineKey,omitempty"`
+	// MinSerial is the lowest statement serial the form takes, in decimal.
+	MinSerial string `json:"minSerial,omitempty"`
+}
+
+// SitePlaceholder stands for the site id in the report API's addresses
+// of a published frame's configuration.
+const SitePlaceholder = "{site}"
+
+// Languages returns the entries of the frame's language menu, with
+// locale selected: each locale's name in its own language.
+func Languages(frames map[string]*Template, locale string) []Language {
+	var langs []Language
+	for _, loc := range report.Locales() {
+		langs = append(langs, Language{Code: loc, Name: frames[loc].Catalog().T("lang.name"), Selected: loc == locale})
+	}
+	return langs
+}
+
+// MessageURLs returns the address of every locale's catalogue, for
+// Config.Messages; assetPath is as for Parse.
+func MessageURLs(assetPath func(name string) string) map[string]string {
+	out := map[string]string{}
+	for _, loc := range report.Locales() {
+		out[loc] = assetPath("messages-" + loc + ".json")
+	}
+	return out
 }
 
 // Page is what the frame's template is executed with.
@@ -70,6 +108,10 @@ type Page struct {
 	ReportRemove bool
 	Languages    []Language
 	Messages     report.Catalog
+	// CSP is the page's Content-Security-Policy, written into it, for a
+	// page served from a folder by a server that may not send it (a
+	// published frame); empty where the server sends it as a header.
+	CSP string
 }
 
 // Language is one entry of the frame's language menu.
