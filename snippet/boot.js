@@ -68,7 +68,8 @@
 
   // pickLocale returns the page for the first of the wanted language tags
   // that has one, the tag's own or its language's ("pt" for "pt-PT"), or
-  // "" for none, as the relay picks (frame.PickLocale).
+  // "" for none. The relay (frame.PickLocale) also knows catalogues for
+  // groups of regions ("es-419"); there are none yet.
   function pickLocale(tags, have) {
     var lower = have.map(function (h) { return h.toLowerCase(); });
     var wanted = tags.split(",");
