@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 )
@@ -99,7 +100,8 @@ func main() {
 // rate (BenchmarkDrain).
 func keepingUp() {
 	acc, drain, noop := metrics["BenchmarkAcceptLoad"], metrics["BenchmarkDrain/intake"], metrics["BenchmarkDrain/noop"]
-	if acc == nil && drain == nil && metrics["BenchmarkAcceptLoadJetStream"] == nil {
+	intake := metrics["BenchmarkIntake"]
+	if acc == nil && drain == nil && intake == nil && metrics["BenchmarkAcceptLoadJetStream"] == nil {
 		return
 	}
 	fmt.Println("\nThe relay keeping up, same run:")
@@ -130,11 +132,19 @@ func keepingUp() {
 		if acc != nil {
 			fmt.Printf("  delivery against acceptance      %8.2f× (goal > 1×: no load grows the spool for ever)\n", drain["deliveries/s"]/acc["accepts/s"])
 		}
+		if cpu := drain["cpu-µs/delivery"]; cpu > 0 {
+			fmt.Printf("  CPU per delivery                 %8.0f µs, relay and intake together: %.0f/s if the run had all %d CPUs\n",
+				cpu, float64(runtime.NumCPU())*1e6/cpu, runtime.NumCPU())
+		}
 		if noop != nil {
 			fmt.Printf("  anonymous memory while draining  %8.1f MB peak, the relay alone (goal ≤ 64 MB); %.1f MB with the intake in the same process\n",
 				noop["peak-anon-MB"], drain["peak-anon-MB"])
 		} else {
 			fmt.Printf("  anonymous memory while draining  %8.1f MB peak, relay and intake in one process (goal ≤ 64 MB for the relay)\n", drain["peak-anon-MB"])
 		}
+	}
+	if cpu := intake["cpu-µs/report"]; cpu > 0 {
+		fmt.Printf("  the intake alone                 %8.0f µs CPU per report: %.0f/s if it had all %d CPUs (measured %.0f/s)\n",
+			cpu, float64(runtime.NumCPU())*1e6/cpu, runtime.NumCPU(), intake["reports/s"])
 	}
 }
