@@ -313,12 +313,15 @@ func (i *Issuer) VerifyHeader(header, site string) (Proof, error) {
 	if err != nil {
 		return Proof{}, err
 	}
-	if isV2(b) {
-		pl, err := parsePayloadV2(b)
-		if err != nil {
-			return Proof{}, err
-		}
+	// A payload that parses as version 2 is one (its challenge is an
+	// object): the probe for the version, a JSON decoding of its own,
+	// is needed only to say why one did not parse.
+	pl, err := parsePayloadV2(b)
+	if err == nil {
 		return i.verifyV2(pl, site)
+	}
+	if isV2(b) {
+		return Proof{}, err
 	}
 	if !i.AcceptsV1() {
 		return Proof{}, fmt.Errorf("%w since %s", ErrRetired, i.v1Until.UTC().Format(time.RFC3339))
