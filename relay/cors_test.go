@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -131,6 +132,11 @@ func TestFrameOriginRelayFrameRefused(t *testing.T) {
 	if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "https://frame.hotline.example") ||
 		strings.Contains(rec.Body.String(), "rl-config") {
 		t.Errorf("the relay's frame for a hotline that hosts its own: %d %s", rec.Code, rec.Body)
+	}
+	rec = getWith(f.srv, "GET", "/v1/sites/s1/embed", "Origin", "https://partner.example")
+	var ec EmbedConfig
+	if err := json.Unmarshal(rec.Body.Bytes(), &ec); err != nil || ec.Frame != "https://frame.hotline.example" {
+		t.Errorf("embed settings: frame %q (%v), want the hotline's frame origin", ec.Frame, err)
 	}
 	rec = getWith(f.srv, "GET", "/w/s2?o=https://partner.example", "Accept", "text/html")
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "rl-config") {

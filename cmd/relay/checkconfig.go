@@ -62,6 +62,10 @@ func checkConfig(stdout io.Writer, args []string) error {
 			fmt.Fprintf(stdout, "    warning: no key statement signed by the hotline: the report form refuses to seal to bare recipients; "+
 				"ask the hotline for one (docs/key-statement.md)\n")
 		}
+		if h.FrameOrigin != "" {
+			fmt.Fprintf(stdout, "    report frame served by the hotline at %s: the relay answers its reports and challenges, and serves no frame of its own for this hotline's sites\n",
+				h.FrameOrigin)
+		}
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -86,5 +87,34 @@ func TestSnippetFromTheBuild(t *testing.T) {
 	}
 	if err := snippet(io.Discard, nil); err == nil || !strings.Contains(err.Error(), "usage:") {
 		t.Errorf("no configuration and no -assets: %v", err)
+	}
+}
+
+// check-config says where a hotline that hosts its frame has it, and
+// refuses a frame origin that is not one, naming the key.
+func TestCheckConfigFrameOrigin(t *testing.T) {
+	s := newSetup(t)
+	s.write(t, "", "")
+	b, err := os.ReadFile(s.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withOrigin := func(origin string) {
+		cfg := strings.Replace(string(b), `languages = ["de", "en"]`, `languages = ["de", "en"]`+"\nframe_origin = \""+origin+"\"", 1)
+		if err := os.WriteFile(s.cfgPath, []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	withOrigin("https://Frame.hotline.example/")
+	var out bytes.Buffer
+	if err := checkConfig(&out, []string{s.cfgPath}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "report frame served by the hotline at https://frame.hotline.example"; !strings.Contains(out.String(), want) {
+		t.Errorf("check-config output lacks %q:\n%s", want, out.String())
+	}
+	withOrigin("http://frame.hotline.example")
+	if err := checkConfig(io.Discard, []string{s.cfgPath}); err == nil || !strings.Contains(err.Error(), `hotline[0].frame_origin: "http://frame.hotline.example" is plain http`) {
+		t.Errorf("check-config of a plain-http frame origin: %v", err)
 	}
 }
