@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -43,6 +44,16 @@ func TestHotlineHostedFrame(t *testing.T) {
 	checkReport(t, s, id, in, sub)
 	checkNoPlaintext(t, "the spool copy taken at the receipt", sub.spool, in)
 	checkRelayKeptNothing(t, s, in)
+	checkLogAddrs(t, s, false)
+	// The hotline's frame server logs nothing about the requests it
+	// served: only that it started.
+	frameLog := logLines(t, filepath.Join(filepath.Dir(s.RelayLogPath), "frame.log"))
+	if len(frameLog) == 0 || !strings.Contains(frameLog[0], "serving the report frame") {
+		t.Errorf("the frame server's log: %q", frameLog)
+	}
+	for _, line := range frameLog[min(1, len(frameLog)):] {
+		t.Errorf("the frame server logged: %s", line)
+	}
 
 	// The requests the browser made: the frame's document from the
 	// hotline, none to the relay's frame route, the report to the relay.

@@ -120,9 +120,9 @@ func serveFrame(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	log.Info("serving the report frame", "addr", ln.Addr().String(), "folder", pos[0])
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("serving the report frame", "addr", ln.Addr().String(), "folder", pos[0])
 	select {
 	case err := <-errc:
 		return err
