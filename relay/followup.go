@@ -166,13 +166,13 @@ func (s *Server) fetchReplies(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, p)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, followup.MaxFetchBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, mailbox.MaxFetchBody))
 	var req *followup.FetchBody
 	var key []byte
 	if err == nil {
-		req, key, err = followup.ParseFetch(body)
+		req, key, err = mailbox.ParseFetch(body)
 	} else {
-		err = fmt.Errorf("%w: more than %d bytes", followup.ErrFetch, followup.MaxFetchBody)
+		err = fmt.Errorf("%w: more than %d bytes", mailbox.ErrFetch, mailbox.MaxFetchBody)
 	}
 	if err != nil {
 		problem.Write(w, problem.New(http.StatusBadRequest, "bad-fetch", "Not a mailbox fetch",
