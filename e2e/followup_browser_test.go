@@ -66,11 +66,15 @@ func TestFollowUpInBrowser(t *testing.T) {
 		t.Error("the reporter can leave the receipt before typing back part of the code")
 	}
 	runAxe(t, f.ctx, "the receipt with a code")
-	// The receipt with its code, in every language the form speaks.
+	// The receipt with its code, in every language the form speaks, and
+	// its keyboard path from the language menu to the copy button and the
+	// box for the group typed back.
 	for _, loc := range report.Locales() {
 		if loc != "en" {
 			f.switchLanguage(loc)
 			runAxe(t, f.ctx, "the receipt with a code in "+loc)
+			f.tabTo("rl-copy", 20)
+			f.tabTo("rl-confirm", 5)
 		}
 	}
 	f.switchLanguage("en")
@@ -131,11 +135,16 @@ func TestFollowUpInBrowser(t *testing.T) {
 		t.Errorf("a typo in group 3 says %q, want %q", got, want)
 	}
 	runAxe(t, f2.ctx, "the code screen with an error")
-	// The code screen, in every language the form speaks.
+	// The code screen, in every language the form speaks, and its
+	// keyboard path: the code box, the button that opens the messages, the
+	// way back to the form.
 	for _, loc := range report.Locales() {
 		if loc != "en" {
 			f2.switchLanguage(loc)
 			runAxe(t, f2.ctx, "the code screen in "+loc)
+			f2.tabTo("rl-code-input", 20)
+			f2.tabTo("rl-code-open", 5)
+			f2.tabTo("rl-back", 5)
 		}
 	}
 	f2.switchLanguage("en")
@@ -188,6 +197,7 @@ func TestFollowUpInBrowser(t *testing.T) {
 			t.Errorf("in %s the warning reads %q, want %q", loc, got, want)
 		}
 		runAxe(t, f2.ctx, "the thread in "+loc)
+		f2.tabTo("rl-back", 20)
 	}
 	if errs := b2.errorsInFrame(); len(errs) > 0 {
 		t.Errorf("the frame logged errors:%s", joinLines(errs))
