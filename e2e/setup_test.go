@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -99,11 +100,38 @@ func doBuild() (built, error) {
 		"./cmd/relay", "./cmd/hotline", "./examples/partner-site", "./examples/natsnode"); err != nil {
 		return built{}, err
 	}
-	// The module as make builds it, with the one recipe: see tools/wasmtrim.
-	if err := run(nil, "run", "./tools/wasmtrim", "-dir", filepath.Join(dir, "trim"), "-assets", b.assets); err != nil {
+	// The module as make builds it, with the one recipe (see
+	// tools/wasmtrim), and in the same place: the path of the patched
+	// copies is in the module's build information, and a temporary
+	// folder's path there moves every address after it, which changes
+	// the module's size after brotli by a few KB from one run to the
+	// next. build/trim, as make writes it, gives the module make ships.
+	unlock, err := lockTrim(root)
+	if err != nil {
+		return built{}, err
+	}
+	defer unlock()
+	if err := run(nil, "run", "./tools/wasmtrim", "-dir", filepath.Join(root, "build", "trim"), "-assets", b.assets); err != nil {
 		return built{}, err
 	}
 	return b, nil
+}
+
+// lockTrim keeps other test processes of this checkout from writing
+// build/trim at the same time, until unlock.
+func lockTrim(root string) (unlock func(), err error) {
+	if err := os.MkdirAll(filepath.Join(root, "build"), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(root, "build", ".trim.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock build/trim: %w", err)
+	}
+	return func() { f.Close() }, nil
 }
 
 // trackSources reads every source file of the module. go test caches a
