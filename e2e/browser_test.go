@@ -245,7 +245,7 @@ const artifacts = "artifacts"
 // artifacts/TEST-NAME.png.
 func (b *browser) screenshot(name string) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
 	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
@@ -290,7 +290,7 @@ func (b *browser) openReportForm(s *stack.Stack) *frame {
 // report button.
 func (b *browser) openPage(url string) {
 	b.t.Helper()
-	b.step("open the partner page "+url, 20*time.Second, func(ctx context.Context) error {
+	b.step("open the partner page "+url, time.Minute, func(ctx context.Context) error {
 		if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 			return err
 		}
@@ -300,7 +300,7 @@ func (b *browser) openPage(url string) {
 		_, err := chromedp.Call(ctx, page.BringToFront, cdp.Empty{})
 		return err
 	})
-	b.step("find the report button", 20*time.Second, func(ctx context.Context) error {
+	b.step("find the report button", time.Minute, func(ctx context.Context) error {
 		for {
 			p, err := b.buttonPoint(ctx)
 			if err == nil {
@@ -319,7 +319,7 @@ func (b *browser) openPage(url string) {
 // clickButton clicks the report button with the mouse.
 func (b *browser) clickButton() {
 	b.t.Helper()
-	b.step("click the report button", 10*time.Second, func(ctx context.Context) error {
+	b.step("click the report button", 30*time.Second, func(ctx context.Context) error {
 		p, err := b.buttonPoint(ctx)
 		if err != nil {
 			return err
@@ -343,7 +343,7 @@ func (b *browser) attachFrame(s *stack.Stack) *frame {
 func (b *browser) attachFrameAt(prefix string) *frame {
 	b.t.Helper()
 	var id target.ID
-	b.step("wait for the report frame", 20*time.Second, func(ctx context.Context) error {
+	b.step("wait for the report frame", time.Minute, func(ctx context.Context) error {
 		for {
 			infos, err := chromedp.Targets(ctx)
 			if err != nil {
@@ -371,10 +371,10 @@ func (b *browser) attachFrameAt(prefix string) *frame {
 	b.t.Cleanup(cancel)
 	// The first run attaches; its context bounds the session's life, so it
 	// has no deadline, and a timer cancels it if the attach hangs.
-	hung := time.AfterFunc(20*time.Second, cancel)
+	hung := time.AfterFunc(time.Minute, cancel)
 	err := chromedp.Do(fctx)
 	if !hung.Stop() {
-		err = fmt.Errorf("no answer within 20s (%v)", err)
+		err = fmt.Errorf("no answer within a minute (%v)", err)
 	}
 	if err != nil {
 		b.t.Fatalf("attach to the report frame: %v", err)
@@ -402,14 +402,14 @@ func (f *frame) step(what string, d time.Duration, fn func(ctx context.Context) 
 // waitReady waits until the form is shown and the module has bound to it.
 func (f *frame) waitReady() {
 	f.b.t.Helper()
-	f.step("wait for the form to be ready", 30*time.Second, func(ctx context.Context) error {
+	f.step("wait for the form to be ready", 2*time.Minute, func(ctx context.Context) error {
 		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("rl-form"))); err != nil {
 			return err
 		}
 		_, err := chromedp.Run(ctx, chromedp.Poll[bool](
 			`document.getElementById("rl-form").dataset.state === "ready"`,
-			chromedp.WithPollingTimeout(25*time.Second)))
-		if errors.Is(err, chromedp.ErrPollingTimeout) {
+			chromedp.WithPollingTimeout(0)))
+		if ctx.Err() != nil {
 			state, _ := chromedp.Run(f.ctx, chromedp.Evaluate[string](`document.getElementById("rl-form").dataset.state`))
 			return fmt.Errorf("the module did not start (form state %q)", state)
 		}
@@ -421,7 +421,7 @@ func (f *frame) waitReady() {
 // the page cannot see the iframe element (closed shadow root), but the
 // DevTools protocol can, in the tab's session.
 func (f *frame) origin() (point, error) {
-	ctx, cancel := context.WithTimeout(f.b.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(f.b.ctx, 30*time.Second)
 	defer cancel()
 	owner, err := chromedp.Call(ctx, dom.GetFrameOwner, dom.GetFrameOwnerParams{FrameID: cdp.FrameID(f.id)})
 	if err != nil {
@@ -443,7 +443,7 @@ func (f *frame) origin() (point, error) {
 // the frame by where they land.
 func (f *frame) click(sel string) {
 	f.b.t.Helper()
-	f.step("click "+sel, 15*time.Second, func(ctx context.Context) error {
+	f.step("click "+sel, time.Minute, func(ctx context.Context) error {
 		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(sel))); err != nil {
 			return err
 		}
@@ -461,7 +461,7 @@ func (f *frame) click(sel string) {
 			return err
 		}
 		x, y := o.X+in.X, o.Y+in.Y
-		bctx, cancel := context.WithTimeout(f.b.ctx, 10*time.Second)
+		bctx, cancel := context.WithTimeout(f.b.ctx, 30*time.Second)
 		defer cancel()
 		return chromedp.Do(bctx, chromedp.MouseEvent(chromedp.MouseMoved, x, y), chromedp.MouseClickXY(x, y))
 	})
@@ -477,8 +477,8 @@ func (f *frame) focused(ctx context.Context) (string, error) {
 // must have the focus.
 func (f *frame) typeText(id, text string) {
 	f.b.t.Helper()
-	f.step("type into #"+id, 30*time.Second, func(ctx context.Context) error {
-		fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	f.step("type into #"+id, 2*time.Minute, func(ctx context.Context) error {
+		fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		// The click or the module moves the focus; wait for it to land.
 		for {
@@ -495,7 +495,7 @@ func (f *frame) typeText(id, text string) {
 			case <-time.After(20 * time.Millisecond):
 			}
 		}
-		bctx, cancel := context.WithTimeout(f.b.ctx, 30*time.Second)
+		bctx, cancel := context.WithTimeout(f.b.ctx, time.Minute)
 		defer cancel()
 		return chromedp.Do(bctx, chromedp.KeyEvent(text))
 	})
@@ -505,7 +505,7 @@ func (f *frame) typeText(id, text string) {
 func (f *frame) value(id string) string {
 	f.b.t.Helper()
 	var v string
-	f.step("read #"+id, 10*time.Second, func(ctx context.Context) error {
+	f.step("read #"+id, 30*time.Second, func(ctx context.Context) error {
 		var err error
 		v, err = chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`document.getElementById(%q).value`, id)))
 		return err

@@ -174,16 +174,10 @@ func (s *followStack) send(t *testing.T, r *report.Report) {
 		t.Fatalf("report: %d %s", resp.StatusCode, body)
 	}
 	path := filepath.Join(s.inbox, r.ID+".json")
-	deadline := time.Now().Add(time.Minute)
-	for {
-		if _, err := os.Stat(path); err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the intake did not store %s within a minute", r.ID)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitFor(t, deliveryLimit, "report "+r.ID+" stored by the intake", func() (bool, bool) {
+		_, err := os.Stat(path)
+		return true, err == nil
+	})
 }
 
 // fetch fetches the mailbox of k as the reporter's side does,

@@ -29,12 +29,29 @@ import (
 
 func ptr[T any](v T) *T { return &v }
 
+// waitFor calls cond until it says done, at most for d, and returns what
+// it last returned.
+func waitFor[T any](t *testing.T, d time.Duration, what string, cond func() (T, bool)) T {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		v, done := cond()
+		if done {
+			return v
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within %s", what, d)
+		}
+		time.Sleep(20 * time.Millisecond) // polling: cond has no event to wait on
+	}
+}
+
 // eval evaluates the JavaScript expression in the document of ctx (the
 // tab's, or a frame's session) and returns its value; a Promise is
 // awaited. It fails the test if the evaluation fails.
 func eval[T any](t *testing.T, ctx context.Context, what, js string) T {
 	t.Helper()
-	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	cctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	v, err := chromedp.Run(cctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
 	if err != nil {
@@ -122,7 +139,7 @@ func (b *browser) buttonPoint(ctx context.Context) (point, error) {
 func shadow[T any](b *browser, what, fn string) T {
 	b.t.Helper()
 	var v T
-	b.step(what, 15*time.Second, func(ctx context.Context) error {
+	b.step(what, time.Minute, func(ctx context.Context) error {
 		l, err := b.loader(ctx)
 		if err != nil {
 			return err
@@ -172,7 +189,7 @@ func (b *browser) focusState() focusState {
 // them to whatever has the focus, in the page or in the frame.
 func (b *browser) press(keys string, mods ...chromedp.Modifier) {
 	b.t.Helper()
-	b.step(fmt.Sprintf("press %q", keys), 10*time.Second, func(ctx context.Context) error {
+	b.step(fmt.Sprintf("press %q", keys), 30*time.Second, func(ctx context.Context) error {
 		return chromedp.Do(ctx, chromedp.KeyEvent(keys, chromedp.KeyModifiers(mods...)))
 	})
 }
@@ -195,7 +212,7 @@ func keyName(k string, mods ...chromedp.Modifier) string {
 // frame.
 func (f *frame) waitFocus(id string) {
 	f.b.t.Helper()
-	f.step("wait for the focus on #"+id, 10*time.Second, func(ctx context.Context) error {
+	f.step("wait for the focus on #"+id, 30*time.Second, func(ctx context.Context) error {
 		for {
 			got, err := f.focused(ctx)
 			if err != nil {
@@ -219,46 +236,97 @@ func (f *frame) waitFocus(id string) {
 func (f *frame) tabTo(id string, max int, mods ...chromedp.Modifier) []string {
 	f.b.t.Helper()
 	var path []string
-	prev := f.focusedNow()
 	for range max {
-		f.b.press(kb.Tab, mods...)
-		got := f.settledFocus(prev)
+		got := f.tab(mods...)
 		path = append(path, got)
 		if got == id {
 			return path
 		}
-		prev = got
 	}
 	f.b.t.Fatalf("%d presses of %s did not reach #%s; the focus went %q", max, keyName(kb.Tab, mods...), id, path)
 	return nil
 }
 
-// settledFocus returns what has the focus in the frame once it has moved
-// from prev. A key goes to the tab's process, which moves the focus into
-// the frame's process a moment later; a focus that stays (the parts of a
-// date field share its id) is taken after a short wait.
-func (f *frame) settledFocus(prev string) string {
-	f.b.t.Helper()
-	deadline := time.Now().Add(800 * time.Millisecond)
-	for {
-		got := f.focusedNow()
-		if (got != "" && got != prev) || time.Now().After(deadline) {
-			return got
-		}
-		time.Sleep(15 * time.Millisecond)
+// keysSeenJS counts, from the first call on in a document, the keyups the
+// document sees, and returns the count. A key goes to the document that
+// has the focus, and its keyup comes after the keydown's default action
+// (moving the focus) is done.
+const keysSeenJS = `(() => {
+	if (window.__keysSeen === undefined) {
+		window.__keysSeen = 0;
+		addEventListener("keyup", () => { window.__keysSeen++; }, true);
 	}
+	return window.__keysSeen;
+})()`
+
+// focusMark is what the frame has seen of the keyboard and where its
+// focus is, read at once.
+type focusMark struct {
+	Keys  int    // keysSeenJS
+	Focus string // focusedNow
+}
+
+// focusMarkJS reads a focusMark in the frame.
+const focusMarkJS = `({Keys: ` + keysSeenJS + `, Focus: ` + focusedJS + `})`
+
+// tab presses Tab (or Shift-Tab) and returns what has the focus in the
+// frame once the press has taken effect, which the keyup tells: the key
+// goes to the document that has the focus, and its keyup comes after the
+// keydown's default action, moving the focus, is done. The frame sees it
+// when the focus is in the frame (on another element, or on the same: the
+// parts of a date field share its id); the page sees it when the focus
+// has left the frame. A focus that moves from the page into the frame's
+// process moves a moment after that, so a focus that has moved in the
+// frame counts too. On its way round from one end of the form to the
+// other, the focus may be in neither for a moment: "" then.
+func (f *frame) tab(mods ...chromedp.Modifier) string {
+	f.b.t.Helper()
+	before := evalFrame[focusMark](f, "read the frame's focus", focusMarkJS)
+	pageBefore := evalPage[int](f.b, "count the page's keys", keysSeenJS)
+	f.b.press(kb.Tab, mods...)
+	var got string
+	f.step(fmt.Sprintf("wait for %s to move the focus from %q", keyName(kb.Tab, mods...), before.Focus), time.Minute, func(ctx context.Context) error {
+		pctx, cancel := context.WithTimeout(f.b.ctx, time.Minute)
+		defer cancel()
+		for {
+			now, err := chromedp.Run(ctx, chromedp.Evaluate[focusMark](focusMarkJS))
+			if err != nil {
+				return err
+			}
+			got = now.Focus
+			if now.Keys > before.Keys || (got != "" && got != before.Focus) {
+				return nil
+			}
+			page, err := chromedp.Run(pctx, chromedp.Evaluate[int](keysSeenJS))
+			if err != nil {
+				return err
+			}
+			if page > pageBefore {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("neither the page nor the frame saw the key come up (the focus is on %q): %w", got, ctx.Err())
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	})
+	return got
 }
 
 // focusedNow returns a name for what has the focus in the frame: its id,
 // or its tag and text, or "" when the frame does not have the focus.
 func (f *frame) focusedNow() string {
 	f.b.t.Helper()
-	return eval[string](f.b.t, f.ctx, "read the frame's focus", `(() => {
-		const a = document.activeElement;
-		if (!document.hasFocus() || !a || a === document.body) return "";
-		return a.id || a.tagName.toLowerCase() + ":" + (a.textContent || a.name || "").trim().slice(0, 30);
-	})()`)
+	return eval[string](f.b.t, f.ctx, "read the frame's focus", focusedJS)
 }
+
+// focusedJS is focusedNow's expression.
+const focusedJS = `(() => {
+	const a = document.activeElement;
+	if (!document.hasFocus() || !a || a === document.body) return "";
+	return a.id || a.tagName.toLowerCase() + ":" + (a.textContent || a.name || "").trim().slice(0, 30);
+})()`
 
 // evalFrame evaluates js in the frame.
 func evalFrame[T any](f *frame, what, js string) T {
@@ -279,7 +347,7 @@ func evalPage[T any](b *browser, what, js string) T {
 func emulateMedia(t *testing.T, ctxs []context.Context, features ...*emulation.MediaFeature) {
 	t.Helper()
 	for _, ctx := range ctxs {
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		_, err := chromedp.Call(cctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: features})
 		cancel()
 		if err != nil {
@@ -293,7 +361,7 @@ func emulateMedia(t *testing.T, ctxs []context.Context, features ...*emulation.M
 func (b *browser) saveScreenshot(name string) string {
 	b.t.Helper()
 	var png []byte
-	b.step("screenshot "+name, 15*time.Second, func(ctx context.Context) error {
+	b.step("screenshot "+name, 30*time.Second, func(ctx context.Context) error {
 		var err error
 		png, err = chromedp.Run(ctx, chromedp.CaptureScreenshot())
 		return err
@@ -364,7 +432,7 @@ func axValue(v *accessibility.Value) string {
 // node id, or by the JavaScript expression js, evaluated in ctx's document.
 func axOf(t *testing.T, ctx context.Context, what string, backend cdp.BackendNodeID, js string) axNode {
 	t.Helper()
-	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	p := accessibility.GetPartialAXTreeParams{BackendNodeID: backend, FetchRelatives: ptr(false)}
 	if js != "" {
@@ -427,36 +495,39 @@ func (f *frame) switchLanguage(locale string) {
 	evalFrame[bool](f, "focus the form's title", `(document.getElementById("rl-title").focus(), true)`)
 	f.tabTo("rl-lang", 3)
 	f.chooseByArrows("rl-lang", locale)
-	f.step("wait for the form in "+locale, 10*time.Second, func(ctx context.Context) error {
+	f.step("wait for the form in "+locale, time.Minute, func(ctx context.Context) error {
 		_, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(
 			`document.documentElement.lang === %s && document.getElementById("rl-title").textContent === %s`,
 			quoteJS(locale), quoteJS(catalog(f.b.t, locale).T("form.title"))),
-			chromedp.WithPollingTimeout(9*time.Second)))
+			chromedp.WithPollingTimeout(0)))
 		return err
 	})
 }
 
 // waitReceipt waits until the frame shows the receipt, and fails early if
-// the frame logs an error.
+// the frame logs an error: the module logs a failed send to the console.
 func (f *frame) waitReceipt() {
 	f.b.t.Helper()
-	f.step("wait for the receipt", 30*time.Second, func(ctx context.Context) error {
+	status := func() string {
+		s, _ := chromedp.Run(f.ctx, chromedp.Evaluate[string](`document.getElementById("rl-status").textContent`))
+		return s
+	}
+	f.step("wait for the receipt", 2*time.Minute, func(ctx context.Context) error {
 		for {
 			shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!document.getElementById("rl-receipt").hidden`))
 			if err != nil {
-				return err
+				return fmt.Errorf("%w (status %q)", err, status())
 			}
 			if shown {
 				return nil
 			}
 			if errs := f.b.errorsInFrame(); len(errs) > 0 {
-				return fmt.Errorf("the frame logged %q", errs)
+				return fmt.Errorf("the frame logged %q (status %q)", errs, status())
 			}
 			select {
 			case <-ctx.Done():
-				status, _ := chromedp.Run(f.ctx, chromedp.Evaluate[string](`document.getElementById("rl-status").textContent`))
-				return fmt.Errorf("no receipt: %w (status %q)", ctx.Err(), status)
-			case <-time.After(20 * time.Millisecond):
+				return fmt.Errorf("no receipt: %w (status %q)", ctx.Err(), status())
+			case <-time.After(10 * time.Millisecond):
 			}
 		}
 	})
@@ -477,7 +548,7 @@ func (b *browser) requestsBefore(ctx context.Context, where string, from int) []
 		b.t.Fatalf("request the mark %s: %v", mark, err)
 	}
 	var before []request
-	b.step("wait for the request of the mark "+mark, 10*time.Second, func(ctx context.Context) error {
+	b.step("wait for the request of the mark "+mark, time.Minute, func(ctx context.Context) error {
 		for {
 			b.mu.Lock()
 			for i := from; i < len(b.requests); i++ {

@@ -59,7 +59,7 @@ func refused(t *testing.T, b *browser, f *frame, says string) {
 	f.choose("content", in.content)
 	f.choose("category", in.category)
 	f.click("#rl-submit")
-	f.step("wait for the form to refuse", 30*time.Second, func(ctx context.Context) error {
+	f.step("wait for the form to refuse", 2*time.Minute, func(ctx context.Context) error {
 		for {
 			status, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("rl-status").textContent`))
 			if err != nil {

@@ -284,7 +284,7 @@ func TestLanguageSwitchLateCatalog(t *testing.T) {
 	if !evalFrame[bool](f, "release the German catalogue", `window.__release()`) {
 		t.Log("the module did not ask for the German catalogue")
 	}
-	f.step("wait until the module has had the German catalogue", 10*time.Second, func(ctx context.Context) error {
+	f.step("wait until the module has had the German catalogue", time.Minute, func(ctx context.Context) error {
 		_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__handled.then(() => true)`, chromedp.EvalAwaitPromise))
 		return err
 	})

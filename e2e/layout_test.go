@@ -8,7 +8,6 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
-	"github.com/chromedp/chromedp/kb"
 )
 
 // reflow is what the frame's layout looks like at one size.
@@ -89,7 +88,7 @@ func TestSmallScreenAndZoom(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			s := startStack(t)
 			b := newBrowser(t)
-			b.step("emulate the screen", 10*time.Second, func(ctx context.Context) error {
+			b.step("emulate the screen", 30*time.Second, func(ctx context.Context) error {
 				return chromedp.Do(ctx, chromedp.EmulateViewport(c.width, c.height, c.opts...))
 			})
 			f := b.openReportForm(s)
@@ -131,7 +130,7 @@ func checkButtonFits(t *testing.T, b *browser, when string) {
 func TestFormScreenshots(t *testing.T) {
 	s := startStack(t)
 	b := newBrowser(t)
-	b.step("emulate the screen", 10*time.Second, func(ctx context.Context) error {
+	b.step("emulate the screen", 30*time.Second, func(ctx context.Context) error {
 		return chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800))
 	})
 	f := b.openReportForm(s)
@@ -182,8 +181,7 @@ func TestMotionAndColourPreferences(t *testing.T) {
 	if got := evalFrame[string](f, "read the motion", motion); got != "true 0s none auto" {
 		t.Errorf("under reduced motion, the probe's motion is %q, want %q", got, "true 0s none auto")
 	}
-	b.press(kb.Escape) // close, and open again: nothing moves
-	waitClosed(b)
+	escapeForm(b) // close, and open again: nothing moves
 	b.clickButton()
 	f.waitFocus("rl-title")
 	if n := evalPage[int](b, "count the page's animations", `document.getAnimations().length`) +

@@ -53,8 +53,7 @@ func TestHalfFilledSurvivesClose(t *testing.T) {
 		}
 	}
 
-	b.press(kb.Escape)
-	waitClosed(b)
+	escapeForm(b)
 	b.clickButton()
 	f.waitFocus("rl-title")
 	check("closed with Escape and opened again")
@@ -108,7 +107,7 @@ func checkNothingStored(t *testing.T, b *browser, f *frame) {
 	if n := shadow[int](b, "count file fields in the loader", `function () { return this.querySelectorAll("input[type=file]").length; }`); n != 0 {
 		t.Errorf("the loader's shadow root has %d file fields", n)
 	}
-	b.step("read the browser's cookies", 10*time.Second, func(ctx context.Context) error {
+	b.step("read the browser's cookies", 30*time.Second, func(ctx context.Context) error {
 		res, err := chromedp.Call(ctx, storage.GetCookies, storage.GetCookiesParams{})
 		if err != nil {
 			return err
@@ -161,8 +160,8 @@ func TestDuplicateAddresses(t *testing.T) {
 	if m := markOf("locations-1"); m.Invalid || m.Shown {
 		t.Errorf("while typing, the second row is already marked: %+v", m)
 	}
-	b.press(kb.Tab) // leave the field, for the row's remove button
-	if got, want := f.settledFocus("locations-1"), "button:"+en.T("field.locations.remove"); got != want {
+	// Tab leaves the field, for the row's remove button.
+	if got, want := f.tab(), "button:"+en.T("field.locations.remove"); got != want {
 		t.Fatalf("Tab from the second row went to %q, want %q", got, want)
 	}
 	if m := markOf("locations-1"); !m.Invalid || !m.Shown || m.Text != en.T("error.duplicate") {

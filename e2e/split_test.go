@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/reportline/reportline/examples/stack"
 )
@@ -40,7 +39,7 @@ func TestHotlineHostedFrame(t *testing.T) {
 		t.Errorf("the frame's policy: %q", csp)
 	}
 
-	id := waitInbox(t, s, 30*time.Second)
+	id := waitInbox(t, s)
 	checkReport(t, s, id, in, sub)
 	checkNoPlaintext(t, "the spool copy taken at the receipt", sub.spool, in)
 	checkRelayKeptNothing(t, s, in)

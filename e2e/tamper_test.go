@@ -45,7 +45,7 @@ func TestIntakeDetectsATamperedRelay(t *testing.T) {
 
 	// Wait for the intake to say it refused each: the relay delivers each
 	// at once and retries it after a second.
-	intakeLog := waitFor(t, 60*time.Second, "the intake's alarm for each report", func() ([]byte, bool) {
+	intakeLog := waitFor(t, deliveryLimit, "the intake's alarm for each report", func() ([]byte, bool) {
 		b, _ := os.ReadFile(filepath.Join(filepath.Dir(s.RelayLogPath), "intake.log"))
 		for _, id := range ids {
 			if !bytes.Contains(b, []byte("hotline: ALARM: report "+id)) {
@@ -129,23 +129,6 @@ func postSealed(t *testing.T, s *stack.Stack, recipients []string, site string) 
 		t.Fatalf("the relay did not take the report: %d %s", resp.StatusCode, body)
 	}
 	return id
-}
-
-// waitFor calls cond until it says done, at most for d, and returns what
-// it last returned.
-func waitFor[T any](t *testing.T, d time.Duration, what string, cond func() (T, bool)) T {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		v, done := cond()
-		if done {
-			return v
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s within %s", what, d)
-		}
-		<-time.After(20 * time.Millisecond)
-	}
 }
 
 // alarms reads the intake's alarm counter.

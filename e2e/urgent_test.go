@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/reportline/reportline/examples/stack"
 	"github.com/reportline/reportline/hotline/intake"
@@ -81,7 +80,7 @@ func urgentOvertakesQueue(t *testing.T, natsNodes int) {
 
 	// Each report's first delivery fails; wait for the four.
 	intakeLog := filepath.Join(filepath.Dir(s.RelayLogPath), "intake.log")
-	failed := waitFor(t, 60*time.Second, "a failed delivery of each report", func() ([]string, bool) {
+	failed := waitFor(t, deliveryLimit, "a failed delivery of each report", func() ([]string, bool) {
 		var ids []string
 		for _, line := range logLines(t, s.RelayLogPath) {
 			var l struct{ Msg, Report string }
@@ -129,7 +128,7 @@ func urgentOvertakesQueue(t *testing.T, natsNodes int) {
 	if err := s.StartRelay(); err != nil {
 		t.Fatal(err)
 	}
-	received := waitFor(t, 60*time.Second, "all four reports at the intake", func() ([]string, bool) {
+	received := waitFor(t, deliveryLimit, "all four reports at the intake", func() ([]string, bool) {
 		var ids []string
 		for _, line := range logLines(t, intakeLog) {
 			var l struct{ Msg, Report string }
@@ -145,7 +144,7 @@ func urgentOvertakesQueue(t *testing.T, natsNodes int) {
 	if received[0] != urgent {
 		t.Errorf("the intake received %v, want the urgent report %s first, then %v", received, urgent, queued)
 	}
-	if path := waitUrgent(t, s, 30*time.Second); filepath.Base(path) != urgent+".json" {
+	if path := waitUrgent(t, s); filepath.Base(path) != urgent+".json" {
 		t.Errorf("the urgent folder holds %s, want %s.json", path, urgent)
 	}
 	for _, id := range queued {
