@@ -45,9 +45,19 @@ type clusterSetup struct {
 
 // relayProc is one relay process.
 type relayProc struct {
-	addr string
-	cmd  *exec.Cmd
-	logs *syncBuffer
+	addr   string
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when cmd has ended
+	logs   *syncBuffer
+}
+
+// stop ends the process with SIGKILL, as a crash would, if it runs.
+func (r *relayProc) stop() {
+	if r.cmd != nil {
+		r.cmd.Process.Kill()
+		<-r.exited
+		r.cmd = nil
+	}
 }
 
 func newClusterSetup(t *testing.T) *clusterSetup { return newClusterSetupWith(t, nil) }
@@ -110,10 +120,7 @@ total_reports_per_minute = 100000`, `color = "#000000"`)
 	}
 	t.Cleanup(func() {
 		for _, r := range c.relays {
-			if r.cmd != nil {
-				r.cmd.Process.Kill()
-				r.cmd.Wait()
-			}
+			r.stop()
 		}
 	})
 	return c
@@ -128,7 +135,12 @@ func (c *clusterSetup) startRelay(i int) {
 	if err := r.cmd.Start(); err != nil {
 		c.t.Fatal(err)
 	}
-	deadline := time.Now().Add(60 * time.Second)
+	r.exited = make(chan struct{})
+	go func(cmd *exec.Cmd, exited chan struct{}) { cmd.Wait(); close(exited) }(r.cmd, r.exited)
+	// Opening the store may take up to a minute while the cluster elects
+	// its leaders after a fault.
+	const limit = 2 * time.Minute
+	deadline := time.Now().Add(limit)
 	for {
 		resp, err := http.Get("http://" + r.addr + "/readyz")
 		if err == nil {
@@ -137,19 +149,20 @@ func (c *clusterSetup) startRelay(i int) {
 				return
 			}
 		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("relay %d not ready within 60s\n%s", i, r.logs)
+		select {
+		case <-r.exited:
+			c.t.Fatalf("relay %d ended before it was ready: %v\n%s", i, r.cmd.ProcessState, r.logs)
+		case <-time.After(50 * time.Millisecond): // polling readiness
 		}
-		time.Sleep(50 * time.Millisecond) // polling readiness
+		if time.Now().After(deadline) {
+			c.t.Fatalf("relay %d not ready within %s\n%s", i, limit, r.logs)
+		}
 	}
 }
 
 // killRelay ends relay i with SIGKILL, as a crash would.
 func (c *clusterSetup) killRelay(i int) {
-	r := c.relays[i]
-	r.cmd.Process.Kill()
-	r.cmd.Wait()
-	r.cmd = nil
+	c.relays[i].stop()
 }
 
 var clusterClient = &http.Client{Timeout: 30 * time.Second}

@@ -12,7 +12,7 @@ import (
 // tell a bot that the honeypot caught it; metrics_listen serves it, and
 // metrics_on_listen puts it on the main listener only when asked.
 func TestMetricsPrivateByDefault(t *testing.T) {
-	client := &http.Client{Timeout: 10 * time.Second}
+	client := &http.Client{Timeout: time.Minute}
 	metricsAt := func(t *testing.T, base string) (int, string) {
 		t.Helper()
 		code, body, _, err := get(client, base+"/metrics")

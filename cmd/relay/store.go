@@ -84,9 +84,9 @@ func openStore(cfg *config.Config, log *slog.Logger) (*openedStore, error) {
 		return nil, hint{err, "check relay.jetstream.urls and that the NATS servers run (docs/scaling.md)"}
 	}
 	o := natsstore.Options{Name: j.Name, Replicas: j.Replicas, AckWait: j.AckWait.Duration, Log: log}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	st, err := natsstore.Open(ctx, nc, o)
+	st, err := openJetStream(ctx, nc, o, log)
 	if err != nil {
 		nc.Close()
 		return nil, hint{err, "the NATS servers must run with JetStream on, as a cluster of at least relay.jetstream.replicas servers (docs/scaling.md)"}
@@ -98,6 +98,26 @@ func openStore(cfg *config.Config, log *slog.Logger) (*openedStore, error) {
 		return nil, err
 	}
 	return &openedStore{Store: st, proofs: proofs, nc: nc}, nil
+}
+
+// openTry bounds one try of natsstore.Open.
+const openTry = 10 * time.Second
+
+// openJetStream opens the JetStream store, and tries again while the
+// cluster does not answer, until ctx ends. Right after a server restarts,
+// the cluster elects its leaders, and a request made meanwhile may get no
+// answer at all; Open makes nothing twice, so trying again is safe.
+func openJetStream(ctx context.Context, nc *nats.Conn, o natsstore.Options, log *slog.Logger) (*natsstore.Store, error) {
+	for {
+		tctx, cancel := context.WithTimeout(ctx, openTry)
+		st, err := natsstore.Open(tctx, nc, o)
+		timedOut := tctx.Err() != nil
+		cancel()
+		if err == nil || !timedOut || ctx.Err() != nil {
+			return st, err
+		}
+		log.Warn("the NATS cluster did not answer; trying again", "err", err)
+	}
 }
 
 // Compact compacts a bbolt spool; other stores have no file to compact.
