@@ -311,7 +311,7 @@ func TestFloodWithoutWork(t *testing.T) {
 	counter := &countingHandler{h: f.srv}
 	addr := serveHandler(t, counter, f.srv.log, DefaultTimeouts)
 	_, body := f.sealed(t)
-	client := &http.Client{Timeout: 5 * time.Second}
+	client := &http.Client{Timeout: 30 * time.Second}
 	url := "http://" + addr + "/v1/sites/s1/reports/"
 	const requests = 2000
 	byType := map[string]int{}

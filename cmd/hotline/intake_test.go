@@ -96,12 +96,14 @@ func TestIntakeMutualTLS(t *testing.T) {
 		fctx, stop := context.WithCancel(context.Background())
 		fdone := make(chan struct{})
 		go func() { f.Run(fctx); close(fdone) }()
-		deadline := time.Now().Add(10 * time.Second)
-		for time.Now().Before(deadline) {
+		// Delivered (gone from the spool) or tried once.
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
 			if e, err := sp.Get(rid); err != nil || e.Attempts > 0 {
 				break
 			}
-			time.Sleep(10 * time.Millisecond)
+			if time.Now().After(deadline) {
+				t.Fatalf("the forwarder did not try report %s within a minute", rid)
+			}
 		}
 		stop()
 		<-fdone

@@ -20,9 +20,11 @@ import (
 	"github.com/reportline/reportline/relay/spool"
 )
 
+// waitFor polls cond until it holds, for a minute at most: room for a
+// busy machine.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

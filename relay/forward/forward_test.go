@@ -206,19 +206,11 @@ func TestRunDeliversOnNotify(t *testing.T) {
 	go func() { f.Run(ctx); close(done) }()
 	put(t, sp, id1, time.Now())
 	f.Notify()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	waitFor(t, "Run to deliver after Notify", func() bool {
 		stub.mu.Lock()
-		n := stub.calls
-		stub.mu.Unlock()
-		if n == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("Run did not deliver after Notify")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		defer stub.mu.Unlock()
+		return stub.calls == 1
+	})
 	cancel()
 	<-done
 }
