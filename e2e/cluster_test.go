@@ -12,9 +12,10 @@ import (
 // report sent from the partner page through the load balancer reaches the
 // inbox; then one relay and one NATS server are killed (SIGKILL), and a
 // second report sent the same way reaches it too, through the relay and
-// the two servers left.
+// the two servers left. As in the demo, follow-up is on, its mailboxes on
+// the cluster.
 func TestClusterFailover(t *testing.T) {
-	s := startStack(t, func(o *stack.Options) { o.NATSNodes, o.Relays = 3, 2 })
+	s := startStack(t, func(o *stack.Options) { o.NATSNodes, o.Relays, o.FollowUp = 3, 2, true })
 	b := newBrowser(t)
 	b.submitReport(s, newInput(t))
 	first := waitInbox(t, s)
