@@ -3,6 +3,7 @@ package relay
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -180,7 +181,12 @@ func (s *Server) fetchReplies(w http.ResponseWriter, r *http.Request) {
 				`and optionally "ack": at most `+itoa(followup.Slots)+` SHA-256 in lower-case hex}; see docs/follow-up.md`))
 		return
 	}
-	done, p := s.reserveProof(proof, "mailbox "+req.Mailbox)
+	// A proof admits one fetch, whatever its mailbox; and what records
+	// the spent proof (in memory, or in the cluster's shared bucket)
+	// names no mailbox.
+	nonce := make([]byte, 16)
+	rand.Read(nonce)
+	done, p := s.reserveProof(proof, "fetch "+hex.EncodeToString(nonce))
 	if p != nil {
 		problem.Write(w, p)
 		return

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/reportline/reportline/followup"
+	"github.com/reportline/reportline/pow"
 	"github.com/reportline/reportline/relay/mailbox"
 	"github.com/reportline/reportline/statement"
 )
@@ -281,6 +282,44 @@ func TestMailboxKeepsUntilAcknowledged(t *testing.T) {
 	} {
 		if r := post(f.srv, "/v1/sites/s1/mailbox", []byte(c), HeaderProof, f.proof(t, "s1")); r.Code != 400 || !strings.Contains(r.Body.String(), "bad-fetch") {
 			t.Errorf("%s: the fetch answered %d %s, want 400 bad-fetch", name, r.Code, r.Body)
+		}
+	}
+}
+
+// spends records what a relay spends proofs on, as the cluster's shared
+// bucket of spent proofs does.
+type spends struct{ ids []string }
+
+func (s *spends) Spend(p pow.Proof, id string) error {
+	s.ids = append(s.ids, id)
+	return nil
+}
+
+// A proof of work admits one fetch, even of the same mailbox, and the
+// record of spent proofs (which the cluster keeps for the proofs'
+// lifetime) names no mailbox: a fetch leaves nothing that outlives an
+// acknowledged mailbox.
+func TestFetchSpendsItsProof(t *testing.T) {
+	f, _ := followFixture(t)
+	sp := &spends{}
+	if err := f.srv.ShareProofs(pow.RandomKey(), sp); err != nil {
+		t.Fatal(err)
+	}
+	k := newKeys(t)
+	body, _ := json.Marshal(followup.FetchBody{Mailbox: k.Mailbox, Key: base64.RawURLEncoding.EncodeToString(k.RequestKey)})
+	proof := f.proof(t, "s1")
+	if rec := post(f.srv, "/v1/sites/s1/mailbox", body, HeaderProof, proof); rec.Code != 200 {
+		t.Fatalf("fetch: %d %s", rec.Code, rec.Body)
+	}
+	if rec := post(f.srv, "/v1/sites/s1/mailbox", body, HeaderProof, proof); rec.Code != 403 || !strings.Contains(rec.Body.String(), "pow-used") {
+		t.Fatalf("the same proof for a second fetch: %d %s, want 403 pow-used", rec.Code, rec.Body)
+	}
+	if len(sp.ids) == 0 {
+		t.Fatal("no proof was spent in the shared store; the check below proves nothing")
+	}
+	for _, id := range sp.ids {
+		if strings.Contains(id, k.Mailbox) {
+			t.Errorf("a spent proof is recorded as %q, which names the mailbox", id)
 		}
 	}
 }
