@@ -117,7 +117,7 @@ func TestUrgentDeliveredFirst(t *testing.T) {
 	done := make(chan struct{})
 	go func() { fw.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
 		mu.Lock()
 		n := len(got)
 		mu.Unlock()
