@@ -199,6 +199,9 @@ func TestFollowUpInBrowser(t *testing.T) {
 		runAxe(t, f2.ctx, "the thread in "+loc)
 		f2.tabTo("rl-back", 20)
 	}
+	if n := evalFrame[int](f2, "read the storage", `localStorage.length + sessionStorage.length + document.cookie.length`); n != 0 {
+		t.Errorf("the frame the reporter came back to stored %d things in the browser", n)
+	}
 	if errs := b2.errorsInFrame(); len(errs) > 0 {
 		t.Errorf("the frame logged errors:%s", joinLines(errs))
 	}
