@@ -71,20 +71,11 @@ func newSetup(t *testing.T) *setup {
 	return s
 }
 
-// write writes the configuration atomically, as an operator's editor or
-// deployment tool would, so a reload never reads half a file.
+// write writes the configuration, with relayExtra in the [relay] table
+// and theme in the site's, atomically (writeConfig).
 func (s *setup) write(t *testing.T, relayExtra, theme string) {
 	t.Helper()
-	body := fmt.Sprintf(`
-[relay]
-listen = "127.0.0.1:0"
-public_url = "http://127.0.0.1:8081"
-spool = %q
-assets = %q
-signing_key_file = %q
-log_format = "json"
-%s
-
+	s.writeConfig(t, s.relaySection(relayExtra)+fmt.Sprintf(`
 [[hotline]]
 id = "h1"
 name = "Test Hotline"
@@ -98,7 +89,29 @@ hotline = "h1"
 origins = ["https://partner.example"]
 [site.theme]
 %s
-`, filepath.Join(s.dir, "spool.db"), filepath.Join(s.dir, "assets"), s.keyFile, relayExtra, s.recipient, theme)
+`, s.recipient, theme))
+}
+
+// relaySection is the [relay] table of every configuration the tests
+// write: loopback, s's files, JSON logs, and extra.
+func (s *setup) relaySection(extra string) string {
+	return fmt.Sprintf(`
+[relay]
+listen = "127.0.0.1:0"
+public_url = "http://127.0.0.1:8081"
+spool = %q
+assets = %q
+signing_key_file = %q
+log_format = "json"
+%s
+`, filepath.Join(s.dir, "spool.db"), filepath.Join(s.dir, "assets"), s.keyFile, extra)
+}
+
+// writeConfig writes body as the configuration atomically, as an
+// operator's editor or deployment tool would, so a reload never reads
+// half a file.
+func (s *setup) writeConfig(t *testing.T, body string) {
+	t.Helper()
 	tmp := s.cfgPath + ".tmp"
 	if err := os.WriteFile(tmp, []byte(body), 0o600); err != nil {
 		t.Fatal(err)

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -29,15 +27,7 @@ func (s *setup) writeSigned(t *testing.T, k *statement.SigningKey, vk, hotline s
 	if edit != nil {
 		st = edit(st)
 	}
-	body := fmt.Sprintf(`
-[relay]
-listen = "127.0.0.1:0"
-public_url = "http://127.0.0.1:8081"
-spool = %q
-assets = %q
-signing_key_file = %q
-log_format = "json"
-
+	s.writeConfig(t, s.relaySection("")+fmt.Sprintf(`
 [[hotline]]
 id = "h1"
 intake_url = "http://127.0.0.1:9/v1/deliveries"
@@ -49,14 +39,7 @@ statement = '''
 id = "s1"
 hotline = "h1"
 origins = ["https://partner.example"]
-`, filepath.Join(s.dir, "spool.db"), filepath.Join(s.dir, "assets"), s.keyFile, vk, st)
-	tmp := s.cfgPath + ".tmp"
-	if err := os.WriteFile(tmp, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, s.cfgPath); err != nil {
-		t.Fatal(err)
-	}
+`, vk, st))
 }
 
 // check-config verifies the hotline's statement and names what is wrong
