@@ -2,8 +2,8 @@ package relay
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/reportline/reportline/relay/config"
@@ -15,22 +15,12 @@ import (
 // without a doubled slash.
 func TestPublicURLWithTrailingSlash(t *testing.T) {
 	f := newFixture(t)
-	cfg, err := config.Parse([]byte(fmt.Sprintf(`
-[relay]
-public_url = "http://127.0.0.1:8081/"
-spool = "x"
-assets = "x"
-signing_key_file = "k"
-[[hotline]]
-id = "h1"
-intake_url = "http://127.0.0.1:9/"
-recipients = [%q]
-categories = ["csam", "grooming"]
-[[site]]
-id = "s1"
-hotline = "h1"
-origins = ["https://partner.example"]
-%s`, f.id.Recipient().String(), testAbuse)))
+	withSlash := strings.Replace(fixtureConfig("x", f.id.Recipient().String(), testAbuse),
+		`public_url = "http://127.0.0.1:8081"`, `public_url = "http://127.0.0.1:8081/"`, 1)
+	if !strings.Contains(withSlash, `public_url = "http://127.0.0.1:8081/"`) {
+		t.Fatalf("the fixture's public_url is not the one this test changes:\n%s", withSlash)
+	}
+	cfg, err := config.Parse([]byte(withSlash))
 	if err != nil {
 		t.Fatal(err)
 	}

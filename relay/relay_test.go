@@ -56,15 +56,10 @@ report_burst = 10000
 
 func newFixture(t testing.TB) *fixture { return newFixtureWith(t, testAbuse) }
 
-// newFixtureWith makes a relay whose configuration ends with abuse, its
-// [relay.pow] and [relay.limits] tables.
-func newFixtureWith(t testing.TB, abuse string) *fixture {
-	t.Helper()
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "widget.wasm"), []byte("\x00asm\x01\x00\x00\x00"), 0o644)
-	os.WriteFile(filepath.Join(dir, "wasm_exec.js"), []byte("// wasm_exec"), 0o644)
-	id, _ := age.GenerateHybridIdentity()
-	cfg, err := config.Parse([]byte(fmt.Sprintf(`
+// fixtureConfig is the fixture's configuration: one hotline, h1, sealing
+// to recipient, one site, s1, and abuse's tables.
+func fixtureConfig(assets, recipient, abuse string) string {
+	return fmt.Sprintf(`
 [relay]
 public_url = "http://127.0.0.1:8081"
 spool = "x"
@@ -79,7 +74,18 @@ categories = ["csam", "grooming"]
 id = "s1"
 hotline = "h1"
 origins = ["https://partner.example"]
-%s`, dir, id.Recipient().String(), abuse)))
+%s`, assets, recipient, abuse)
+}
+
+// newFixtureWith makes a relay whose configuration ends with abuse, its
+// [relay.pow] and [relay.limits] tables.
+func newFixtureWith(t testing.TB, abuse string) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "widget.wasm"), []byte("\x00asm\x01\x00\x00\x00"), 0o644)
+	os.WriteFile(filepath.Join(dir, "wasm_exec.js"), []byte("// wasm_exec"), 0o644)
+	id, _ := age.GenerateHybridIdentity()
+	cfg, err := config.Parse([]byte(fixtureConfig(dir, id.Recipient().String(), abuse)))
 	if err != nil {
 		t.Fatal(err)
 	}
