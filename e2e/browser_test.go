@@ -210,6 +210,20 @@ func (b *browser) listen(where string) func(ev any) {
 	}
 }
 
+// reportPriorities returns the Report-Priority header ("" for none) of
+// every report the browser has posted so far.
+func (b *browser) reportPriorities() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var marked []string
+	for _, rq := range b.requests {
+		if rq.method == "POST" && strings.Contains(rq.url, "/reports/") {
+			marked = append(marked, rq.priority)
+		}
+	}
+	return marked
+}
+
 // retryable reports whether a log entry is the browser's note of a
 // response the form retries by itself: a 429 or 503 from the relay.
 func retryable(e *cdplog.Entry) bool {

@@ -241,25 +241,12 @@ func TestFollowUpInBrowser(t *testing.T) {
 // with a proof of work, and counts the values that open with k.
 func openMailbox(t *testing.T, s *stack.Stack, k *followup.Keys) int {
 	t.Helper()
-	resp, err := http.Get(s.RelayURL + "/v1/sites/demo-site/challenge")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c pow.Challenge
-	err = json.NewDecoder(resp.Body).Decode(&c)
-	resp.Body.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sol, err := pow.Solve(&c, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	proof := solveProof(t, s.RelayURL+"/v1/sites/demo-site")
 	body, _ := json.Marshal(followup.FetchBody{Mailbox: k.Mailbox, Key: base64.RawURLEncoding.EncodeToString(k.RequestKey)})
 	req, _ := http.NewRequest("POST", s.RelayURL+"/v1/sites/demo-site/mailbox", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(pow.Header, sol.Encode())
-	resp, err = http.DefaultClient.Do(req)
+	req.Header.Set(pow.Header, proof)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -137,7 +137,14 @@ origins = ["http://127.0.0.1:9"]
 // proof solves a challenge from the relay, as the form does.
 func (s *followStack) proof(t *testing.T) string {
 	t.Helper()
-	resp, err := http.Get(s.relay + "/v1/sites/s1/challenge")
+	return solveProof(t, s.relay+"/v1/sites/s1")
+}
+
+// solveProof asks the relay's site at site (…/v1/sites/ID) for a
+// challenge and solves it, as the form does, for the proof-of-work header.
+func solveProof(t *testing.T, site string) string {
+	t.Helper()
+	resp, err := http.Get(site + "/challenge")
 	if err != nil {
 		t.Fatal(err)
 	}

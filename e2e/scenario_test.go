@@ -169,15 +169,7 @@ func TestScenarioQuestions(t *testing.T) {
 	f.click("#rl-submit")
 	f.waitReceipt()
 	// The form marked it for the relay, which the demo hotline allows.
-	b.mu.Lock()
-	var marked []string
-	for _, rq := range b.requests {
-		if rq.method == "POST" && strings.Contains(rq.url, "/reports/") {
-			marked = append(marked, rq.priority)
-		}
-	}
-	b.mu.Unlock()
-	if !slices.Equal(marked, []string{"urgent"}) {
+	if marked := b.reportPriorities(); !slices.Equal(marked, []string{"urgent"}) {
 		t.Errorf("the report was posted with Report-Priority %q, want one post marked urgent", marked)
 	}
 	// Urgent: the intake keeps it in the urgent folder, not the inbox.

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -102,24 +101,11 @@ func postSealed(t *testing.T, s *stack.Stack, recipients []string, site string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.Get(s.RelayURL + "/v1/sites/demo-site/challenge")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c pow.Challenge
-	err = json.NewDecoder(resp.Body).Decode(&c)
-	resp.Body.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sol, err := pow.Solve(&c, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	proof := solveProof(t, s.RelayURL+"/v1/sites/demo-site")
 	req, _ := http.NewRequest("POST", s.RelayURL+"/v1/sites/demo-site/reports/"+id, bytes.NewReader(env))
 	req.Header.Set("Content-Type", "application/octet-stream")
-	req.Header.Set(pow.Header, sol.Encode())
-	resp, err = http.DefaultClient.Do(req)
+	req.Header.Set(pow.Header, proof)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

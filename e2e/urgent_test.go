@@ -66,15 +66,7 @@ func urgentOvertakesQueue(t *testing.T, natsNodes int) {
 	f.click("input[name=urgent][value=yes]")
 	f.click("#rl-submit")
 	f.waitReceipt()
-	b.mu.Lock()
-	var marked []string
-	for _, rq := range b.requests {
-		if rq.method == "POST" && strings.Contains(rq.url, "/reports/") {
-			marked = append(marked, rq.priority)
-		}
-	}
-	b.mu.Unlock()
-	if !slices.Equal(marked, []string{"urgent"}) {
+	if marked := b.reportPriorities(); !slices.Equal(marked, []string{"urgent"}) {
 		t.Fatalf("the form posted the report with Report-Priority %q, want one post marked urgent", marked)
 	}
 
