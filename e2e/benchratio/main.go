@@ -136,6 +136,10 @@ func keepingUp() {
 			fmt.Printf("  CPU per delivery                 %8.0f µs, relay and intake together: %.0f/s if the run had all %d CPUs\n",
 				cpu, float64(runtime.NumCPU())*1e6/cpu, runtime.NumCPU())
 		}
+		if h := metrics["BenchmarkDrain/intake-hmac"]; h != nil && h["cpu-µs/delivery"] > 0 {
+			fmt.Printf("  the same, signed with HMAC       %8.0f/s, %.0f µs CPU per delivery: %.0f/s if the run had all %d CPUs\n",
+				h["deliveries/s"], h["cpu-µs/delivery"], float64(runtime.NumCPU())*1e6/h["cpu-µs/delivery"], runtime.NumCPU())
+		}
 		if noop != nil {
 			fmt.Printf("  anonymous memory while draining  %8.1f MB peak, the relay alone (goal ≤ 64 MB); %.1f MB with the intake in the same process\n",
 				noop["peak-anon-MB"], drain["peak-anon-MB"])

@@ -79,14 +79,24 @@ func fillSpool(b *testing.B, sp *spool.Spool, n int, seal func(id string) []byte
 // more than the accepts/s of BenchmarkAcceptLoad) and the peak anonymous
 // memory of the whole process, relay and intake together, while the
 // backlog drains (goal ≤ 64 MB).
+//
+// "intake-hmac" is the real intake again, with the deliveries signed with
+// an HMAC secret (signature version v1) instead of an Ed25519 key: what
+// the choice of signature costs.
 func BenchmarkDrain(b *testing.B) {
-	b.Run("noop", func(b *testing.B) { benchDrain(b, false) })
-	b.Run("intake", func(b *testing.B) { benchDrain(b, true) })
+	b.Run("noop", func(b *testing.B) { benchDrain(b, false, false) })
+	b.Run("intake", func(b *testing.B) { benchDrain(b, true, false) })
+	b.Run("intake-hmac", func(b *testing.B) { benchDrain(b, true, true) })
 }
 
-func benchDrain(b *testing.B, real bool) {
+func benchDrain(b *testing.B, real, hmac bool) {
 	sk, pk, _ := delivery.GenerateEd25519()
-	signer, _ := delivery.NewEd25519Signer(sk)
+	var signer delivery.Signer
+	signer, _ = delivery.NewEd25519Signer(sk)
+	if hmac {
+		pk, _ = delivery.GenerateHMACSecret()
+		signer, _ = delivery.NewHMACSigner(pk)
+	}
 	v, _ := delivery.NewVerifier(pk)
 	id, _ := age.GenerateHybridIdentity()
 	rcpts, _ := report.ParseRecipients([]string{id.Recipient().String()})
