@@ -15,6 +15,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/dom"
+	cdpinput "github.com/chromedp/cdproto/input"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
@@ -511,8 +512,21 @@ func (f *frame) typeText(id, text string) {
 		}
 		bctx, cancel := context.WithTimeout(f.b.ctx, time.Minute)
 		defer cancel()
-		return chromedp.Do(bctx, chromedp.KeyEvent(text))
+		return chromedp.Do(bctx, chromedp.KeyEvent(text, steadyTypist()))
 	})
+}
+
+// steadyTypist stamps each key event 10 ms after the one before, as a
+// person typing steadily would, however long the loaded machine takes to
+// send them. A select's type-ahead search starts again after a second
+// without a key, by the events' times: without the stamps, a stall
+// between two letters chose another option.
+func steadyTypist() chromedp.KeyOption {
+	next := time.Now()
+	return func(p *cdpinput.DispatchKeyEventParams) {
+		p.Timestamp = cdpinput.TimeSinceEpoch(float64(next.UnixNano()) / 1e9)
+		next = next.Add(10 * time.Millisecond)
+	}
 }
 
 // value returns the current value of the form control with the id.
