@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/reportline/reportline/relay"
 	"github.com/reportline/reportline/relay/config"
@@ -103,21 +104,45 @@ func openStore(cfg *config.Config, log *slog.Logger) (*openedStore, error) {
 // openTry bounds one try of natsstore.Open.
 const openTry = 10 * time.Second
 
+// The JetStream API's answers while a cluster forms or elects its leaders.
+const (
+	errCodeNoPeers      jetstream.ErrorCode = 10005 // no suitable peers for placement: fewer servers known than replicas
+	errCodeClusterNotUp jetstream.ErrorCode = 10008 // JetStream system temporarily unavailable
+)
+
 // openJetStream opens the JetStream store, and tries again while the
-// cluster does not answer, until ctx ends. Right after a server restarts,
-// the cluster elects its leaders, and a request made meanwhile may get no
-// answer at all; Open makes nothing twice, so trying again is safe.
+// cluster is not ready, until ctx ends. A cluster that has just started
+// knows too few servers to place replicated streams yet; right after a
+// server restarts, the cluster elects its leaders, and a request made
+// meanwhile may get no answer at all. Open makes nothing twice, so trying
+// again is safe.
 func openJetStream(ctx context.Context, nc *nats.Conn, o natsstore.Options, log *slog.Logger) (*natsstore.Store, error) {
 	for {
 		tctx, cancel := context.WithTimeout(ctx, openTry)
 		st, err := natsstore.Open(tctx, nc, o)
 		timedOut := tctx.Err() != nil
 		cancel()
-		if err == nil || !timedOut || ctx.Err() != nil {
+		if err == nil || !(timedOut || clusterNotReady(err)) || ctx.Err() != nil {
 			return st, err
 		}
-		log.Warn("the NATS cluster did not answer; trying again", "err", err)
+		log.Warn("the NATS cluster is not ready; trying again", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(time.Second):
+		}
 	}
+}
+
+// clusterNotReady reports whether err is the JetStream API's answer of a
+// cluster that is still forming or electing its leaders.
+func clusterNotReady(err error) bool {
+	var api jetstream.JetStreamError
+	if !errors.As(err, &api) || api.APIError() == nil {
+		return false
+	}
+	code := api.APIError().ErrorCode
+	return code == errCodeNoPeers || code == errCodeClusterNotUp
 }
 
 // Compact compacts a bbolt spool; other stores have no file to compact.

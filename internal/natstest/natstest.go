@@ -56,7 +56,14 @@ func freePort(t testing.TB) int {
 
 // Start starts n servers (1, or 3 for a cluster) and waits until they are
 // ready; they stop when the test ends.
-func Start(t testing.TB, n int) *Cluster {
+func Start(t testing.TB, n int) *Cluster { return start(t, n, -1) }
+
+// StartWithout starts the servers of an n-server cluster but server down,
+// which has never run until Restart starts it, and waits until the others
+// are ready: a cluster that has not yet seen all of its servers.
+func StartWithout(t testing.TB, n, down int) *Cluster { return start(t, n, down) }
+
+func start(t testing.TB, n, down int) *Cluster {
 	c := &Cluster{t: t, dir: t.TempDir(), name: "rl", cut: map[int]bool{}, conns: map[*routeConn]bool{}}
 	// The proxies listen first, so that the ports picked for the servers
 	// cannot be theirs.
@@ -82,7 +89,9 @@ func Start(t testing.TB, n int) *Cluster {
 	}
 	c.servers = make([]*server.Server, n)
 	for i := range n {
-		c.start(i)
+		if i != down {
+			c.start(i)
+		}
 	}
 	t.Cleanup(c.StopAll)
 	c.WaitReady()

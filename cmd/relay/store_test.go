@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/reportline/reportline/internal/natstest"
+	"github.com/reportline/reportline/relay/natsstore"
+)
+
+// signalWriter sends each log line on c, without waiting.
+type signalWriter chan string
+
+func (c signalWriter) Write(p []byte) (int, error) {
+	select {
+	case c <- string(p):
+	default:
+	}
+	return len(p), nil
+}
+
+// TestOpenWaitsForTheCluster: a relay that starts before the third server
+// of its cluster has ever joined cannot place its three replicas yet ("no
+// suitable peers for placement"); it tries again, and opens the store
+// once the server is up, instead of exiting.
+func TestOpenWaitsForTheCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a NATS cluster")
+	}
+	c := natstest.StartWithout(t, 3, 2)
+	nc, err := natsstore.Connect(natsstore.Conn{URLs: c.URLs()[:2]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	warned := make(signalWriter, 1)
+	log := slog.New(slog.NewTextHandler(warned, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	type opened struct {
+		st  *natsstore.Store
+		err error
+	}
+	done := make(chan opened, 1)
+	go func() {
+		st, err := openJetStream(ctx, nc, natsstore.Options{Name: "t", Replicas: 3}, log)
+		done <- opened{st, err}
+	}()
+	select {
+	case line := <-warned:
+		t.Logf("the relay logged: %s", line)
+	case o := <-done:
+		t.Fatalf("with one server of three down, the store opened (%v) or failed (%v) without trying again", o.st != nil, o.err)
+	}
+	c.Restart(2)
+	o := <-done
+	if o.err != nil {
+		t.Fatalf("after the server came back: %v", o.err)
+	}
+	o.st.Close()
+}
