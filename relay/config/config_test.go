@@ -10,15 +10,18 @@ import (
 	"github.com/reportline/reportline/internal/fuzzseed"
 )
 
-func validTOML(t testing.TB) string {
-	id, _ := age.GenerateHybridIdentity()
-	return `
+// testRelay is the [relay] table of the test configurations.
+const testRelay = `
 [relay]
 public_url = "https://report.example.org"
 spool = "data/spool.db"
 assets = "build/assets"
 signing_key_file = "relay.key"
+`
 
+func validTOML(t testing.TB) string {
+	id, _ := age.GenerateHybridIdentity()
+	return testRelay + `
 [[hotline]]
 id = "de-hotline"
 intake_url = "https://intake.example.org/v1/deliveries"

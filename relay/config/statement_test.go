@@ -22,13 +22,7 @@ func signedTOML(t testing.TB, k *statement.SigningKey, key, hotline string, seri
 	if err != nil {
 		t.Fatal(err)
 	}
-	return `
-[relay]
-public_url = "https://report.example.org"
-spool = "data/spool.db"
-assets = "build/assets"
-signing_key_file = "relay.key"
-
+	return testRelay + `
 [[hotline]]
 id = "de-hotline"
 intake_url = "https://intake.example.org/v1/deliveries"
@@ -124,13 +118,7 @@ func TestStatementKeyWithoutStatement(t *testing.T) {
 	k, _ := statement.GenerateKey()
 	id, _ := age.GenerateHybridIdentity()
 	conf := func(key string) string {
-		return `
-[relay]
-public_url = "https://report.example.org"
-spool = "data/spool.db"
-assets = "build/assets"
-signing_key_file = "relay.key"
-[[hotline]]
+		return testRelay + `[[hotline]]
 id = "de-hotline"
 intake_url = "https://intake.example.org/v1/deliveries"
 recipients = ["` + id.Recipient().String() + `"]
