@@ -2,15 +2,19 @@ package relay
 
 import (
 	"bytes"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/reportline/reportline/relay/spool"
+	"github.com/reportline/reportline/wasm/formstate"
 )
 
 // /readyz answers 503 while the disk cannot take a report, and ready again
@@ -71,5 +75,29 @@ func TestReadyOnFullDisk(t *testing.T) {
 	os.Remove(ballast.Name())
 	if code := ready(); code != http.StatusOK {
 		t.Errorf("readyz once there is room again: %d, want 200", code)
+	}
+}
+
+// TestStoreUnavailableIsRetriedByTheForm: a report the store cannot take
+// (a full disk, a NATS cluster electing its leaders) is answered 503
+// store-unavailable with a Retry-After short enough for the form to wait
+// and send again by itself, once, instead of telling the reporter at once.
+func TestStoreUnavailableIsRetriedByTheForm(t *testing.T) {
+	f := newFixture(t)
+	id, body := f.sealed(t)
+	proof := f.proof(t, "s1")
+	f.sp.Close() // every write fails from now on
+	rec := post(f.srv, "/v1/sites/s1/reports/"+id, body, HeaderProof, proof)
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "store-unavailable") {
+		t.Fatalf("a report the store cannot take: %d %s, want 503 store-unavailable", rec.Code, rec.Body)
+	}
+	ra, err := strconv.Atoi(rec.Header().Get("Retry-After"))
+	if err != nil || ra < 1 {
+		t.Fatalf("Retry-After %q, want a number of seconds", rec.Header().Get("Retry-After"))
+	}
+	var p struct{ Type string }
+	json.Unmarshal(rec.Body.Bytes(), &p)
+	if wait := formstate.Retry(rec.Code, p.Type, rec.Header().Get("Retry-After")); wait <= 0 {
+		t.Errorf("Retry-After %d s: the form does not wait for more than %d s, so it would not send again", ra, formstate.MaxRetryAfter)
 	}
 }

@@ -132,6 +132,11 @@ type Receipt struct {
 	Received  string `json:"received"` // the day, YYYY-MM-DD, UTC
 }
 
+// storeRetryAfter is the Retry-After of a report the store could not
+// take: at most the form's own limit for waiting by itself (30 s), so that
+// it sends the report again once without the reporter.
+const storeRetryAfter = 15 * time.Second
+
 // acceptReport checks a report and stores it. The checks that need no
 // body come first, cheapest first, so that a flood without work costs the
 // relay a few header comparisons and one hash; the body is read only with
@@ -231,9 +236,11 @@ func (s *Server) acceptReport(w http.ResponseWriter, r *http.Request) {
 		return
 	case err != nil:
 		s.log.Error("failed to store report", "err", err)
+		// The form waits this long and sends again by itself, once: long
+		// enough for a NATS cluster to elect a new leader.
 		p := problem.New(http.StatusServiceUnavailable, "store-unavailable", "Relay cannot store reports right now",
-			"nothing was stored; send the report again in a minute")
-		p.RetryAfter = time.Minute
+			"nothing was stored; send the report again in a moment")
+		p.RetryAfter = storeRetryAfter
 		problem.Write(w, p)
 		return
 	}
