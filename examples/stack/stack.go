@@ -623,11 +623,13 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// waitHTTP polls u until it answers 200, for at most a minute: a relay
-// that opens (and perhaps compacts) a large spool on a loaded machine may
-// take that long.
+// waitHTTP polls u until it answers 200, for at most two minutes: a relay
+// that opens (and perhaps compacts) a large spool on a loaded machine, or
+// that waits up to a minute for a NATS cluster still forming, may take
+// that long.
 func waitHTTP(u string) error {
-	deadline := time.Now().Add(time.Minute)
+	const limit = 2 * time.Minute
+	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
 		resp, err := http.Get(u)
 		if err == nil {
@@ -636,7 +638,7 @@ func waitHTTP(u string) error {
 				return nil
 			}
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // polling a condition
 	}
-	return fmt.Errorf("%s did not answer within a minute", u)
+	return fmt.Errorf("%s did not answer within %v", u, limit)
 }

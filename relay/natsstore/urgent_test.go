@@ -56,7 +56,7 @@ func TestUrgentAheadOfBacklogOnRetry(t *testing.T) {
 	// skipHotline lets one report through and counts it.
 	b := open(t, nc, o)
 	var got []spool.Entry
-	for deadline := time.Now().Add(20 * time.Second); len(got) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(2 * time.Minute); len(got) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		slots := 1
 		var err error
 		got, err = b.DueSkipping(time.Now(), 1, none, func(string) bool { slots--; return slots < 0 })
