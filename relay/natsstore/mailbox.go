@@ -56,22 +56,17 @@ func OpenMailboxes(ctx context.Context, nc *nats.Conn, o Options, retention time
 		return nil, fmt.Errorf("open shared mailboxes: %w", err)
 	}
 	m := &Mailboxes{retention: retention, timeout: o.Timeout, subject: "$KV." + o.Name + "_mailbox."}
-	m.boxes, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: o.Name + "_mailbox", Description: "sealed replies to reporters, by hotline and mailbox id",
-		TTL: retention, Storage: jetstream.FileStorage, Replicas: o.Replicas, History: 1,
-	})
+	m.boxes, err = bucket(ctx, js, o, "_mailbox", "sealed replies to reporters, by hotline and mailbox id", retention)
 	if err == nil {
-		m.stream, err = js.Stream(ctx, "KV_"+o.Name+"_mailbox")
+		if m.stream, err = js.Stream(ctx, "KV_"+o.Name+"_mailbox"); err != nil {
+			err = fmt.Errorf("bucket %s_mailbox: %w", o.Name, err)
+		}
+	}
+	if err == nil {
+		m.seen, err = bucket(ctx, js, o, "_mailbox_seen", "sealed replies posted lately, refused if posted again", SeenFor)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open shared mailboxes: bucket %s_mailbox: %w", o.Name, err)
-	}
-	m.seen, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: o.Name + "_mailbox_seen", Description: "sealed replies posted lately, refused if posted again",
-		TTL: SeenFor, Storage: jetstream.FileStorage, Replicas: o.Replicas, History: 1,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("open shared mailboxes: bucket %s_mailbox_seen: %w", o.Name, err)
+		return nil, fmt.Errorf("open shared mailboxes: %w", err)
 	}
 	return m, nil
 }

@@ -40,21 +40,29 @@ func OpenProofs(ctx context.Context, nc *nats.Conn, o Options, ttl time.Duration
 	if err != nil {
 		return nil, fmt.Errorf("open shared proofs: %w", err)
 	}
-	spent, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: o.Name + "_proofs", Description: "spent proofs of work: proof id to report id",
-		TTL: ttl + time.Minute, Storage: jetstream.FileStorage, Replicas: o.Replicas, History: 1,
-	})
+	spent, err := bucket(ctx, js, o, "_proofs", "spent proofs of work: proof id to report id", ttl+time.Minute)
 	if err != nil {
-		return nil, fmt.Errorf("open shared proofs: bucket %s_proofs: %w", o.Name, err)
+		return nil, fmt.Errorf("open shared proofs: %w", err)
 	}
-	keys, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: o.Name + "_powkey", Description: "the key that signs proof-of-work challenges",
-		Storage: jetstream.FileStorage, Replicas: o.Replicas, History: 1,
-	})
+	keys, err := bucket(ctx, js, o, "_powkey", "the key that signs proof-of-work challenges", 0)
 	if err != nil {
-		return nil, fmt.Errorf("open shared proofs: bucket %s_powkey: %w", o.Name, err)
+		return nil, fmt.Errorf("open shared proofs: %w", err)
 	}
 	return &Proofs{spent: spent, keys: keys, timeout: o.Timeout}, nil
+}
+
+// bucket makes (or updates to o) the key-value bucket named o.Name+suffix,
+// on disk, replicated as o says, one value per key, values kept for ttl
+// (0: for ever).
+func bucket(ctx context.Context, js jetstream.JetStream, o Options, suffix, description string, ttl time.Duration) (jetstream.KeyValue, error) {
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: o.Name + suffix, Description: description,
+		TTL: ttl, Storage: jetstream.FileStorage, Replicas: o.Replicas, History: 1,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bucket %s%s: %w", o.Name, suffix, err)
+	}
+	return kv, nil
 }
 
 // Key returns the cluster's challenge key, making it if no relay has.
