@@ -70,7 +70,15 @@ func (s *Server) acceptPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req followup.PostBody
+	if r.ContentLength > maxPostBody {
+		problem.Write(w, bodyTooLarge(maxPostBody))
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxPostBody))
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		problem.Write(w, bodyTooLarge(maxPostBody))
+		return
+	}
 	if err == nil {
 		err = json.Unmarshal(body, &req)
 	}
@@ -167,13 +175,21 @@ func (s *Server) fetchReplies(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, p)
 		return
 	}
+	if r.ContentLength > mailbox.MaxFetchBody {
+		problem.Write(w, bodyTooLarge(mailbox.MaxFetchBody))
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, mailbox.MaxFetchBody))
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		problem.Write(w, bodyTooLarge(mailbox.MaxFetchBody))
+		return
+	}
 	var req *followup.FetchBody
 	var key []byte
 	if err == nil {
 		req, key, err = mailbox.ParseFetch(body)
 	} else {
-		err = fmt.Errorf("%w: more than %d bytes", mailbox.ErrFetch, mailbox.MaxFetchBody)
+		err = fmt.Errorf("%w: failed to read the body: %v", mailbox.ErrFetch, err)
 	}
 	if err != nil {
 		problem.Write(w, problem.New(http.StatusBadRequest, "bad-fetch", "Not a mailbox fetch",

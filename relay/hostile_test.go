@@ -3,6 +3,7 @@ package relay
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +24,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/reportline/reportline/pow"
+	"github.com/reportline/reportline/relay/mailbox"
 	"github.com/reportline/reportline/report"
 )
 
@@ -284,6 +287,8 @@ func TestHostileRequests(t *testing.T) {
 		{"JSON body", withHeader("Content-Type", "application/json"), 415, "bad-content-type"},
 		{"no content type", without("Content-Type"), 415, "bad-content-type"},
 		{"form post", withHeader("Content-Type", "application/x-www-form-urlencoded"), 415, "bad-content-type"},
+		{"gzip-encoded envelope", withHeader("Content-Encoding", "gzip"), 415, "bad-content-encoding"},
+		{"brotli-encoded envelope", withHeader("Content-Encoding", "br"), 415, "bad-content-encoding"},
 		{"content type with parameters", withHeader("Content-Type", "application/octet-stream; charset=utf-8"), 415, "bad-content-type"},
 		// Sizes.
 		{"declared too large", func(r *rawRequest) { r.length, r.body = fmt.Sprint(report.MaxEnvelope+1), nil }, 413, "too-large"},
@@ -397,4 +402,174 @@ func TestNetHTTPLimits(t *testing.T) {
 	if st, _ := f.sp.Stats(); st.Pending != 0 {
 		t.Fatalf("stored %d reports", st.Pending)
 	}
+}
+
+// expectProblem checks that an answer is the problem+json of the given
+// status and type, with a title and a detail.
+func expectProblem(t *testing.T, resp *http.Response, body []byte, status int, ptype string) {
+	t.Helper()
+	if resp.StatusCode != status {
+		t.Fatalf("status %d, want %d: %.300s", resp.StatusCode, status, body)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("content type %q: %.200s", ct, body)
+	}
+	var p struct {
+		Type, Title, Detail string
+		Status              int
+	}
+	if err := json.Unmarshal(body, &p); err != nil || p.Type != "https://reportline.dev/problems/"+ptype ||
+		p.Status != status || p.Title == "" || p.Detail == "" {
+		t.Errorf("problem %.300s (%v), want type %s with a title and a detail", body, err, ptype)
+	}
+}
+
+// waitGoroutines waits until no more goroutines run than baseline, as
+// they should once every connection a test opened is closed: each
+// connection's goroutine ends when it reads the close. The limit only
+// bounds a server that would keep them.
+func waitGoroutines(t *testing.T, baseline int) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for runtime.NumGoroutine() > baseline {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("%d goroutines a minute after the connections closed, %d before:\n%s",
+				runtime.NumGoroutine(), baseline, buf[:runtime.Stack(buf, true)])
+		}
+		<-tick.C
+	}
+}
+
+// TestHostileRoutes sends what no client of the relay sends to every
+// route but the report's (TestHostileRequests has that one): methods a
+// route does not take, paths that are not canonical or walk out of a
+// folder, odd ids, bodies over a route's limit or compressed. Each is
+// answered with a problem of the right status and type, nothing is
+// stored, no goroutine is left behind, and an honest reporter is served
+// right after.
+func TestHostileRoutes(t *testing.T) {
+	f, _ := followFixture(t)
+	addr := f.serve(t, testTimeouts)
+	k := newHostileKit(t, f)
+	baseline := runtime.NumGoroutine()
+	req := func(method, target string, body []byte, hdr ...string) *rawRequest {
+		r := &rawRequest{method: method, target: target, body: body}
+		if body == nil {
+			r.length = "-"
+		}
+		for i := 0; i+1 < len(hdr); i += 2 {
+			r.header = append(r.header, [2]string{hdr[i], hdr[i+1]})
+		}
+		return r
+	}
+	origin := f.cfg.Relay.PublicURL
+	fetchBody := []byte(`{"mailbox":"` + strings.Repeat("a", 32) + `","key":"` + strings.Repeat("A", 43) + `"}`)
+	tests := []struct {
+		name   string
+		r      *rawRequest
+		status int
+		ptype  string
+		allow  string
+	}{
+		// Methods a route does not take.
+		{"POST /healthz", req("POST", "/healthz", []byte{}), 405, "method-not-allowed", "GET, HEAD"},
+		{"OPTIONS /healthz", req("OPTIONS", "/healthz", nil), 405, "method-not-allowed", "GET, HEAD"},
+		{"DELETE /readyz", req("DELETE", "/readyz", nil), 405, "method-not-allowed", "GET, HEAD"},
+		{"PUT /metrics", req("PUT", "/metrics", []byte{}), 405, "method-not-allowed", "GET, HEAD"},
+		{"POST /embed.js", req("POST", "/embed.js", []byte{}), 405, "method-not-allowed", "GET, HEAD"},
+		{"POST an asset", req("POST", "/a/wasm_exec.js", []byte{}), 405, "method-not-allowed", "GET, HEAD"},
+		{"PATCH the frame", req("PATCH", "/w/s1", []byte{}), 405, "method-not-allowed", "GET, HEAD"},
+		{"a method of its own", req("BREW", "/healthz", nil), 405, "method-not-allowed", "GET, HEAD"},
+		{"PUT a reply", req("PUT", "/v1/hotlines/h1/replies", []byte("{}")), 405, "method-not-allowed", "POST"},
+		// Paths that are not canonical, or walk out of a folder.
+		{"dot-dot in an asset path", req("GET", "/a/../../etc/passwd", nil), 400, "bad-path", ""},
+		{"encoded slashes", req("GET", "/a/..%2f..%2fetc%2fpasswd", nil), 400, "bad-path", ""},
+		{"encoded dots", req("GET", "/a/%2e%2e/%2e%2e/go.mod", nil), 400, "bad-path", ""},
+		{"encoded dots, upper case", req("GET", "/a/%2E%2E/go.mod", nil), 400, "bad-path", ""},
+		{"double slash", req("GET", "//healthz", nil), 400, "bad-path", ""},
+		{"dot segment", req("GET", "/./healthz", nil), 400, "bad-path", ""},
+		{"dot-dot out of a site", req("GET", "/v1/sites/s1/../../healthz", nil), 400, "bad-path", ""},
+		{"dot-dot as the site", req("GET", "/w/%2e%2e", nil), 400, "bad-path", ""},
+		{"empty site", req("GET", "/v1/sites//challenge", nil), 400, "bad-path", ""},
+		{"dot-dot as the report id", req("POST", "/v1/sites/s1/reports/..", k.envelope), 400, "bad-path", ""},
+		{"double-encoded dots", req("GET", "/a/%252e%252e%252fgo.mod", nil), 404, "not-found", ""},
+		{"backslashes", req("GET", "/a/..%5c..%5cgo.mod", nil), 404, "not-found", ""},
+		{"NUL in a file name", req("GET", "/a/wasm_exec.js%00", nil), 404, "not-found", ""},
+		{"a folder as a file", req("GET", "/a/", nil), 404, "not-found", ""},
+		// Odd site ids.
+		{"unicode site", req("GET", "/w/s%C3%A9", nil), 404, "unknown-site", ""},
+		{"emoji site", req("GET", "/v1/sites/%F0%9F%98%80/challenge", nil, "Origin", origin), 404, "unknown-site", ""},
+		{"overlong site", req("GET", "/w/"+strings.Repeat("s", 4000), nil), 404, "unknown-site", ""},
+		{"site with NUL", req("GET", "/v1/sites/s1%00/embed", nil, "Origin", "https://partner.example"), 404, "unknown-site", ""},
+		{"unknown hotline", req("POST", "/v1/hotlines/h%C3%A9/replies", []byte("{}"), "Content-Type", "application/json"), 404, "unknown-hotline", ""},
+		// Bodies over a route's limit, or compressed.
+		{"reply over its limit", req("POST", "/v1/hotlines/h1/replies", make([]byte, maxPostBody+1), "Content-Type", "application/json"), 413, "too-large", ""},
+		{"reply over its limit, declared only", func() *rawRequest {
+			r := req("POST", "/v1/hotlines/h1/replies", nil, "Content-Type", "application/json")
+			r.length = "1000000000"
+			return r
+		}(), 413, "too-large", ""},
+		{"reply chunked over its limit", func() *rawRequest {
+			r := req("POST", "/v1/hotlines/h1/replies", make([]byte, maxPostBody+1), "Content-Type", "application/json")
+			r.chunked = true
+			return r
+		}(), 413, "too-large", ""},
+		{"gzip reply", req("POST", "/v1/hotlines/h1/replies", gzipBomb(t), "Content-Type", "application/json", "Content-Encoding", "gzip"), 415, "bad-content-encoding", ""},
+		{"gzip fetch", req("POST", "/v1/sites/s1/mailbox", gzipBomb(t), "Content-Type", "application/json", "Content-Encoding", "gzip",
+			"Origin", origin, HeaderProof, f.proof(t, "s1")), 415, "bad-content-encoding", ""},
+		{"two encodings", req("POST", "/v1/sites/s1/mailbox", fetchBody, "Content-Encoding", "identity", "Content-Encoding", "br",
+			"Origin", origin, HeaderProof, f.proof(t, "s1")), 415, "bad-content-encoding", ""},
+		{"fetch over its limit", req("POST", "/v1/sites/s1/mailbox", make([]byte, mailbox.MaxFetchBody+1), "Content-Type", "application/json",
+			"Origin", origin, HeaderProof, f.proof(t, "s1")), 413, "too-large", ""},
+		{"fetch chunked over its limit", func() *rawRequest {
+			r := req("POST", "/v1/sites/s1/mailbox", make([]byte, mailbox.MaxFetchBody+1), "Content-Type", "application/json",
+				"Origin", origin, HeaderProof, f.proof(t, "s1"))
+			r.chunked = true
+			return r
+		}(), 413, "too-large", ""},
+		// JSON no client sends.
+		{"reply with trailing garbage", req("POST", "/v1/hotlines/h1/replies", []byte(`{"post":"x","envelope":"y"} {}`), "Content-Type", "application/json"), 400, "bad-post", ""},
+		{"reply nested deep", req("POST", "/v1/hotlines/h1/replies", []byte(strings.Repeat("[", 20000)), "Content-Type", "application/json"), 400, "bad-post", ""},
+		{"reply with a huge number", req("POST", "/v1/hotlines/h1/replies", []byte(`{"post":1e999999,"envelope":""}`), "Content-Type", "application/json"), 400, "bad-post", ""},
+		{"reply with a BOM", req("POST", "/v1/hotlines/h1/replies", []byte("\xef\xbb\xbf{}"), "Content-Type", "application/json"), 400, "bad-post", ""},
+		{"reply not UTF-8", req("POST", "/v1/hotlines/h1/replies", []byte("{\"post\":\"\xff\xfe\",\"envelope\":\"\"}"), "Content-Type", "application/json"), 400, "bad-post", ""},
+		{"fetch with duplicate keys", req("POST", "/v1/sites/s1/mailbox", []byte(`{"mailbox":"`+strings.Repeat("a", 32)+`","mailbox":"x","key":"`+strings.Repeat("A", 43)+`"}`),
+			"Content-Type", "application/json", "Origin", origin, HeaderProof, f.proof(t, "s1")), 400, "bad-fetch", ""},
+		{"fetch with wrong types", req("POST", "/v1/sites/s1/mailbox", []byte(`{"mailbox":1,"key":[],"ack":"x"}`),
+			"Content-Type", "application/json", "Origin", origin, HeaderProof, f.proof(t, "s1")), 400, "bad-fetch", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := send(t, addr, tt.r)
+			expectProblem(t, resp, body, tt.status, tt.ptype)
+			if got := resp.Header.Get("Allow"); got != tt.allow {
+				t.Errorf("Allow %q, want %q", got, tt.allow)
+			}
+		})
+	}
+	if st, err := f.sp.Stats(); err != nil || st.Pending != 0 || st.Dead != 0 {
+		t.Fatalf("hostile requests stored something: %+v, %v", st, err)
+	}
+	waitGoroutines(t, baseline)
+	if resp, body := send(t, addr, k.valid(t)); resp.StatusCode != 202 {
+		t.Fatalf("an honest report after the hostile requests: status %d: %s", resp.StatusCode, body)
+	}
+}
+
+// gzipBomb is a gzip stream of 64 MiB of zeros, about 64 KiB compressed.
+func gzipBomb(t *testing.T) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
+	zeros := make([]byte, 1<<20)
+	for range 64 {
+		zw.Write(zeros)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }

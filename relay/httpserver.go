@@ -4,8 +4,6 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
-
-	"github.com/reportline/reportline/internal/problem"
 )
 
 // MaxHeaderBytes is the most request line and header bytes the relay
@@ -57,21 +55,4 @@ func NewHTTPServer(h http.Handler, t Timeouts, log *slog.Logger) *http.Server {
 		MaxHeaderBytes:    hardMaxHeaderBytes,
 		ErrorLog:          ErrorLog(log),
 	}
-}
-
-// headerBytes is the size of r's request line and headers, about as they
-// were sent.
-func headerBytes(r *http.Request) int {
-	n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 4 + len("Host: \r\n") + len(r.Host)
-	for k, vs := range r.Header {
-		for _, v := range vs {
-			n += len(k) + len(v) + 4
-		}
-	}
-	return n
-}
-
-func headersTooLarge() *problem.Problem {
-	return problem.New(http.StatusRequestHeaderFieldsTooLarge, "headers-too-large", "Request headers too large",
-		"the request line and headers are larger than the relay's limit of "+itoa(MaxHeaderBytes)+" bytes; send fewer or shorter headers")
 }

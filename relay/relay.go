@@ -23,6 +23,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/reportline/reportline/internal/httpedge"
 	"github.com/reportline/reportline/internal/problem"
 	"github.com/reportline/reportline/relay/config"
 	"github.com/reportline/reportline/relay/metrics"
@@ -74,6 +75,9 @@ func New(cfg *config.Config, sp store.Acceptor, assets *Assets, log *slog.Logger
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", s.ready)
 	mux.HandleFunc("GET /metrics", s.serveMetrics)
+	for _, path := range []string{"/embed.js", "/a/{file}", "/w/{site}", "/healthz", "/readyz", "/metrics"} {
+		mux.HandleFunc(path, methodNotAllowed("GET, HEAD"))
+	}
 	mux.HandleFunc("GET /v1/sites/{site}/embed", s.serveEmbedConfig)
 	mux.HandleFunc("OPTIONS /v1/sites/{site}/embed", s.serveEmbedConfig)
 	mux.HandleFunc("/v1/sites/{site}/embed", methodNotAllowed("GET, HEAD, OPTIONS"))
@@ -90,8 +94,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Content-Type-Options", "nosniff")
-	if headerBytes(r) > MaxHeaderBytes {
-		s.reject(w, headersTooLarge())
+	if p := httpedge.Check(r, MaxHeaderBytes); p != nil {
+		s.reject(w, p)
 		return
 	}
 	s.mux.ServeHTTP(w, r)
@@ -312,12 +316,13 @@ func tooLarge() *problem.Problem {
 }
 
 // methodNotAllowed answers a known path asked with the wrong method.
-func methodNotAllowed(allow string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", allow)
-		problem.Write(w, problem.New(http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed",
-			"use "+allow+" for "+r.URL.Path))
-	}
+func methodNotAllowed(allow string) http.HandlerFunc { return httpedge.MethodNotAllowed(allow) }
+
+// bodyTooLarge is the answer to a body over limit bytes on a route that
+// takes JSON.
+func bodyTooLarge(limit int) *problem.Problem {
+	return problem.New(http.StatusRequestEntityTooLarge, "too-large", "Body too large",
+		"the body is larger than this endpoint's limit of "+itoa(limit)+" bytes; nothing was read or stored")
 }
 
 // reject logs a rejection by its reason only, and answers it.

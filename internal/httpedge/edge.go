@@ -1,0 +1,99 @@
+// Package httpedge holds what every HTTP server of the project does at its
+// edge, before a request reaches the handler that serves it: requests no
+// client of the project sends are refused with an RFC 9457 problem
+// (package problem) that says what was wrong, and net/http's own error
+// lines lose their client addresses (ErrorLog). The relay, its metrics
+// listener, the hotline's intake and `hotline serve-frame` all use it.
+//
+// What net/http refuses before any handler runs (a malformed request
+// line, a repeated Content-Length or Host, a header over the server's
+// MaxHeaderBytes, an unknown Transfer-Encoding) it answers itself, in
+// plain text, and closes the connection; docs/abuse.md lists those.
+package httpedge
+
+import (
+	"net/http"
+	"path"
+	"strconv"
+
+	"github.com/reportline/reportline/internal/problem"
+)
+
+// HeaderBytes is the size of r's request line and headers, about as they
+// were sent.
+func HeaderBytes(r *http.Request) int {
+	n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 4 + len("Host: \r\n") + len(r.Host)
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
+}
+
+// Check returns the problem with r that no handler of the project should
+// see, or nil: headers over maxHeader bytes (431), a path that is not in
+// its canonical form (400: "..", "." or empty segments, encoded or not,
+// which a client of the project never sends and a file server must never
+// be asked to resolve), or a body in a Content-Encoding (415: bodies are
+// never decompressed, so that a small compressed body cannot become a
+// large one).
+func Check(r *http.Request, maxHeader int) *problem.Problem {
+	if HeaderBytes(r) > maxHeader {
+		return problem.New(http.StatusRequestHeaderFieldsTooLarge, "headers-too-large", "Request headers too large",
+			"the request line and headers are larger than the limit of "+strconv.Itoa(maxHeader)+" bytes; send fewer or shorter headers")
+	}
+	if !Canonical(r.URL.Path) {
+		return problem.New(http.StatusBadRequest, "bad-path", "Path not in canonical form",
+			"the path has an empty, \".\" or \"..\" segment (perhaps percent-encoded); ask for the path itself, as the documentation gives it")
+	}
+	if ce := r.Header.Values("Content-Encoding"); len(ce) > 1 || len(ce) == 1 && ce[0] != "identity" {
+		return problem.New(http.StatusUnsupportedMediaType, "bad-content-encoding", "Content-Encoding not accepted",
+			"send the body as it is, without a Content-Encoding: compressed bodies are not accepted")
+	}
+	return nil
+}
+
+// Canonical reports whether p, a decoded URL path, is absolute and has no
+// empty, "." or ".." segment (a trailing slash is allowed).
+func Canonical(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	c := path.Clean(p)
+	if p[len(p)-1] == '/' && c != "/" {
+		c += "/"
+	}
+	return c == p
+}
+
+// Guard answers the requests Check refuses with their problem, and passes
+// the others to h.
+func Guard(h http.Handler, maxHeader int) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := Check(r, maxHeader); p != nil {
+			problem.Write(w, p)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// MethodNotAllowed answers 405 with Allow set to allow, a list such as
+// "GET, HEAD".
+func MethodNotAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		problem.Write(w, problem.New(http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed",
+			"use "+allow+" for "+r.URL.Path))
+	}
+}
+
+// NotFound answers 404 for a path the server does not serve; what names
+// the server in the detail ("this intake").
+func NotFound(what string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		problem.Write(w, problem.New(http.StatusNotFound, "not-found", "No such endpoint",
+			what+" has no endpoint "+r.Method+" "+r.URL.Path))
+	}
+}
