@@ -136,6 +136,13 @@ func keepingUp() {
 			fmt.Printf("  CPU per delivery                 %8.0f µs, relay and intake together: %.0f/s if the run had all %d CPUs\n",
 				cpu, float64(runtime.NumCPU())*1e6/cpu, runtime.NumCPU())
 		}
+		if kb := drain["disk-KB/delivery"]; kb > 0 {
+			fmt.Printf("  written to disk per delivery     %8.1f KB, relay and intake together", kb)
+			if noop != nil {
+				fmt.Printf(" (%.1f KB with a no-op intake)", noop["disk-KB/delivery"])
+			}
+			fmt.Printf(": %.0f MB/s at the measured rate\n", kb*drain["deliveries/s"]/1024)
+		}
 		if h := metrics["BenchmarkDrain/intake-hmac"]; h != nil && h["cpu-µs/delivery"] > 0 {
 			fmt.Printf("  the same, signed with HMAC       %8.0f/s, %.0f µs CPU per delivery: %.0f/s if the run had all %d CPUs\n",
 				h["deliveries/s"], h["cpu-µs/delivery"], float64(runtime.NumCPU())*1e6/h["cpu-µs/delivery"], runtime.NumCPU())
@@ -150,5 +157,8 @@ func keepingUp() {
 	if cpu := intake["cpu-µs/report"]; cpu > 0 {
 		fmt.Printf("  the intake alone                 %8.0f µs CPU per report: %.0f/s if it had all %d CPUs (measured %.0f/s)\n",
 			cpu, float64(runtime.NumCPU())*1e6/cpu, runtime.NumCPU(), intake["reports/s"])
+		if kb := intake["disk-KB/report"]; kb > 0 {
+			fmt.Printf("  the intake alone, disk           %8.1f KB written per report: %.0f MB/s at the measured rate\n", kb, kb*intake["reports/s"]/1024)
+		}
 	}
 }

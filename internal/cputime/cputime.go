@@ -1,6 +1,7 @@
 // Package cputime reads the CPU time the process has used, user and
-// system, so that benchmarks on a shared machine can report work per
-// operation, which does not depend on how much of the machine they got.
+// system, and what it has written to storage, so that benchmarks on a
+// shared machine can report work per operation, which does not depend on
+// how much of the machine they got.
 package cputime
 
 import "time"

@@ -157,6 +157,7 @@ func benchDrain(b *testing.B, real, hmac bool) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	b.ResetTimer()
+	io0 := cputime.Written()
 	start, cpu := time.Now(), cputime.Used()
 	go func() { f.Run(ctx); close(done) }()
 	deadline := time.Now().Add(time.Duration(b.N)*20*time.Millisecond + time.Minute)
@@ -167,6 +168,7 @@ func benchDrain(b *testing.B, real, hmac bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	elapsed, cpu := time.Since(start), cputime.Used()-cpu
+	io1 := cputime.Written()
 	b.StopTimer()
 	cancel()
 	<-done
@@ -179,6 +181,9 @@ func benchDrain(b *testing.B, real, hmac bool) {
 	// CPU per delivery, relay and intake together: see BenchmarkAcceptLoad.
 	b.ReportMetric(float64(cpu)/float64(b.N)/1e3, "cpu-µs/delivery")
 	b.ReportMetric(float64(peak.Load())/1024, "peak-anon-MB")
+	if io0 >= 0 && io1 >= 0 {
+		b.ReportMetric(float64(io1-io0)/float64(b.N)/1024, "disk-KB/delivery")
+	}
 	b.ReportMetric(float64(before)/1024, "start-anon-MB")
 }
 
