@@ -46,7 +46,7 @@ func TestClusterMailbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	body, _ := json.Marshal(followup.PostBody{Post: string(postText), Envelope: base64.StdEncoding.EncodeToString(env)})
-	resp, err := clusterClient.Post("http://"+c.relays[0].addr+"/v1/hotlines/h1/replies", "application/json", bytes.NewReader(body))
+	resp, err := reportClient.Post("http://"+c.relays[0].addr+"/v1/hotlines/h1/replies", "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestClusterMailbox(t *testing.T) {
 		req, _ := http.NewRequest("POST", "http://"+c.relays[at].addr+"/v1/sites/s1/mailbox", bytes.NewReader(b))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set(pow.Header, proof)
-		resp, err := clusterClient.Do(req)
+		resp, err := reportClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

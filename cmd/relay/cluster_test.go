@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -25,7 +22,6 @@ import (
 	"github.com/reportline/reportline/hotline/intake"
 	"github.com/reportline/reportline/internal/natstest"
 	"github.com/reportline/reportline/internal/testbin"
-	"github.com/reportline/reportline/pow"
 	"github.com/reportline/reportline/relay/natsstore"
 	"github.com/reportline/reportline/report"
 )
@@ -165,42 +161,15 @@ func (c *clusterSetup) killRelay(i int) {
 	c.relays[i].stop()
 }
 
-var clusterClient = &http.Client{Timeout: 30 * time.Second}
-
 // proof asks relay `from` for a challenge and solves it.
 func (c *clusterSetup) proof(from int) (string, error) {
-	resp, err := clusterClient.Get("http://" + c.relays[from].addr + "/v1/sites/s1/challenge")
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return "", fmt.Errorf("challenge: %s", resp.Status)
-	}
-	var ch pow.Challenge
-	if err := json.NewDecoder(resp.Body).Decode(&ch); err != nil {
-		return "", err
-	}
-	sol, err := pow.Solve(&ch, nil)
-	if err != nil {
-		return "", err
-	}
-	return sol.Encode(), nil
+	return solveChallenge(c.relays[from].addr, "s1")
 }
 
 // post sends a sealed report to relay `to` with a proof, and returns the
 // status.
 func (c *clusterSetup) post(to int, id, proof string, env []byte) (int, string, error) {
-	req, _ := http.NewRequest("POST", "http://"+c.relays[to].addr+"/v1/sites/s1/reports/"+id, bytes.NewReader(env))
-	req.Header.Set("Content-Type", "application/octet-stream")
-	req.Header.Set(pow.Header, proof)
-	resp, err := clusterClient.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), nil
+	return postReport(c.relays[to].addr, "s1", id, proof, env)
 }
 
 func (c *clusterSetup) seal(id string) []byte {

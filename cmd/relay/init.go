@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/reportline/reportline/relay/config"
 	"github.com/reportline/reportline/report"
+	"github.com/reportline/reportline/statement"
 )
 
 // initConfig writes a working configuration to start from: the example
@@ -26,6 +28,7 @@ func initConfig(stdout io.Writer, args []string) error {
 	rcpts := fs.String("recipient", "", "the hotline's age public keys, age1pq1… as `hotline keygen` prints them; several separated by commas (the form refuses to seal to keys the hotline did not sign: prefer -statement)")
 	stmtFile := fs.String("statement", "", "the hotline's signed key statement, a file `hotline sign` wrote; with -statement-key")
 	stmtKey := fs.String("statement-key", "", "the hotline's hlvk_… verification key, as `hotline keygen -sign` prints it")
+	hotlineID := fs.String("hotline", "", "the hotline's id, as its intake's -hotline gives it (default: the id the statement names, or "+strconv.Quote(exampleHotline)+" with -recipient)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -47,6 +50,17 @@ func initConfig(stdout io.Writer, args []string) error {
 		if strings.Contains(string(b), "'''") {
 			return fmt.Errorf("%s is not a key statement: it contains '''", *stmtFile)
 		}
+		st, err := statement.Parse(b)
+		if err != nil {
+			return hint{fmt.Errorf("failed to read the statement %s: %w", *stmtFile, err), "give the file `hotline sign` wrote, unchanged"}
+		}
+		switch {
+		case *hotlineID == "":
+			*hotlineID = st.Hotline
+		case *hotlineID != st.Hotline:
+			return hint{fmt.Errorf("the statement is for hotline %q, not %q", st.Hotline, *hotlineID),
+				"leave out -hotline, or have the hotline sign a statement with `hotline sign -hotline " + *hotlineID + "`"}
+		}
 		keys = recipientsLine{statement: strings.TrimSpace(string(b)), statementKey: strings.TrimSpace(*stmtKey)}
 	case *rcpts != "":
 		list := strings.Split(*rcpts, ",")
@@ -54,11 +68,20 @@ func initConfig(stdout io.Writer, args []string) error {
 			return hint{fmt.Errorf("bad -recipient: %w", err), "give the age1pq1… line `hotline keygen` prints"}
 		}
 		keys = recipientsLine{recipients: list}
+		if *hotlineID == "" {
+			*hotlineID = exampleHotline
+		}
 	default:
 		return hint{errors.New("usage: relay init -statement FILE -statement-key hlvk_… [-o relay.toml] [-signing-key relay-signing.key]"),
 			"the hotline signs its keys with `hotline sign` and gives you the statement file and its hlvk_… key (docs/key-statement.md)"}
 	}
-	text, err := fillExample(keys, *keyFile)
+	// The configuration names the key file from its own folder, as the
+	// relay reads every path in it.
+	keyRef, err := filepath.Rel(filepath.Dir(absPath(*out)), absPath(*keyFile))
+	if err != nil {
+		keyRef = absPath(*keyFile)
+	}
+	text, err := fillExample(keys, *hotlineID, keyRef)
 	if err != nil {
 		return err
 	}
@@ -83,10 +106,14 @@ func initConfig(stdout io.Writer, args []string) error {
 		_, err = endpoints(cfg)
 	}
 	if err != nil {
-		return fmt.Errorf("the written configuration does not pass check-config: %w", err)
+		// Nothing half-made stays behind: both files are this run's own.
+		os.Remove(*out)
+		os.Remove(*keyFile)
+		return fmt.Errorf("the configuration init would write does not pass check-config, so nothing was written: %w", err)
 	}
 	fmt.Fprintf(stdout, "wrote %s and %s\n", *out, *keyFile)
 	fmt.Fprintf(stdout, "the hotline's intake verifies deliveries with:\n  %s\n", public)
+	fmt.Fprintf(stdout, "start it with: hotline intake -hotline %s -verify-key %s …\n", *hotlineID, public)
 	fmt.Fprintf(stdout, "next: edit %s (public_url, the hotline's intake_url, your sites), then: relay check-config %s\n", *out, *out)
 	return nil
 }
@@ -109,13 +136,27 @@ func (r recipientsLine) String() string {
 	return "recipients = [" + strings.Join(quoted, ", ") + "]"
 }
 
+// exampleHotline is the hotline id of the example configuration.
+const exampleHotline = "demo-hotline"
+
+// absPath returns p made absolute, or p if the working directory is gone.
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
 // fillExample returns the example configuration with keys in place of
-// the placeholder recipients and keyFile as the signing key file.
-func fillExample(keys recipientsLine, keyFile string) ([]byte, error) {
+// the placeholder recipients, hotline as the hotline's id and keyFile as
+// the signing key file.
+func fillExample(keys recipientsLine, hotline, keyFile string) ([]byte, error) {
 	text := config.Example
 	for _, r := range []struct{ old, new string }{
 		{`recipients = ["` + config.ExampleRecipient + `"]`, keys.String()},
 		{`signing_key_file = "relay-signing.key"`, "signing_key_file = " + strconv.Quote(keyFile)},
+		{`id = "` + exampleHotline + `"`, "id = " + strconv.Quote(hotline)},
+		{`hotline = "` + exampleHotline + `"`, "hotline = " + strconv.Quote(hotline)},
 	} {
 		if bytes.Count(text, []byte(r.old)) != 1 {
 			return nil, fmt.Errorf("the built-in example lacks %s", r.old)

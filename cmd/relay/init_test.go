@@ -1,26 +1,40 @@
 package main
 
 import (
+	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"filippo.io/age"
+	"github.com/google/uuid"
 
 	"github.com/reportline/reportline/internal/testbin"
+	"github.com/reportline/reportline/relay/config"
+	"github.com/reportline/reportline/report"
 )
 
 // docBlocks returns the sh blocks of the section of docs/deployment.md
 // that starts with heading.
 func docBlocks(t *testing.T, heading string) [][]string {
 	t.Helper()
-	doc := readExample(t, "docs", "deployment.md")
+	return docBlocksIn(t, heading, "docs", "deployment.md")
+}
+
+// docBlocksIn returns the sh blocks of the section of the document at
+// path (from the repository's root) that starts with heading, each line
+// without its comment.
+func docBlocksIn(t *testing.T, heading string, path ...string) [][]string {
+	t.Helper()
+	doc := readExample(t, path...)
 	i := strings.Index(doc, heading)
 	if i < 0 {
-		t.Fatalf("docs/deployment.md lacks %q", heading)
+		t.Fatalf("%s lacks %q", filepath.Join(path...), heading)
 	}
 	section := doc[i+len(heading):]
 	if j := strings.Index(section, "\n## "); j >= 0 {
@@ -179,5 +193,196 @@ func TestInitWithStatement(t *testing.T) {
 	}
 	if !strings.Contains(string(b), "statement_key = \""+key+"\"") || regexp.MustCompile(`(?m)^recipients\s*=`).Match(b) {
 		t.Errorf("relay.toml should carry the statement and its key, and no bare recipients:\n%s", b)
+	}
+}
+
+// TestReadmeHotlineSteps runs README.md's "For hotlines" block line by
+// line as a new operator would, in a fresh folder, pasting in the keys
+// the commands print where the README shows age1pq1…, hlvk_… and whpk_…:
+// keys, a statement signed for the README's hotline id, relay init,
+// check-config, the relay and the intake; then a report sent as the form
+// sends it arrives in the inbox and `hotline open` shows it. The only
+// changes to the README's lines are the ones an operator on a shared
+// machine makes: free loopback ports instead of 8081 and 8090 (RELAY_LISTEN,
+// -listen, and intake_url in relay.toml, which init asks to edit).
+func TestReadmeHotlineSteps(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the relay and the intake")
+	}
+	bins := map[string]string{"relay": testbin.Build(t, "relay"), "hotline": testbin.BuildPackage(t, "hotline", "../hotline")}
+	blocks := docBlocksIn(t, "## For hotlines", "README.md")
+	if len(blocks) == 0 {
+		t.Fatal("README.md's For hotlines section has no sh block")
+	}
+	dir := t.TempDir()
+	// What make build leaves in build/assets, which relay.toml names.
+	assets := filepath.Join(dir, "build", "assets")
+	os.MkdirAll(assets, 0o755)
+	os.WriteFile(filepath.Join(assets, "widget.wasm"), []byte("\x00asm\x01\x00\x00\x00"), 0o644)
+	os.WriteFile(filepath.Join(assets, "wasm_exec.js"), []byte("// wasm_exec"), 0o644)
+
+	relayAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	intakeAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	printed := map[string]string{} // the placeholder → what a command printed
+	keyPatterns := map[string]*regexp.Regexp{
+		"age1pq1…": regexp.MustCompile(`age1pq1[0-9a-z]+`),
+		"hlvk_…":   regexp.MustCompile(`hlvk_[A-Za-z0-9_-]+`),
+		"whpk_…":   regexp.MustCompile(`whpk_[A-Za-z0-9_=+/-]+`),
+	}
+	var relay, intake *proc
+	var hotlineID string
+	opened := false
+	for _, line := range blocks[0] {
+		args := strings.Fields(line)
+		if args[0] == "make" {
+			continue // the test built the commands
+		}
+		bin, ok := bins[strings.TrimPrefix(args[0], "build/bin/")]
+		if !ok {
+			t.Fatalf("the test does not know how to run %q", line)
+		}
+		for i, a := range args {
+			if v, ok := printed[a]; ok {
+				args[i] = v
+			} else if keyPatterns[a] != nil {
+				t.Fatalf("%s: nothing before it printed %s", line, a)
+			}
+			if i > 0 && args[i-1] == "-hotline" {
+				hotlineID = a
+			}
+		}
+		switch {
+		case args[1] == "serve":
+			relay = startProc(t, dir, []string{"RELAY_LISTEN=" + relayAddr}, bin, args[1:]...)
+			relay.waitUntil(t, "the relay to be ready", func() bool { return answers200("http://" + relayAddr + "/readyz") })
+			continue
+		case args[1] == "intake":
+			intake = startProc(t, dir, nil, bin, append(args[1:], "-listen", intakeAddr)...)
+			intake.waitUntil(t, "the intake to listen", logHas(intake.out, "intake listening"))
+			sendReadmeReport(t, dir, relayAddr, hotlineID)
+			continue
+		case args[1] == "open":
+			// The report's id, which the operator reads from the inbox.
+			ids, _ := filepath.Glob(filepath.Join(dir, "inbox", "*.age"))
+			if len(ids) != 1 {
+				t.Fatalf("inbox holds %v, want one report", ids)
+			}
+			for i, a := range args {
+				if a == "inbox/ID.age" {
+					args[i] = "inbox/" + filepath.Base(ids[0])
+				}
+			}
+		}
+		cmd := exec.Command(bin, args[1:]...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", line, err, out)
+		}
+		for name, re := range keyPatterns {
+			if k := re.FindString(string(out)); k != "" && printed[name] == "" {
+				printed[name] = k
+			}
+		}
+		switch args[1] {
+		case "init":
+			// The edit init's output asks for: where the intake listens.
+			cfg := filepath.Join(dir, "relay.toml")
+			b, _ := os.ReadFile(cfg)
+			edited := strings.Replace(string(b), "http://127.0.0.1:8090/", "http://"+intakeAddr+"/", 1)
+			if edited == string(b) {
+				t.Fatalf("relay.toml has no intake_url on 127.0.0.1:8090 to edit:\n%s", b)
+			}
+			os.WriteFile(cfg, []byte(edited), 0o600)
+		case "open":
+			if !strings.Contains(string(out), "https://example.com/readme") {
+				t.Errorf("%s does not show the report:\n%s", line, out)
+			}
+			opened = true
+		}
+	}
+	if relay == nil || intake == nil || !opened {
+		t.Fatalf("the README's block did not start the relay (%v) and the intake (%v) and open a report (%v)", relay != nil, intake != nil, opened)
+	}
+}
+
+// sendReadmeReport sends one report to the relay as the form would, for
+// the example's site, sealed to the recipients of the statement relay
+// init put in dir's relay.toml, and waits until the intake stores it.
+func sendReadmeReport(t *testing.T, dir, relayAddr, hotline string) {
+	t.Helper()
+	cfg, err := config.Load(filepath.Join(dir, "relay.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := cfg.Hotline(hotline)
+	if h == nil {
+		t.Fatalf("relay.toml has no hotline %q, the id the README signs and starts the intake with", hotline)
+	}
+	id := uuid.NewString()
+	r := &report.Report{Version: report.Version, ID: id, Hotline: hotline, Site: cfg.Sites[0].ID, Created: time.Now().UTC().Truncate(time.Second),
+		Locale: "en", Locations: []report.Location{{Kind: "url", Value: "https://example.com/readme"}}, SeenOn: "website", Content: "video", Category: "csam"}
+	env, err := report.Seal(r, h.ParsedRecipients())
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof, err := solveChallenge(relayAddr, r.Site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, body, err := postReport(relayAddr, r.Site, id, proof, env); err != nil || status != http.StatusAccepted {
+		t.Fatalf("the report was answered %d %v: %s", status, err, body)
+	}
+	waitFor(t, "the report in the inbox", func() bool {
+		_, err := os.Stat(filepath.Join(dir, "inbox", id+".json"))
+		return err == nil
+	})
+}
+
+// TestInitElsewhere: init refuses a statement that does not verify and
+// then leaves no file behind; a configuration it writes into another
+// folder names its key from that folder, so check-config passes from any
+// working directory; and -hotline must agree with the statement.
+func TestInitElsewhere(t *testing.T) {
+	relayBin := testbin.Build(t, "relay")
+	hotlineBin := testbin.BuildPackage(t, "hotline", "../hotline")
+	dir := t.TempDir()
+	run := func(wd string, bin string, args ...string) (string, error) {
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = wd
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, _ := run(dir, hotlineBin, "keygen", "-o", "identity.txt")
+	recipient := regexp.MustCompile(`age1pq1[0-9a-z]+`).FindString(out)
+	out, _ = run(dir, hotlineBin, "keygen", "-sign", "-o", "signing.key")
+	key := regexp.MustCompile(`hlvk_[A-Za-z0-9_-]+`).FindString(out)
+	out, _ = run(dir, hotlineBin, "keygen", "-sign", "-o", "other.key")
+	otherKey := regexp.MustCompile(`hlvk_[A-Za-z0-9_-]+`).FindString(out)
+	if out, err := run(dir, hotlineBin, "sign", "-key", "signing.key", "-hotline", "nl-hotline", "-serial", "1", "-o", "nl.statement", recipient); err != nil || recipient == "" || key == "" || otherKey == "" {
+		t.Fatalf("hotline keygen and sign: %v\n%s", err, out)
+	}
+
+	os.Mkdir(filepath.Join(dir, "etc"), 0o700)
+	out, err := run(dir, relayBin, "init", "-statement", "nl.statement", "-statement-key", otherKey, "-o", "etc/relay.toml", "-signing-key", "etc/relay-signing.key")
+	if err == nil || !strings.Contains(out, "nothing was written") {
+		t.Errorf("init with another hotline's key: %v\n%s\nwant a refusal that says nothing was written", err, out)
+	}
+	if left := mustReadDir(t, filepath.Join(dir, "etc")); len(left) != 0 {
+		t.Errorf("a refused init left %v behind", left)
+	}
+	out, err = run(dir, relayBin, "init", "-statement", "nl.statement", "-statement-key", key, "-hotline", "de-hotline")
+	if err == nil || !strings.Contains(out, `"nl-hotline", not "de-hotline"`) {
+		t.Errorf("init -hotline other than the statement's: %v\n%s", err, out)
+	}
+
+	if out, err := run(dir, relayBin, "init", "-statement", "nl.statement", "-statement-key", key, "-o", "etc/relay.toml", "-signing-key", "etc/relay-signing.key"); err != nil ||
+		!strings.Contains(out, "-hotline nl-hotline") {
+		t.Fatalf("init into etc/: %v\n%s\nwant it to name the intake's -hotline", err, out)
+	}
+	for _, wd := range []string{dir, filepath.Join(dir, "etc"), t.TempDir()} {
+		if out, err := run(wd, relayBin, "check-config", filepath.Join(dir, "etc", "relay.toml")); err != nil || !strings.Contains(out, "hotline nl-hotline") {
+			t.Errorf("check-config from %s: %v\n%s", wd, err, out)
+		}
 	}
 }

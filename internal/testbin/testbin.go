@@ -12,10 +12,9 @@ import (
 )
 
 var (
-	once sync.Once
-	dir  string
-	path string
-	err  error
+	mu    sync.Mutex
+	dir   string
+	built = map[string]string{} // package folder → binary
 )
 
 // Build builds the package in the current directory, the command being
@@ -23,19 +22,32 @@ var (
 // returns the binary's path; it fails t if the build fails.
 func Build(t testing.TB, name string) string {
 	t.Helper()
-	once.Do(func() {
-		if dir, err = os.MkdirTemp("", name+"-bin-"); err != nil {
-			return
-		}
-		path = filepath.Join(dir, name)
-		if out, e := exec.Command("go", "build", "-o", path, ".").CombinedOutput(); e != nil {
-			err = fmt.Errorf("go build: %v\n%s", e, out)
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
+	return BuildPackage(t, name, ".")
+}
+
+// BuildPackage builds the command in the folder pkg (relative to the
+// current directory, "../hotline") as name, once per test binary, for a
+// test that runs another command beside the one under test.
+func BuildPackage(t testing.TB, name, pkg string) string {
+	t.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	if p, ok := built[pkg]; ok {
+		return p
 	}
-	return path
+	if dir == "" {
+		d, err := os.MkdirTemp("", name+"-bin-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir = d
+	}
+	p := filepath.Join(dir, fmt.Sprint(len(built)), name)
+	if out, err := exec.Command("go", "build", "-o", p, pkg).CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	}
+	built[pkg] = p
+	return p
 }
 
 // Main runs the tests and then removes what Build made: call it as the

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -229,19 +230,28 @@ func Load(path string, overrides ...Override) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to read config: %w", err)
 	}
-	return Parse(b, overrides...)
+	return parse(b, filepath.Dir(path), overrides)
 }
 
 // Parse decodes and validates a configuration from TOML, with the
 // overrides applied on top of it.
 func Parse(b []byte, overrides ...Override) (*Config, error) {
+	return parse(b, "", overrides)
+}
+
+// parse is Parse with the paths the file names taken from dir, the
+// folder of the file, unless dir is empty.
+func parse(b []byte, dir string, overrides []Override) (*Config, error) {
 	var c Config
 	md, err := toml.Decode(string(b), &c)
 	if err != nil {
 		return nil, fmt.Errorf("failed to parse config: %w", err)
 	}
-	if und := md.Undecoded(); len(und) > 0 {
-		return nil, fmt.Errorf("config: unknown key %q: check its spelling against docs/config.md", und[0].String())
+	if err := unknownKeys(string(b), md.Undecoded()); err != nil {
+		return nil, err
+	}
+	if dir != "" {
+		c.resolvePaths(dir)
 	}
 	if err := c.apply(overrides); err != nil {
 		return nil, err
