@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -125,10 +126,14 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, problem.New(http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed", "deliveries are POSTed"))
 		return
 	}
+	if p := checkRequest(r); p != nil {
+		problem.Write(w, p)
+		return
+	}
 	body, err := readBody(w, r)
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		problem.Write(w, problem.New(http.StatusRequestEntityTooLarge, "too-large", "Delivery too large", err.Error()))
+		problem.Write(w, deliveryTooLarge())
 		return
 	}
 	if err != nil {
@@ -181,6 +186,37 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]string{"id": p.Data.ID, "status": status})
+}
+
+// checkRequest refuses, before the body is read, a delivery the relay
+// would not send: one sent as another type than JSON, is compressed (a body is never
+// decompressed, so that a small one cannot become a large one), or
+// announces more than maxDelivery bytes.
+func checkRequest(r *http.Request) *problem.Problem {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !isJSON(ct) {
+		return problem.New(http.StatusUnsupportedMediaType, "bad-content-type", "Unsupported content type",
+			"a delivery is JSON, sent as application/json")
+	}
+	if ce := r.Header.Values("Content-Encoding"); len(ce) > 1 || len(ce) == 1 && ce[0] != "identity" {
+		return problem.New(http.StatusUnsupportedMediaType, "bad-content-encoding", "Content-Encoding not accepted",
+			"send the delivery as it is, without a Content-Encoding: compressed bodies are not accepted")
+	}
+	if r.ContentLength > maxDelivery {
+		return deliveryTooLarge()
+	}
+	return nil
+}
+
+// isJSON reports whether a Content-Type is application/json, with any
+// parameters.
+func isJSON(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/json"
+}
+
+func deliveryTooLarge() *problem.Problem {
+	return problem.New(http.StatusRequestEntityTooLarge, "too-large", "Delivery too large",
+		fmt.Sprintf("a delivery is at most %d bytes; nothing was stored", maxDelivery))
 }
 
 // readBody reads a delivery's body, at most maxDelivery bytes, into one

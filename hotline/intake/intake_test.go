@@ -66,6 +66,7 @@ func (f *fixture) payloadAt(t testing.TB, id string, ts time.Time) []byte {
 func (f *fixture) deliver(t testing.TB, id string, body []byte, ts time.Time, signer delivery.Signer) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest("POST", "/v1/deliveries", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
 	if signer != nil {
 		if err := delivery.SetHeaders(req.Header, signer, id, ts, body); err != nil {
 			t.Fatal(err)
@@ -151,6 +152,62 @@ func TestRefuses(t *testing.T) {
 	f.in.ServeHTTP(rec, req)
 	if rec.Code != http.StatusMethodNotAllowed {
 		t.Errorf("GET: status %d", rec.Code)
+	}
+
+	// Deliveries a relay never sends, each signed as the relay signs, so
+	// that only what is spoilt is refused.
+	many := strings.Repeat("v1,"+strings.Repeat("A", 43)+"= ", 16)
+	hostile := []struct {
+		name   string
+		body   []byte // nil: a fresh delivery, not a replay
+		edit   func(r *http.Request)
+		status int
+		ptype  string
+	}{
+		{"trailing garbage", append(append([]byte(nil), good...), " {}"...), nil, 400, "bad-delivery"},
+		{"a second object", append(append([]byte(nil), good...), good...), nil, 400, "bad-delivery"},
+		{"byte order mark", append([]byte("\xef\xbb\xbf"), good...), nil, 400, "bad-delivery"},
+		{"text/plain", nil, func(r *http.Request) { r.Header.Set("Content-Type", "text/plain") }, 415, "bad-content-type"},
+		{"JSON with a parameter, and gzip", nil, func(r *http.Request) {
+			r.Header.Set("Content-Type", "application/json; charset=utf-8")
+			r.Header.Set("Content-Encoding", "gzip")
+		}, 415, "bad-content-encoding"},
+		{"a form", nil, func(r *http.Request) { r.Header.Set("Content-Type", "multipart/form-data; boundary=x") }, 415, "bad-content-type"},
+		{"gzip", nil, func(r *http.Request) { r.Header.Set("Content-Encoding", "gzip") }, 415, "bad-content-encoding"},
+		{"declared over the limit", nil, func(r *http.Request) { r.ContentLength = maxDelivery + 1 }, 413, "too-large"},
+		{"over the limit", make([]byte, maxDelivery+1), nil, 413, "too-large"},
+		{"signature entries past the limit", nil, func(r *http.Request) {
+			r.Header.Set(delivery.HeaderSignature, many+r.Header.Get(delivery.HeaderSignature))
+		}, 401, "bad-signature"},
+		{"two ids", nil, func(r *http.Request) { r.Header.Add(delivery.HeaderID, rid) }, 401, "bad-signature"},
+	}
+	for _, tt := range hostile {
+		t.Run(tt.name, func(t *testing.T) {
+			body := tt.body
+			if body == nil {
+				body = f.payload(t, rid)
+			}
+			req := httptest.NewRequest("POST", "/v1/deliveries", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			if err := delivery.SetHeaders(req.Header, f.signer, rid, time.Now(), body); err != nil {
+				t.Fatal(err)
+			}
+			if tt.edit != nil {
+				tt.edit(req)
+			}
+			rec := httptest.NewRecorder()
+			f.in.ServeHTTP(rec, req)
+			if rec.Code != tt.status || rec.Header().Get("Content-Type") != "application/problem+json" ||
+				!strings.Contains(rec.Body.String(), `/problems/`+tt.ptype+`"`) {
+				t.Fatalf("status %d %q, want %d %s: %s", rec.Code, rec.Header().Get("Content-Type"), tt.status, tt.ptype, rec.Body)
+			}
+		})
+	}
+	if got := files(t, f.inbox); len(got) != 0 {
+		t.Errorf("refused deliveries left %v in the inbox", got)
+	}
+	if rec := f.deliver(t, rid, f.payload(t, rid), time.Now(), f.signer); rec.Code != 200 {
+		t.Errorf("the unspoilt delivery: status %d: %s", rec.Code, rec.Body)
 	}
 }
 

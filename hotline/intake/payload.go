@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/reportline/reportline/delivery"
@@ -20,6 +22,11 @@ func decodePayload(body []byte) (*delivery.Payload, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
 		return nil, fmt.Errorf("failed to parse delivery: %w", err)
+	}
+	// One JSON object and nothing after it: what follows would be
+	// signed but unread, and the relay sends nothing there.
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("failed to parse delivery: data after the JSON object")
 	}
 	return &p, nil
 }
