@@ -23,6 +23,7 @@ import (
 	"filippo.io/age/armor"
 	"github.com/google/uuid"
 
+	"github.com/reportline/reportline/internal/rawhttp"
 	"github.com/reportline/reportline/pow"
 	"github.com/reportline/reportline/relay/mailbox"
 	"github.com/reportline/reportline/report"
@@ -404,45 +405,6 @@ func TestNetHTTPLimits(t *testing.T) {
 	}
 }
 
-// expectProblem checks that an answer is the problem+json of the given
-// status and type, with a title and a detail.
-func expectProblem(t *testing.T, resp *http.Response, body []byte, status int, ptype string) {
-	t.Helper()
-	if resp.StatusCode != status {
-		t.Fatalf("status %d, want %d: %.300s", resp.StatusCode, status, body)
-	}
-	if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
-		t.Errorf("content type %q: %.200s", ct, body)
-	}
-	var p struct {
-		Type, Title, Detail string
-		Status              int
-	}
-	if err := json.Unmarshal(body, &p); err != nil || p.Type != "https://reportline.dev/problems/"+ptype ||
-		p.Status != status || p.Title == "" || p.Detail == "" {
-		t.Errorf("problem %.300s (%v), want type %s with a title and a detail", body, err, ptype)
-	}
-}
-
-// waitGoroutines waits until no more goroutines run than baseline, as
-// they should once every connection a test opened is closed: each
-// connection's goroutine ends when it reads the close. The limit only
-// bounds a server that would keep them.
-func waitGoroutines(t *testing.T, baseline int) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for runtime.NumGoroutine() > baseline {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("%d goroutines a minute after the connections closed, %d before:\n%s",
-				runtime.NumGoroutine(), baseline, buf[:runtime.Stack(buf, true)])
-		}
-		<-tick.C
-	}
-}
-
 // TestHostileRoutes sends what no client of the relay sends to every
 // route but the report's (TestHostileRequests has that one): methods a
 // route does not take, paths that are not canonical or walk out of a
@@ -454,6 +416,10 @@ func TestHostileRoutes(t *testing.T) {
 	f, _ := followFixture(t)
 	addr := f.serve(t, testTimeouts)
 	k := newHostileKit(t, f)
+	// Once it has answered, every goroutine the relay keeps is running.
+	if resp, _ := rawhttp.Send(t, addr, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); resp.StatusCode != 200 {
+		t.Fatalf("GET /healthz: %d", resp.StatusCode)
+	}
 	baseline := runtime.NumGoroutine()
 	req := func(method, target string, body []byte, hdr ...string) *rawRequest {
 		r := &rawRequest{method: method, target: target, body: body}
@@ -544,7 +510,7 @@ func TestHostileRoutes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			resp, body := send(t, addr, tt.r)
-			expectProblem(t, resp, body, tt.status, tt.ptype)
+			rawhttp.ExpectProblem(t, resp, body, tt.status, tt.ptype)
 			if got := resp.Header.Get("Allow"); got != tt.allow {
 				t.Errorf("Allow %q, want %q", got, tt.allow)
 			}
@@ -553,7 +519,7 @@ func TestHostileRoutes(t *testing.T) {
 	if st, err := f.sp.Stats(); err != nil || st.Pending != 0 || st.Dead != 0 {
 		t.Fatalf("hostile requests stored something: %+v, %v", st, err)
 	}
-	waitGoroutines(t, baseline)
+	rawhttp.WaitGoroutines(t, baseline)
 	if resp, body := send(t, addr, k.valid(t)); resp.StatusCode != 202 {
 		t.Fatalf("an honest report after the hostile requests: status %d: %s", resp.StatusCode, body)
 	}

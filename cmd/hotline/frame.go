@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/reportline/reportline/hotline/publish"
+	"github.com/reportline/reportline/internal/httpedge"
 	"github.com/reportline/reportline/web/assets"
 )
 
@@ -107,17 +108,7 @@ func serveFrame(args []string) error {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	srv := &http.Server{
-		Handler: h,
-		// The frame's files are small but for the module, which a slow
-		// phone may take a minute to download.
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      120 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		// net/http's own error lines name client addresses: keep them out.
-		ErrorLog: slog.NewLogLogger(slog.DiscardHandler, slog.LevelError),
-	}
+	srv := frameServer(h)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log.Info("serving the report frame", "addr", ln.Addr().String(), "folder", pos[0])
@@ -135,6 +126,31 @@ func serveFrame(args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// frameMaxHeaderBytes is the most request line and header bytes
+// serve-frame takes: a browser's request for a page or a file carries well
+// under 8 KB.
+const frameMaxHeaderBytes = 16 << 10
+
+// frameServer is the http.Server serve-frame serves h with.
+func frameServer(h http.Handler) *http.Server {
+	return &http.Server{
+		// Oversized headers, dot segments and compressed bodies are
+		// refused with a problem before a file is looked up.
+		Handler: httpedge.Guard(h, frameMaxHeaderBytes),
+		// The frame's files are small but for the module, which a slow
+		// phone may take a minute to download.
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		// Where net/http itself stops reading headers (431 in plain
+		// text); up to it, Guard answers with a problem.
+		MaxHeaderBytes: 4 * frameMaxHeaderBytes,
+		// net/http's own error lines name client addresses: keep them out.
+		ErrorLog: slog.NewLogLogger(slog.DiscardHandler, slog.LevelError),
+	}
 }
 
 // frameHandler serves the published folder dir from memory: the pages
@@ -175,13 +191,12 @@ func frameHandler(dir, ancestors string) (http.Handler, error) {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Content-Type-Options", "nosniff")
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			h.Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			httpedge.MethodNotAllowed("GET, HEAD")(w, r)
 			return
 		}
 		f, ok := files[r.URL.Path]
 		if !ok {
-			http.NotFound(w, r)
+			httpedge.NotFound("this frame server")(w, r)
 			return
 		}
 		if r.URL.Path == "/" || strings.HasSuffix(r.URL.Path, ".html") {

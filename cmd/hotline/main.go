@@ -39,6 +39,7 @@ import (
 	"github.com/reportline/reportline/delivery"
 	"github.com/reportline/reportline/hotline/inbox"
 	"github.com/reportline/reportline/hotline/intake"
+	"github.com/reportline/reportline/internal/httpedge"
 	"github.com/reportline/reportline/report"
 )
 
@@ -260,6 +261,11 @@ func (o intakeOptions) setup() (*http.Server, net.Listener, *slog.Logger, error)
 	in := &intake.Intake{Verifier: v, Inbox: o.inbox, Identities: ids, Hotline: o.hotline, Log: log, Expect: expect,
 		Alarm: func(a *intake.Alarm) { printAlarm(alarmOut, a) }}
 	mux.Handle(o.path, in)
+	if o.path != "/" {
+		mux.HandleFunc("/", httpedge.NotFound("this intake"))
+	}
+	mux.HandleFunc("/healthz", httpedge.MethodNotAllowed("GET, HEAD"))
+	mux.HandleFunc("/metrics", httpedge.MethodNotAllowed("GET, HEAD"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
@@ -269,13 +275,20 @@ func (o intakeOptions) setup() (*http.Server, net.Listener, *slog.Logger, error)
 			"# TYPE reportline_intake_urgent_reports_total counter\nreportline_intake_urgent_reports_total %d\n", in.UrgentReports())
 	})
 	srv := &http.Server{
-		Handler: mux,
+		// Oversized headers, dot segments and compressed bodies are
+		// refused with a problem before the intake sees them.
+		Handler: httpedge.Guard(mux, intakeMaxHeaderBytes),
 		// Cut slow clients early; a delivery is at most a few hundred KB.
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      time.Minute,
 		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    16 << 10,
+		// Where net/http itself stops reading headers (431 in plain
+		// text); up to it, Guard answers with a problem.
+		MaxHeaderBytes: 4 * intakeMaxHeaderBytes,
+		// net/http's own lines (a failed TLS handshake) name the client:
+		// they reach the log without its address.
+		ErrorLog: httpedge.ErrorLog(log),
 	}
 	if o.tlsCert != "" || o.tlsKey != "" {
 		if srv.TLSConfig, err = intake.ServerTLS(o.tlsCert, o.tlsKey, o.clientCA); err != nil {
@@ -290,6 +303,10 @@ func (o intakeOptions) setup() (*http.Server, net.Listener, *slog.Logger, error)
 		"tls", srv.TLSConfig != nil, "mutual_tls", o.clientCA != "", "keys", len(keys))
 	return srv, ln, log, nil
 }
+
+// intakeMaxHeaderBytes is the most request line and header bytes the
+// intake takes: a delivery's headers are well under 2 KB.
+const intakeMaxHeaderBytes = 16 << 10
 
 // serveIntake serves until ctx is done, then drains.
 func serveIntake(ctx context.Context, srv *http.Server, ln net.Listener, log *slog.Logger) error {

@@ -1,0 +1,299 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+	"github.com/google/uuid"
+
+	"github.com/reportline/reportline/delivery"
+	"github.com/reportline/reportline/internal/rawhttp"
+	"github.com/reportline/reportline/internal/testcert"
+	"github.com/reportline/reportline/report"
+)
+
+// syncBuffer is a log output that server goroutines write while the test
+// reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// hostileIntake is an intake served as `hotline intake` serves it, on a
+// loopback port, with what it takes to send it a genuine delivery.
+type hostileIntake struct {
+	addr, inbox string
+	logs        *syncBuffer
+	signer      delivery.Signer
+	rcpts       *report.Recipients
+}
+
+func startIntake(t *testing.T, tls bool) *hostileIntake {
+	t.Helper()
+	dir := t.TempDir()
+	id, _ := age.GenerateHybridIdentity()
+	idFile := filepath.Join(dir, "identity.txt")
+	os.WriteFile(idFile, []byte(id.String()+"\n"), 0o600)
+	sk, pk, _ := delivery.GenerateEd25519()
+	signer, _ := delivery.NewEd25519Signer(sk)
+	rcpts, _ := report.ParseRecipients([]string{id.Recipient().String()})
+	h := &hostileIntake{inbox: filepath.Join(dir, "inbox"), logs: &syncBuffer{}, signer: signer, rcpts: rcpts}
+	o := intakeOptions{listen: "127.0.0.1:0", identity: idFile, inbox: h.inbox, verifyKey: pk, hotline: "h1",
+		path: "/v1/deliveries", tolerance: delivery.DefaultTolerance, logOut: h.logs, alarmOut: h.logs}
+	if tls {
+		_, o.tlsCert, o.tlsKey = testcert.NewCA(t, "hotline CA").WriteFiles(t, dir, "intake", true)
+	}
+	srv, ln, log, err := o.setup()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serveIntake(ctx, srv, ln, log) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("intake: %v", err)
+		}
+	})
+	h.addr = ln.Addr().String()
+	return h
+}
+
+// delivery returns a genuine delivery request for a new report.
+func (h *hostileIntake) delivery(t *testing.T) string {
+	t.Helper()
+	rid := uuid.NewString()
+	env, err := report.Seal(&report.Report{Version: report.Version, ID: rid, Hotline: "h1", Site: "s1",
+		Created: time.Now().UTC().Truncate(time.Second), Locale: "en",
+		Locations: []report.Location{{Kind: "url", Value: "https://example.com/x"}}, SeenOn: "website", Content: "image", Category: "csam"}, h.rcpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(delivery.Payload{Type: delivery.EventType, Timestamp: time.Now().UTC(),
+		Data: delivery.Data{ID: rid, Hotline: "h1", Site: "s1", Received: time.Now().UTC(), Envelope: env}})
+	sig, err := h.signer.Sign(rid, time.Now(), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("POST /v1/deliveries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"+
+		"Webhook-Id: %s\r\nWebhook-Timestamp: %d\r\nWebhook-Signature: %s\r\nConnection: close\r\n\r\n%s",
+		len(body), rid, time.Now().Unix(), sig, body)
+}
+
+// TestIntakeHostileRequests sends `hotline intake`, on a real socket with
+// its production settings, what a relay never sends: each is refused with
+// a problem, nothing reaches the inbox, no connection goroutine is left,
+// no log line names the client, and a genuine delivery is stored right
+// after.
+func TestIntakeHostileRequests(t *testing.T) {
+	h := startIntake(t, false)
+	// Once it has answered, every goroutine the intake keeps is running.
+	if resp, _ := rawhttp.Send(t, h.addr, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); resp.StatusCode != 200 {
+		t.Fatalf("GET /healthz: %d", resp.StatusCode)
+	}
+	baseline := runtime.NumGoroutine()
+	get := func(target string) string { return "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" }
+	post := func(target, hdr, body string) string {
+		return fmt.Sprintf("POST %s HTTP/1.1\r\nHost: x\r\n%sContent-Length: %d\r\nConnection: close\r\n\r\n%s", target, hdr, len(body), body)
+	}
+	tests := []struct {
+		name, req string
+		status    int
+		ptype     string
+		allow     string
+	}{
+		{"unknown path", get("/nope"), 404, "not-found", ""},
+		{"the root", get("/"), 404, "not-found", ""},
+		{"GET deliveries", get("/v1/deliveries"), 405, "method-not-allowed", "POST"},
+		{"POST /healthz", post("/healthz", "", ""), 405, "method-not-allowed", "GET, HEAD"},
+		{"DELETE /metrics", "DELETE /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 405, "method-not-allowed", "GET, HEAD"},
+		{"dot-dot", get("/v1/deliveries/../healthz"), 400, "bad-path", ""},
+		{"encoded dot-dot", get("/v1/%2e%2e/v1/deliveries"), 400, "bad-path", ""},
+		{"double slash", post("//v1/deliveries", "Content-Type: application/json\r\n", "{}"), 400, "bad-path", ""},
+		{"query on deliveries", post("/v1/deliveries?x=1", "Content-Type: application/json\r\n", "{}"), 401, "bad-signature", ""},
+		{"large headers", "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + strings.Repeat("p", 20<<10) + "\r\nConnection: close\r\n\r\n", 431, "headers-too-large", ""},
+		{"gzip body", post("/v1/deliveries", "Content-Type: application/json\r\nContent-Encoding: gzip\r\n", "\x1f\x8b\x08\x00"), 415, "bad-content-encoding", ""},
+		{"form body", post("/v1/deliveries", "Content-Type: application/x-www-form-urlencoded\r\n", "a=b"), 415, "bad-content-type", ""},
+		{"declared a gigabyte", "POST /v1/deliveries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n", 413, "too-large", ""},
+		{"chunked past the limit", "POST /v1/deliveries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" +
+			strings.Repeat(fmt.Sprintf("%x\r\n%s\r\n", 16<<10, strings.Repeat("x", 16<<10)), 12) + "0\r\n\r\n", 413, "too-large", ""},
+		{"unsigned", post("/v1/deliveries", "Content-Type: application/json\r\n", "{}"), 401, "bad-signature", ""},
+		{"stale", post("/v1/deliveries", "Content-Type: application/json\r\nWebhook-Id: x\r\nWebhook-Timestamp: 1\r\nWebhook-Signature: v1a,AAAA\r\n", "{}"), 401, "bad-signature", ""},
+		{"far future", post("/v1/deliveries", "Content-Type: application/json\r\nWebhook-Id: x\r\nWebhook-Timestamp: 9999999999\r\nWebhook-Signature: v1a,AAAA\r\n", "{}"), 401, "bad-signature", ""},
+		{"HTTP/1.0", "POST /v1/deliveries HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}", 401, "bad-signature", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := rawhttp.Send(t, h.addr, tt.req)
+			rawhttp.ExpectProblem(t, resp, body, tt.status, tt.ptype)
+			if got := resp.Header.Get("Allow"); got != tt.allow {
+				t.Errorf("Allow %q, want %q", got, tt.allow)
+			}
+		})
+	}
+	// Connections held open without a request, or with half of one.
+	var conns []net.Conn
+	for i := range 64 {
+		c, err := rawhttp.Dial(h.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 1 {
+			c.Write([]byte("POST /v1/deliveries HTTP/1.1\r\nHost: x\r\n"))
+		}
+		conns = append(conns, c)
+	}
+	resp, body := rawhttp.Send(t, h.addr, h.delivery(t))
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"stored"`) {
+		t.Fatalf("a genuine delivery beside 64 idle connections: %d %s", resp.StatusCode, body)
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	rawhttp.WaitGoroutines(t, baseline)
+	entries, _ := os.ReadDir(h.inbox)
+	if len(entries) != 2 {
+		t.Errorf("the inbox holds %d files, want the genuine report's 2", len(entries))
+	}
+	if strings.Contains(h.logs.String(), rawhttp.Client) {
+		t.Errorf("a log line names the client:\n%s", h.logs)
+	}
+}
+
+// TestIntakeErrorLogNamesNoClient sends a TLS intake a handshake that
+// fails: net/http logs it, and the line reaches the intake's log without
+// the client's address.
+func TestIntakeErrorLogNamesNoClient(t *testing.T) {
+	h := startIntake(t, true)
+	c, err := rawhttp.Dial(h.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write([]byte("\x16\x03\x01\x00\x05hello"))
+	c.Close()
+	deadline := time.Now().Add(time.Minute)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !strings.Contains(h.logs.String(), "TLS handshake error") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no TLS handshake error in the intake's log after a minute:\n%s", h.logs)
+		}
+		<-tick.C
+	}
+	if strings.Contains(h.logs.String(), rawhttp.Client) {
+		t.Errorf("a log line names the client:\n%s", h.logs)
+	}
+}
+
+// TestServeFrameHostileRequests sends `hotline serve-frame`, on a real
+// socket with its production settings, requests for files outside its
+// folder and what no browser sends: each is refused with a problem, no
+// connection goroutine is left, and the frame is served right after.
+func TestServeFrameHostileRequests(t *testing.T) {
+	dir := t.TempDir()
+	frameDir := filepath.Join(dir, "frame")
+	os.MkdirAll(filepath.Join(frameDir, "a"), 0o755)
+	os.WriteFile(filepath.Join(dir, "identity.txt"), []byte("AGE-SECRET-KEY-1…"), 0o600)
+	for name, text := range map[string]string{"index.html": "<!doctype html><title>frame</title>", "de.html": "<!doctype html>",
+		"statement.txt": "statement", "a/boot.0123456789ab.js": "// boot"} {
+		os.WriteFile(filepath.Join(frameDir, name), []byte(text), 0o644)
+	}
+	h, err := frameHandler(frameDir, "https://partner.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := frameServer(h)
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	addr := ln.Addr().String()
+	get := func(target string) string { return "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" }
+	if resp, _ := rawhttp.Send(t, addr, get("/")); resp.StatusCode != 200 {
+		t.Fatalf("GET /: %d", resp.StatusCode)
+	}
+	baseline := runtime.NumGoroutine()
+	tests := []struct {
+		name, req string
+		status    int
+		ptype     string
+		allow     string
+	}{
+		{"no such file", get("/nope.html"), 404, "not-found", ""},
+		{"a folder", get("/a/"), 404, "not-found", ""},
+		{"NUL", get("/index.html%00"), 404, "not-found", ""},
+		{"backslashes", get("/a/..%5c..%5cidentity.txt"), 404, "not-found", ""},
+		{"double-encoded dots", get("/%252e%252e/identity.txt"), 404, "not-found", ""},
+		{"dot-dot", get("/../identity.txt"), 400, "bad-path", ""},
+		{"dot-dot inside", get("/a/../../identity.txt"), 400, "bad-path", ""},
+		{"encoded dot-dot", get("/%2e%2e/identity.txt"), 400, "bad-path", ""},
+		{"encoded slash", get("/a/..%2f..%2fidentity.txt"), 400, "bad-path", ""},
+		{"double slash", get("//index.html"), 400, "bad-path", ""},
+		{"POST", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}", 405, "method-not-allowed", "GET, HEAD"},
+		{"OPTIONS", "OPTIONS /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 405, "method-not-allowed", "GET, HEAD"},
+		{"large headers", "GET / HTTP/1.1\r\nHost: x\r\nX-Pad: " + strings.Repeat("p", 20<<10) + "\r\nConnection: close\r\n\r\n", 431, "headers-too-large", ""},
+		{"a compressed body", "GET / HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: 4\r\nConnection: close\r\n\r\n\x1f\x8b\x08\x00", 415, "bad-content-encoding", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := rawhttp.Send(t, addr, tt.req)
+			rawhttp.ExpectProblem(t, resp, body, tt.status, tt.ptype)
+			if got := resp.Header.Get("Allow"); got != tt.allow {
+				t.Errorf("Allow %q, want %q", got, tt.allow)
+			}
+			if bytes.Contains(body, []byte("AGE-SECRET-KEY")) {
+				t.Error("served a file outside the folder")
+			}
+		})
+	}
+	// Headers of a megabyte are not read into memory: net/http stops
+	// at the server's limit.
+	resp, _ := rawhttp.Send(t, addr, "GET / HTTP/1.1\r\nHost: x\r\nX-Pad: "+strings.Repeat("p", 1<<20)+"\r\nConnection: close\r\n\r\n")
+	if resp.StatusCode != 431 {
+		t.Errorf("a megabyte of headers: status %d", resp.StatusCode)
+	}
+	var conns []net.Conn
+	for i := range 64 {
+		c, err := rawhttp.Dial(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 1 {
+			c.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n"))
+		}
+		conns = append(conns, c)
+	}
+	if resp, body := rawhttp.Send(t, addr, get("/?o=https://partner.example")); resp.StatusCode != 200 || !bytes.Contains(body, []byte("<title>frame")) {
+		t.Fatalf("the frame beside 64 idle connections: %d %s", resp.StatusCode, body)
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	rawhttp.WaitGoroutines(t, baseline)
+}
