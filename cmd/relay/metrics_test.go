@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/reportline/reportline/internal/rawhttp"
 )
 
 // TestMetricsPrivateByDefault: the relay's public listener does not serve
@@ -54,5 +56,41 @@ func TestMetricsPrivateByDefault(t *testing.T) {
 				t.Fatalf("/metrics on metrics_listen: %d %.200s", code, body)
 			}
 		})
+	}
+}
+
+// TestMetricsListenerHostile sends the metrics listener what Prometheus
+// never sends: each is refused with a problem, as on the main listener,
+// and the listener still serves the metrics right after.
+func TestMetricsListenerHostile(t *testing.T) {
+	s := newSetup(t)
+	s.write(t, `metrics_listen = "127.0.0.1:0"`, "")
+	addr := start(t, s).addr("metrics")
+	get := func(target string) string { return "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" }
+	for _, tt := range []struct {
+		name, req string
+		status    int
+		ptype     string
+		allow     string
+	}{
+		{"unknown path", get("/nope"), 404, "not-found", ""},
+		{"a route of the main listener", get("/embed.js"), 404, "not-found", ""},
+		{"POST /metrics", "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", 405, "method-not-allowed", "GET, HEAD"},
+		{"DELETE /readyz", "DELETE /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 405, "method-not-allowed", "GET, HEAD"},
+		{"OPTIONS /healthz", "OPTIONS /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 405, "method-not-allowed", "GET, HEAD"},
+		{"dot-dot", get("/x/../metrics"), 400, "bad-path", ""},
+		{"encoded dot-dot", get("/%2e%2e/metrics"), 400, "bad-path", ""},
+		{"large headers", "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Pad: " + strings.Repeat("p", 20<<10) + "\r\nConnection: close\r\n\r\n", 431, "headers-too-large", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := rawhttp.Send(t, addr, tt.req)
+			rawhttp.ExpectProblem(t, resp, body, tt.status, tt.ptype)
+			if got := resp.Header.Get("Allow"); got != tt.allow {
+				t.Errorf("Allow %q, want %q", got, tt.allow)
+			}
+		})
+	}
+	if resp, body := rawhttp.Send(t, addr, get("/metrics")); resp.StatusCode != 200 || !strings.Contains(string(body), "reportline_config_loaded 1") {
+		t.Fatalf("/metrics after the hostile requests: %d %.200s", resp.StatusCode, body)
 	}
 }

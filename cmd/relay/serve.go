@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/reportline/reportline/internal/httpedge"
 	"github.com/reportline/reportline/relay"
 	"github.com/reportline/reportline/relay/config"
 	"github.com/reportline/reportline/relay/forward"
@@ -189,7 +190,13 @@ func (p *process) listen() error {
 		mux.Handle("GET /metrics", p.metrics.Handler())
 		mux.Handle("GET /healthz", p.srv)
 		mux.Handle("GET /readyz", p.srv)
-		if err := p.serveOn("metrics", addr, relay.NewHTTPServer(mux, relay.DefaultTimeouts, p.log), false); err != nil {
+		// Anything else is refused with a problem, as on the main listener.
+		mux.HandleFunc("/", httpedge.NotFound("the metrics listener"))
+		for _, path := range []string{"/metrics", "/healthz", "/readyz"} {
+			mux.HandleFunc(path, httpedge.MethodNotAllowed("GET, HEAD"))
+		}
+		h := httpedge.Guard(mux, relay.MaxHeaderBytes)
+		if err := p.serveOn("metrics", addr, relay.NewHTTPServer(h, relay.DefaultTimeouts, p.log), false); err != nil {
 			return err
 		}
 	}
