@@ -35,19 +35,20 @@ wasm:
 	# build and docs/deployment.md: see tools/wasmtrim.
 	$(GO) run ./tools/wasmtrim -dir $(BUILD)/trim -assets $(BUILD)/assets
 
-## demo: run intake, relay and partner page on 127.0.0.1 with generated keys
+## demo: run intake, relay and partner page on 127.0.0.1 with generated keys;
+## DEMOFLAGS passes flags ("-relay-port 0": any free port)
 demo: build
-	$(BUILD)/bin/demo -bin $(BUILD)/bin -assets $(BUILD)/assets -state .demo
+	$(BUILD)/bin/demo -bin $(BUILD)/bin -assets $(BUILD)/assets -state .demo $(DEMOFLAGS)
 
 ## demo-split: the same, with the report frame published and served by the
 ## hotline on its own origin; the relay serves only the loader and the API
 demo-split: build
-	$(BUILD)/bin/demo -split -bin $(BUILD)/bin -assets $(BUILD)/assets -state .demo-split
+	$(BUILD)/bin/demo -split -bin $(BUILD)/bin -assets $(BUILD)/assets -state .demo-split $(DEMOFLAGS)
 
 ## demo-cluster: three NATS servers, two relays behind a load balancer, an
 ## intake and the partner page; prints what to open and what to kill
 demo-cluster: build
-	$(BUILD)/bin/demo-cluster -bin $(BUILD)/bin -assets $(BUILD)/assets -state .demo-cluster
+	$(BUILD)/bin/demo-cluster -bin $(BUILD)/bin -assets $(BUILD)/assets -state .demo-cluster $(DEMOFLAGS)
 
 ## test: every test: vet, native, WebAssembly under Node, real browser
 test: test-native test-wasm

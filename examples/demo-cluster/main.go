@@ -8,10 +8,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/reportline/reportline/examples/stack"
@@ -34,7 +36,9 @@ func main() {
 	s, err := stack.Start(opts)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "demo-cluster: error: %v\n", err)
-		fmt.Fprintf(os.Stderr, "demo-cluster: hint: a port may be taken: try -partner-port 0 -relay-port 0 -intake-port 0\n")
+		if !errors.Is(err, stack.ErrPortInUse) {
+			fmt.Fprintf(os.Stderr, "demo-cluster: hint: each process's log is in %s\n", filepath.Join(opts.State, "logs"))
+		}
 		os.Exit(1)
 	}
 	fmt.Printf(`
@@ -67,7 +71,7 @@ func main() {
 		opts.Bin, s.HotlineSigningKey, s.RelayURL, s.Inbox,
 		s.PID("relay"), s.PID("nats2"), s.PID("intake"), s.PID("intake"),
 		s.Command("relay"), s.Command("nats2"), opts.Bin, s.RelayConfig)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP) // SIGHUP: the terminal closed
 	defer stop()
 	// Unlike `make demo`, a process that exits does not stop the others:
 	// killing them is the point.

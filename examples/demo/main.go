@@ -8,10 +8,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/reportline/reportline/examples/stack"
@@ -35,7 +37,9 @@ func main() {
 	s, err := stack.Start(opts)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "demo: error: %v\n", err)
-		fmt.Fprintf(os.Stderr, "demo: hint: a port may be taken: try -partner-port 0 -relay-port 0 -intake-port 0 -frame-port 0\n")
+		if !errors.Is(err, stack.ErrPortInUse) {
+			fmt.Fprintf(os.Stderr, "demo: hint: each process's log is in %s\n", filepath.Join(opts.State, "logs"))
+		}
 		os.Exit(1)
 	}
 	frameLine := ""
@@ -52,7 +56,7 @@ func main() {
   Read it with:   build/bin/hotline open %s/<id>.json
   Ctrl-C stops everything.
 `, s.PartnerURL, s.RelayURL, frameLine, s.Inbox, opts.State+"/logs", s.Inbox)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP) // SIGHUP: the terminal closed
 	defer stop()
 	err = s.Wait(ctx)
 	s.Stop()

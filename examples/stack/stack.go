@@ -93,12 +93,15 @@ type Stack struct {
 // the intake, the relay and the partner page, waiting until each answers.
 func Start(opts Options) (*Stack, error) {
 	s := &Stack{opts: opts, procs: map[string]*proc{}, logs: map[string]*os.File{}}
-	if err := os.MkdirAll(filepath.Join(opts.State, "logs"), 0o700); err != nil {
-		return nil, err
-	}
 	ports := []*int{&opts.PartnerPort, &opts.RelayPort, &opts.IntakePort}
 	if opts.SplitFrame {
 		ports = append(ports, &opts.FramePort)
+	}
+	if err := portsFree(opts); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(opts.State, "logs"), 0o700); err != nil {
+		return nil, err
 	}
 	for _, p := range ports {
 		if *p == 0 {
@@ -182,7 +185,7 @@ func Start(opts Options) (*Stack, error) {
 		s.Stop()
 		return nil, err
 	}
-	if err := waitHTTP(s.PartnerURL); err != nil {
+	if err := s.waitReady("partner", s.PartnerURL); err != nil {
 		s.Stop()
 		return nil, err
 	}
@@ -271,9 +274,23 @@ func (s *Stack) mailbox() string {
 }
 
 func (s *Stack) writeConfig(recipient, signKey string) error {
-	assets, err := filepath.Abs(s.opts.Assets)
-	if err != nil {
-		return err
+	// The relay takes relative paths from the configuration's folder:
+	// every path it is given here is absolute.
+	var assets, spool, mailbox string
+	for _, p := range []struct {
+		to   *string
+		from string
+	}{
+		{&assets, s.opts.Assets}, {&spool, s.Spool}, {&signKey, signKey}, {&mailbox, s.mailbox()},
+	} {
+		abs, err := filepath.Abs(p.from)
+		if err != nil {
+			return err
+		}
+		*p.to = abs
+	}
+	if len(s.NATSURLs) > 0 {
+		mailbox = s.mailbox()
 	}
 	st, err := s.sign(recipient)
 	if err != nil {
@@ -287,10 +304,10 @@ func (s *Stack) writeConfig(recipient, signKey string) error {
 		return err
 	}
 	err = configTmpl.Execute(f, map[string]any{
-		"RelayPort": s.opts.RelayPort, "RelayURL": s.RelayURL, "Spool": s.Spool, "Assets": assets,
+		"RelayPort": s.opts.RelayPort, "RelayURL": s.RelayURL, "Spool": spool, "Assets": assets,
 		"SignKey": signKey, "RetryMin": s.opts.RetryMin, "Intake": s.Intake, "Statement": st, "HotlineKey": s.HotlineKey,
 		"PartnerPort": s.opts.PartnerPort, "Emergency": cmp.Or(s.opts.EmergencyNumber, "112"), "NATS": s.NATSURLs,
-		"FollowUp": s.opts.FollowUp, "Mailbox": s.mailbox(), "Concurrency": s.opts.Concurrency,
+		"FollowUp": s.opts.FollowUp, "Mailbox": mailbox, "Concurrency": s.opts.Concurrency,
 		"FrameOrigin": strings.TrimSuffix(s.FrameURL, "/"),
 	})
 	if cerr := f.Close(); err == nil {
@@ -333,7 +350,7 @@ func (s *Stack) startFrame() error {
 		s.FrameDir); err != nil {
 		return err
 	}
-	return waitHTTP(s.FrameURL)
+	return s.waitReady("frame", s.FrameURL)
 }
 
 // StartRelay starts the relays (again) and waits until they are ready.
@@ -342,7 +359,7 @@ func (s *Stack) StartRelay() error {
 		if err := s.start(relayName(i), filepath.Join(s.opts.Bin, "relay"), "serve", "-config", s.RelayConfig, "-listen", addr); err != nil {
 			return err
 		}
-		if err := waitHTTP("http://" + addr + "/readyz"); err != nil {
+		if err := s.waitReady(relayName(i), "http://"+addr+"/readyz"); err != nil {
 			return err
 		}
 	}
@@ -407,7 +424,7 @@ func (s *Stack) StartIntake() error {
 		"-inbox", s.Inbox, "-verify-key", s.verifyKey, "-hotline", "demo-hotline"); err != nil {
 		return err
 	}
-	return waitHTTP(fmt.Sprintf("http://127.0.0.1:%d/healthz", s.opts.IntakePort))
+	return s.waitReady("intake", fmt.Sprintf("http://127.0.0.1:%d/healthz", s.opts.IntakePort))
 }
 
 // StopIntake stops the hotline's intake, as an outage would.
@@ -623,11 +640,66 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// waitHTTP polls u until it answers 200, for at most two minutes: a relay
+// ErrPortInUse is returned by Start when a port it was given is taken.
+var ErrPortInUse = errors.New("port in use")
+
+// portsFree checks that each port opts names (not 0) is free on
+// 127.0.0.1, so that the stack does not take another program there, a
+// demo still running, for its own.
+func portsFree(opts Options) error {
+	for _, p := range []struct {
+		port       int
+		what, flag string
+	}{
+		{opts.PartnerPort, "the partner page", "-partner-port"},
+		{opts.RelayPort, "the relay", "-relay-port"},
+		{opts.IntakePort, "the hotline's intake", "-intake-port"},
+		{map[bool]int{true: opts.FramePort}[opts.SplitFrame], "the hotline's frame", "-frame-port"},
+	} {
+		if p.port == 0 {
+			continue
+		}
+		addr := fmt.Sprintf("127.0.0.1:%d", p.port)
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("%w: %s, for %s, is taken (%v): stop what listens there (another demo still running?), "+
+				"or choose another port with %s (0 picks a free one)", ErrPortInUse, addr, p.what, errors.Unwrap(err), p.flag)
+		}
+		ln.Close()
+	}
+	return nil
+}
+
+// waitReady waits until u answers 200, as waitHTTPOr, and fails as soon as
+// the process name exits, saying why from the end of its log: a process
+// that could not start must not be taken to be another one answering.
+func (s *Stack) waitReady(name, u string) error {
+	s.mu.Lock()
+	p := s.procs[name]
+	s.mu.Unlock()
+	var done <-chan struct{}
+	if p != nil {
+		done = p.done
+	}
+	err := waitHTTPOr(u, done)
+	if errors.Is(err, errExited) {
+		log := filepath.Join(s.opts.State, "logs", name+".log")
+		b, _ := os.ReadFile(log)
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		return fmt.Errorf("%s exited (%v) before it was ready: %s (see %s)", name, p.err, lines[len(lines)-1], log)
+	}
+	return err
+}
+
+var errExited = errors.New("exited")
+
+// waitHTTPOr polls u until it answers 200, for at most two minutes: a relay
 // that opens (and perhaps compacts) a large spool on a loaded machine, or
 // that waits up to a minute for a NATS cluster still forming, may take
 // that long.
-func waitHTTP(u string) error {
+//
+// It gives up with errExited once done closes.
+func waitHTTPOr(u string, done <-chan struct{}) error {
 	const limit = 2 * time.Minute
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
@@ -638,7 +710,11 @@ func waitHTTP(u string) error {
 				return nil
 			}
 		}
-		time.Sleep(50 * time.Millisecond) // polling a condition
+		select {
+		case <-done:
+			return errExited
+		case <-time.After(50 * time.Millisecond): // polling a condition
+		}
 	}
 	return fmt.Errorf("%s did not answer within %v", u, limit)
 }
