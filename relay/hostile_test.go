@@ -539,3 +539,26 @@ func gzipBomb(t *testing.T) []byte {
 	}
 	return b.Bytes()
 }
+
+// TestSmuggledRequestNotServed sends requests with both Content-Length
+// and Transfer-Encoding: chunked, and a second request hidden where the
+// Content-Length says the body ends. net/http reads the body chunked, as
+// RFC 9112 says; a proxy in front that went by the Content-Length would
+// have forwarded the hidden request as part of the body. The relay closes
+// the connection after its answer (RFC 9112, section 6.3), so the hidden
+// request is never served.
+func TestSmuggledRequestNotServed(t *testing.T) {
+	f, _ := followFixture(t)
+	addr := f.serve(t, testTimeouts)
+	for name, req := range map[string]string{
+		"reply":  rawhttp.Smuggled("POST", "/v1/hotlines/h1/replies", "Content-Type: application/json\r\n", "/healthz"),
+		"fetch":  rawhttp.Smuggled("POST", "/v1/sites/s1/mailbox", "", "/healthz"),
+		"health": rawhttp.Smuggled("GET", "/healthz", "", "/healthz"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if n, got := rawhttp.Answers(t, addr, req); n != 1 {
+				t.Fatalf("%d answers, want 1: the hidden request was served:\n%s", n, got)
+			}
+		})
+	}
+}

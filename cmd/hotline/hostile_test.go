@@ -155,6 +155,11 @@ func TestIntakeHostileRequests(t *testing.T) {
 			}
 		})
 	}
+	// A request hidden after a chunked body is not served.
+	smuggled := rawhttp.Smuggled("POST", "/v1/deliveries", "Content-Type: application/json\r\n", "/healthz")
+	if n, got := rawhttp.Answers(t, h.addr, smuggled); n != 1 {
+		t.Errorf("%d answers, want 1: the hidden request was served:\n%s", n, got)
+	}
 	// Connections held open without a request, or with half of one.
 	var conns []net.Conn
 	for i := range 64 {

@@ -38,7 +38,17 @@ func HeaderBytes(r *http.Request) int {
 // be asked to resolve), or a body in a Content-Encoding (415: bodies are
 // never decompressed, so that a small compressed body cannot become a
 // large one).
-func Check(r *http.Request, maxHeader int) *problem.Problem {
+//
+// An HTTP/1 request with a chunked body is answered with Connection:
+// close, whatever the answer. net/http drops a Content-Length sent beside
+// Transfer-Encoding and reads the body chunked; a proxy in front that went
+// by the Content-Length would take what follows the chunks for the body,
+// so a request hidden there must not be served (RFC 9112, section 6.3).
+// No client of the project sends a chunked body.
+func Check(w http.ResponseWriter, r *http.Request, maxHeader int) *problem.Problem {
+	if r.ProtoMajor == 1 && len(r.TransferEncoding) > 0 {
+		w.Header().Set("Connection", "close")
+	}
 	if HeaderBytes(r) > maxHeader {
 		return problem.New(http.StatusRequestHeaderFieldsTooLarge, "headers-too-large", "Request headers too large",
 			"the request line and headers are larger than the limit of "+strconv.Itoa(maxHeader)+" bytes; send fewer or shorter headers")
@@ -71,7 +81,7 @@ func Canonical(p string) bool {
 // the others to h.
 func Guard(h http.Handler, maxHeader int) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p := Check(r, maxHeader); p != nil {
+		if p := Check(w, r, maxHeader); p != nil {
 			problem.Write(w, p)
 			return
 		}

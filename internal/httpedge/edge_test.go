@@ -35,7 +35,7 @@ func TestCheck(t *testing.T) {
 		for i := 0; i+1 < len(tt.hdr); i += 2 {
 			r.Header.Set(tt.hdr[i], tt.hdr[i+1])
 		}
-		p := Check(r, 1024)
+		p := Check(httptest.NewRecorder(), r, 1024)
 		switch {
 		case tt.want == "" && p != nil:
 			t.Errorf("%s %v: %v", tt.target, tt.hdr, p)

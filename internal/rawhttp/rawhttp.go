@@ -6,6 +6,7 @@ package rawhttp
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"io"
 	"net"
@@ -86,4 +87,31 @@ func WaitGoroutines(t testing.TB, baseline int) {
 		}
 		<-tick.C
 	}
+}
+
+// Answers writes req to addr from Client and reads until the server
+// closes the connection; it counts the answers read. A server that keeps
+// the connection open past a minute fails the test.
+func Answers(t testing.TB, addr, req string) (n int, got []byte) {
+	t.Helper()
+	conn, err := Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(time.Minute))
+	io.WriteString(conn, req)
+	got, err = io.ReadAll(conn)
+	if err != nil {
+		t.Fatalf("the connection stayed open after the answer: %v; read %q", err, got)
+	}
+	return bytes.Count(got, []byte("HTTP/1.1 ")), got
+}
+
+// Smuggled is a request with both Content-Length and Transfer-Encoding:
+// chunked, with a second request for path hidden where the Content-Length
+// says the body ends, for method and target.
+func Smuggled(method, target, headers, path string) string {
+	return method + " " + target + " HTTP/1.1\r\nHost: x\r\n" + headers + "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" +
+		"GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n"
 }
