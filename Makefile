@@ -53,7 +53,9 @@ demo-cluster: build
 ## test: every test: vet, native, WebAssembly under Node, real browser
 test: test-native test-wasm
 
-# axe-core, which the accessibility tests inject into the form.
+# What the tests load from npm (package.json): axe-core, which the
+# accessibility tests inject into the form, age-encryption and
+# puppeteer-core, the outside age implementation and browser driver.
 node_modules/axe-core/axe.min.js: package.json package-lock.json
 	npm ci
 	@touch $@

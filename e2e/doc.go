@@ -15,9 +15,14 @@
 // styles kept out, the frame's headers, the site owner's options, and the
 // fallbacks without JavaScript or WebAssembly.
 //
+// One test files a report with a second browser driver, Puppeteer
+// (puppeteer-core from npm, on the same Chromium), through a script that
+// knows only the form's visible labels and roles (testdata/puppeteer.mjs).
+//
 // The tests run under plain `go test ./...`. They need Debian's Chromium at
 // /usr/bin/chromium (or the path in $CHROMIUM); run as root, they install it
 // with apt-get when it is missing. The accessibility tests need axe-core
-// from npm: run `npm ci` in the repository's root once (.ci/run does).
+// from npm, and the Puppeteer test puppeteer-core and age-encryption: run
+// `npm ci` in the repository's root once (.ci/run does).
 // Screenshots go to e2e/artifacts/.
 package e2e
