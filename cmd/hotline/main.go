@@ -249,6 +249,11 @@ func (o intakeOptions) setup() (*http.Server, net.Listener, *slog.Logger, error)
 		out = os.Stderr
 	}
 	log := slog.New(slog.NewJSONHandler(out, nil))
+	if n, err := intake.RemoveTemporary(o.inbox); err != nil {
+		return nil, nil, nil, err
+	} else if n > 0 {
+		log.Info("removed the temporary files of stores a stopped intake cut short", "count", n)
+	}
 	mux := http.NewServeMux()
 	expect, err := o.expectedRecipients()
 	if err != nil {

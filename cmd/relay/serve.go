@@ -92,6 +92,9 @@ func run(ctx context.Context, o runOptions) error {
 	if err != nil {
 		return err
 	}
+	// Opening may take a while: a large spool file is read whole, and
+	// compacted if a drained backlog left it mostly free.
+	p.log.Info("opening the report store", "store", cfg.Relay.StoreName())
 	if p.spool, err = openStore(cfg, p.log); err != nil {
 		return err
 	}

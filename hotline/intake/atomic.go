@@ -1,11 +1,52 @@
 package intake
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 )
+
+// tempPrefix begins the name of a file written under a temporary name.
+const tempPrefix = ".tmp-"
+
+// RemoveTemporary removes from inbox and its urgent folder the temporary
+// files of stores that a crash cut short, and returns how many there
+// were. Such files exist only where the filesystem cannot write files
+// unnamed (O_TMPFILE), and no report counts as stored until both of its
+// files have their names, so none of them is part of a report. The intake
+// calls it at start, so that repeated crashes pile nothing up.
+func RemoveTemporary(inbox string) (int, error) {
+	n := 0
+	var errs []error
+	for _, dir := range []string{inbox, filepath.Join(inbox, UrgentDir)} {
+		entries, err := os.ReadDir(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, e := range entries {
+			if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), tempPrefix) {
+				continue
+			}
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			n++
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return n, fmt.Errorf("failed to remove temporary files: %w", err)
+	}
+	return n, nil
+}
 
 // WriteFileAtomic writes data to path so that path holds either nothing or
 // all of data, even across a crash: temp file, fsync, rename, fsync of the
@@ -54,7 +95,7 @@ func (t tempFile) discard() { os.Remove(string(t)) }
 // writeTemp writes data to a new temporary file in path's folder, which
 // must exist, fsynced if sync is set; on error it leaves nothing.
 func writeTemp(path string, data []byte, perm os.FileMode, sync bool) (tmp tempFile, err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	f, err := os.CreateTemp(filepath.Dir(path), tempPrefix+"*")
 	if err != nil {
 		return "", fmt.Errorf("failed to write %s: %w", filepath.Base(path), err)
 	}
