@@ -6,7 +6,7 @@
 //
 //	relay serve [-config relay.toml] [flags]   run the relay (the default command)
 //	relay check-config [flags] relay.toml      validate a configuration and its files, and exit
-//	relay init -recipient age1pq1…             write relay.toml and a fresh signing key to start from
+//	relay init -statement FILE -statement-key hlvk_…  write relay.toml and a fresh signing key to start from
 //	relay keygen -o relay-signing.key          make an Ed25519 delivery signing key (v1a)
 //	relay keygen -hmac -o hotline.whsec        make an HMAC secret to share with one intake (v1)
 //	relay spool ls|retry|purge                 list, retry or purge stored reports
@@ -91,12 +91,14 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `Usage:
   relay serve [-config relay.toml] [flags]   run the relay (flags: relay serve -h)
   relay check-config [flags] relay.toml      validate a configuration and its files
-  relay init -recipient age1pq1…             write relay.toml and a fresh signing key to start from
+  relay init -statement FILE -statement-key hlvk_…
+                                             write relay.toml and a fresh signing key to start from
   relay keygen -o relay-signing.key          make an Ed25519 delivery signing key (v1a)
   relay keygen -hmac -o hotline.whsec        make an HMAC secret for one intake (v1)
   relay spool ls [-json]                     list pending and dead reports (never bodies)
   relay spool retry ID | --all-dead          deliver a report again now
   relay spool purge ID --yes                 delete a dead report for good
+  relay spool compact                        shrink the spool file to its live data (relay spool -h: every spool command)
   relay precompress build/assets             write .gz and .br beside the built module
   relay snippet -site ID [-frame URL] relay.toml
                                              print the site's embed snippet with the loader pinned (integrity=)

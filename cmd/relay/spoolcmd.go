@@ -35,6 +35,14 @@ func spoolCommand(stdout io.Writer, args []string) error {
 		return errors.New(spoolUsage)
 	}
 	sub, args := args[0], args[1:]
+	switch sub {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(stdout, spoolUsage)
+		return nil
+	case "ls", "retry", "purge", "compact":
+	default:
+		return fmt.Errorf("unknown spool command %q\n%s", sub, spoolUsage)
+	}
 	fs := flag.NewFlagSet("spool "+sub, flag.ContinueOnError)
 	fs.Usage = func() { fmt.Fprintln(fs.Output(), spoolUsage) }
 	path := fs.String("config", envOr("RELAY_CONFIG", "relay.toml"), "")
@@ -123,7 +131,7 @@ func openSpoolOps(spoolPath, socket string) (spoolOps, error) {
 		return nil, hint{err, "the relay is running: set relay.admin_socket and restart it so `relay spool` can reach it, or stop the relay first"}
 	}
 	if err != nil {
-		return nil, err
+		return nil, spoolOpenHint(err, spoolPath)
 	}
 	return fileOps{sp: sp, notify: func() {}}, nil
 }

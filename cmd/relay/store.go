@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -70,11 +71,8 @@ func openStore(cfg *config.Config, log *slog.Logger) (*openedStore, error) {
 	r := &cfg.Relay
 	if r.Store != config.StoreJetStream {
 		sp, err := spool.Open(r.Spool)
-		if errors.Is(err, spool.ErrLocked) {
-			return nil, hint{err, "another relay is running with this spool; stop it first, or give this one its own relay.spool"}
-		}
 		if err != nil {
-			return nil, err
+			return nil, spoolOpenHint(err, r.Spool)
 		}
 		return &openedStore{Store: sp}, nil
 	}
@@ -151,4 +149,16 @@ func (o *openedStore) Compact() (before, after int64, err error) {
 		return c.Compact()
 	}
 	return 0, 0, errNoCompact
+}
+
+// spoolOpenHint adds what to do to an error from spool.Open of path.
+func spoolOpenHint(err error, path string) error {
+	switch {
+	case errors.Is(err, spool.ErrLocked):
+		return hint{err, "another relay is running with this spool; stop it first, or give this one its own relay.spool"}
+	case errors.Is(err, spool.ErrDamaged):
+		return hint{err, fmt.Sprintf("keep the file for the record and start on a new one: mv %s %s.damaged; "+
+			"the reports it held are lost to the relay, see docs/deployment.md#a-damaged-spool", path, path)}
+	}
+	return err
 }

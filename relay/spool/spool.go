@@ -130,6 +130,12 @@ var (
 	// ErrLocked means another process holds the spool file open. bbolt takes
 	// an exclusive lock, so only one relay can use a spool at a time.
 	ErrLocked = errors.New("spool is locked by another process")
+
+	// ErrDamaged means the file is not a bbolt file, or its header pages
+	// fail their checks: a disk that lost it, or another file in its
+	// place. A killed relay never leaves one (bbolt commits whole
+	// transactions or none). It needs an operator.
+	ErrDamaged = errors.New("spool file is damaged or not a spool")
 )
 
 // formatVersion is stored in the meta bucket; Open refuses other values.
@@ -234,6 +240,9 @@ func Open(path string) (*Spool, error) {
 	db, err := openDB(path)
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("open spool %s: %w", path, ErrLocked)
+	}
+	if errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrChecksum) || errors.Is(err, berrors.ErrVersionMismatch) {
+		return nil, fmt.Errorf("open spool %s: %w (%w)", path, ErrDamaged, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open spool %s: %w", path, err)
