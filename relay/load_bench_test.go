@@ -138,14 +138,19 @@ func acceptLoad(b *testing.B, st store.Acceptor, setup func(*Server)) {
 	b.ResetTimer()
 	c0 := cputime.Used()
 	base := runLoad(b, client, noop.URL, n, http.StatusAccepted, body, path, hdr)
-	c1 := cputime.Used()
+	c1, w1 := cputime.Used(), cputime.Written()
 	got := runLoad(b, client, relay.URL, n, http.StatusAccepted, body, path, hdr)
-	c2 := cputime.Used()
+	c2, w2 := cputime.Used(), cputime.Written()
 	b.StopTimer()
 	// CPU per request, client included: on a shared machine the rates
 	// follow the share of CPU the run got, the work per request does not.
 	b.ReportMetric(float64(c2-c1)/float64(n)/1e3, "cpu-µs/accept")
 	b.ReportMetric(float64(c1-c0)/float64(n)/1e3, "cpu-µs/noop-req")
+	if w1 >= 0 && w2 >= 0 {
+		// What the store wrote to the disk per report: its pages, each
+		// commit's meta page, and what the file grew by.
+		b.ReportMetric(float64(w2-w1)/float64(n)/1024, "disk-KB/accept")
+	}
 	b.ReportMetric(got.perSecond(), "accepts/s")
 	b.ReportMetric(base.perSecond(), "noop-req/s")
 	b.ReportMetric(got.perSecond()/base.perSecond(), "x-noop-rate")
