@@ -109,6 +109,12 @@ func keepingUp() {
 		fmt.Printf("  durable accepts, 32 connections  %8.0f/s  %6.2f× a no-op handler (goal ≥ 0.5×)\n", acc["accepts/s"], acc["x-noop-rate"])
 		fmt.Printf("  accept latency                   p50 %6.2f× the no-op's, p99 %6.2f× (%.1f ms; goal < 20 ms)\n",
 			acc["p50-x-noop"], acc["p99-x-noop"], acc["p99-ms"])
+		if cpu := acc["cpu-µs/accept"]; cpu > 0 {
+			fmt.Printf("  CPU per accept                   %8.0f µs, client included; %.0f µs per no-op request\n", cpu, acc["cpu-µs/noop-req"])
+		}
+		if kb := acc["disk-KB/accept"]; kb > 0 {
+			fmt.Printf("  written to disk per accept       %8.1f KB\n", kb)
+		}
 	}
 	if js := metrics["BenchmarkAcceptLoadJetStream"]; js != nil {
 		fmt.Println("\nThe two stores side by side, same run (each against its own no-op run):")
