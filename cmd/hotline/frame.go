@@ -91,6 +91,7 @@ func interspersed(f *flag.FlagSet, args []string) ([]string, error) {
 func serveFrame(args []string) error {
 	f := flag.NewFlagSet("serve-frame", flag.ContinueOnError)
 	listen := f.String("listen", "127.0.0.1:8083", "address to serve the frame on")
+	maxConns := f.Int("max-connections", 4096, "the most connections held open; at the bound the longest idle is closed for a new one")
 	ancestors := f.String("frame-ancestors", "", "the partner origins that may show the form, separated by spaces (its CSP frame-ancestors)")
 	pos, err := interspersed(f, args)
 	if err != nil {
@@ -107,8 +108,11 @@ func serveFrame(args []string) error {
 	if err != nil {
 		return err
 	}
+	if *maxConns < 1 {
+		return fmt.Errorf("-max-connections %d: give at least 1", *maxConns)
+	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	srv := frameServer(h)
+	srv, ln := frameServer(h, ln, *maxConns)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log.Info("serving the report frame", "addr", ln.Addr().String(), "folder", pos[0])
@@ -133,9 +137,12 @@ func serveFrame(args []string) error {
 // under 8 KB.
 const frameMaxHeaderBytes = 16 << 10
 
-// frameServer is the http.Server serve-frame serves h with.
-func frameServer(h http.Handler) *http.Server {
+// frameServer is the http.Server serve-frame serves h with, and ln with
+// at most maxConns connections held open (httpedge.ConnLimit).
+func frameServer(h http.Handler, ln net.Listener, maxConns int) (*http.Server, net.Listener) {
+	lim := &httpedge.ConnLimit{Max: maxConns}
 	return &http.Server{
+		ConnState: lim.ConnState,
 		// Oversized headers, dot segments and compressed bodies are
 		// refused with a problem before a file is looked up.
 		Handler: httpedge.Guard(h, frameMaxHeaderBytes),
@@ -150,7 +157,7 @@ func frameServer(h http.Handler) *http.Server {
 		MaxHeaderBytes: 4 * frameMaxHeaderBytes,
 		// net/http's own error lines name client addresses: keep them out.
 		ErrorLog: slog.NewLogLogger(slog.DiscardHandler, slog.LevelError),
-	}
+	}, lim.Listener(ln)
 }
 
 // frameHandler serves the published folder dir from memory: the pages

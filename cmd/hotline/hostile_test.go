@@ -62,7 +62,7 @@ func startIntake(t *testing.T, tls bool) *hostileIntake {
 	rcpts, _ := report.ParseRecipients([]string{id.Recipient().String()})
 	h := &hostileIntake{inbox: filepath.Join(dir, "inbox"), logs: &syncBuffer{}, signer: signer, rcpts: rcpts}
 	o := intakeOptions{listen: "127.0.0.1:0", identity: idFile, inbox: h.inbox, verifyKey: pk, hotline: "h1",
-		path: "/v1/deliveries", tolerance: delivery.DefaultTolerance, logOut: h.logs, alarmOut: h.logs}
+		path: "/v1/deliveries", tolerance: delivery.DefaultTolerance, logOut: h.logs, alarmOut: h.logs, maxConns: 16}
 	if tls {
 		_, o.tlsCert, o.tlsKey = testcert.NewCA(t, "hotline CA").WriteFiles(t, dir, "intake", true)
 	}
@@ -116,7 +116,9 @@ func TestIntakeHostileRequests(t *testing.T) {
 		t.Fatalf("GET /healthz: %d", resp.StatusCode)
 	}
 	baseline := runtime.NumGoroutine()
-	get := func(target string) string { return "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" }
+	get := func(target string) string {
+		return "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+	}
 	post := func(target, hdr, body string) string {
 		return fmt.Sprintf("POST %s HTTP/1.1\r\nHost: x\r\n%sContent-Length: %d\r\nConnection: close\r\n\r\n%s", target, hdr, len(body), body)
 	}
@@ -174,7 +176,7 @@ func TestIntakeHostileRequests(t *testing.T) {
 	}
 	resp, body := rawhttp.Send(t, h.addr, h.delivery(t))
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"stored"`) {
-		t.Fatalf("a genuine delivery beside 64 idle connections: %d %s", resp.StatusCode, body)
+		t.Fatalf("a genuine delivery beside 64 idle connections, over a bound of 16: %d %s", resp.StatusCode, body)
 	}
 	for _, c := range conns {
 		c.Close()
@@ -235,11 +237,13 @@ func TestServeFrameHostileRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := frameServer(h)
+	srv, ln := frameServer(h, ln, 16)
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	addr := ln.Addr().String()
-	get := func(target string) string { return "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" }
+	get := func(target string) string {
+		return "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+	}
 	if resp, _ := rawhttp.Send(t, addr, get("/")); resp.StatusCode != 200 {
 		t.Fatalf("GET /: %d", resp.StatusCode)
 	}
@@ -295,7 +299,7 @@ func TestServeFrameHostileRequests(t *testing.T) {
 		conns = append(conns, c)
 	}
 	if resp, body := rawhttp.Send(t, addr, get("/?o=https://partner.example")); resp.StatusCode != 200 || !bytes.Contains(body, []byte("<title>frame")) {
-		t.Fatalf("the frame beside 64 idle connections: %d %s", resp.StatusCode, body)
+		t.Fatalf("the frame beside 64 idle connections, over a bound of 16: %d %s", resp.StatusCode, body)
 	}
 	for _, c := range conns {
 		c.Close()

@@ -20,6 +20,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -175,6 +176,7 @@ func runIntake(args []string) error {
 	fs.StringVar(&o.verifyKeyFile, "verify-key-file", os.Getenv("HOTLINE_VERIFY_KEY_FILE"), "file with the relay's whpk_… key or the shared whsec_… secret, one per file; several separated by commas (env HOTLINE_VERIFY_KEY_FILE)")
 	fs.StringVar(&o.hotline, "hotline", os.Getenv("HOTLINE_ID"), "this hotline's id, as in the relay's [[hotline]] id; deliveries for another are refused (env HOTLINE_ID)")
 	fs.StringVar(&o.path, "path", "/v1/deliveries", "URL path deliveries are POSTed to")
+	fs.IntVar(&o.maxConns, "max-connections", intakeMaxConns, "the most connections held open; at the bound the longest idle is closed for a new one")
 	fs.StringVar(&o.statement, "statement", os.Getenv("HOTLINE_STATEMENT"), "the hotline's signed key statement; envelopes must be sealed to its recipients (default: the identities' own) (env HOTLINE_STATEMENT)")
 	fs.StringVar(&o.statementKey, "statement-key", os.Getenv("HOTLINE_STATEMENT_KEY"), "the hlvk_… key the statement must verify against (env HOTLINE_STATEMENT_KEY)")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate chain")
@@ -203,6 +205,7 @@ type intakeOptions struct {
 	alarmOut                                                         io.Writer
 	tolerance                                                        time.Duration
 	logOut                                                           io.Writer
+	maxConns                                                         int // 0: intakeMaxConns
 }
 
 // setup checks the options, reads the keys and opens the listener.
@@ -304,6 +307,9 @@ func (o intakeOptions) setup() (*http.Server, net.Listener, *slog.Logger, error)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("failed to listen: %w", err)
 	}
+	lim := &httpedge.ConnLimit{Max: cmp.Or(o.maxConns, intakeMaxConns)}
+	srv.ConnState = lim.ConnState
+	ln = lim.Listener(ln)
 	log.Info("intake listening", "addr", ln.Addr().String(), "path", o.path, "inbox", o.inbox,
 		"tls", srv.TLSConfig != nil, "mutual_tls", o.clientCA != "", "keys", len(keys))
 	return srv, ln, log, nil
@@ -312,6 +318,11 @@ func (o intakeOptions) setup() (*http.Server, net.Listener, *slog.Logger, error)
 // intakeMaxHeaderBytes is the most request line and header bytes the
 // intake takes: a delivery's headers are well under 2 KB.
 const intakeMaxHeaderBytes = 16 << 10
+
+// intakeMaxConns is the default bound on the connections the intake holds
+// open (httpedge.ConnLimit): a relay delivers at most 64 reports at once
+// to a hotline, so this leaves room for sixteen relays.
+const intakeMaxConns = 1024
 
 // serveIntake serves until ctx is done, then drains.
 func serveIntake(ctx context.Context, srv *http.Server, ln net.Listener, log *slog.Logger) error {

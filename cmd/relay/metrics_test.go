@@ -1,7 +1,12 @@
 package main
 
 import (
+	"errors"
+	"net"
 	"net/http"
+	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -66,7 +71,9 @@ func TestMetricsListenerHostile(t *testing.T) {
 	s := newSetup(t)
 	s.write(t, `metrics_listen = "127.0.0.1:0"`, "")
 	addr := start(t, s).addr("metrics")
-	get := func(target string) string { return "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" }
+	get := func(target string) string {
+		return "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+	}
 	for _, tt := range []struct {
 		name, req string
 		status    int
@@ -92,5 +99,40 @@ func TestMetricsListenerHostile(t *testing.T) {
 	}
 	if resp, body := rawhttp.Send(t, addr, get("/metrics")); resp.StatusCode != 200 || !strings.Contains(string(body), "reportline_config_loaded 1") {
 		t.Fatalf("/metrics after the hostile requests: %d %.200s", resp.StatusCode, body)
+	}
+}
+
+// TestConnectionBound holds more idle connections to the relay than
+// relay.max_connections allows: the relay closes the oldest to serve each
+// new client, says so on /metrics, and serves a visitor right after.
+func TestConnectionBound(t *testing.T) {
+	s := newSetup(t)
+	s.write(t, "max_connections = 16\nmetrics_listen = \"127.0.0.1:0\"", "")
+	r := start(t, s)
+	addr := r.addr("http")
+	var conns []net.Conn
+	for range 48 {
+		c, err := rawhttp.Dial(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns = append(conns, c)
+	}
+	// The first connections were closed to make room for the later ones.
+	conns[0].SetReadDeadline(time.Now().Add(time.Minute))
+	if _, err := conns[0].Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("the oldest idle connection is still open past the bound: %v", err)
+	}
+	if resp, body := rawhttp.Send(t, addr, "GET /w/s1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); resp.StatusCode != 200 {
+		t.Fatalf("the frame at the bound: %d %.200s", resp.StatusCode, body)
+	}
+	_, body := rawhttp.Send(t, r.addr("metrics"), "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	m := regexp.MustCompile(`(?m)^reportline_connections_evicted_total\{listener="http"\} (\d+)$`).FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("/metrics lacks reportline_connections_evicted_total for the main listener")
+	}
+	if n, _ := strconv.Atoi(string(m[1])); n < 32 {
+		t.Errorf("%d connections evicted, want at least 32 of 48 over a bound of 16", n)
 	}
 }

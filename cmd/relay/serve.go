@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/reportline/reportline/internal/httpedge"
 	"github.com/reportline/reportline/relay"
 	"github.com/reportline/reportline/relay/config"
@@ -218,12 +220,26 @@ func (p *process) listen() error {
 // with a few bytes.
 var redirectTimeouts = relay.Timeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 10 * time.Second, Idle: 30 * time.Second}
 
+// serveOn serves s on addr, holding at most relay.max_connections
+// connections open (httpedge.ConnLimit), and counts on /metrics those it
+// closed for new ones and those it refused.
 func (p *process) serveOn(name, addr string, s *http.Server, useTLS bool) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("failed to listen on %s (%s): %w", addr, name, err)
 	}
-	p.start(name, ln, s, useTLS)
+	lim := &httpedge.ConnLimit{Max: p.cfg.Relay.MaxConnections}
+	s.ConnState = lim.ConnState
+	labels := prometheus.Labels{"listener": name}
+	p.metrics.Registry().MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "reportline_connections_evicted_total", ConstLabels: labels,
+			Help: "Connections closed, without a request under way, to make room for a new one at relay.max_connections."},
+			func() float64 { return float64(lim.Evicted()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "reportline_connections_refused_total", ConstLabels: labels,
+			Help: "New connections closed unanswered at relay.max_connections, every connection having a request under way."},
+			func() float64 { return float64(lim.Refused()) }),
+	)
+	p.start(name, lim.Listener(ln), s, useTLS)
 	return nil
 }
 

@@ -19,6 +19,11 @@ const (
 	DefaultDeliveryTimeout = 30 * time.Second
 	DefaultDeliveryWorkers = 64
 	DefaultShutdownTimeout = 30 * time.Second
+	// DefaultMaxConnections bounds the connections the relay holds open
+	// on each listener: about 40 MB of buffers and goroutines at most.
+	DefaultMaxConnections = 4096
+	// MaxMaxConnections is the largest relay.max_connections.
+	MaxMaxConnections = 1_000_000
 	DefaultHSTSMaxAge      = 365 * 24 * time.Hour
 	DefaultConcurrency     = 32
 	// MaxConcurrency bounds a hotline's concurrency and the workers.
@@ -46,6 +51,9 @@ func (c *Config) optionDefaults() {
 	}
 	if r.ShutdownTimeout.Duration == 0 {
 		r.ShutdownTimeout.Duration = DefaultShutdownTimeout
+	}
+	if r.MaxConnections == 0 {
+		r.MaxConnections = DefaultMaxConnections
 	}
 	if r.TLS.HSTSMaxAge.Duration == 0 {
 		r.TLS.HSTSMaxAge.Duration = DefaultHSTSMaxAge
@@ -97,6 +105,9 @@ func (c *Config) validateOptions(bad func(key, format string, args ...any)) {
 	}
 	if r.MaxDeliveryAge.Duration > 0 && r.MaxDeliveryAge.Duration < r.RetryMax.Duration {
 		bad("relay.max_delivery_age", "%v is shorter than relay.retry_max (%v): a report would get a single late retry", r.MaxDeliveryAge.Duration, r.RetryMax.Duration)
+	}
+	if r.MaxConnections < 16 || r.MaxConnections > MaxMaxConnections {
+		bad("relay.max_connections", "%d: use 16 to %d", r.MaxConnections, MaxMaxConnections)
 	}
 	if r.DeliveryWorkers < 1 || r.DeliveryWorkers > MaxConcurrency {
 		bad("relay.delivery_workers", "%d: use 1 to %d", r.DeliveryWorkers, MaxConcurrency)
@@ -298,6 +309,7 @@ func (c *Config) NeedsRestart(old *Config) []string {
 	diff("relay.max_delivery_age", a.MaxDeliveryAge != b.MaxDeliveryAge)
 	diff("relay.shutdown_timeout", a.ShutdownTimeout != b.ShutdownTimeout)
 	diff("relay.metrics_listen", a.MetricsListen != b.MetricsListen)
+	diff("relay.max_connections", a.MaxConnections != b.MaxConnections)
 	diff("relay.metrics_on_listen", a.MetricsOnListen != b.MetricsOnListen)
 	diff("relay.admin_socket", a.AdminSocket != b.AdminSocket)
 	diff("relay.tls.acme", a.TLS.ACME != b.TLS.ACME)

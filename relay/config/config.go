@@ -89,6 +89,10 @@ type Relay struct {
 	// MetricsOnListen serves /metrics on Listen, for a relay that is
 	// reached only through a proxy that denies the path to the public.
 	MetricsOnListen bool `toml:"metrics_on_listen"`
+	// MaxConnections bounds the connections held open on each listener;
+	// at the bound, the one waiting longest without a request is closed
+	// for a new one (httpedge.ConnLimit).
+	MaxConnections int `toml:"max_connections"`
 	// AdminSocket, if set, is the path of a Unix socket on which the
 	// running relay answers `relay spool` commands.
 	AdminSocket string `toml:"admin_socket"`
