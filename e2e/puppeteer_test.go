@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reportline/reportline/examples/stack"
 	"github.com/reportline/reportline/hotline/intake"
 	"github.com/reportline/reportline/report"
 )
@@ -72,8 +73,6 @@ func runNode(t *testing.T, nodePath, script string, stdin []byte, args ...string
 // that is not ours) to the same report, and the relay kept and logged no
 // plaintext and no address.
 func TestPuppeteerReport(t *testing.T) {
-	nodePath, script := node(t, "puppeteer-core", filepath.Join("e2e", "testdata", "puppeteer.mjs"))
-	_, typage := node(t, "age-encryption", filepath.Join("interop", "testdata", "typage.mjs"))
 	for _, c := range []struct {
 		name       string
 		lateModule bool
@@ -82,23 +81,57 @@ func TestPuppeteerReport(t *testing.T) {
 		{"module-late", true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			puppeteerReport(t, nodePath, script, typage, c.lateModule)
+			puppeteerReport(t, c.lateModule)
 		})
 	}
 }
 
-func puppeteerReport(t *testing.T, nodePath, script, typage string, lateModule bool) {
+// puppeteer runs e2e/testdata/puppeteer.mjs on the stack's partner page
+// with the flow's job (what the script's comment lists), as served or
+// with the module late, and returns the receipt's reference. It fails the
+// test if the script fails or the frame logged an error.
+func puppeteer(t *testing.T, s *stack.Stack, flow string, lateModule bool, job map[string]any) string {
+	t.Helper()
+	nodePath, script := node(t, "puppeteer-core", filepath.Join("e2e", "testdata", "puppeteer.mjs"))
+	msg := catalog(t, "en")
+	job["flow"] = flow
+	job["chromium"] = chromium(t)
+	job["partner"] = s.PartnerURL
+	job["frame"] = s.RelayURL + "/w/"
+	job["profile"] = t.TempDir()
+	job["screenshot"] = filepath.Join(artifacts, strings.ReplaceAll(t.Name(), "/", "_")+"-failure.png")
+	job["late_module"] = lateModule
+	job["button"] = msg.T("form.title")
+	if err := os.MkdirAll(artifacts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stdin, err := json.Marshal(job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	out := runNode(t, nodePath, script, stdin)
+	var res struct {
+		Reference string
+		Errors    []string
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("puppeteer.mjs printed %q: %v", out, err)
+	}
+	t.Logf("Puppeteer ran %q in %s", flow, time.Since(start).Round(time.Millisecond))
+	if len(res.Errors) > 0 {
+		t.Errorf("the frame logged errors:\n%s", strings.Join(res.Errors, "\n"))
+	}
+	return res.Reference
+}
+
+func puppeteerReport(t *testing.T, lateModule bool) {
+	nodePath, typage := node(t, "age-encryption", filepath.Join("interop", "testdata", "typage.mjs"))
 	s := startStack(t)
 	in := newInput(t)
 	msg := catalog(t, "en")
-	job := map[string]any{
-		"chromium":    chromium(t),
-		"partner":     s.PartnerURL,
-		"frame":       s.RelayURL + "/w/",
-		"profile":     t.TempDir(),
-		"screenshot":  filepath.Join(artifacts, strings.ReplaceAll(t.Name(), "/", "_")+"-failure.png"),
-		"late_module": lateModule,
-		"button":      msg.T("form.title"),
+	start := time.Now()
+	reference := puppeteer(t, s, "report", lateModule, map[string]any{
 		"labels": map[string]string{
 			"locations":   msg.T("field.locations.label"),
 			"add":         msg.T("field.locations.add"),
@@ -117,30 +150,10 @@ func puppeteerReport(t *testing.T, nodePath, script, typage string, lateModule b
 			"category":    in.category.label,
 			"description": in.description,
 		},
-	}
-	if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	stdin, err := json.Marshal(job)
-	if err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	out := runNode(t, nodePath, script, stdin)
-	var res struct {
-		Reference string
-		Errors    []string
-	}
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatalf("puppeteer.mjs printed %q: %v", out, err)
-	}
-	t.Logf("Puppeteer filed report %s in %s", res.Reference, time.Since(start).Round(time.Millisecond))
-	if len(res.Errors) > 0 {
-		t.Errorf("the page or the frame logged errors:\n%s", strings.Join(res.Errors, "\n"))
-	}
+	})
 
 	id := waitInbox(t, s)
-	checkReport(t, s, id, in, submitted{reference: res.Reference, start: start})
+	checkReport(t, s, id, in, submitted{reference: reference, start: start})
 	checkRelayKeptNothing(t, s, in)
 	checkLogAddrs(t, s, false)
 
@@ -166,4 +179,33 @@ func puppeteerReport(t *testing.T, nodePath, script, typage string, lateModule b
 	if !reflect.DeepEqual(fromTypage, o.Report) {
 		t.Errorf("age-encryption opens %s.age to %+v, the intake to %+v", id, fromTypage, o.Report)
 	}
+}
+
+// TestPuppeteerEarlyChoices makes, with Puppeteer and the module late (as
+// on a slow connection), the choices a reporter may make before the
+// module has arrived, and checks the form then does what was asked: a
+// language picked in the menu is the form's language, and "I have a
+// receipt code" opens the field to type the code in.
+func TestPuppeteerEarlyChoices(t *testing.T) {
+	en, de := catalog(t, "en"), catalog(t, "de")
+	t.Run("language", func(t *testing.T) {
+		s := startStack(t)
+		puppeteer(t, s, "language", true, map[string]any{
+			"language": de.T("lang.name"),
+			"labels": map[string]string{
+				"language":  en.T("lang.label"),
+				"title":     de.T("form.title"),
+				"locations": de.T("field.locations.label"),
+			},
+		})
+	})
+	t.Run("receipt-code", func(t *testing.T) {
+		s := startStack(t, func(o *stack.Options) { o.FollowUp = true })
+		puppeteer(t, s, "code", true, map[string]any{
+			"labels": map[string]string{
+				"have_code": en.T("followup.have_code"),
+				"code":      en.T("followup.code_label"),
+			},
+		})
+	})
 }
