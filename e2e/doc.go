@@ -15,9 +15,11 @@
 // styles kept out, the frame's headers, the site owner's options, and the
 // fallbacks without JavaScript or WebAssembly.
 //
-// One test files a report with a second browser driver, Puppeteer
+// The Puppeteer tests drive the form with a second browser driver
 // (puppeteer-core from npm, on the same Chromium), through a script that
-// knows only the form's visible labels and roles (testdata/puppeteer.mjs).
+// knows only the form's visible labels and roles (testdata/puppeteer.mjs):
+// a report filed as served and with the module arriving late, and the
+// choices a reporter makes before the module has arrived.
 //
 // The tests run under plain `go test ./...`. They need Debian's Chromium at
 // /usr/bin/chromium (or the path in $CHROMIUM); run as root, they install it
