@@ -180,3 +180,19 @@ func TestReply(t *testing.T) {
 		t.Errorf("reply without -relay: code %d, %q", code, errOut)
 	}
 }
+
+// TestIntakeInboxNotWritable: an inbox the intake cannot make stops it
+// at start, with the flag to fix, rather than failing every delivery.
+func TestIntakeInboxNotWritable(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, code := run(t, "keygen", "-classic", "-o", filepath.Join(dir, "id.txt")); code != 0 {
+		t.Fatal("keygen failed")
+	}
+	blocker := filepath.Join(dir, "not-a-folder")
+	os.WriteFile(blocker, []byte("x"), 0o600)
+	_, stderr, code := run(t, "intake", "-identity", filepath.Join(dir, "id.txt"), "-hotline", "h1", "-listen", "127.0.0.1:0",
+		"-verify-key", "whpk_"+base64.StdEncoding.EncodeToString(make([]byte, 32)), "-inbox", filepath.Join(blocker, "inbox"))
+	if code == 0 || !strings.Contains(stderr, "-inbox") || !strings.Contains(stderr, "writable") {
+		t.Errorf("intake with an inbox in a file: exit %d\n%s\nwant a refusal that names -inbox", code, stderr)
+	}
+}

@@ -245,7 +245,7 @@ func (o intakeOptions) setup() (*http.Server, net.Listener, *slog.Logger, error)
 	}
 	v.Tolerance = o.tolerance
 	if err := os.MkdirAll(o.inbox, 0o700); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, hint{fmt.Errorf("failed to make the inbox: %w", err), inboxHint}
 	}
 	out := o.logOut
 	if out == nil {
@@ -256,6 +256,9 @@ func (o intakeOptions) setup() (*http.Server, net.Listener, *slog.Logger, error)
 		return nil, nil, nil, err
 	} else if n > 0 {
 		log.Info("removed the temporary files of stores a stopped intake cut short", "count", n)
+	}
+	if err := intake.Writable(o.inbox); err != nil {
+		return nil, nil, nil, hint{err, inboxHint}
 	}
 	mux := http.NewServeMux()
 	expect, err := o.expectedRecipients()
@@ -314,6 +317,9 @@ func (o intakeOptions) setup() (*http.Server, net.Listener, *slog.Logger, error)
 		"tls", srv.TLSConfig != nil, "mutual_tls", o.clientCA != "", "keys", len(keys))
 	return srv, ln, log, nil
 }
+
+// inboxHint says what to do when the inbox cannot be made or written.
+const inboxHint = "give -inbox a folder the intake can make, or that is writable to it"
 
 // intakeMaxHeaderBytes is the most request line and header bytes the
 // intake takes: a delivery's headers are well under 2 KB.

@@ -131,7 +131,7 @@ func openSpoolOps(spoolPath, socket string) (spoolOps, error) {
 		return nil, hint{err, "the relay is running: set relay.admin_socket and restart it so `relay spool` can reach it, or stop the relay first"}
 	}
 	if err != nil {
-		return nil, spoolOpenHint(err, spoolPath)
+		return nil, stateFileHint(err, "relay.spool", spoolPath)
 	}
 	return fileOps{sp: sp, notify: func() {}}, nil
 }

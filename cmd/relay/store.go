@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"time"
 
@@ -41,7 +42,7 @@ func (o *openedStore) openMailboxes(cfg *config.Config) (mailboxStore, error) {
 	if r.Mailbox != config.MailboxJetStream {
 		mb, err := mailbox.Open(r.Mailbox, r.MailboxRetention.Duration)
 		if err != nil {
-			return nil, hint{err, "check relay.mailbox; another relay may be running with this file"}
+			return nil, stateFileHint(err, "relay.mailbox", r.Mailbox)
 		}
 		o.mailbox = mb
 		return mb, nil
@@ -72,7 +73,7 @@ func openStore(cfg *config.Config, log *slog.Logger) (*openedStore, error) {
 	if r.Store != config.StoreJetStream {
 		sp, err := spool.Open(r.Spool)
 		if err != nil {
-			return nil, spoolOpenHint(err, r.Spool)
+			return nil, stateFileHint(err, "relay.spool", r.Spool)
 		}
 		return &openedStore{Store: sp}, nil
 	}
@@ -151,14 +152,19 @@ func (o *openedStore) Compact() (before, after int64, err error) {
 	return 0, 0, errNoCompact
 }
 
-// spoolOpenHint adds what to do to an error from spool.Open of path.
-func spoolOpenHint(err error, path string) error {
+// stateFileHint adds what to do to an error from opening the relay's
+// file at path (spool.Open, mailbox.Open), which key names.
+func stateFileHint(err error, key, path string) error {
+	var pe *fs.PathError
 	switch {
-	case errors.Is(err, spool.ErrLocked):
-		return hint{err, "another relay is running with this spool; stop it first, or give this one its own relay.spool"}
+	case errors.Is(err, spool.ErrLocked) || errors.Is(err, mailbox.ErrLocked):
+		return hint{err, "another relay is running with this file; stop it first, or give this one its own " + key}
 	case errors.Is(err, spool.ErrDamaged):
 		return hint{err, fmt.Sprintf("keep the file for the record and start on a new one: mv %s %s.damaged; "+
 			"the reports it held are lost to the relay, see docs/deployment.md#a-damaged-spool", path, path)}
+	case errors.As(err, &pe):
+		return hint{err, key + " must name a file in a folder the relay can make and that is writable to it " +
+			"(under systemd, /var/lib/reportline-relay, its StateDirectory; see docs/deployment.md)"}
 	}
 	return err
 }

@@ -48,6 +48,17 @@ func RemoveTemporary(inbox string) (int, error) {
 	return n, nil
 }
 
+// Writable checks that the intake can make files in inbox, so that it
+// refuses to start rather than fail every delivery.
+func Writable(inbox string) error {
+	f, err := os.CreateTemp(inbox, tempPrefix+"probe-*")
+	if err != nil {
+		return fmt.Errorf("the inbox is not writable: %w", err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
 // WriteFileAtomic writes data to path so that path holds either nothing or
 // all of data, even across a crash: temp file, fsync, rename, fsync of the
 // folder.

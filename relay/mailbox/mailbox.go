@@ -29,9 +29,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 var (
@@ -49,6 +52,8 @@ var (
 	ErrReplayed = errors.New("reply already posted")
 	// ErrCorrupt: a record does not decode.
 	ErrCorrupt = errors.New("mailbox record corrupt")
+	// ErrLocked: another process has the mailbox file open.
+	ErrLocked = errors.New("mailbox file is locked by another process")
 )
 
 // Store is the mailbox file.
@@ -60,7 +65,13 @@ type Store struct {
 // Open opens (or makes) the mailbox file at path. Replies older than
 // retention are never given out and are removed by Sweep.
 func Open(path string, retention time.Duration) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("failed to open the mailbox store %s: %w", path, err)
+	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("failed to open the mailbox store %s: %w", path, ErrLocked)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("failed to open the mailbox store %s: %w", path, err)
 	}

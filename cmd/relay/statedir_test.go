@@ -1,0 +1,40 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/reportline/reportline/internal/testbin"
+)
+
+// TestStateFolderNotWritable: a spool or mailbox the relay cannot make
+// (its folder is a file, or read-only) stops the relay with the key to
+// fix and where such files belong.
+func TestStateFolderNotWritable(t *testing.T) {
+	bin := testbin.Build(t, "relay")
+	s := newSetup(t)
+	blocker := filepath.Join(s.dir, "not-a-folder")
+	os.WriteFile(blocker, []byte("x"), 0o600)
+	for key, extra := range map[string]string{
+		"relay.spool":   "",
+		"relay.mailbox": "mailbox = " + `"` + filepath.Join(blocker, "mailbox.db") + `"`,
+	} {
+		s.write(t, extra, `color = "#000000"`)
+		if key == "relay.spool" {
+			cfg, _ := os.ReadFile(s.cfgPath)
+			s.writeConfig(t, strings.Replace(string(cfg), filepath.Join(s.dir, "spool.db"), filepath.Join(blocker, "spool.db"), 1))
+		}
+		out, err := exec.Command(bin, "serve", "-config", s.cfgPath, "-listen", "127.0.0.1:0").CombinedOutput()
+		if err == nil {
+			t.Fatalf("%s in a file: the relay started:\n%s", key, out)
+		}
+		for _, want := range []string{key, "writable", "docs/deployment.md"} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("%s in a file:\n%s\nwant it to say %q", key, out, want)
+			}
+		}
+	}
+}
