@@ -43,14 +43,14 @@ func main() {
 	}
 	fmt.Printf(`
   Partner page:    %s
-  Load balancer:   %s  (round robin over the relays)
+  Load balancer:   %s/readyz  (round robin over the relays' API)
   Relays:          %s (pid %d), %s (pid %d)
   NATS servers:    %s (pid %d), %s (pid %d), %s (pid %d)
   Hotline inbox:   %s
   Logs:            %s
 
   Open the partner page, press the report button and send a report.
-  Read it with:    build/bin/hotline open %s/<id>.json
+  Read it with:    %s/hotline open %s/<id>.json
   If it asked for follow-up, reply (the mailboxes are on the cluster too):
     %s/hotline reply -key %s -hotline demo-hotline -relay %s -inbox %s -kind question -m "Which post?" <id>
 
@@ -67,7 +67,7 @@ func main() {
 `, s.PartnerURL, s.RelayURL,
 		s.RelayAddrs[0], s.PID("relay"), s.RelayAddrs[1], s.PID("relay2"),
 		s.NATSURLs[0], s.PID("nats1"), s.NATSURLs[1], s.PID("nats2"), s.NATSURLs[2], s.PID("nats3"),
-		s.Inbox, opts.State+"/logs", s.Inbox,
+		s.Inbox, filepath.Join(opts.State, "logs"), opts.Bin, s.Inbox,
 		opts.Bin, s.HotlineSigningKey, s.RelayURL, s.Inbox,
 		s.PID("relay"), s.PID("nats2"), s.PID("intake"), s.PID("intake"),
 		s.Command("relay"), s.Command("nats2"), opts.Bin, s.RelayConfig)

@@ -46,16 +46,17 @@ func main() {
 	if s.FrameURL != "" {
 		frameLine = "\n  Report frame:   " + s.FrameURL + " (the hotline's, from " + s.FrameDir + ")"
 	}
+	// The relay has no page of its own: its readiness is what answers.
 	fmt.Printf(`
   Partner page:   %s
-  Relay:          %s%s
+  Relay:          %s/readyz (its API; no page of its own)%s
   Hotline inbox:  %s
   Logs:           %s
 
   Open the partner page, press the report button and send a report.
-  Read it with:   build/bin/hotline open %s/<id>.json
+  Read it with:   %s open %s/<id>.json
   Ctrl-C stops everything.
-`, s.PartnerURL, s.RelayURL, frameLine, s.Inbox, opts.State+"/logs", s.Inbox)
+`, s.PartnerURL, s.RelayURL, frameLine, s.Inbox, filepath.Join(opts.State, "logs"), filepath.Join(opts.Bin, "hotline"), s.Inbox)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP) // SIGHUP: the terminal closed
 	defer stop()
 	err = s.Wait(ctx)
