@@ -80,11 +80,12 @@ func (r *rawRequest) del(k string) {
 	r.header = out
 }
 
-// send writes r to the relay at addr and reads the answer. The body is
+// send writes r to the relay at addr, from rawhttp.Client, and reads the
+// answer. The body is
 // written while the answer is read, as a client that does not wait would.
 func send(t *testing.T, addr string, r *rawRequest) (*http.Response, []byte) {
 	t.Helper()
-	conn, err := net.Dial("tcp", addr)
+	conn, err := rawhttp.Dial(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -461,6 +462,9 @@ func TestHostileRoutes(t *testing.T) {
 		{"dot-dot as the site", req("GET", "/w/%2e%2e", nil), 400, "bad-path", ""},
 		{"empty site", req("GET", "/v1/sites//challenge", nil), 400, "bad-path", ""},
 		{"dot-dot as the report id", req("POST", "/v1/sites/s1/reports/..", k.envelope), 400, "bad-path", ""},
+		{"OPTIONS *", req("OPTIONS", "*", nil), 400, "bad-path", ""},
+		{"CONNECT", req("CONNECT", "127.0.0.1:22", nil), 400, "bad-path", ""},
+		{"absolute URI with dot segments", req("GET", "http://x/a/../healthz", nil), 400, "bad-path", ""},
 		{"double-encoded dots", req("GET", "/a/%252e%252e%252fgo.mod", nil), 404, "not-found", ""},
 		{"backslashes", req("GET", "/a/..%5c..%5cgo.mod", nil), 404, "not-found", ""},
 		{"NUL in a file name", req("GET", "/a/wasm_exec.js%00", nil), 404, "not-found", ""},
@@ -519,9 +523,20 @@ func TestHostileRoutes(t *testing.T) {
 	if st, err := f.sp.Stats(); err != nil || st.Pending != 0 || st.Dead != 0 {
 		t.Fatalf("hostile requests stored something: %+v, %v", st, err)
 	}
+	// Pipelined requests are answered in order, each once.
+	pipelined := "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /readyz HTTP/1.1\r\nHost: x\r\n\r\n" +
+		"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\nGET /healthz HTTP/1.0\r\n\r\n"
+	if n, got := rawhttp.Answers(t, addr, pipelined); n != 3 || !bytes.Contains(got, []byte("ready\n")) ||
+		!bytes.Contains(got, []byte("method-not-allowed")) || !bytes.HasSuffix(got, []byte("ok\n")) {
+		t.Errorf("pipelined requests: %d HTTP/1.1 answers (want 3, and one HTTP/1.0):\n%s", n, got)
+	}
 	rawhttp.WaitGoroutines(t, baseline)
 	if resp, body := send(t, addr, k.valid(t)); resp.StatusCode != 202 {
 		t.Fatalf("an honest report after the hostile requests: status %d: %s", resp.StatusCode, body)
+	}
+	rawhttp.WaitGoroutines(t, baseline)
+	if bytes.Contains(f.logs.Bytes(), []byte(rawhttp.Client)) {
+		t.Errorf("a log line names the client:\n%s", f.logs)
 	}
 }
 

@@ -54,5 +54,8 @@ func NewHTTPServer(h http.Handler, t Timeouts, log *slog.Logger) *http.Server {
 		IdleTimeout:       t.Idle,
 		MaxHeaderBytes:    hardMaxHeaderBytes,
 		ErrorLog:          ErrorLog(log),
+		// "OPTIONS *" reaches the handler, which refuses it with a
+		// problem, instead of net/http's empty 200.
+		DisableGeneralOptionsHandler: true,
 	}
 }

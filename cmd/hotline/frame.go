@@ -157,6 +157,9 @@ func frameServer(h http.Handler, ln net.Listener, maxConns int) (*http.Server, n
 		MaxHeaderBytes: 4 * frameMaxHeaderBytes,
 		// net/http's own error lines name client addresses: keep them out.
 		ErrorLog: slog.NewLogLogger(slog.DiscardHandler, slog.LevelError),
+		// "OPTIONS *" reaches the handler, which refuses it with a
+		// problem, instead of net/http's empty 200.
+		DisableGeneralOptionsHandler: true,
 	}, lim.Listener(ln)
 }
 

@@ -300,6 +300,9 @@ func (o intakeOptions) setup() (*http.Server, net.Listener, *slog.Logger, error)
 		// net/http's own lines (a failed TLS handshake) name the client:
 		// they reach the log without its address.
 		ErrorLog: httpedge.ErrorLog(log),
+		// "OPTIONS *" reaches the handler, which refuses it with a
+		// problem, instead of net/http's empty 200.
+		DisableGeneralOptionsHandler: true,
 	}
 	if o.tlsCert != "" || o.tlsKey != "" {
 		if srv.TLSConfig, err = intake.ServerTLS(o.tlsCert, o.tlsKey, o.clientCA); err != nil {

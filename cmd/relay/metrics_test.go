@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -110,6 +112,8 @@ func TestConnectionBound(t *testing.T) {
 	s.write(t, "max_connections = 16\nmetrics_listen = \"127.0.0.1:0\"", "")
 	r := start(t, s)
 	addr := r.addr("http")
+	// Keep-alive connections left idle after a request: only the bound
+	// closes them within the test (the idle timeout is two minutes).
 	var conns []net.Conn
 	for range 48 {
 		c, err := rawhttp.Dial(addr)
@@ -117,6 +121,13 @@ func TestConnectionBound(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Close()
+		c.SetDeadline(time.Now().Add(time.Minute))
+		io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GET /healthz: %v %v", resp, err)
+		}
+		io.Copy(io.Discard, resp.Body)
 		conns = append(conns, c)
 	}
 	// The first connections were closed to make room for the later ones.
