@@ -22,6 +22,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/andybalholm/brotli"
@@ -263,14 +264,23 @@ func (s *asset) serve(w http.ResponseWriter, r *http.Request) {
 	w.Write(body)
 }
 
-// AcceptsEncoding reports whether an Accept-Encoding header accepts enc.
+// AcceptsEncoding reports whether an Accept-Encoding header accepts enc:
+// it names enc with no weight, or with a weight above zero (RFC 9110,
+// section 12.5.3). A weight that does not parse refuses it.
 func AcceptsEncoding(header, enc string) bool {
-	for _, part := range strings.Split(header, ",") {
-		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(name), enc) {
-			return !strings.Contains(strings.ReplaceAll(params, " ", ""), "q=0") ||
-				strings.Contains(params, "q=0.")
+	for part := range strings.SplitSeq(header, ",") {
+		name, params, _ := strings.Cut(part, ";")
+		if !strings.EqualFold(strings.TrimSpace(name), enc) {
+			continue
 		}
+		for param := range strings.SplitSeq(params, ";") {
+			k, v, _ := strings.Cut(param, "=")
+			if strings.EqualFold(strings.TrimSpace(k), "q") {
+				q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				return err == nil && q > 0
+			}
+		}
+		return true
 	}
 	return false
 }

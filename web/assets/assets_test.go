@@ -129,3 +129,34 @@ func TestLoaderLabelsAndBudget(t *testing.T) {
 		t.Error("embed.js still holds the table of the source, with English only")
 	}
 }
+
+// TestAcceptsEncoding: a coding is accepted when named with no weight or
+// a weight above zero (RFC 9110, section 12.5.3), in any case and
+// spacing; a weight of zero, however written, refuses it.
+func TestAcceptsEncoding(t *testing.T) {
+	for _, tt := range []struct {
+		header string
+		want   bool
+	}{
+		{"br", true},
+		{"gzip, deflate, br, zstd", true},
+		{"BR", true},
+		{"br;q=1", true},
+		{"br;q=0.5", true},
+		{"br; q=0.001", true},
+		{"br;q=0", false},
+		{"br;q=0.0", false},
+		{"br;q=0.000", false},
+		{"br ; q = 0", false},
+		{"br;Q=0", false},
+		{"br;q=garbage", false},
+		{"gzip", false},
+		{"", false},
+		{"brotli", false},
+		{"*", false},
+	} {
+		if got := AcceptsEncoding(tt.header, "br"); got != tt.want {
+			t.Errorf("AcceptsEncoding(%q, br) = %v, want %v", tt.header, got, tt.want)
+		}
+	}
+}
