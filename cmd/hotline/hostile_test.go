@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -40,6 +42,31 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// slowHeaders opens a connection to addr that sends half a request's
+// headers and no more.
+func slowHeaders(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := rawhttp.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	io.WriteString(c, "POST /v1/deliveries HTTP/1.1\r\nHost: x\r\nContent-Type: appl")
+	return c
+}
+
+// closedWithin checks that the server closes c, sending nothing, within
+// a minute: its header timeout is 5 s, and the minute only bounds a
+// server that would wait for ever.
+func closedWithin(t *testing.T, c net.Conn) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(time.Minute))
+	n, err := c.Read(make([]byte, 1))
+	if err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("headers sent slower than the header timeout: read %d, %v; want the connection closed", n, err)
+	}
 }
 
 // hostileIntake is an intake served as `hotline intake` serves it, on a
@@ -116,6 +143,7 @@ func TestIntakeHostileRequests(t *testing.T) {
 		t.Fatalf("GET /healthz: %d", resp.StatusCode)
 	}
 	baseline := runtime.NumGoroutine()
+	slow := slowHeaders(t, h.addr)
 	get := func(target string) string {
 		return "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
 	}
@@ -158,6 +186,7 @@ func TestIntakeHostileRequests(t *testing.T) {
 			}
 		})
 	}
+	closedWithin(t, slow)
 	// A request hidden after a chunked body is not served.
 	smuggled := rawhttp.Smuggled("POST", "/v1/deliveries", "Content-Type: application/json\r\n", "/healthz")
 	if n, got := rawhttp.Answers(t, h.addr, smuggled); n != 1 {
@@ -249,6 +278,7 @@ func TestServeFrameHostileRequests(t *testing.T) {
 		t.Fatalf("GET /: %d", resp.StatusCode)
 	}
 	baseline := runtime.NumGoroutine()
+	slow := slowHeaders(t, addr)
 	tests := []struct {
 		name, req string
 		status    int
@@ -283,6 +313,7 @@ func TestServeFrameHostileRequests(t *testing.T) {
 			}
 		})
 	}
+	closedWithin(t, slow)
 	// Headers of a megabyte are not read into memory: net/http stops
 	// at the server's limit.
 	resp, _ := rawhttp.Send(t, addr, "GET / HTTP/1.1\r\nHost: x\r\nX-Pad: "+strings.Repeat("p", 1<<20)+"\r\nConnection: close\r\n\r\n")
