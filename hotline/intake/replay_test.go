@@ -134,3 +134,41 @@ func TestResendInSameSecondIsNoReplay(t *testing.T) {
 		t.Fatalf("replayed first attempt: %d %s", rec.Code, rec.Body)
 	}
 }
+
+// Attempts that arrive out of order (a slow first attempt overtaken by a
+// retry) are each taken once: the later first, the earlier then as a
+// duplicate; each sent again is a replay, and one attempt's signature on
+// another's body does not verify.
+func TestReorderedAttempts(t *testing.T) {
+	f := newFixture(t)
+	now := time.Now()
+	early, late := now.Add(-2*time.Minute), now
+	first, retry := f.payloadAt(t, rid, early), f.payloadAt(t, rid, late)
+	if rec := f.deliver(t, rid, retry, late, f.signer); rec.Code != 200 || !strings.Contains(rec.Body.String(), "stored") {
+		t.Fatalf("the retry, first to arrive: %d %s", rec.Code, rec.Body)
+	}
+	if rec := f.deliver(t, rid, first, early, f.signer); rec.Code != 200 || !strings.Contains(rec.Body.String(), "duplicate") {
+		t.Fatalf("the first attempt, arriving late: %d %s", rec.Code, rec.Body)
+	}
+	for name, a := range map[string]struct {
+		body []byte
+		ts   time.Time
+	}{"retry": {retry, late}, "first attempt": {first, early}} {
+		if rec := f.deliver(t, rid, a.body, a.ts, f.signer); rec.Code != http.StatusConflict {
+			t.Errorf("the %s again: %d %s", name, rec.Code, rec.Body)
+		}
+	}
+	// The first attempt's headers on the retry's body.
+	r := httptest.NewRequest("POST", "/v1/deliveries", bytes.NewReader(retry))
+	if err := delivery.SetHeaders(r.Header, f.signer, rid, early, first); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	f.in.ServeHTTP(rec, r)
+	if rec.Code != http.StatusUnauthorized {
+		t.Errorf("one attempt's signature on another's body: %d %s", rec.Code, rec.Body)
+	}
+	if got := files(t, f.inbox); len(got) != 2 {
+		t.Errorf("the inbox holds %v, want the report's two files", got)
+	}
+}
