@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 const (
 	recordVersion1 = 1
 	recordVersion  = 2
+	recordVersion3 = 3 // the body kept apart, in "bodies"
 )
 
 // Flags of a version 2 record.
@@ -32,8 +34,11 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 // documentation: version 2 if e has a flag, else version 1. It does not
 // validate e; Put and the other writers do that before calling it, and
 // decodeRecord enforces the same limits on the way back. The Dead field is not part of the record: it is implied by the bucket.
+//
+// An entry whose body is kept apart (bodyRef set) is written as version 3,
+// which holds the body's key in "bodies" instead of the body.
 func encodeRecord(e Entry) []byte {
-	n := 1 + 6*binary.MaxVarintLen64 + 2*binary.MaxVarintLen64 +
+	n := 1 + 7*binary.MaxVarintLen64 + 2*binary.MaxVarintLen64 +
 		len(e.ID) + len(e.Hotline) + len(e.Site) + len(e.LastError) + len(e.Body) + 4
 	var flags uint64
 	if e.Urgent {
@@ -43,6 +48,9 @@ func encodeRecord(e Entry) []byte {
 	if flags != 0 {
 		version = recordVersion
 	}
+	if e.bodyRef != 0 {
+		version = recordVersion3
+	}
 	b := make([]byte, 0, n)
 	b = append(b, version)
 	b = appendBytes(b, []byte(e.ID))
@@ -51,12 +59,37 @@ func encodeRecord(e Entry) []byte {
 	b = binary.AppendVarint(b, e.Received.Unix())
 	b = binary.AppendVarint(b, e.NextAttempt.UnixNano())
 	b = binary.AppendUvarint(b, uint64(e.Attempts))
-	if flags != 0 {
+	if version != recordVersion1 {
 		b = binary.AppendUvarint(b, flags)
 	}
 	b = appendBytes(b, []byte(e.LastError))
-	b = appendBytes(b, e.Body)
+	if version == recordVersion3 {
+		b = binary.AppendUvarint(b, e.bodyRef)
+	} else {
+		b = appendBytes(b, e.Body)
+	}
 	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, crcTable))
+}
+
+// encodeBody is how a body kept apart is stored in "bodies": the body,
+// then the big-endian CRC-32C of it.
+func encodeBody(body []byte) []byte {
+	b := make([]byte, 0, len(body)+4)
+	b = append(b, body...)
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(body, crcTable))
+}
+
+// decodeBody checks a value of "bodies" and returns a copy of its body.
+// Its errors wrap ErrCorrupt.
+func decodeBody(v []byte) ([]byte, error) {
+	if len(v) < 1+4 {
+		return nil, fmt.Errorf("%w: body of %d bytes, too short", ErrCorrupt, len(v))
+	}
+	body, sum := v[:len(v)-4], binary.BigEndian.Uint32(v[len(v)-4:])
+	if crc32.Checksum(body, crcTable) != sum {
+		return nil, fmt.Errorf("%w: body checksum mismatch", ErrCorrupt)
+	}
+	return bytes.Clone(body), nil
 }
 
 func appendBytes(b, field []byte) []byte {
@@ -68,7 +101,7 @@ func appendBytes(b, field []byte) []byte {
 // the rest, or "" if the record is too short to hold one; decodeRecord
 // still checks the whole record before it is used.
 func peekHotline(rec []byte) string {
-	if len(rec) < 1 || rec[0] != recordVersion1 && rec[0] != recordVersion {
+	if len(rec) < 1 || rec[0] < recordVersion1 || rec[0] > recordVersion3 {
 		return ""
 	}
 	d := decoder{b: rec[1:]}
@@ -95,8 +128,9 @@ func parseRecord(rec []byte) (Entry, error) {
 	if len(rec) < 1+4 {
 		return Entry{}, fmt.Errorf("record is %d bytes, too short", len(rec))
 	}
-	if rec[0] != recordVersion1 && rec[0] != recordVersion {
-		return Entry{}, fmt.Errorf("unknown record version %d", rec[0])
+	version := rec[0]
+	if version < recordVersion1 || version > recordVersion3 {
+		return Entry{}, fmt.Errorf("unknown record version %d: a newer relay wrote this record", version)
 	}
 	payload, sum := rec[:len(rec)-4], binary.BigEndian.Uint32(rec[len(rec)-4:])
 	if crc32.Checksum(payload, crcTable) != sum {
@@ -111,11 +145,15 @@ func parseRecord(rec []byte) (Entry, error) {
 	next := d.varint("next attempt")
 	attempts := d.uvarint("attempts")
 	var flags uint64
-	if rec[0] == recordVersion {
+	if version != recordVersion1 {
 		flags = d.uvarint("flags")
 	}
 	e.LastError = string(d.bytes("last error", MaxLastErrorLen))
-	e.Body = d.bytes("body", math.MaxInt)
+	if version == recordVersion3 {
+		e.bodyRef = d.uvarint("body key")
+	} else {
+		e.Body = d.bytes("body", math.MaxInt)
+	}
 	if d.err != nil {
 		return Entry{}, d.err
 	}
@@ -128,7 +166,10 @@ func parseRecord(rec []byte) (Entry, error) {
 	if e.Hotline == "" {
 		return Entry{}, errors.New("hotline is empty")
 	}
-	if len(e.Body) == 0 {
+	if version == recordVersion3 && e.bodyRef == 0 {
+		return Entry{}, errors.New("body key is zero")
+	}
+	if version != recordVersion3 && len(e.Body) == 0 {
 		return Entry{}, errors.New("body is empty")
 	}
 	if received < 0 || received > maxUnixSeconds {
@@ -143,7 +184,7 @@ func parseRecord(rec []byte) (Entry, error) {
 	if flags&^knownFlags != 0 {
 		return Entry{}, fmt.Errorf("unknown flags %#x: a newer relay wrote this record", flags&^knownFlags)
 	}
-	if rec[0] == recordVersion && flags == 0 {
+	if version == recordVersion && flags == 0 {
 		return Entry{}, errors.New("version 2 record without flags")
 	}
 	e.Received = time.Unix(received, 0).UTC()

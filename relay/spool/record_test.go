@@ -49,6 +49,10 @@ func recordCases() map[string]struct {
 	full := encodeRecord(fullEntry())
 	urgent := fullEntry()
 	urgent.Urgent = true
+	apart := fullEntry()
+	apart.Body, apart.bodyRef = nil, 1<<40
+	apartUrgent := apart
+	apartUrgent.Urgent = true
 	minimal := encodeRecord(Entry{ID: "a", Hotline: "h", Received: time.Unix(0, 0), NextAttempt: time.Unix(0, 0), Body: []byte{0}})
 	mutate := func(rec []byte, f func(p []byte) []byte) []byte {
 		return withCRC(f(bytes.Clone(payload(rec))))
@@ -63,7 +67,13 @@ func recordCases() map[string]struct {
 		"valid-max-id":          {encodeRecord(Entry{ID: strings.Repeat("i", MaxIDLen), Hotline: "h", Body: []byte("b"), Received: t0, NextAttempt: t0}), true},
 		"empty":                 {nil, false},
 		"short":                 {[]byte{1, 0, 0, 0}, false},
-		"bad-version":           {mutate(full, func(p []byte) []byte { p[0] = 3; return p }), false},
+		"bad-version":           {mutate(full, func(p []byte) []byte { p[0] = 4; return p }), false},
+		"version-0":             {mutate(full, func(p []byte) []byte { p[0] = 0; return p }), false},
+		"valid-apart":           {encodeRecord(apart), true},
+		"valid-apart-urgent":    {encodeRecord(apartUrgent), true},
+		"apart-zero-key":        {mutate(encodeRecord(Entry{ID: "a", Hotline: "h", Received: t0, NextAttempt: t0, bodyRef: 1}), func(p []byte) []byte { p[len(p)-1] = 0; return p }), false},
+		"apart-trailing-bytes":  {mutate(encodeRecord(apart), func(p []byte) []byte { return append(p, 0) }), false},
+		"apart-unknown-flags":   {mutate(encodeRecord(apartUrgent), func(p []byte) []byte { p[flagsAt(encodeRecord(apart), p)] |= 2; return p }), false},
 		"valid-urgent":          {encodeRecord(urgent), true},
 		"version-1-urgent":      {mutate(encodeRecord(urgent), func(p []byte) []byte { p[0] = 1; return p }), false},
 		"version-2-no-flags":    {mutate(full, func(p []byte) []byte { p[0] = 2; return p }), false},
@@ -129,6 +139,34 @@ func TestRecordRoundTrip(t *testing.T) {
 	}
 }
 
+func TestRecordRoundTripBodyApart(t *testing.T) {
+	want := fullEntry()
+	want.Body, want.bodyRef, want.Urgent = nil, 123456789, true
+	rec := encodeRecord(want)
+	if rec[0] != recordVersion3 {
+		t.Fatalf("a record whose body is kept apart is version %d, want %d", rec[0], recordVersion3)
+	}
+	if bytes.Contains(rec, fullEntry().Body) {
+		t.Error("the record holds the body it keeps apart")
+	}
+	got, err := decodeRecord(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameEntry(got, want) || got.bodyRef != want.bodyRef {
+		t.Errorf("round trip: got %+v, want %+v", got, want)
+	}
+	body := []byte("age-encryption.org/v1\n")
+	if got, err := decodeBody(encodeBody(body)); err != nil || !bytes.Equal(got, body) {
+		t.Errorf("body round trip = %q, %v", got, err)
+	}
+	damaged := encodeBody(body)
+	damaged[3] ^= 1
+	if _, err := decodeBody(damaged); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("a damaged body decodes: %v", err)
+	}
+}
+
 // TestFuzzSeedCorpus fails if the FuzzDecodeEntry seed corpus is missing, so
 // that plain `go test` always runs the fuzz target over real inputs. Run it
 // with -update-seeds to regenerate the corpus from recordCases.
@@ -182,6 +220,17 @@ func FuzzDecodeEntry(f *testing.F) {
 		f.Add(tc.rec)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, v := range [][]byte{data, withCRC(bytes.Clone(data))} {
+			// The same bytes as a body kept apart.
+			body, err := decodeBody(v)
+			if err != nil {
+				if !errors.Is(err, ErrCorrupt) {
+					t.Fatalf("body error %v does not wrap ErrCorrupt", err)
+				}
+			} else if len(body) == 0 || !bytes.Equal(encodeBody(body), v) {
+				t.Fatalf("decodeBody accepted %q as %q", v, body)
+			}
+		}
 		for _, rec := range [][]byte{data, withCRC(bytes.Clone(data))} {
 			e, err := decodeRecord(rec)
 			if err != nil {
@@ -190,14 +239,14 @@ func FuzzDecodeEntry(f *testing.F) {
 				}
 				continue
 			}
-			if checkID(e.ID) != nil || e.Hotline == "" || len(e.Body) == 0 || e.Attempts < 0 {
+			if checkID(e.ID) != nil || e.Hotline == "" || (len(e.Body) == 0) != (e.bodyRef != 0) || e.Attempts < 0 {
 				t.Fatalf("decoder accepted an invalid entry %+v", e)
 			}
 			again, err := decodeRecord(encodeRecord(e))
 			if err != nil {
 				t.Fatalf("re-encoded entry does not decode: %v", err)
 			}
-			if !sameEntry(e, again) {
+			if !sameEntry(e, again) || e.bodyRef != again.bodyRef {
 				t.Fatalf("round trip changed %+v into %+v", e, again)
 			}
 		}

@@ -19,6 +19,12 @@
 // The bbolt file has these buckets:
 //
 //   - "entries": report id → record, for reports waiting to be delivered;
+//   - "bodies": 8-byte big-endian number → body ‖ its CRC-32C, the
+//     ciphertexts of version 3 records, numbered in the order they were
+//     stored (the bucket's sequence), so that the bodies of a group of
+//     new reports are appended at the end of the tree instead of each
+//     rewriting a leaf of other reports' envelopes: about half the bytes
+//     written per report;
 //   - "due": 8-byte big-endian NextAttempt in Unix nanoseconds ‖ id → empty,
 //     the index [Spool.Due] and [Spool.NextDue] walk in order instead of
 //     scanning every record;
@@ -33,14 +39,16 @@
 //     others, on every attempt; added in place to files made before it
 //     existed (which hold no urgent report);
 //   - "dead": report id → record, for buried reports;
-//   - "meta": "format" → the layout version, "probe" → written by
+//   - "meta": "format" → the layout version ("2"; a file of format "1",
+//     which has no "bodies", is upgraded when opened), "probe" → written by
 //     [Spool.Writable].
 //
 // Every pending report has exactly one key in "due" and in "received", one
 // in "retry" if and only if its Attempts is not zero, and one in "urgent"
 // if and only if it is marked urgent; every change to a report updates the
 // record and its index keys in the same transaction.
-// A report id is in at most one of "entries" and "dead".
+// A report id is in at most one of "entries" and "dead", and every body in
+// "bodies" belongs to exactly one version 3 record of either.
 //
 // # Record format
 //
@@ -61,10 +69,16 @@
 //
 //	flags      uvarint, not zero; bit 0: the report is urgent ([Entry.Urgent])
 //
-// A record without flags is written as version 1, so a spool in which no
-// report is urgent stays readable by relays that know only version 1;
-// either version is read, and a version 1 record is not urgent. Unknown
-// flags are refused as [ErrCorrupt].
+// Version 3 always has the flags field (it may be zero), and in place of
+// the body:
+//
+//	body key   uvarint, not zero: the body's number in "bodies"
+//
+// Every report stored now is written as version 3, and keeps its body's
+// number when its record is rewritten (a retry, burying, reviving). Records
+// of versions 1 and 2, from files made before, are read and rewritten as
+// they are. A version 1 record is not urgent. Unknown flags are refused as
+// [ErrCorrupt].
 //
 // The checksum catches records damaged at rest, since bbolt only checksums its
 // meta pages. A record that does not decode is reported as [ErrCorrupt]; it
@@ -138,8 +152,14 @@ var (
 	ErrDamaged = errors.New("spool file is damaged or not a spool")
 )
 
-// formatVersion is stored in the meta bucket; Open refuses other values.
-const formatVersion = "1"
+// formatVersion is stored in the meta bucket; Open refuses other values,
+// except that it upgrades a file of formatVersion1 in place (version 2
+// adds "bodies" and version 3 records), so that a relay too old to read
+// them refuses the file when it starts rather than a record later on.
+const (
+	formatVersion  = "2"
+	formatVersion1 = "1"
+)
 
 // lockTimeout is how long Open waits for another process to release the file
 // before failing with ErrLocked.
@@ -152,6 +172,7 @@ var (
 	bucketRetry    = []byte("retry")
 	bucketUrgent   = []byte("urgent")
 	bucketDead     = []byte("dead")
+	bucketBodies   = []byte("bodies")
 	bucketMeta     = []byte("meta")
 
 	keyFormat = []byte("format")
@@ -200,6 +221,10 @@ type Entry struct {
 	// threatened; see docs/delivery.md). An urgent report that is due is
 	// listed ahead of every report that is not, on every attempt.
 	Urgent bool
+
+	// bodyRef is the key in "bodies" of a body kept apart (a version 3
+	// record), or 0 for a body held in the record itself.
+	bodyRef uint64
 }
 
 // Stats summarizes the spool for metrics and health checks.
@@ -248,7 +273,7 @@ func Open(path string) (*Spool, error) {
 		return nil, fmt.Errorf("open spool %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketEntries, bucketDue, bucketReceived, bucketUrgent, bucketDead, bucketMeta} {
+		for _, name := range [][]byte{bucketEntries, bucketDue, bucketReceived, bucketUrgent, bucketDead, bucketMeta, bucketBodies} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -260,10 +285,10 @@ func Open(path string) (*Spool, error) {
 		}
 		meta := tx.Bucket(bucketMeta)
 		switch v := meta.Get(keyFormat); {
-		case v == nil:
+		case v == nil, string(v) == formatVersion1:
 			return meta.Put(keyFormat, []byte(formatVersion))
 		case string(v) != formatVersion:
-			return fmt.Errorf("unsupported spool format %q", v)
+			return fmt.Errorf("unsupported spool format %q: a newer relay wrote this file; run a relay at least as new as that one", v)
 		}
 		return nil
 	})
@@ -337,7 +362,6 @@ func (s *Spool) Put(e Entry) (stored Entry, created bool, err error) {
 	if err := checkEntry(&e); err != nil {
 		return Entry{}, false, fmt.Errorf("put report %s: %w", e.ID, err)
 	}
-	rec := encodeRecord(e)
 	id := []byte(e.ID)
 	var exists bool
 	err = s.grouped(func(tx *bolt.Tx) error {
@@ -357,7 +381,16 @@ func (s *Spool) Put(e Entry) (stored Entry, created bool, err error) {
 			stored, exists = old, true
 			return nil
 		}
-		if err := tx.Bucket(bucketEntries).Put(id, rec); err != nil {
+		// The body goes apart, under the next number: new bodies are
+		// appended to the end of "bodies", so a group's bodies fill
+		// fresh pages instead of rewriting a leaf of other reports each.
+		ref, err := putBody(tx, e.Body)
+		if err != nil {
+			return err
+		}
+		rec := e
+		rec.bodyRef = ref
+		if err := tx.Bucket(bucketEntries).Put(id, encodeRecord(rec)); err != nil {
 			return err
 		}
 		return putIndexes(tx, e)
@@ -459,8 +492,58 @@ func getEntry(tx *bolt.Tx, bucket []byte, id string) (Entry, error) {
 	if e.ID != id {
 		return Entry{}, fmt.Errorf("%w: record stored under id %q holds id %q", ErrCorrupt, id, e.ID)
 	}
+	if err := readBody(tx, &e); err != nil {
+		return Entry{}, err
+	}
 	return e, nil
 }
+
+// putBody stores a body apart, under the next free number of "bodies",
+// and returns that number.
+func putBody(tx *bolt.Tx, body []byte) (uint64, error) {
+	b := tx.Bucket(bucketBodies)
+	b.FillPercent = 1 // appended in order: leaves need no room for inserts
+	for {
+		ref, err := b.NextSequence()
+		if err != nil {
+			return 0, err
+		}
+		k := bodyKey(ref)
+		if b.Get(k) != nil {
+			continue // never overwrite: a sequence reset must not lose a body
+		}
+		return ref, b.Put(k, encodeBody(body))
+	}
+}
+
+// readBody fills in the body of an entry whose body is kept apart.
+func readBody(tx *bolt.Tx, e *Entry) error {
+	if e.bodyRef == 0 {
+		return nil
+	}
+	v := tx.Bucket(bucketBodies).Get(bodyKey(e.bodyRef))
+	if v == nil {
+		return fmt.Errorf("%w: report %s names body %d, which is missing", ErrCorrupt, e.ID, e.bodyRef)
+	}
+	body, err := decodeBody(v)
+	if err != nil {
+		return fmt.Errorf("report %s: %w", e.ID, err)
+	}
+	e.Body = body
+	return nil
+}
+
+// deleteBody removes the body an entry keeps apart, if it does.
+func deleteBody(tx *bolt.Tx, e Entry) error {
+	if e.bodyRef == 0 {
+		return nil
+	}
+	return tx.Bucket(bucketBodies).Delete(bodyKey(e.bodyRef))
+}
+
+// bodyKey is the key in "bodies" of body number ref: 8 bytes, big-endian,
+// so that key order is the order bodies were stored in.
+func bodyKey(ref uint64) []byte { return binary.BigEndian.AppendUint64(nil, ref) }
 
 // Due returns up to limit pending reports whose NextAttempt is at or before
 // now. A limit of zero or less means no limit. Urgent reports come first,
@@ -652,6 +735,9 @@ func (s *Spool) Delete(id string) error {
 		if err := tx.Bucket(bucketEntries).Delete([]byte(id)); err != nil {
 			return err
 		}
+		if err := deleteBody(tx, e); err != nil {
+			return err
+		}
 		return deleteIndexes(tx, e)
 	})
 	if err != nil {
@@ -681,6 +767,9 @@ func (s *Spool) DeleteAll(ids []string) (int, error) {
 				return err
 			}
 			if err := tx.Bucket(bucketEntries).Delete([]byte(id)); err != nil {
+				return err
+			}
+			if err := deleteBody(tx, e); err != nil {
 				return err
 			}
 			if err := deleteIndexes(tx, e); err != nil {
@@ -730,6 +819,9 @@ func (s *Spool) Dead() ([]Entry, error) {
 			}
 			if e.ID != string(k) {
 				return fmt.Errorf("%w: record stored under id %q holds id %q", ErrCorrupt, k, e.ID)
+			}
+			if err := readBody(tx, &e); err != nil {
+				return err
 			}
 			e.Dead = true
 			dead = append(dead, e)
@@ -785,10 +877,20 @@ func (s *Spool) Purge(id string) error {
 	}
 	err := s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketDead)
-		if b.Get([]byte(id)) == nil {
+		v := b.Get([]byte(id))
+		if v == nil {
 			return ErrNotFound
 		}
-		return b.Delete([]byte(id))
+		// A record that does not decode is purged all the same: an
+		// operator purges a damaged report to be rid of it.
+		e, decodeErr := decodeRecord(v)
+		if err := b.Delete([]byte(id)); err != nil {
+			return err
+		}
+		if decodeErr != nil {
+			return nil
+		}
+		return deleteBody(tx, e)
 	})
 	if err != nil {
 		return fmt.Errorf("purge report %s: %w", id, err)

@@ -90,17 +90,37 @@ func sameEntry(a, b Entry) bool {
 
 // checkInvariants verifies the storage layout the package documentation
 // promises: every pending record has exactly one key in each index, every
-// index key names a pending record, and no id is both pending and dead.
+// index key names a pending record, no id is both pending and dead, and
+// every body kept apart belongs to exactly one record, pending or dead.
 func checkInvariants(t testing.TB, s *Spool) {
 	t.Helper()
 	err := s.db.View(func(tx *bolt.Tx) error {
 		entries, due, received, dead := tx.Bucket(bucketEntries), tx.Bucket(bucketDue), tx.Bucket(bucketReceived), tx.Bucket(bucketDead)
-		retry, urgent := tx.Bucket(bucketRetry), tx.Bucket(bucketUrgent)
+		retry, urgent, bodies := tx.Bucket(bucketRetry), tx.Bucket(bucketUrgent), tx.Bucket(bucketBodies)
 		n, retries, urgents := 0, 0, 0
+		named := map[uint64]string{} // body key → the record naming it
+		nameBody := func(e Entry) error {
+			if e.bodyRef == 0 {
+				return nil
+			}
+			if other, ok := named[e.bodyRef]; ok {
+				return fmt.Errorf("body %d named by both %s and %s", e.bodyRef, other, e.ID)
+			}
+			named[e.bodyRef] = e.ID
+			if v := bodies.Get(bodyKey(e.bodyRef)); v == nil {
+				return fmt.Errorf("%s: body %d missing", e.ID, e.bodyRef)
+			} else if _, err := decodeBody(v); err != nil {
+				return fmt.Errorf("%s: %w", e.ID, err)
+			}
+			return nil
+		}
 		err := entries.ForEach(func(k, v []byte) error {
 			n++
 			e, err := decodeRecord(v)
 			if err != nil {
+				return err
+			}
+			if err := nameBody(e); err != nil {
 				return err
 			}
 			if e.ID != string(k) {
@@ -158,10 +178,20 @@ func checkInvariants(t testing.TB, s *Spool) {
 		if m := urgent.Stats().KeyN; m != urgents {
 			return fmt.Errorf("urgent index has %d keys for %d urgent reports", m, urgents)
 		}
-		return dead.ForEach(func(k, v []byte) error {
-			_, err := decodeRecord(v)
-			return err
+		err = dead.ForEach(func(k, v []byte) error {
+			e, err := decodeRecord(v)
+			if err != nil {
+				return err
+			}
+			return nameBody(e)
 		})
+		if err != nil {
+			return err
+		}
+		if m := bodies.Stats().KeyN; m != len(named) {
+			return fmt.Errorf("%d bodies kept apart for %d records naming one", m, len(named))
+		}
+		return nil
 	})
 	if err != nil {
 		t.Fatalf("spool invariant broken: %v", err)
@@ -963,7 +993,7 @@ func TestOpenErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketMeta).Put(keyFormat, []byte("2"))
+		return tx.Bucket(bucketMeta).Put(keyFormat, []byte("3"))
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -972,7 +1002,7 @@ func TestOpenErrors(t *testing.T) {
 		if s != nil {
 			s.Close()
 		}
-		t.Errorf("Open of a format 2 spool = %v, want unsupported format", err)
+		t.Errorf("Open of a format 3 spool = %v, want unsupported format", err)
 	}
 }
 
