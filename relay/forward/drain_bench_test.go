@@ -49,17 +49,25 @@ func anonKB() int64 {
 	return 0
 }
 
+// backlogRate is how many reports a second the backlog BenchmarkDrain
+// empties came in at: a backlog that built up over minutes, as one does
+// while an intake is down under load, not one that came in all at once.
+const backlogRate = 500
+
 // fillSpool puts n reports into sp, each sealed by seal with its id (an
-// intake refuses an envelope whose sealed id is not the delivered one).
+// intake refuses an envelope whose sealed id is not the delivered one),
+// received backlogRate a second over the time before now, so that all of
+// them are due.
 func fillSpool(b *testing.B, sp *spool.Spool, n int, seal func(id string) []byte) {
 	b.Helper()
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	received := time.Now().Add(-time.Hour)
+	start := time.Now().Add(-time.Minute - time.Duration(n/backlogRate)*time.Second)
 	for range 256 {
 		wg.Go(func() {
-			for next.Add(1) <= int64(n) {
+			for k := next.Add(1); k <= int64(n); k = next.Add(1) {
 				id := uuid.NewString()
+				received := start.Add(time.Duration(k/backlogRate) * time.Second)
 				if _, _, err := sp.Put(spool.Entry{ID: id, Hotline: "h1", Site: "s1", Received: received, Body: seal(id)}); err != nil {
 					b.Error(err)
 					return
