@@ -9,8 +9,9 @@ import (
 	"github.com/reportline/reportline/internal/fuzzseed"
 )
 
-// FuzzParsePayload: the intake's delivery parser must never panic, and
-// must never accept a delivery whose id differs from the signed webhook-id.
+// FuzzParsePayload: the intake's delivery parser must never panic, must
+// never accept a delivery whose id differs from the signed webhook-id, and
+// must never accept one with anything but spaces after its JSON object.
 func FuzzParsePayload(f *testing.F) {
 	for _, b := range fuzzseed.Files(f, "*.json") {
 		f.Add(b, rid)
@@ -22,6 +23,9 @@ func FuzzParsePayload(f *testing.F) {
 		}
 		if p.Data.ID != webhookID || p.Data.Hotline != "h1" || len(p.Data.Envelope) == 0 {
 			t.Fatalf("accepted %+v for webhook-id %q", p.Data, webhookID)
+		}
+		if !json.Valid(body) {
+			t.Fatalf("accepted a delivery that is not one JSON value: %q", body[max(0, len(body)-40):])
 		}
 	})
 }

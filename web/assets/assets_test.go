@@ -12,6 +12,7 @@ import (
 
 	"github.com/andybalholm/brotli"
 
+	"github.com/reportline/reportline/internal/fuzzseed"
 	"github.com/reportline/reportline/report"
 )
 
@@ -159,4 +160,26 @@ func TestAcceptsEncoding(t *testing.T) {
 			t.Errorf("AcceptsEncoding(%q, br) = %v, want %v", tt.header, got, tt.want)
 		}
 	}
+}
+
+// FuzzAcceptsEncoding: the Accept-Encoding parser never panics, accepts
+// only a coding the header names, and refuses one the header gives a
+// weight of zero as its first mention.
+func FuzzAcceptsEncoding(f *testing.F) {
+	for _, b := range fuzzseed.Files(f, "accept-encoding.txt") {
+		for line := range strings.Lines(string(b)) {
+			f.Add(strings.TrimSuffix(line, "\n"), "br")
+		}
+	}
+	f.Fuzz(func(t *testing.T, header, enc string) {
+		if enc == "" || strings.ContainsAny(enc, ",;= \t") {
+			return
+		}
+		if AcceptsEncoding(header, enc) && !strings.Contains(strings.ToLower(header), strings.ToLower(enc)) {
+			t.Fatalf("AcceptsEncoding(%q, %q) accepts a coding the header does not name", header, enc)
+		}
+		if AcceptsEncoding(enc+";q=0, "+header, enc) {
+			t.Fatalf("AcceptsEncoding accepts %q after a weight of zero", enc)
+		}
+	})
 }
