@@ -20,13 +20,13 @@ import (
 
 // followFixture is a relay with a mailbox store, whose hotline h1 has the
 // verification key of followup/testdata/signing.key.
-func followFixture(t *testing.T) (*fixture, *statement.SigningKey) {
+func followFixture(t testing.TB) (*fixture, *statement.SigningKey) {
 	f, key, _ := followFixtureAt(t)
 	return f, key
 }
 
 // followFixtureAt is followFixture, and says where the mailbox file is.
-func followFixtureAt(t *testing.T) (*fixture, *statement.SigningKey, string) {
+func followFixtureAt(t testing.TB) (*fixture, *statement.SigningKey, string) {
 	t.Helper()
 	f := newFixture(t)
 	b, err := os.ReadFile(filepath.Join("..", "followup", "testdata", "signing.key"))
