@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -73,12 +74,13 @@ func closedWithin(t *testing.T, c net.Conn) {
 // loopback port, with what it takes to send it a genuine delivery.
 type hostileIntake struct {
 	addr, inbox string
+	srv         *http.Server
 	logs        *syncBuffer
 	signer      delivery.Signer
 	rcpts       *report.Recipients
 }
 
-func startIntake(t *testing.T, tls bool) *hostileIntake {
+func startIntake(t testing.TB, tls bool) *hostileIntake {
 	t.Helper()
 	dir := t.TempDir()
 	id, _ := age.GenerateHybridIdentity()
@@ -106,7 +108,7 @@ func startIntake(t *testing.T, tls bool) *hostileIntake {
 			t.Errorf("intake: %v", err)
 		}
 	})
-	h.addr = ln.Addr().String()
+	h.addr, h.srv = ln.Addr().String(), srv
 	return h
 }
 
