@@ -451,6 +451,10 @@ func TestHostileRoutes(t *testing.T) {
 		{"PATCH the frame", req("PATCH", "/w/s1", []byte{}), 405, "method-not-allowed", "GET, HEAD"},
 		{"a method of its own", req("BREW", "/healthz", nil), 405, "method-not-allowed", "GET, HEAD"},
 		{"PUT a reply", req("PUT", "/v1/hotlines/h1/replies", []byte("{}")), 405, "method-not-allowed", "POST"},
+		{"GET a report", req("GET", "/v1/sites/s1/reports/"+uuid.NewString(), nil), 405, "method-not-allowed", "POST, OPTIONS"},
+		{"DELETE a challenge", req("DELETE", "/v1/sites/s1/challenge", nil), 405, "method-not-allowed", "GET, HEAD, OPTIONS"},
+		{"GET a mailbox", req("GET", "/v1/sites/s1/mailbox", nil), 405, "method-not-allowed", "POST, OPTIONS"},
+		{"PUT the settings", req("PUT", "/v1/sites/s1/embed", []byte{}), 405, "method-not-allowed", "GET, HEAD, OPTIONS"},
 		// Paths that are not canonical, or walk out of a folder.
 		{"dot-dot in an asset path", req("GET", "/a/../../etc/passwd", nil), 400, "bad-path", ""},
 		{"encoded slashes", req("GET", "/a/..%2f..%2fetc%2fpasswd", nil), 400, "bad-path", ""},
