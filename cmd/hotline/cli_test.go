@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -194,5 +195,24 @@ func TestIntakeInboxNotWritable(t *testing.T) {
 		"-verify-key", "whpk_"+base64.StdEncoding.EncodeToString(make([]byte, 32)), "-inbox", filepath.Join(blocker, "inbox"))
 	if code == 0 || !strings.Contains(stderr, "-inbox") || !strings.Contains(stderr, "writable") {
 		t.Errorf("intake with an inbox in a file: exit %d\n%s\nwant a refusal that names -inbox", code, stderr)
+	}
+}
+
+// TestIntakeListenAddressTaken: an address another program listens on
+// stops the intake with the flag that moves it.
+func TestIntakeListenAddressTaken(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, code := run(t, "keygen", "-classic", "-o", filepath.Join(dir, "id.txt")); code != 0 {
+		t.Fatal("keygen failed")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, stderr, code := run(t, "intake", "-identity", filepath.Join(dir, "id.txt"), "-hotline", "h1", "-listen", ln.Addr().String(),
+		"-verify-key", "whpk_"+base64.StdEncoding.EncodeToString(make([]byte, 32)), "-inbox", filepath.Join(dir, "inbox"))
+	if code == 0 || !strings.Contains(stderr, "-listen") || !strings.Contains(stderr, "another") {
+		t.Errorf("intake on a taken address: exit %d\n%s\nwant a refusal that names -listen", code, stderr)
 	}
 }

@@ -310,6 +310,10 @@ func (o intakeOptions) setup() (*http.Server, net.Listener, *slog.Logger, error)
 		}
 	}
 	ln, err := net.Listen("tcp", o.listen)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, nil, nil, hint{fmt.Errorf("failed to listen: %w", err),
+			"another program listens there (another intake, or a demo still running): stop it, or give -listen another address"}
+	}
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("failed to listen: %w", err)
 	}

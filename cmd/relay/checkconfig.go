@@ -18,15 +18,23 @@ import (
 // starts.
 func checkConfig(stdout io.Writer, args []string) error {
 	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
-	cf := addConfigFlags(fs, false)
+	cf := addConfigFlags(fs, true)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return errors.New("usage: relay check-config [flags] FILE")
+	// The file relay serve would read: the one named, or -config,
+	// RELAY_CONFIG, relay.toml.
+	path := *cf.path
+	configSet := false
+	fs.Visit(func(f *flag.Flag) { configSet = configSet || f.Name == "config" })
+	switch {
+	case len(pos) == 1 && !configSet:
+		path = pos[0]
+	case len(pos) != 0:
+		return errors.New("usage: relay check-config [flags] [FILE | -config FILE]")
 	}
-	cfg, err := config.Load(pos[0], cf.overrides()...)
+	cfg, err := config.Load(path, cf.overrides()...)
 	if err != nil {
 		return err
 	}
@@ -38,7 +46,7 @@ func checkConfig(stdout io.Writer, args []string) error {
 			return err
 		}
 	}
-	fmt.Fprintf(stdout, "%s: ok (%d hotlines, %d sites)\n", pos[0], len(cfg.Hotlines), len(cfg.Sites))
+	fmt.Fprintf(stdout, "%s: ok (%d hotlines, %d sites)\n", path, len(cfg.Hotlines), len(cfg.Sites))
 	over := cfg.Overridden()
 	keys := make([]string, 0, len(over))
 	for k := range over {

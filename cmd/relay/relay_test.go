@@ -592,3 +592,33 @@ recipients = ["age1d8sw2v0aq27n87pf6uexdkhnm6x3z22drvfvurew7230r6s3aessq0qvsp"]
 		t.Errorf("redirect: %d %v", rec.Code, rec.Header())
 	}
 }
+
+// TestCheckConfigFindsTheFileAsServeDoes: check-config finds the file
+// where relay serve would (-config, RELAY_CONFIG, relay.toml), so that an
+// operator can check exactly what serve is about to read.
+func TestCheckConfigFindsTheFileAsServeDoes(t *testing.T) {
+	s := newSetup(t)
+	s.write(t, "", "")
+	for _, tt := range []struct {
+		args []string
+		env  string
+	}{
+		{[]string{"-config", s.cfgPath}, ""},
+		{nil, s.cfgPath},
+	} {
+		t.Setenv("RELAY_CONFIG", tt.env)
+		var out bytes.Buffer
+		if err := checkConfig(&out, tt.args); err != nil || !strings.Contains(out.String(), "ok (1 hotlines") {
+			t.Errorf("check-config %v with RELAY_CONFIG=%q: %v\n%s", tt.args, tt.env, err, out.String())
+		}
+	}
+	t.Setenv("RELAY_CONFIG", "")
+	t.Chdir(s.dir)
+	var out bytes.Buffer
+	if err := checkConfig(&out, nil); err != nil || !strings.Contains(out.String(), "relay.toml: ok") {
+		t.Errorf("check-config in the configuration's folder: %v\n%s", err, out.String())
+	}
+	if err := checkConfig(io.Discard, []string{"-config", s.cfgPath, "other.toml"}); err == nil || !strings.Contains(err.Error(), "usage") {
+		t.Errorf("check-config with two files: %v", err)
+	}
+}

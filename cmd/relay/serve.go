@@ -226,7 +226,12 @@ var redirectTimeouts = relay.Timeouts{ReadHeader: 5 * time.Second, Read: 10 * ti
 func (p *process) serveOn(name, addr string, s *http.Server, useTLS bool) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("failed to listen on %s (%s): %w", addr, name, err)
+		err = fmt.Errorf("failed to listen on %s (%s): %w", addr, name, err)
+		if errors.Is(err, syscall.EADDRINUSE) {
+			key := map[string]string{"http": "relay.listen (-listen)", "redirect": "relay.tls.http_listen", "metrics": "relay.metrics_listen"}[name]
+			return hint{err, "another program listens there (another relay, or a demo still running): stop it, or set " + key + " to another address"}
+		}
+		return err
 	}
 	lim := &httpedge.ConnLimit{Max: p.cfg.Relay.MaxConnections}
 	s.ConnState = lim.ConnState

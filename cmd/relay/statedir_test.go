@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,6 +36,28 @@ func TestStateFolderNotWritable(t *testing.T) {
 			if !strings.Contains(string(out), want) {
 				t.Errorf("%s in a file:\n%s\nwant it to say %q", key, out, want)
 			}
+		}
+	}
+}
+
+// TestListenAddressTaken: an address another program listens on stops
+// the relay with the key or flag that moves it.
+func TestListenAddressTaken(t *testing.T) {
+	bin := testbin.Build(t, "relay")
+	s := newSetup(t)
+	s.write(t, "", `color = "#000000"`)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	out, err := exec.Command(bin, "serve", "-config", s.cfgPath, "-listen", ln.Addr().String()).CombinedOutput()
+	if err == nil {
+		t.Fatalf("the relay started on a taken address:\n%s", out)
+	}
+	for _, want := range []string{ln.Addr().String(), "relay.listen", "-listen", "another"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("relay on a taken address:\n%s\nwant it to say %q", out, want)
 		}
 	}
 }
