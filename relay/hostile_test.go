@@ -285,12 +285,15 @@ func TestHostileRequests(t *testing.T) {
 		{"foreign origin", withHeader("Origin", "https://evil.example"), 403, "foreign-origin"},
 		{"partner page's origin", withHeader("Origin", "https://partner.example"), 403, "foreign-origin"},
 		{"null origin", withHeader("Origin", "null"), 403, "foreign-origin"},
+		{"the relay's origin, then another", func(r *rawRequest) { r.header = append(r.header, [2]string{"Origin", "https://evil.example"}) }, 403, "foreign-origin"},
+		{"the relay's origin twice", func(r *rawRequest) { r.header = append(r.header, [2]string{"Origin", k.f.cfg.Relay.PublicURL}) }, 403, "foreign-origin"},
 		// Content type.
 		{"JSON body", withHeader("Content-Type", "application/json"), 415, "bad-content-type"},
 		{"no content type", without("Content-Type"), 415, "bad-content-type"},
 		{"form post", withHeader("Content-Type", "application/x-www-form-urlencoded"), 415, "bad-content-type"},
 		{"gzip-encoded envelope", withHeader("Content-Encoding", "gzip"), 415, "bad-content-encoding"},
 		{"brotli-encoded envelope", withHeader("Content-Encoding", "br"), 415, "bad-content-encoding"},
+		{"content type twice", func(r *rawRequest) { r.header = append(r.header, [2]string{"Content-Type", "application/octet-stream"}) }, 415, "bad-content-type"},
 		{"content type with parameters", withHeader("Content-Type", "application/octet-stream; charset=utf-8"), 415, "bad-content-type"},
 		// Sizes.
 		{"declared too large", func(r *rawRequest) { r.length, r.body = fmt.Sprint(report.MaxEnvelope+1), nil }, 413, "too-large"},

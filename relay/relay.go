@@ -173,7 +173,7 @@ func (s *Server) acceptReport(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, p)
 		return
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "application/octet-stream" {
+	if ct := r.Header.Values("Content-Type"); len(ct) != 1 || ct[0] != "application/octet-stream" {
 		s.reject(w, problem.New(http.StatusUnsupportedMediaType, "bad-content-type", "Unsupported content type",
 			"send the age envelope as application/octet-stream"))
 		return
@@ -294,6 +294,10 @@ func writeReceipt(w http.ResponseWriter, rc Receipt) {
 // The frame a site's hotline hosts (hotline.frame_origin) is let through
 // too.
 func (s *Server) foreignOrigin(r *http.Request, cfg *config.Config, site *config.Site) *problem.Problem {
+	if len(r.Header.Values("Origin")) > 1 {
+		return problem.New(http.StatusForbidden, "foreign-origin", "Foreign origin",
+			"the request has more than one Origin header, which no browser sends")
+	}
 	origin := r.Header.Get("Origin")
 	if origin == "" || origin == cfg.Relay.PublicURL {
 		return nil
