@@ -129,7 +129,7 @@ func run(ctx context.Context, o runOptions) error {
 	}
 
 	if cfg.Relay.Mailbox != "" {
-		mb, err := p.spool.openMailboxes(cfg)
+		mb, err := p.spool.openMailboxes(cfg, p.log)
 		if err != nil {
 			return err
 		}

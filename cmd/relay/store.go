@@ -37,7 +37,7 @@ type mailboxStore interface {
 // openMailboxes opens the mailboxes relay.mailbox names: a bbolt file, or
 // buckets on the cluster the reports are on (check-config allows no other
 // pairing); Close closes them.
-func (o *openedStore) openMailboxes(cfg *config.Config) (mailboxStore, error) {
+func (o *openedStore) openMailboxes(cfg *config.Config, log *slog.Logger) (mailboxStore, error) {
 	r := &cfg.Relay
 	if r.Mailbox != config.MailboxJetStream {
 		mb, err := mailbox.Open(r.Mailbox, r.MailboxRetention.Duration)
@@ -50,10 +50,10 @@ func (o *openedStore) openMailboxes(cfg *config.Config) (mailboxStore, error) {
 	if o.nc == nil {
 		return nil, errors.New(`relay.mailbox = "jetstream" needs relay.store = "jetstream"`)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	j := &r.JetStream
-	return natsstore.OpenMailboxes(ctx, o.nc, natsstore.Options{Name: j.Name, Replicas: j.Replicas}, r.MailboxRetention.Duration)
+	return openJetStreamMailboxes(ctx, o.nc, natsstore.Options{Name: j.Name, Replicas: j.Replicas}, r.MailboxRetention.Duration, log)
 }
 
 func (o *openedStore) Close() error {
@@ -91,7 +91,7 @@ func openStore(cfg *config.Config, log *slog.Logger) (*openedStore, error) {
 		nc.Close()
 		return nil, hint{err, "the NATS servers must run with JetStream on, as a cluster of at least relay.jetstream.replicas servers (docs/scaling.md)"}
 	}
-	proofs, err := natsstore.OpenProofs(ctx, nc, o, r.PoW.Expiry.Duration)
+	proofs, err := openJetStreamProofs(ctx, nc, o, r.PoW.Expiry.Duration, log)
 	if err != nil {
 		st.Close()
 		nc.Close()
@@ -116,18 +116,40 @@ const (
 // meanwhile may get no answer at all. Open makes nothing twice, so trying
 // again is safe.
 func openJetStream(ctx context.Context, nc *nats.Conn, o natsstore.Options, log *slog.Logger) (*natsstore.Store, error) {
+	return whileForming(ctx, log, func(ctx context.Context) (*natsstore.Store, error) { return natsstore.Open(ctx, nc, o) })
+}
+
+// openJetStreamProofs opens the shared proof-of-work buckets as
+// openJetStream opens the store: the cluster that just placed the store's
+// streams may still lose a server for a moment ("peer offline").
+func openJetStreamProofs(ctx context.Context, nc *nats.Conn, o natsstore.Options, ttl time.Duration, log *slog.Logger) (*natsstore.Proofs, error) {
+	return whileForming(ctx, log, func(ctx context.Context) (*natsstore.Proofs, error) { return natsstore.OpenProofs(ctx, nc, o, ttl) })
+}
+
+// openJetStreamMailboxes opens the shared mailboxes as openJetStream
+// opens the store.
+func openJetStreamMailboxes(ctx context.Context, nc *nats.Conn, o natsstore.Options, retention time.Duration, log *slog.Logger) (*natsstore.Mailboxes, error) {
+	return whileForming(ctx, log, func(ctx context.Context) (*natsstore.Mailboxes, error) {
+		return natsstore.OpenMailboxes(ctx, nc, o, retention)
+	})
+}
+
+// whileForming runs open, and again while the cluster is not ready,
+// until ctx ends; each try is bounded by openTry. What it opens must make
+// nothing twice when run again.
+func whileForming[T any](ctx context.Context, log *slog.Logger, open func(context.Context) (T, error)) (T, error) {
 	for {
 		tctx, cancel := context.WithTimeout(ctx, openTry)
-		st, err := natsstore.Open(tctx, nc, o)
+		v, err := open(tctx)
 		timedOut := tctx.Err() != nil
 		cancel()
 		if err == nil || !(timedOut || clusterNotReady(err)) || ctx.Err() != nil {
-			return st, err
+			return v, err
 		}
 		log.Warn("the NATS cluster is not ready; trying again", "err", err)
 		select {
 		case <-ctx.Done():
-			return nil, err
+			return v, err
 		case <-time.After(time.Second):
 		}
 	}

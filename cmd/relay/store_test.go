@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/reportline/reportline/internal/natstest"
 	"github.com/reportline/reportline/relay/natsstore"
 )
@@ -60,4 +62,50 @@ func TestOpenWaitsForTheCluster(t *testing.T) {
 		t.Fatalf("after the server came back: %v", o.err)
 	}
 	o.st.Close()
+}
+
+// TestSharedBucketsWaitForTheCluster: the mailboxes' and the proofs'
+// buckets are made on a cluster that may not be ready either (a server
+// that has not joined yet, or one that a loaded machine let fall behind:
+// "peer offline"); they are tried again as the store is, so a relay does
+// not exit after its store opened.
+func TestSharedBucketsWaitForTheCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts NATS clusters")
+	}
+	for name, open := range map[string]func(ctx context.Context, nc *nats.Conn, o natsstore.Options, log *slog.Logger) error{
+		"mailboxes": func(ctx context.Context, nc *nats.Conn, o natsstore.Options, log *slog.Logger) error {
+			_, err := openJetStreamMailboxes(ctx, nc, o, time.Hour, log)
+			return err
+		},
+		"proofs": func(ctx context.Context, nc *nats.Conn, o natsstore.Options, log *slog.Logger) error {
+			_, err := openJetStreamProofs(ctx, nc, o, time.Minute, log)
+			return err
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := natstest.StartWithout(t, 3, 2)
+			nc, err := natsstore.Connect(natsstore.Conn{URLs: c.URLs()[:2]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			warned := make(signalWriter, 1)
+			log := slog.New(slog.NewTextHandler(warned, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- open(ctx, nc, natsstore.Options{Name: "t", Replicas: 3}, log) }()
+			select {
+			case line := <-warned:
+				t.Logf("the relay logged: %s", line)
+			case err := <-done:
+				t.Fatalf("with one server of three down, the %s opened or failed (%v) without trying again", name, err)
+			}
+			c.Restart(2)
+			if err := <-done; err != nil {
+				t.Fatalf("after the server came back: %v", err)
+			}
+		})
+	}
 }
