@@ -6,7 +6,7 @@ GOROOT  := $(shell $(GO) env GOROOT)
 # go test for js/wasm runs the tests under Node through go_js_wasm_exec.
 export PATH := $(PATH):$(GOROOT)/lib/wasm
 
-.PHONY: all build wasm bin demo demo-split demo-cluster test test-native test-wasm soak bench fuzz clean FORCE
+.PHONY: all build wasm bin demo demo-split demo-cluster test test-native test-wasm need-node soak bench fuzz clean FORCE
 
 all: build
 
@@ -53,10 +53,15 @@ demo-cluster: build
 ## test: every test: vet, native, WebAssembly under Node, real browser
 test: test-native test-wasm
 
+# The tests need Node and npm besides Go (README.md, "What a fresh machine needs").
+need-node:
+	@command -v node >/dev/null && command -v npm >/dev/null || \
+	  { echo "make test needs Node 20 and npm (the WebAssembly tests and the browser tests' packages): install them (Debian: apt-get install nodejs npm), or run .ci/run, which does"; exit 1; }
+
 # What the tests load from npm (package.json): axe-core, which the
 # accessibility tests inject into the form, age-encryption and
 # puppeteer-core, the outside age implementation and browser driver.
-node_modules/axe-core/axe.min.js: package.json package-lock.json
+node_modules/axe-core/axe.min.js: package.json package-lock.json | need-node
 	npm ci
 	@touch $@
 
@@ -68,7 +73,7 @@ test-native: node_modules/axe-core/axe.min.js $(TRIM)
 	$(GO) test -count=1 -timeout=30m ./...
 
 # The module's packages under Node, built as the browser gets them.
-test-wasm: $(TRIM)
+test-wasm: $(TRIM) | need-node
 	GOOS=js GOARCH=wasm $(GO) test -modfile=$(TRIM) -count=1 ./report/ ./pow/ ./wasm/...
 
 ## soak: the cluster fault test (NATS servers and relays killed, restarted,
