@@ -89,7 +89,7 @@ func CSP(relayOrigin string) string {
 // beside dir under a temporary name and renamed into place when whole, so
 // a server never serves half a folder; a statement that does not verify,
 // names no valid period now, or a relay that is not an origin, writes
-// nothing.
+// nothing. The temporary folder a crashed publish of dir left is removed.
 func Write(dir string, o Options) error {
 	st, err := o.check()
 	if err != nil {
@@ -98,7 +98,14 @@ func Write(dir string, o Options) error {
 	if _, err := os.Lstat(dir); err == nil {
 		return fmt.Errorf("%w: %s: publish into a new folder, then swap it for the served one", ErrExists, dir)
 	}
-	tmp, err := os.MkdirTemp(filepath.Dir(filepath.Clean(dir)), "."+filepath.Base(dir)+".tmp-")
+	parent, prefix := filepath.Dir(filepath.Clean(dir)), "."+filepath.Base(dir)+".tmp-"
+	// What an earlier publish of dir that a crash cut short left.
+	if stale, err := filepath.Glob(filepath.Join(parent, globEscape(prefix)+"*")); err == nil {
+		for _, p := range stale {
+			os.RemoveAll(p)
+		}
+	}
+	tmp, err := os.MkdirTemp(parent, prefix)
 	if err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
@@ -115,6 +122,18 @@ func Write(dir string, o Options) error {
 		return fmt.Errorf("publish: %w", err)
 	}
 	return nil
+}
+
+// globEscape escapes the characters filepath.Match treats specially.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[\\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // check verifies the statement against the hotline's key and the options'

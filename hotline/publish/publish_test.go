@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -184,5 +185,30 @@ func TestWriteRefuses(t *testing.T) {
 	dir := t.TempDir()
 	if err := Write(dir, f.opts); !errors.Is(err, ErrExists) {
 		t.Errorf("Write into a folder that exists = %v, want ErrExists", err)
+	}
+}
+
+// A publish that a crash cut short leaves its temporary folder beside the
+// target; the next publish of that target removes it, so that repeated
+// crashes (a demo stopped while it publishes) pile nothing up. Another
+// target's temporary folder is not touched.
+func TestWriteRemovesWhatACrashLeft(t *testing.T) {
+	f := newFixture(t, 1)
+	parent := t.TempDir()
+	for _, name := range []string{".frame.tmp-123", ".frame.tmp-456", ".other.tmp-1"} {
+		if err := os.MkdirAll(filepath.Join(parent, name, "a"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := Write(filepath.Join(parent, "frame"), f.opts); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	entries, _ := os.ReadDir(parent)
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if want := []string{".other.tmp-1", "frame"}; !slices.Equal(names, want) {
+		t.Errorf("beside the published folder: %v, want %v", names, want)
 	}
 }
