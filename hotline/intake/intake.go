@@ -249,14 +249,22 @@ func parsePayload(body []byte, webhookID, hotline string) (*delivery.Payload, er
 		return nil, fmt.Errorf("unknown event type %q", p.Type)
 	case p.Data.ID != webhookID:
 		return nil, errors.New("report id differs from webhook-id")
-	case uuid.Validate(p.Data.ID) != nil || len(p.Data.ID) != 36:
-		return nil, errors.New("report id is not a UUID")
+	case !canonicalUUID(p.Data.ID):
+		return nil, errors.New("report id is not a UUID in lower-case canonical form")
 	case p.Data.Hotline != hotline:
 		return nil, fmt.Errorf("report is for hotline %q, this is %q", p.Data.Hotline, hotline)
 	case len(p.Data.Envelope) == 0:
 		return nil, errors.New("empty envelope")
 	}
 	return p, nil
+}
+
+// canonicalUUID reports whether id is a UUID as the relay writes report
+// ids: 36 characters, lower case, with dashes. It names the report's
+// files, so one report has one name.
+func canonicalUUID(id string) bool {
+	u, err := uuid.Parse(id)
+	return err == nil && u.String() == id
 }
 
 // store opens the envelope and writes the report as <id>.json and the

@@ -131,6 +131,8 @@ func TestRefuses(t *testing.T) {
 		{"id mismatch", "6f2a91c0-77de-4c1b-9a4e-2b7c5d1e0f88", good, time.Now(), f.signer, 400},
 		{"other hotline", rid, otherHotline, time.Now(), f.signer, 400},
 		{"not json", rid, []byte("hello"), time.Now(), f.signer, 400},
+		{"upper-case id", strings.ToUpper(rid), f.payload(t, strings.ToUpper(rid)), time.Now(), f.signer, 400},
+		{"braced id", "{" + rid + "}", f.payload(t, "{"+rid+"}"), time.Now(), f.signer, 400},
 		{"unknown field", rid, bytes.Replace(good, []byte(`{"type"`), []byte(`{"x":1,"type"`), 1), time.Now(), f.signer, 400},
 	}
 	for _, tt := range tests {
