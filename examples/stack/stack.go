@@ -647,6 +647,10 @@ var ErrPortInUse = errors.New("port in use")
 // 127.0.0.1, so that the stack does not take another program there, a
 // demo still running, for its own.
 func portsFree(opts Options) error {
+	framePort := 0 // the frame listens only with SplitFrame
+	if opts.SplitFrame {
+		framePort = opts.FramePort
+	}
 	for _, p := range []struct {
 		port       int
 		what, flag string
@@ -654,7 +658,7 @@ func portsFree(opts Options) error {
 		{opts.PartnerPort, "the partner page", "-partner-port"},
 		{opts.RelayPort, "the relay", "-relay-port"},
 		{opts.IntakePort, "the hotline's intake", "-intake-port"},
-		{map[bool]int{true: opts.FramePort}[opts.SplitFrame], "the hotline's frame", "-frame-port"},
+		{framePort, "the hotline's frame", "-frame-port"},
 	} {
 		if p.port == 0 {
 			continue
