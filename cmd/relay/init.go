@@ -24,7 +24,7 @@ import (
 func initConfig(stdout io.Writer, args []string) error {
 	fs := flag.NewFlagSet("init", flag.ContinueOnError)
 	out := fs.String("o", "relay.toml", "configuration file to write (must not exist)")
-	keyFile := fs.String("signing-key", "relay-signing.key", "delivery signing key file to write (must not exist); the configuration names it as given")
+	keyFile := fs.String("signing-key", "relay-signing.key", "delivery signing key file to write (must not exist), beside the configuration unless a path is given")
 	rcpts := fs.String("recipient", "", "the hotline's age public keys, age1pq1… as `hotline keygen` prints them; several separated by commas (the form refuses to seal to keys the hotline did not sign: prefer -statement)")
 	stmtFile := fs.String("statement", "", "the hotline's signed key statement, a file `hotline sign` wrote; with -statement-key")
 	stmtKey := fs.String("statement-key", "", "the hotline's hlvk_… verification key, as `hotline keygen -sign` prints it")
@@ -34,6 +34,11 @@ func initConfig(stdout io.Writer, args []string) error {
 	}
 	if fs.NArg() != 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	keySet := false
+	fs.Visit(func(f *flag.Flag) { keySet = keySet || f.Name == "signing-key" })
+	if !keySet {
+		*keyFile = filepath.Join(filepath.Dir(*out), *keyFile)
 	}
 	var keys recipientsLine
 	switch {

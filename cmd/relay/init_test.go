@@ -386,3 +386,28 @@ func TestInitElsewhere(t *testing.T) {
 		}
 	}
 }
+
+// TestInitKeyBesideTheConfiguration: init -o elsewhere writes the signing
+// key beside the configuration, not into the working directory, unless
+// -signing-key says otherwise.
+func TestInitKeyBesideTheConfiguration(t *testing.T) {
+	relayBin := testbin.Build(t, "relay")
+	dir := t.TempDir()
+	id, _ := age.GenerateHybridIdentity()
+	cmd := exec.Command(relayBin, "init", "-recipient", id.Recipient().String(), "-o", "etc/relay.toml")
+	cmd.Dir = dir
+	os.Mkdir(filepath.Join(dir, "etc"), 0o700)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("init -o etc/relay.toml: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "etc", "relay-signing.key")); err != nil {
+		t.Errorf("the signing key is not beside the configuration: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "relay-signing.key")); err == nil {
+		t.Error("the signing key was written into the working directory")
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "etc", "relay.toml"))
+	if !strings.Contains(string(b), `signing_key_file = "relay-signing.key"`) {
+		t.Errorf("the configuration does not name the key beside it:\n%s", b)
+	}
+}
