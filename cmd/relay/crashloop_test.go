@@ -33,6 +33,7 @@ type crashLoop struct {
 	rcpts                *report.Recipients
 	verifyKey            string
 	relay, intake        *proc
+	intakes              []*proc // every intake started, for their logs
 
 	mu       sync.Mutex
 	accepted []string        // ids answered 202
@@ -83,7 +84,27 @@ total_reports_per_minute = 100000`, filepath.Join(c.s.dir, "mailbox.db"), filepa
 func (c *crashLoop) startIntake() {
 	c.intake = startProc(c.t, "", nil, c.hotlineBin, "intake", "-listen", c.intakeAddr, "-identity", c.idFile,
 		"-inbox", c.inbox, "-verify-key", c.verifyKey, "-hotline", "h1")
+	c.intakes = append(c.intakes, c.intake)
 	c.intake.waitUntil(c.t, "the intake to listen", logHas(c.intake.out, "intake listening"))
+}
+
+// storedTwice returns the ids that intakes logged as received more than
+// once (a report stored again after it was whole), and how many ids they
+// logged.
+func (c *crashLoop) storedTwice() (twice []string, logged int) {
+	n := map[string]int{}
+	re := regexp.MustCompile(`"msg":"report received","report":"([0-9a-f-]+)"`)
+	for _, p := range c.intakes {
+		for _, m := range re.FindAllStringSubmatch(p.out.String(), -1) {
+			n[m[1]]++
+		}
+	}
+	for id, k := range n {
+		if k > 1 {
+			twice = append(twice, id)
+		}
+	}
+	return twice, len(n)
 }
 
 // startRelay starts the relay without waiting for anything.
@@ -300,6 +321,11 @@ func TestCrashLoop(t *testing.T) {
 		return err == nil && strings.Contains(string(out), "0 pending, 0 dead")
 	})
 	c.checkNothingLeft("the end", false)
+	// A store cut short is never logged, so some reports may be stored
+	// unlogged; none may be logged twice.
+	if twice, logged := c.storedTwice(); len(twice) > 0 || logged < len(c.accepted)/2 {
+		t.Errorf("the intakes logged %d of %d reports as received, these twice: %v", logged, len(c.accepted), twice)
+	}
 	for id := range c.delivered() {
 		if !c.posted[id] {
 			t.Errorf("the inbox holds %s, which was never sent", id)
