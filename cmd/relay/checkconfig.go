@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/reportline/reportline/relay/config"
+	"github.com/reportline/reportline/web/assets"
 )
 
 // checkConfig validates a configuration as `relay serve` would read it,
@@ -40,6 +41,11 @@ func checkConfig(stdout io.Writer, args []string) error {
 	}
 	if _, err := endpoints(cfg); err != nil {
 		return err
+	}
+	if cfg.Relay.Assets != "" {
+		if err := assets.CheckBuilt(cfg.Relay.Assets); err != nil {
+			return fmt.Errorf("config: relay.assets: %w", err)
+		}
 	}
 	if cfg.Relay.TLS.Enabled() && !cfg.Relay.TLS.ACME {
 		if err := (&certFiles{certFile: cfg.Relay.TLS.CertFile, keyFile: cfg.Relay.TLS.KeyFile}).load(); err != nil {

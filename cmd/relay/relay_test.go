@@ -622,3 +622,16 @@ func TestCheckConfigFindsTheFileAsServeDoes(t *testing.T) {
 		t.Errorf("check-config with two files: %v", err)
 	}
 }
+
+// TestCheckConfigNeedsTheAssets: a configuration whose assets folder
+// lacks the built module passes check-config no more than it starts the
+// relay, and the message says how to make it.
+func TestCheckConfigNeedsTheAssets(t *testing.T) {
+	s := newSetup(t)
+	s.write(t, "", "")
+	os.Remove(filepath.Join(s.dir, "assets", "widget.wasm"))
+	err := checkConfig(io.Discard, []string{s.cfgPath})
+	if err == nil || !strings.Contains(err.Error(), "relay.assets") || !strings.Contains(err.Error(), "make build") {
+		t.Errorf("check-config without the built module: %v", err)
+	}
+}

@@ -54,6 +54,17 @@ type Set struct {
 // builtAssets are the files `make build` puts in the assets folder.
 var builtAssets = []string{"widget.wasm", "wasm_exec.js"}
 
+// CheckBuilt reports whether dir holds the files `make build` puts in
+// the assets folder, without reading them.
+func CheckBuilt(dir string) error {
+	for _, name := range builtAssets {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			return fmt.Errorf("%s: %w (run `make build` to make them)", name, err)
+		}
+	}
+	return nil
+}
+
 // Load reads the built module and wasm_exec.js from dir and the loader,
 // style sheet and boot script from the snippet package, and
 // precompresses them.
