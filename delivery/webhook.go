@@ -340,28 +340,7 @@ func NewVerifier(keys ...string) (*Verifier, error) {
 // timestamp is checked before any signature, so a stale delivery is reported
 // as stale whether or not its signature is valid.
 func (v *Verifier) Verify(h http.Header, body []byte, now time.Time) (id string, ts time.Time, err error) {
-	id, tsText, sigText, err := deliveryHeaders(h)
-	if err != nil {
-		return "", time.Time{}, fmt.Errorf("verify webhook: %w", err)
-	}
-	if err := checkID(id); err != nil {
-		return "", time.Time{}, fmt.Errorf("verify webhook: %w: %s: %v", ErrMalformedHeader, HeaderID, err)
-	}
-	ts, err = parseTimestamp(tsText)
-	if err != nil {
-		return "", time.Time{}, fmt.Errorf("verify webhook: %w: %s: %v", ErrMalformedHeader, HeaderTimestamp, err)
-	}
-	tolerance := v.Tolerance
-	if tolerance <= 0 {
-		tolerance = DefaultTolerance
-	}
-	switch age := now.Sub(ts); {
-	case age > tolerance:
-		return "", time.Time{}, fmt.Errorf("verify webhook: %w: signed %v ago, tolerance %v", ErrTimestampTooOld, age.Truncate(time.Second), tolerance)
-	case age < -tolerance:
-		return "", time.Time{}, fmt.Errorf("verify webhook: %w: signed %v in the future, tolerance %v", ErrTimestampTooNew, (-age).Truncate(time.Second), tolerance)
-	}
-	sigs, err := ParseSignatureHeader(sigText)
+	id, tsText, ts, sigs, err := v.checkHeaders(h, now)
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("verify webhook: %w", err)
 	}
@@ -398,6 +377,50 @@ func (v *Verifier) Verify(h http.Header, body []byte, now time.Time) (id string,
 		}
 	}
 	return "", time.Time{}, fmt.Errorf("verify webhook: %w", ErrBadSignature)
+}
+
+// CheckHeaders checks what Verify checks before the signature: the three
+// headers present once each and well formed, and the timestamp within the
+// tolerance of now. A receiver calls it before reading the body, so that
+// a request that cannot verify is refused without waiting for one; Verify
+// checks all of it again. The error wraps the same errors as Verify's.
+func (v *Verifier) CheckHeaders(h http.Header, now time.Time) error {
+	if _, _, _, _, err := v.checkHeaders(h, now); err != nil {
+		return fmt.Errorf("verify webhook: %w", err)
+	}
+	return nil
+}
+
+// checkHeaders returns a delivery's id, its timestamp as sent and parsed,
+// and its signatures, once the headers are well formed and the timestamp
+// within the tolerance of now.
+func (v *Verifier) checkHeaders(h http.Header, now time.Time) (id, tsText string, ts time.Time, sigs []Signature, err error) {
+	id, tsText, sigText, err := deliveryHeaders(h)
+	if err != nil {
+		return "", "", time.Time{}, nil, err
+	}
+	if err := checkID(id); err != nil {
+		return "", "", time.Time{}, nil, fmt.Errorf("%w: %s: %v", ErrMalformedHeader, HeaderID, err)
+	}
+	ts, err = parseTimestamp(tsText)
+	if err != nil {
+		return "", "", time.Time{}, nil, fmt.Errorf("%w: %s: %v", ErrMalformedHeader, HeaderTimestamp, err)
+	}
+	tolerance := v.Tolerance
+	if tolerance <= 0 {
+		tolerance = DefaultTolerance
+	}
+	switch age := now.Sub(ts); {
+	case age > tolerance:
+		return "", "", time.Time{}, nil, fmt.Errorf("%w: signed %v ago, tolerance %v", ErrTimestampTooOld, age.Truncate(time.Second), tolerance)
+	case age < -tolerance:
+		return "", "", time.Time{}, nil, fmt.Errorf("%w: signed %v in the future, tolerance %v", ErrTimestampTooNew, (-age).Truncate(time.Second), tolerance)
+	}
+	sigs, err = ParseSignatureHeader(sigText)
+	if err != nil {
+		return "", "", time.Time{}, nil, err
+	}
+	return id, tsText, ts, sigs, nil
 }
 
 // deliveryHeaders returns the three webhook headers, each of which must be

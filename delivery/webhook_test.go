@@ -347,6 +347,11 @@ func TestTolerance(t *testing.T) {
 		if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
 			t.Errorf("tolerance %v, age %v: error = %v, want %v", tt.tolerance, tt.age, err, tt.wantErr)
 		}
+		// CheckHeaders, which needs no body, says the same.
+		err = v.CheckHeaders(h, vectorTime.Add(tt.age))
+		if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
+			t.Errorf("CheckHeaders: tolerance %v, age %v: error = %v, want %v", tt.tolerance, tt.age, err, tt.wantErr)
+		}
 	}
 }
 

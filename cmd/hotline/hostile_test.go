@@ -152,6 +152,9 @@ func TestIntakeHostileRequests(t *testing.T) {
 	post := func(target, hdr, body string) string {
 		return fmt.Sprintf("POST %s HTTP/1.1\r\nHost: x\r\n%sContent-Length: %d\r\nConnection: close\r\n\r\n%s", target, hdr, len(body), body)
 	}
+	// Webhook headers that pass every check but the signature's, which
+	// needs the body.
+	current := fmt.Sprintf("Webhook-Id: x\r\nWebhook-Timestamp: %d\r\nWebhook-Signature: v1a,AAAA\r\n", time.Now().Unix())
 	tests := []struct {
 		name, req string
 		status    int
@@ -172,9 +175,11 @@ func TestIntakeHostileRequests(t *testing.T) {
 		{"gzip body", post("/v1/deliveries", "Content-Type: application/json\r\nContent-Encoding: gzip\r\n", "\x1f\x8b\x08\x00"), 415, "bad-content-encoding", ""},
 		{"form body", post("/v1/deliveries", "Content-Type: application/x-www-form-urlencoded\r\n", "a=b"), 415, "bad-content-type", ""},
 		{"declared a gigabyte", "POST /v1/deliveries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n", 413, "too-large", ""},
-		{"chunked past the limit", "POST /v1/deliveries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" +
+		{"chunked past the limit", "POST /v1/deliveries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n" + current + "\r\n" +
 			strings.Repeat(fmt.Sprintf("%x\r\n%s\r\n", 16<<10, strings.Repeat("x", 16<<10)), 12) + "0\r\n\r\n", 413, "too-large", ""},
 		{"unsigned", post("/v1/deliveries", "Content-Type: application/json\r\n", "{}"), 401, "bad-signature", ""},
+		{"unsigned, its body never sent", "POST /v1/deliveries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n", 401, "bad-signature", ""},
+		{"stale, its body never sent", "POST /v1/deliveries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nWebhook-Id: x\r\nWebhook-Timestamp: 1\r\nWebhook-Signature: v1a,AAAA\r\nContent-Length: 1000\r\n\r\n", 401, "bad-signature", ""},
 		{"stale", post("/v1/deliveries", "Content-Type: application/json\r\nWebhook-Id: x\r\nWebhook-Timestamp: 1\r\nWebhook-Signature: v1a,AAAA\r\n", "{}"), 401, "bad-signature", ""},
 		{"far future", post("/v1/deliveries", "Content-Type: application/json\r\nWebhook-Id: x\r\nWebhook-Timestamp: 9999999999\r\nWebhook-Signature: v1a,AAAA\r\n", "{}"), 401, "bad-signature", ""},
 		{"HTTP/1.0", "POST /v1/deliveries HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}", 401, "bad-signature", ""},

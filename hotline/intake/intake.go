@@ -126,8 +126,25 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, problem.New(http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed", "deliveries are POSTed"))
 		return
 	}
-	if p := checkRequest(r); p != nil {
-		problem.Write(w, p)
+	now := time.Now()
+	if in.Now != nil {
+		now = in.Now()
+	}
+	// What can be checked without the body is, first: a request that
+	// cannot verify is refused without waiting for its body.
+	refusal := checkRequest(r)
+	if err := in.Verifier.CheckHeaders(r.Header, now); refusal == nil && err != nil {
+		in.Log.Warn("delivery refused", "err", err)
+		refusal = problem.New(http.StatusUnauthorized, "bad-signature", "Delivery not verified", err.Error())
+	}
+	if refusal != nil {
+		// Over HTTP/1, a refusal before the body is read closes the
+		// connection, so that net/http answers at once instead of first
+		// reading the rest of the body (as the relay does).
+		if r.ProtoMajor == 1 {
+			w.Header().Set("Connection", "close")
+		}
+		problem.Write(w, refusal)
 		return
 	}
 	body, err := readBody(w, r)
@@ -139,10 +156,6 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		problem.Write(w, problem.New(http.StatusBadRequest, "bad-delivery", "Delivery not received", "failed to read the delivery: "+err.Error()))
 		return
-	}
-	now := time.Now()
-	if in.Now != nil {
-		now = in.Now()
 	}
 	id, ts, err := in.Verifier.Verify(r.Header, body, now)
 	if err != nil {
