@@ -63,6 +63,7 @@ type rawRequest struct {
 	chunked        bool   // send the body chunked, without a length
 	trickle        bool   // send the body a byte at a time, slower than the read timeout
 	halfClose      bool   // close our side after the body
+	keepAlive      bool   // send no Connection: close
 }
 
 func (r *rawRequest) set(k, v string) {
@@ -104,7 +105,10 @@ func send(t *testing.T, addr string, r *rawRequest) (*http.Response, []byte) {
 	case r.length != "-":
 		fmt.Fprintf(&head, "Content-Length: %s\r\n", r.length)
 	}
-	head.WriteString("Connection: close\r\n\r\n")
+	if !r.keepAlive {
+		head.WriteString("Connection: close\r\n")
+	}
+	head.WriteString("\r\n")
 	if _, err := conn.Write(head.Bytes()); err != nil {
 		t.Fatal(err)
 	}
@@ -581,6 +585,41 @@ func TestSmuggledRequestNotServed(t *testing.T) {
 			if n, got := rawhttp.Answers(t, addr, req); n != 1 {
 				t.Fatalf("%d answers, want 1: the hidden request was served:\n%s", n, got)
 			}
+		})
+	}
+}
+
+// TestRefusalsDoNotWaitForTheBody sends, with the production timeouts,
+// requests that announce a body and never send it, on a connection the
+// client would keep: each is refused at once, not after the read timeout
+// (a minute) that net/http would otherwise spend reading the body to reuse
+// the connection. The test's own deadline for an answer is 15 s.
+func TestRefusalsDoNotWaitForTheBody(t *testing.T) {
+	f, _ := followFixture(t)
+	addr := f.serve(t, DefaultTimeouts)
+	announce := func(method, target string, hdr ...string) *rawRequest {
+		r := &rawRequest{method: method, target: target, length: "1000", keepAlive: true}
+		for i := 0; i+1 < len(hdr); i += 2 {
+			r.header = append(r.header, [2]string{hdr[i], hdr[i+1]})
+		}
+		return r
+	}
+	for _, tt := range []struct {
+		name   string
+		r      *rawRequest
+		status int
+		ptype  string
+	}{
+		{"reply to an unknown hotline", announce("POST", "/v1/hotlines/nope/replies", "Content-Type", "application/json"), 404, "unknown-hotline"},
+		{"fetch without work", announce("POST", "/v1/sites/s1/mailbox", "Content-Type", "application/json"), 403, "pow-required"},
+		{"fetch for an unknown site", announce("POST", "/v1/sites/nope/mailbox"), 404, "unknown-site"},
+		{"POST /healthz", announce("POST", "/healthz"), 405, "method-not-allowed"},
+		{"POST to no endpoint", announce("POST", "/nope"), 404, "not-found"},
+		{"report without work", announce("POST", "/v1/sites/s1/reports/"+uuid.NewString(), "Content-Type", "application/octet-stream"), 403, "pow-required"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := send(t, addr, tt.r)
+			rawhttp.ExpectProblem(t, resp, body, tt.status, tt.ptype)
 		})
 	}
 }

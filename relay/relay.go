@@ -94,6 +94,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Content-Type-Options", "nosniff")
+	w = httpedge.CloseOnRefusal(w, r)
 	if p := httpedge.Check(w, r, MaxHeaderBytes); p != nil {
 		s.reject(w, p)
 		return

@@ -77,10 +77,46 @@ func Canonical(p string) bool {
 	return c == p
 }
 
+// CloseOnRefusal returns w, made to close the connection with any answer
+// of 400 or more when r, over HTTP/1, has a body. A handler that refuses
+// a request answers without reading its body, and net/http would then
+// read the rest of it (up to 256 KB) to reuse the connection before
+// sending the answer: a client that announces a body and never sends it
+// would hold the connection, unanswered, for the whole read timeout.
+func CloseOnRefusal(w http.ResponseWriter, r *http.Request) http.ResponseWriter {
+	if r.ProtoMajor != 1 || r.ContentLength == 0 && len(r.TransferEncoding) == 0 {
+		return w
+	}
+	return &closeOnRefusal{ResponseWriter: w}
+}
+
+type closeOnRefusal struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (c *closeOnRefusal) WriteHeader(code int) {
+	if !c.wrote && code >= 400 {
+		c.Header().Set("Connection", "close")
+	}
+	c.wrote = c.wrote || code >= 200
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *closeOnRefusal) Write(b []byte) (int, error) {
+	c.wrote = true
+	return c.ResponseWriter.Write(b)
+}
+
+// Unwrap gives http.ResponseController the ResponseWriter underneath.
+func (c *closeOnRefusal) Unwrap() http.ResponseWriter { return c.ResponseWriter }
+
 // Guard answers the requests Check refuses with their problem, and passes
-// the others to h.
+// the others to h; an answer of 400 or more to a request with a body
+// closes the connection (CloseOnRefusal).
 func Guard(h http.Handler, maxHeader int) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w = CloseOnRefusal(w, r)
 		if p := Check(w, r, maxHeader); p != nil {
 			problem.Write(w, p)
 			return

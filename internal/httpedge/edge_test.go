@@ -1,9 +1,14 @@
 package httpedge
 
 import (
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/reportline/reportline/internal/rawhttp"
 )
 
 func TestCanonical(t *testing.T) {
@@ -42,5 +47,26 @@ func TestCheck(t *testing.T) {
 		case tt.want != "" && (p == nil || p.Name() != tt.want):
 			t.Errorf("%s %v: %v, want %s", tt.target, tt.hdr, p, tt.want)
 		}
+	}
+}
+
+// TestGuardRefusalDoesNotWaitForTheBody: a refusal of a request that
+// announced a body and never sent it is answered at once, and closes the
+// connection, rather than after the read timeout (a minute here; the
+// answer must come within rawhttp.Send's 15 s).
+func TestGuardRefusalDoesNotWaitForTheBody(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", NotFound("this server"))
+	srv := &http.Server{Handler: Guard(mux, 1<<10), ReadTimeout: time.Minute}
+	go srv.Serve(ln)
+	defer srv.Close()
+	resp, body := rawhttp.Send(t, ln.Addr().String(), "POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
+	rawhttp.ExpectProblem(t, resp, body, 404, "not-found")
+	if !resp.Close {
+		t.Error("the refusal left the connection open for the rest of the body")
 	}
 }
