@@ -2,6 +2,8 @@ package main
 
 import (
 	"errors"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/reportline/reportline/relay/spool"
@@ -16,7 +18,7 @@ import (
 // entryView is what `relay spool ls` shows of a report: never its body.
 type entryView struct {
 	ID          string    `json:"id"`
-	State       string    `json:"state"` // "pending" or "dead"
+	State       string    `json:"state"` // "pending", "dead", or "corrupt" (a record that no longer decodes)
 	Hotline     string    `json:"hotline"`
 	Site        string    `json:"site"`
 	Received    time.Time `json:"received"`
@@ -82,6 +84,13 @@ func (o fileOps) List() ([]entryView, error) {
 	out := make([]entryView, 0, len(pending)+len(dead))
 	for _, e := range append(pending, dead...) {
 		out = append(out, view(e))
+	}
+	// The records the two lists above passed over.
+	if c, ok := o.sp.(store.CorruptLister); ok {
+		corrupt := c.Corrupt()
+		for _, id := range slices.Sorted(maps.Keys(corrupt)) {
+			out = append(out, entryView{ID: id, State: "corrupt", LastError: corrupt[id]})
+		}
 	}
 	return out, nil
 }

@@ -151,13 +151,16 @@ func spoolList(w io.Writer, ops spoolOps, asJSON bool) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATE\tHOTLINE\tSITE\tRECEIVED\tATTEMPTS\tNEXT\tLAST ERROR")
-	var pending, dead int
+	var pending, dead, corrupt int
 	for _, v := range list {
 		next := "-"
-		if v.State == "pending" {
+		switch v.State {
+		case "pending":
 			pending++
 			next = v.NextAttempt.UTC().Format(time.RFC3339)
-		} else {
+		case "corrupt":
+			corrupt++
+		default:
 			dead++
 		}
 		state := v.State
@@ -169,6 +172,9 @@ func spoolList(w io.Writer, ops spoolOps, asJSON bool) error {
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "%d pending, %d dead\n", pending, dead)
+	if corrupt > 0 {
+		fmt.Fprintf(w, "%d corrupt: their records no longer pass their checksums and are passed over; see docs/deployment.md#a-damaged-spool\n", corrupt)
+	}
 	return nil
 }
 

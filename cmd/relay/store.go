@@ -166,6 +166,15 @@ func clusterNotReady(err error) bool {
 	return code == errCodeNoPeers || code == errCodeClusterNotUp
 }
 
+// Corrupt returns the records a bbolt spool passed over because they no
+// longer decode ([spool.Spool.Corrupt]); other stores have none.
+func (o *openedStore) Corrupt() map[string]string {
+	if c, ok := o.Store.(store.CorruptLister); ok {
+		return c.Corrupt()
+	}
+	return nil
+}
+
 // Compact compacts a bbolt spool; other stores have no file to compact.
 func (o *openedStore) Compact() (before, after int64, err error) {
 	if c, ok := o.Store.(store.Compactor); ok {

@@ -59,6 +59,8 @@ type Forwarder struct {
 	errs      errorLog
 	active    int
 	wg        sync.WaitGroup
+
+	corruptSeen map[string]bool // corrupt records logged, by Run only
 }
 
 // Store is what the forwarder needs of the spool; [spool.Spool] is one.
@@ -106,6 +108,7 @@ func (f *Forwarder) init() {
 			f.endpoints = map[string]*endpointState{}
 		}
 		f.inflight = map[string]bool{}
+		f.corruptSeen = map[string]bool{}
 		f.held = map[string]time.Time{}
 		f.removals = make(chan delivered, maxRemovals)
 		go f.remove()
@@ -168,6 +171,7 @@ func (f *Forwarder) Run(ctx context.Context) {
 			f.Log.Error("failed to read the spool", "err", err)
 			wait = 10 * time.Second
 		}
+		f.reportCorrupt()
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -177,6 +181,23 @@ func (f *Forwarder) Run(ctx context.Context) {
 		t.Stop()
 	}
 	f.wg.Wait()
+}
+
+// reportCorrupt logs, once each, the reports whose records the store
+// passed over because they no longer decode.
+func (f *Forwarder) reportCorrupt() {
+	c, ok := f.Spool.(interface{ Corrupt() map[string]string })
+	if !ok {
+		return
+	}
+	for id, why := range c.Corrupt() {
+		if f.corruptSeen[id] {
+			continue
+		}
+		f.corruptSeen[id] = true
+		f.Log.Error("ALARM: a report's record in the spool is corrupt; it is passed over and the other reports are delivered: see docs/deployment.md#a-damaged-spool",
+			"report", id, "err", why)
+	}
 }
 
 // Wait blocks until no delivery is under way.

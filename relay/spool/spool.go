@@ -82,7 +82,9 @@
 //
 // The checksum catches records damaged at rest, since bbolt only checksums its
 // meta pages. A record that does not decode is reported as [ErrCorrupt]; it
-// is never silently dropped.
+// is never silently dropped. Listing due or dead reports passes over it,
+// so that it does not stop the others' delivery, and names it in
+// [Spool.Corrupt].
 package spool
 
 import (
@@ -252,6 +254,35 @@ type Spool struct {
 	group  *committer
 	// nextCheck is when the commit loop next looks whether to compact.
 	nextCheck time.Time
+
+	corruptMu sync.Mutex
+	corrupt   map[string]string // id → why, for records set aside (Corrupt)
+}
+
+// setAside notes that the record of report id does not decode, so that
+// listing due or dead reports passes over it rather than stopping at it.
+func (s *Spool) setAside(id string, err error) {
+	s.corruptMu.Lock()
+	defer s.corruptMu.Unlock()
+	if s.corrupt == nil {
+		s.corrupt = map[string]string{}
+	}
+	s.corrupt[id] = err.Error()
+}
+
+// Corrupt returns the reports whose records did not decode (their
+// checksum failed: a disk damaged them) when the spool listed due or dead
+// reports, each with why. Such a record is passed over, so one damaged
+// record does not stop the delivery of the others; it stays in the file
+// for an operator (docs/deployment.md, "A damaged spool").
+func (s *Spool) Corrupt() map[string]string {
+	s.corruptMu.Lock()
+	defer s.corruptMu.Unlock()
+	out := make(map[string]string, len(s.corrupt))
+	for id, why := range s.corrupt {
+		out[id] = why
+	}
+	return out
 }
 
 // Open opens the spool file at path, creating it (mode 0600) and its parent
@@ -625,6 +656,10 @@ func (s *Spool) DueSkipping(now time.Time, limit int, skipID, skipHotline func(s
 				if errors.Is(err, ErrNotFound) {
 					return fmt.Errorf("%w: due index names missing report %s", ErrCorrupt, id)
 				}
+				if errors.Is(err, ErrCorrupt) {
+					s.setAside(id, err)
+					continue
+				}
 				if err != nil {
 					return err
 				}
@@ -814,14 +849,18 @@ func (s *Spool) Dead() ([]Entry, error) {
 	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketDead).ForEach(func(k, v []byte) error {
 			e, err := decodeRecord(v)
+			if err == nil && e.ID != string(k) {
+				err = fmt.Errorf("%w: record stored under id %q holds id %q", ErrCorrupt, k, e.ID)
+			}
+			if err == nil {
+				err = readBody(tx, &e)
+			}
+			if errors.Is(err, ErrCorrupt) {
+				s.setAside(string(k), err)
+				return nil
+			}
 			if err != nil {
 				return fmt.Errorf("report %q: %w", k, err)
-			}
-			if e.ID != string(k) {
-				return fmt.Errorf("%w: record stored under id %q holds id %q", ErrCorrupt, k, e.ID)
-			}
-			if err := readBody(tx, &e); err != nil {
-				return err
 			}
 			e.Dead = true
 			dead = append(dead, e)

@@ -1058,8 +1058,14 @@ func TestCorruptRecord(t *testing.T) {
 		}
 		t.Logf("Get(%s): %v", id, err)
 	}
-	if _, err := s.Due(t0, 0); !errors.Is(err, ErrCorrupt) {
-		t.Errorf("Due = %v, want ErrCorrupt", err)
+	// Listing passes over them, names them, and lists the others.
+	mustPut(t, s, at("r3", 0))
+	due, err := s.Due(t0, 0)
+	if err != nil || len(due) != 1 || due[0].ID != "r3" {
+		t.Errorf("Due = %v, %v; want r3 alone", due, err)
+	}
+	if c := s.Corrupt(); len(c) != 2 || c["r1"] == "" || c["r2"] == "" {
+		t.Errorf("Corrupt = %v, want r1 and r2 with why", c)
 	}
 	if err := s.Delete("r2"); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("Delete = %v, want ErrCorrupt", err)

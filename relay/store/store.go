@@ -68,4 +68,12 @@ type Compactor interface {
 	Compact() (before, after int64, err error)
 }
 
+// CorruptLister is a store that passes over records it cannot read (a
+// disk damaged them) and names them, so that one damaged record does not
+// stop the others' delivery; only the bbolt spool is one.
+type CorruptLister interface {
+	Corrupt() map[string]string
+}
+
 var _ Store = (*spool.Spool)(nil)
+var _ CorruptLister = (*spool.Spool)(nil)
