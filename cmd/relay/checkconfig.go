@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -36,6 +37,9 @@ func checkConfig(stdout io.Writer, args []string) error {
 		return errors.New("usage: relay check-config [flags] [FILE | -config FILE]")
 	}
 	cfg, err := config.Load(path, cf.overrides()...)
+	if errors.Is(err, os.ErrNotExist) {
+		return hint{err, noConfigHint}
+	}
 	if err != nil {
 		return err
 	}

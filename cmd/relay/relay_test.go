@@ -635,3 +635,19 @@ func TestCheckConfigNeedsTheAssets(t *testing.T) {
 		t.Errorf("check-config without the built module: %v", err)
 	}
 }
+
+// TestNoConfigurationSaysHowToMakeOne: serve and check-config without a
+// configuration say how to write one.
+func TestNoConfigurationSaysHowToMakeOne(t *testing.T) {
+	t.Chdir(t.TempDir())
+	t.Setenv("RELAY_CONFIG", "")
+	for name, err := range map[string]error{
+		"check-config": checkConfig(io.Discard, nil),
+		"serve":        run(context.Background(), runOptions{path: "relay.toml", logOut: io.Discard}),
+	} {
+		var h hint
+		if !errors.As(err, &h) || !strings.Contains(h.hint, "relay init") {
+			t.Errorf("%s without relay.toml: %v (hint %q), want a hint naming relay init", name, err, h.hint)
+		}
+	}
+}

@@ -73,13 +73,17 @@ type process struct {
 	errc    chan error
 }
 
+// noConfigHint says what to do when the configuration file is missing.
+const noConfigHint = "write one with `relay init -statement FILE -statement-key hlvk_…` (docs/deployment.md), " +
+	"or pass -config FILE or set RELAY_CONFIG"
+
 // run runs the relay until ctx is done, then drains it. A listener that
 // fails stops it with that error.
 func run(ctx context.Context, o runOptions) error {
 	cfg, err := config.Load(o.path, o.overrides...)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return hint{err, "pass -config FILE or set RELAY_CONFIG; examples/relay.example.toml is a place to start"}
+		return hint{err, noConfigHint}
 	case err != nil:
 		return hint{err, "fix the value named above; `relay check-config " + o.path + "` checks a file without starting"}
 	}
