@@ -1067,6 +1067,27 @@ func TestCorruptRecord(t *testing.T) {
 	if c := s.Corrupt(); len(c) != 2 || c["r1"] == "" || c["r2"] == "" {
 		t.Errorf("Corrupt = %v, want r1 and r2 with why", c)
 	}
+	// So does listing the dead.
+	mustPut(t, s, at("r4", 0), at("r5", 0))
+	for _, id := range []string{"r4", "r5"} {
+		if err := s.Bury(id, "gone"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		v := append([]byte(nil), tx.Bucket(bucketDead).Get([]byte("r4"))...)
+		v[len(v)/2] ^= 0x40
+		return tx.Bucket(bucketDead).Put([]byte("r4"), v)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	dead, err := s.Dead()
+	if err != nil || len(dead) != 1 || dead[0].ID != "r5" {
+		t.Errorf("Dead = %v, %v; want r5 alone", dead, err)
+	}
+	if c := s.Corrupt(); c["r4"] == "" {
+		t.Errorf("Corrupt = %v, want r4 named", c)
+	}
 	if err := s.Delete("r2"); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("Delete = %v, want ErrCorrupt", err)
 	}
