@@ -105,6 +105,10 @@ func serveFrame(args []string) error {
 		return err
 	}
 	ln, err := net.Listen("tcp", *listen)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return hint{fmt.Errorf("failed to listen: %w", err),
+			"another program listens there (another serve-frame, or a demo still running): stop it, or give -listen another address"}
+	}
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -93,5 +94,15 @@ func TestPublishAndServeFrame(t *testing.T) {
 	}
 	if _, err := frameHandler(dir, "*"); err == nil {
 		t.Error("serve-frame served a folder publish did not write")
+	}
+	// An address another program holds: refused, naming -listen.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if _, errOut, code := run(t, "serve-frame", "-listen", ln.Addr().String(), "-frame-ancestors", "https://partner.example", frameDir); code == 0 ||
+		!strings.Contains(errOut, "-listen") || !strings.Contains(errOut, "another") {
+		t.Errorf("serve-frame on a taken address: code %d, stderr %q", code, errOut)
 	}
 }
