@@ -297,7 +297,9 @@ func TestHostileRequests(t *testing.T) {
 		{"form post", withHeader("Content-Type", "application/x-www-form-urlencoded"), 415, "bad-content-type"},
 		{"gzip-encoded envelope", withHeader("Content-Encoding", "gzip"), 415, "bad-content-encoding"},
 		{"brotli-encoded envelope", withHeader("Content-Encoding", "br"), 415, "bad-content-encoding"},
-		{"content type twice", func(r *rawRequest) { r.header = append(r.header, [2]string{"Content-Type", "application/octet-stream"}) }, 415, "bad-content-type"},
+		{"content type twice", func(r *rawRequest) {
+			r.header = append(r.header, [2]string{"Content-Type", "application/octet-stream"})
+		}, 415, "bad-content-type"},
 		{"content type with parameters", withHeader("Content-Type", "application/octet-stream; charset=utf-8"), 415, "bad-content-type"},
 		// Sizes.
 		{"declared too large", func(r *rawRequest) { r.length, r.body = fmt.Sprint(report.MaxEnvelope+1), nil }, 413, "too-large"},

@@ -23,9 +23,9 @@ const (
 	// on each listener: about 40 MB of buffers and goroutines at most.
 	DefaultMaxConnections = 4096
 	// MaxMaxConnections is the largest relay.max_connections.
-	MaxMaxConnections = 1_000_000
-	DefaultHSTSMaxAge      = 365 * 24 * time.Hour
-	DefaultConcurrency     = 32
+	MaxMaxConnections  = 1_000_000
+	DefaultHSTSMaxAge  = 365 * 24 * time.Hour
+	DefaultConcurrency = 32
 	// MaxConcurrency bounds a hotline's concurrency and the workers.
 	MaxConcurrency = 64
 )
