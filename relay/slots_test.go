@@ -10,11 +10,12 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/reportline/reportline/internal/testlog"
 )
 
 // slotLimits let the tests below tell clients apart on loopback: the
@@ -23,24 +24,6 @@ import (
 // among them.
 const slotLimits = testAbuse + `trusted_proxies = ["127.0.0.1"]
 `
-
-// lockedBuffer is a log that can be read while requests write to it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // bodyWatch tells, once per request, when the relay has read the first
 // byte of a report body: that request now holds a body slot.
@@ -168,7 +151,7 @@ func TestOneProofHoldsOneSlot(t *testing.T) {
 func TestBodiesPerClient(t *testing.T) {
 	f := newFixtureWith(t, slotLimits)
 	f.srv.def.bodyGrace = time.Hour // slots, not the minimum rate, are under test
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	f.srv.log = slog.New(slog.NewJSONHandler(logs, nil)) // read while requests are under way
 	perClient := f.cfg.Relay.Limits.MaxConcurrentReportsPerClient
 	w := &bodyWatch{h: f.srv, reading: make(chan struct{}, 128)}

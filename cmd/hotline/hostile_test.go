@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,27 +22,9 @@ import (
 	"github.com/reportline/reportline/delivery"
 	"github.com/reportline/reportline/internal/rawhttp"
 	"github.com/reportline/reportline/internal/testcert"
+	"github.com/reportline/reportline/internal/testlog"
 	"github.com/reportline/reportline/report"
 )
-
-// syncBuffer is a log output that server goroutines write while the test
-// reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // slowHeaders opens a connection to addr that sends half a request's
 // headers and no more.
@@ -75,7 +56,7 @@ func closedWithin(t *testing.T, c net.Conn) {
 type hostileIntake struct {
 	addr, inbox string
 	srv         *http.Server
-	logs        *syncBuffer
+	logs        *testlog.Buffer
 	signer      delivery.Signer
 	rcpts       *report.Recipients
 }
@@ -89,7 +70,7 @@ func startIntake(t testing.TB, tls bool) *hostileIntake {
 	sk, pk, _ := delivery.GenerateEd25519()
 	signer, _ := delivery.NewEd25519Signer(sk)
 	rcpts, _ := report.ParseRecipients([]string{id.Recipient().String()})
-	h := &hostileIntake{inbox: filepath.Join(dir, "inbox"), logs: &syncBuffer{}, signer: signer, rcpts: rcpts}
+	h := &hostileIntake{inbox: filepath.Join(dir, "inbox"), logs: &testlog.Buffer{}, signer: signer, rcpts: rcpts}
 	o := intakeOptions{listen: "127.0.0.1:0", identity: idFile, inbox: h.inbox, verifyKey: pk, hotline: "h1",
 		path: "/v1/deliveries", tolerance: delivery.DefaultTolerance, logOut: h.logs, alarmOut: h.logs, maxConns: 16}
 	if tls {

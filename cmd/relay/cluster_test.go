@@ -22,6 +22,7 @@ import (
 	"github.com/reportline/reportline/hotline/intake"
 	"github.com/reportline/reportline/internal/natstest"
 	"github.com/reportline/reportline/internal/testbin"
+	"github.com/reportline/reportline/internal/testlog"
 	"github.com/reportline/reportline/relay/natsstore"
 	"github.com/reportline/reportline/report"
 )
@@ -44,7 +45,7 @@ type relayProc struct {
 	addr   string
 	cmd    *exec.Cmd
 	exited chan struct{} // closed when cmd has ended
-	logs   *syncBuffer
+	logs   *testlog.Buffer
 }
 
 // stop ends the process with SIGKILL, as a crash would, if it runs.
@@ -125,7 +126,7 @@ total_reports_per_minute = 100000`, `color = "#000000"`)
 // startRelay starts relay i on its address and waits until it is ready.
 func (c *clusterSetup) startRelay(i int) {
 	r := c.relays[i]
-	r.logs = &syncBuffer{}
+	r.logs = &testlog.Buffer{}
 	r.cmd = exec.Command(c.bin, "serve", "-config", c.s.cfgPath, "-listen", r.addr)
 	r.cmd.Stderr = r.logs
 	if err := r.cmd.Start(); err != nil {

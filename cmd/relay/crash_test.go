@@ -20,6 +20,7 @@ import (
 	"github.com/reportline/reportline/delivery"
 	"github.com/reportline/reportline/hotline/intake"
 	"github.com/reportline/reportline/internal/testbin"
+	"github.com/reportline/reportline/internal/testlog"
 	"github.com/reportline/reportline/relay/spool"
 	"github.com/reportline/reportline/report"
 )
@@ -117,8 +118,8 @@ func TestKilledMidDelivery(t *testing.T) {
 	}
 	sp.Close()
 
-	serve := func() (*exec.Cmd, *syncBuffer) {
-		logs := &syncBuffer{}
+	serve := func() (*exec.Cmd, *testlog.Buffer) {
+		logs := &testlog.Buffer{}
 		cmd := exec.Command(bin, "serve", "-config", s.cfgPath, "-listen", fmt.Sprintf("127.0.0.1:%d", freePort(t)))
 		cmd.Stderr = logs
 		if err := cmd.Start(); err != nil {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reportline/reportline/internal/testlog"
 	"github.com/reportline/reportline/pow"
 )
 
@@ -19,7 +20,7 @@ import (
 // when it has exited.
 type proc struct {
 	cmd    *exec.Cmd
-	out    *syncBuffer
+	out    *testlog.Buffer
 	exited chan struct{}
 }
 
@@ -27,7 +28,7 @@ type proc struct {
 // environment, and ends it with SIGKILL when the test ends.
 func startProc(t *testing.T, dir string, env []string, bin string, args ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(bin, args...), out: &syncBuffer{}, exited: make(chan struct{})}
+	p := &proc{cmd: exec.Command(bin, args...), out: &testlog.Buffer{}, exited: make(chan struct{})}
 	p.cmd.Dir = dir
 	p.cmd.Env = append(p.cmd.Environ(), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
@@ -127,6 +128,6 @@ func postReport(addr, site, id, proof string, env []byte) (int, string, error) {
 }
 
 // logHas returns a condition that holds once out holds s.
-func logHas(out *syncBuffer, s string) func() bool {
+func logHas(out *testlog.Buffer, s string) func() bool {
 	return func() bool { return strings.Contains(out.String(), s) }
 }

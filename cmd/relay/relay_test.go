@@ -27,27 +27,10 @@ import (
 	"github.com/reportline/reportline/delivery"
 	"github.com/reportline/reportline/internal/testbin"
 	"github.com/reportline/reportline/internal/testcert"
+	"github.com/reportline/reportline/internal/testlog"
 	"github.com/reportline/reportline/relay/config"
 	"github.com/reportline/reportline/relay/spool"
 )
-
-// syncBuffer is a log sink that tests read while the relay writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // setup is a relay's folder: assets, a signing key and a configuration
 // written from a template with %THEME% and %EXTRA% to fill.
@@ -127,13 +110,13 @@ type running struct {
 	reload chan os.Signal
 	cancel context.CancelFunc
 	done   chan error
-	logs   *syncBuffer
+	logs   *testlog.Buffer
 }
 
 func start(t *testing.T, s *setup, overrides ...config.Override) *running {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{reload: make(chan os.Signal, 1), cancel: cancel, done: make(chan error, 1), logs: &syncBuffer{}}
+	r := &running{reload: make(chan os.Signal, 1), cancel: cancel, done: make(chan error, 1), logs: &testlog.Buffer{}}
 	listening := make(chan struct{}, 8)
 	go func() {
 		r.done <- run(ctx, runOptions{path: s.cfgPath, overrides: overrides, reload: r.reload, logOut: r.logs,
@@ -502,7 +485,7 @@ func TestSignals(t *testing.T) {
 	s := newSetup(t)
 	s.write(t, "", `color = "#000000"`)
 	port := freePort(t)
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	cmd := exec.Command(bin, "serve", "-config", s.cfgPath, "-listen", fmt.Sprintf("127.0.0.1:%d", port))
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
