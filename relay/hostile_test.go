@@ -427,7 +427,7 @@ func TestHostileRoutes(t *testing.T) {
 	addr := f.serve(t, testTimeouts)
 	k := newHostileKit(t, f)
 	// Once it has answered, every goroutine the relay keeps is running.
-	if resp, _ := rawhttp.Send(t, addr, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); resp.StatusCode != 200 {
+	if resp, _ := rawhttp.Send(t, addr, rawhttp.Request("GET", "/healthz")); resp.StatusCode != 200 {
 		t.Fatalf("GET /healthz: %d", resp.StatusCode)
 	}
 	baseline := runtime.NumGoroutine()

@@ -122,13 +122,13 @@ func (h *hostileIntake) delivery(t *testing.T) string {
 func TestIntakeHostileRequests(t *testing.T) {
 	h := startIntake(t, false)
 	// Once it has answered, every goroutine the intake keeps is running.
-	if resp, _ := rawhttp.Send(t, h.addr, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); resp.StatusCode != 200 {
+	if resp, _ := rawhttp.Send(t, h.addr, rawhttp.Request("GET", "/healthz")); resp.StatusCode != 200 {
 		t.Fatalf("GET /healthz: %d", resp.StatusCode)
 	}
 	baseline := runtime.NumGoroutine()
 	slow := slowHeaders(t, h.addr)
 	get := func(target string) string {
-		return "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+		return rawhttp.Request("GET", target)
 	}
 	post := func(target, hdr, body string) string {
 		return fmt.Sprintf("POST %s HTTP/1.1\r\nHost: x\r\n%sContent-Length: %d\r\nConnection: close\r\n\r\n%s", target, hdr, len(body), body)
@@ -146,9 +146,9 @@ func TestIntakeHostileRequests(t *testing.T) {
 		{"the root", get("/"), 404, "not-found", ""},
 		{"GET deliveries", get("/v1/deliveries"), 405, "method-not-allowed", "POST"},
 		{"POST /healthz", post("/healthz", "", ""), 405, "method-not-allowed", "GET, HEAD"},
-		{"DELETE /metrics", "DELETE /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 405, "method-not-allowed", "GET, HEAD"},
+		{"DELETE /metrics", rawhttp.Request("DELETE", "/metrics"), 405, "method-not-allowed", "GET, HEAD"},
 		{"dot-dot", get("/v1/deliveries/../healthz"), 400, "bad-path", ""},
-		{"OPTIONS *", "OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 400, "bad-path", ""},
+		{"OPTIONS *", rawhttp.Request("OPTIONS", "*"), 400, "bad-path", ""},
 		{"encoded dot-dot", get("/v1/%2e%2e/v1/deliveries"), 400, "bad-path", ""},
 		{"double slash", post("//v1/deliveries", "Content-Type: application/json\r\n", "{}"), 400, "bad-path", ""},
 		{"query on deliveries", post("/v1/deliveries?x=1", "Content-Type: application/json\r\n", "{}"), 401, "bad-signature", ""},
@@ -260,7 +260,7 @@ func TestServeFrameHostileRequests(t *testing.T) {
 	t.Cleanup(func() { srv.Close() })
 	addr := ln.Addr().String()
 	get := func(target string) string {
-		return "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+		return rawhttp.Request("GET", target)
 	}
 	if resp, _ := rawhttp.Send(t, addr, get("/")); resp.StatusCode != 200 {
 		t.Fatalf("GET /: %d", resp.StatusCode)
@@ -279,13 +279,13 @@ func TestServeFrameHostileRequests(t *testing.T) {
 		{"backslashes", get("/a/..%5c..%5cidentity.txt"), 404, "not-found", ""},
 		{"double-encoded dots", get("/%252e%252e/identity.txt"), 404, "not-found", ""},
 		{"dot-dot", get("/../identity.txt"), 400, "bad-path", ""},
-		{"OPTIONS *", "OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 400, "bad-path", ""},
+		{"OPTIONS *", rawhttp.Request("OPTIONS", "*"), 400, "bad-path", ""},
 		{"dot-dot inside", get("/a/../../identity.txt"), 400, "bad-path", ""},
 		{"encoded dot-dot", get("/%2e%2e/identity.txt"), 400, "bad-path", ""},
 		{"encoded slash", get("/a/..%2f..%2fidentity.txt"), 400, "bad-path", ""},
 		{"double slash", get("//index.html"), 400, "bad-path", ""},
 		{"POST", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}", 405, "method-not-allowed", "GET, HEAD"},
-		{"OPTIONS", "OPTIONS /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 405, "method-not-allowed", "GET, HEAD"},
+		{"OPTIONS", rawhttp.Request("OPTIONS", "/index.html"), 405, "method-not-allowed", "GET, HEAD"},
 		{"large headers", "GET / HTTP/1.1\r\nHost: x\r\nX-Pad: " + strings.Repeat("p", 20<<10) + "\r\nConnection: close\r\n\r\n", 431, "headers-too-large", ""},
 		{"a compressed body", "GET / HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: 4\r\nConnection: close\r\n\r\n\x1f\x8b\x08\x00", 415, "bad-content-encoding", ""},
 	}

@@ -74,7 +74,7 @@ func TestMetricsListenerHostile(t *testing.T) {
 	s.write(t, `metrics_listen = "127.0.0.1:0"`, "")
 	addr := start(t, s).addr("metrics")
 	get := func(target string) string {
-		return "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+		return rawhttp.Request("GET", target)
 	}
 	for _, tt := range []struct {
 		name, req string
@@ -85,8 +85,8 @@ func TestMetricsListenerHostile(t *testing.T) {
 		{"unknown path", get("/nope"), 404, "not-found", ""},
 		{"a route of the main listener", get("/embed.js"), 404, "not-found", ""},
 		{"POST /metrics", "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", 405, "method-not-allowed", "GET, HEAD"},
-		{"DELETE /readyz", "DELETE /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 405, "method-not-allowed", "GET, HEAD"},
-		{"OPTIONS /healthz", "OPTIONS /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 405, "method-not-allowed", "GET, HEAD"},
+		{"DELETE /readyz", rawhttp.Request("DELETE", "/readyz"), 405, "method-not-allowed", "GET, HEAD"},
+		{"OPTIONS /healthz", rawhttp.Request("OPTIONS", "/healthz"), 405, "method-not-allowed", "GET, HEAD"},
 		{"dot-dot", get("/x/../metrics"), 400, "bad-path", ""},
 		{"encoded dot-dot", get("/%2e%2e/metrics"), 400, "bad-path", ""},
 		{"large headers", "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Pad: " + strings.Repeat("p", 20<<10) + "\r\nConnection: close\r\n\r\n", 431, "headers-too-large", ""},
@@ -135,10 +135,10 @@ func TestConnectionBound(t *testing.T) {
 	if _, err := conns[0].Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("the oldest idle connection is still open past the bound: %v", err)
 	}
-	if resp, body := rawhttp.Send(t, addr, "GET /w/s1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); resp.StatusCode != 200 {
+	if resp, body := rawhttp.Send(t, addr, rawhttp.Request("GET", "/w/s1")); resp.StatusCode != 200 {
 		t.Fatalf("the frame at the bound: %d %.200s", resp.StatusCode, body)
 	}
-	_, body := rawhttp.Send(t, r.addr("metrics"), "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	_, body := rawhttp.Send(t, r.addr("metrics"), rawhttp.Request("GET", "/metrics"))
 	m := regexp.MustCompile(`(?m)^reportline_connections_evicted_total\{listener="http"\} (\d+)$`).FindSubmatch(body)
 	if m == nil {
 		t.Fatalf("/metrics lacks reportline_connections_evicted_total for the main listener")

@@ -41,7 +41,7 @@ func TestConnLimit(t *testing.T) {
 	go srv.Serve(lim.Listener(ln))
 	defer srv.Close()
 	addr := ln.Addr().String()
-	ok := "GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+	ok := rawhttp.Request("GET", "/ok")
 	if resp, _ := rawhttp.Send(t, addr, ok); resp.StatusCode != 200 {
 		t.Fatalf("GET /ok: %d", resp.StatusCode)
 	}

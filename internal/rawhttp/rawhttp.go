@@ -108,6 +108,12 @@ func Answers(t testing.TB, addr, req string) (n int, got []byte) {
 	return bytes.Count(got, []byte("HTTP/1.1 ")), got
 }
 
+// Request is a request without a body for method and target, which asks
+// the server to close the connection after its answer.
+func Request(method, target string) string {
+	return method + " " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+}
+
 // Smuggled is a request with both Content-Length and Transfer-Encoding:
 // chunked, with a second request for path hidden where the Content-Length
 // says the body ends, for method and target.
