@@ -46,7 +46,8 @@ type spoolOps interface {
 	// Retry makes a pending report due now, or revives a dead one.
 	Retry(id string) (entryView, error)
 	RetryAllDead() (int, error)
-	Purge(id string) (entryView, error)
+	// Purge deletes a dead report, or one whose record is corrupt.
+	Purge(id string) (purged, error)
 	// Compact gives the disk back that a drained backlog left in the file.
 	Compact() (compacted, error)
 	Close() error
@@ -58,8 +59,27 @@ type compacted struct {
 	After  int64 `json:"after"`
 }
 
+// purged is what a purge removed: a dead report, or a report whose record
+// is corrupt, with what went with it.
+type purged struct {
+	entryView
+	Corrupt *corruptPurge `json:"corrupt,omitempty"`
+}
+
+// corruptPurge is [spool.CorruptPurge] as the admin socket sends it.
+type corruptPurge struct {
+	Dead      bool `json:"dead,omitempty"`
+	IndexKeys int  `json:"index_keys"`
+	Bodies    int  `json:"bodies"`
+	BodyLeft  bool `json:"body_left,omitempty"`
+}
+
 // errNotDead means purge was asked for a report that is pending.
-var errNotDead = errors.New("report is pending, not dead: only dead reports can be purged")
+var errNotDead = errors.New("report is pending, not dead: only dead reports, and reports whose records are corrupt, can be purged")
+
+// errNoCorruptPurge means purge was asked to remove a record a store that
+// is not a bbolt spool could not read.
+var errNoCorruptPurge = errors.New("this store cannot remove a record it cannot read: only relay.store = \"bbolt\" can")
 
 // errNoCompact means compact was asked of a store that has no file.
 var errNoCompact = errors.New("this store has no file to compact: only relay.store = \"bbolt\" does")
@@ -129,15 +149,23 @@ func (o fileOps) RetryAllDead() (int, error) {
 	return n, nil
 }
 
-func (o fileOps) Purge(id string) (entryView, error) {
+func (o fileOps) Purge(id string) (purged, error) {
 	e, err := o.sp.Get(id)
+	if cp, ok := o.sp.(store.CorruptPurger); ok && errors.Is(err, spool.ErrCorrupt) {
+		p, err := cp.PurgeCorrupt(id)
+		if err != nil {
+			return purged{}, err
+		}
+		c := corruptPurge(p)
+		return purged{entryView: entryView{ID: id, State: "corrupt"}, Corrupt: &c}, nil
+	}
 	if err != nil {
-		return entryView{}, err
+		return purged{}, err
 	}
 	if !e.Dead {
-		return view(e), errNotDead
+		return purged{entryView: view(e)}, errNotDead
 	}
-	return view(e), o.sp.Purge(id)
+	return purged{entryView: view(e)}, o.sp.Purge(id)
 }
 
 func (o fileOps) Compact() (compacted, error) {

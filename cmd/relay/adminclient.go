@@ -79,8 +79,8 @@ func (o socketOps) RetryAllDead() (int, error) {
 	return v.Retried, err
 }
 
-func (o socketOps) Purge(id string) (entryView, error) {
-	var v entryView
+func (o socketOps) Purge(id string) (purged, error) {
+	var v purged
 	return v, o.do("POST", "/spool/purge", url.Values{"id": {id}}, &v)
 }
 

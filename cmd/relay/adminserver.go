@@ -60,7 +60,7 @@ func adminHandler(sp store.Store, fwd *forward.Forwarder, log *slog.Logger) http
 			switch {
 			case errors.Is(err, spool.ErrNotFound):
 				status = http.StatusNotFound
-			case errors.Is(err, errNotDead), errors.Is(err, spool.ErrInvalid):
+			case errors.Is(err, errNotDead), errors.Is(err, spool.ErrInvalid), errors.Is(err, spool.ErrNotCorrupt):
 				status = http.StatusConflict
 			}
 			w.WriteHeader(status)
@@ -96,7 +96,12 @@ func adminHandler(sp store.Store, fwd *forward.Forwarder, log *slog.Logger) http
 	})
 	mux.HandleFunc("POST /spool/purge", func(w http.ResponseWriter, r *http.Request) {
 		v, err := ops.Purge(r.URL.Query().Get("id"))
-		if err == nil {
+		switch {
+		case err != nil:
+		case v.Corrupt != nil:
+			log.Warn("operator purged a corrupt record", "report", v.ID, "index_keys", v.Corrupt.IndexKeys,
+				"bodies", v.Corrupt.Bodies, "body_left", v.Corrupt.BodyLeft)
+		default:
 			log.Warn("operator purged a dead report", "report", v.ID)
 		}
 		reply(w, v, err)

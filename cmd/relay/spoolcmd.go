@@ -20,7 +20,7 @@ const spoolUsage = `usage:
   relay spool ls [-json]              list pending and dead reports (never their bodies)
   relay spool retry ID                deliver a report again now (pending or dead)
   relay spool retry --all-dead        move every dead report back to pending
-  relay spool purge ID --yes          delete a dead report for good
+  relay spool purge ID --yes          delete a dead report, or one whose record is corrupt, for good
   relay spool compact                 shrink the file to its live data (the relay also does this itself)
 flags, for every subcommand:
   -config FILE    the relay's configuration, for relay.spool and relay.admin_socket (env RELAY_CONFIG)
@@ -173,7 +173,8 @@ func spoolList(w io.Writer, ops spoolOps, asJSON bool) error {
 	tw.Flush()
 	fmt.Fprintf(w, "%d pending, %d dead\n", pending, dead)
 	if corrupt > 0 {
-		fmt.Fprintf(w, "%d corrupt: their records no longer pass their checksums and are passed over; see docs/deployment.md#a-damaged-spool\n", corrupt)
+		fmt.Fprintf(w, "%d corrupt: their records no longer pass their checksums and are passed over; "+
+			"tell the hotline their ids, then `relay spool purge ID --yes` removes each (docs/deployment.md#a-damaged-spool)\n", corrupt)
 	}
 	return nil
 }
@@ -192,19 +193,48 @@ func spoolPurge(w io.Writer, ops spoolOps, id string, yes bool) error {
 	switch {
 	case found == nil:
 		return notFoundHint(fmt.Errorf("purge report %s: %w", id, spool.ErrNotFound), id)
-	case found.State != "dead":
-		return hint{fmt.Errorf("purge report %s: %w", id, errNotDead), "a pending report is still being delivered; only a report in the dead-letter area can be purged"}
+	case found.State == "pending":
+		return hint{fmt.Errorf("purge report %s: %w", id, errNotDead), "a pending report is still being delivered; only a report in the dead-letter area, or one whose record is corrupt, can be purged"}
+	case found.State == "corrupt" && !yes:
+		fmt.Fprintf(w, "%s: corrupt, its record cannot be read: %s\n", found.ID, orDash(found.LastError))
+		return hint{errors.New("purge deletes what is left of this report for good, and its reporter will never be heard"),
+			"tell the hotline its id first, and restore a backup that holds it if there is one (docs/deployment.md#a-damaged-spool); then add --yes to purge it"}
 	case !yes:
 		fmt.Fprintf(w, "%s: dead, hotline %s, received %s, %d attempts, last error: %s\n",
 			found.ID, found.Hotline, found.Received.UTC().Format(time.RFC3339), found.Attempts, orDash(found.LastError))
 		return hint{errors.New("purge deletes this report for good, and its reporter will never be heard"),
 			"run `relay spool retry " + id + "` to deliver it instead, or add --yes to purge it"}
 	}
-	if _, err := ops.Purge(id); err != nil {
+	p, err := ops.Purge(id)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "%s: purged\n", id)
+	if p.Corrupt == nil {
+		fmt.Fprintf(w, "%s: purged\n", id)
+		return nil
+	}
+	fmt.Fprintf(w, "%s: %s\n", id, describeCorruptPurge(*p.Corrupt))
 	return nil
+}
+
+// describeCorruptPurge says what went with a corrupt record.
+func describeCorruptPurge(c corruptPurge) string {
+	was := "pending"
+	if c.Dead {
+		was = "dead"
+	}
+	s := fmt.Sprintf("corrupt record purged (it was %s), with %d index keys", was, c.IndexKeys)
+	switch {
+	case c.BodyLeft:
+		s += "; its body could not be told from those of the other corrupt records, and is removed when the last of them is purged"
+	case c.Bodies == 1:
+		s += " and its body"
+	case c.Bodies > 1:
+		s += fmt.Sprintf(" and %d bodies that no record named any more, its own among them", c.Bodies)
+	default:
+		s += "; it held its body itself"
+	}
+	return s
 }
 
 func notFoundHint(err error, id string) error {

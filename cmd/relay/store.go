@@ -175,6 +175,16 @@ func (o *openedStore) Corrupt() map[string]string {
 	return nil
 }
 
+// PurgeCorrupt removes a record a bbolt spool cannot read
+// ([spool.Spool.PurgeCorrupt]); other stores have none, so a report they
+// cannot read is not one this removes.
+func (o *openedStore) PurgeCorrupt(id string) (spool.CorruptPurge, error) {
+	if c, ok := o.Store.(store.CorruptPurger); ok {
+		return c.PurgeCorrupt(id)
+	}
+	return spool.CorruptPurge{}, fmt.Errorf("purge corrupt report %s: %w", id, errNoCorruptPurge)
+}
+
 // Compact compacts a bbolt spool; other stores have no file to compact.
 func (o *openedStore) Compact() (before, after int64, err error) {
 	if c, ok := o.Store.(store.Compactor); ok {

@@ -136,30 +136,11 @@ func parseRecord(rec []byte) (Entry, error) {
 	if crc32.Checksum(payload, crcTable) != sum {
 		return Entry{}, errors.New("record checksum mismatch")
 	}
-	d := decoder{b: payload[1:]}
-	var e Entry
-	e.ID = string(d.bytes("id", MaxIDLen))
-	e.Hotline = string(d.bytes("hotline", MaxNameLen))
-	e.Site = string(d.bytes("site", MaxNameLen))
-	received := d.varint("received")
-	next := d.varint("next attempt")
-	attempts := d.uvarint("attempts")
-	var flags uint64
-	if version != recordVersion1 {
-		flags = d.uvarint("flags")
+	f, err := readFields(payload)
+	if err != nil {
+		return Entry{}, err
 	}
-	e.LastError = string(d.bytes("last error", MaxLastErrorLen))
-	if version == recordVersion3 {
-		e.bodyRef = d.uvarint("body key")
-	} else {
-		e.Body = d.bytes("body", math.MaxInt)
-	}
-	if d.err != nil {
-		return Entry{}, d.err
-	}
-	if len(d.b) != 0 {
-		return Entry{}, fmt.Errorf("%d trailing bytes after body", len(d.b))
-	}
+	e, received, next, attempts, flags := f.e, f.received, f.next, f.attempts, f.flags
 	if e.ID == "" {
 		return Entry{}, errors.New("id is empty")
 	}
@@ -192,6 +173,58 @@ func parseRecord(rec []byte) (Entry, error) {
 	e.Attempts = int(attempts)
 	e.Urgent = flags&flagUrgent != 0
 	return e, nil
+}
+
+// fields are a record's fields as read, before they are checked.
+type fields struct {
+	e               Entry // ID, Hotline, Site, LastError, Body or bodyRef
+	received, next  int64
+	attempts, flags uint64
+}
+
+// readFields reads the fields of a record's payload (the record without
+// its checksum), whose first byte is a known version.
+func readFields(payload []byte) (fields, error) {
+	version := payload[0]
+	d := decoder{b: payload[1:]}
+	var f fields
+	f.e.ID = string(d.bytes("id", MaxIDLen))
+	f.e.Hotline = string(d.bytes("hotline", MaxNameLen))
+	f.e.Site = string(d.bytes("site", MaxNameLen))
+	f.received = d.varint("received")
+	f.next = d.varint("next attempt")
+	f.attempts = d.uvarint("attempts")
+	if version != recordVersion1 {
+		f.flags = d.uvarint("flags")
+	}
+	f.e.LastError = string(d.bytes("last error", MaxLastErrorLen))
+	if version == recordVersion3 {
+		f.e.bodyRef = d.uvarint("body key")
+	} else {
+		f.e.Body = d.bytes("body", math.MaxInt)
+	}
+	if d.err != nil {
+		return fields{}, d.err
+	}
+	if len(d.b) != 0 {
+		return fields{}, fmt.Errorf("%d trailing bytes after body", len(d.b))
+	}
+	return f, nil
+}
+
+// bodyKeyOf reads the body key of a version 3 record without checking
+// its checksum, for a record that fails it: ok is false if the record is
+// of another version or does not read as one. A key read this way may
+// itself be damaged; the caller checks it against the other records.
+func bodyKeyOf(rec []byte) (ref uint64, ok bool) {
+	if len(rec) < 1+4 || rec[0] != recordVersion3 {
+		return 0, false
+	}
+	f, err := readFields(rec[:len(rec)-4])
+	if err != nil || f.e.bodyRef == 0 {
+		return 0, false
+	}
+	return f.e.bodyRef, true
 }
 
 // decoder reads fields from a record, remembering the first error so that

@@ -212,7 +212,9 @@ func writeSeed(t *testing.T, name string, data []byte) {
 
 // FuzzDecodeEntry checks that the record decoder, which parses bytes read
 // back from disk, never panics, reports every failure as ErrCorrupt, and
-// that whatever it accepts survives an encode/decode round trip. Each input
+// that whatever it accepts survives an encode/decode round trip; and that
+// bodyKeyOf, which reads records that fail their checksum, never panics
+// and agrees with it. Each input
 // is tried as is and with a valid checksum appended, so that the fuzzer gets
 // past the checksum into the field parser.
 func FuzzDecodeEntry(f *testing.F) {
@@ -232,7 +234,16 @@ func FuzzDecodeEntry(f *testing.F) {
 			}
 		}
 		for _, rec := range [][]byte{data, withCRC(bytes.Clone(data))} {
+			// The body key, read without the checksum from a record
+			// that may fail it, agrees with the decoder's when both read.
+			ref, refOK := bodyKeyOf(rec)
+			if refOK && ref == 0 {
+				t.Fatalf("bodyKeyOf(%q) read body key 0", rec)
+			}
 			e, err := decodeRecord(rec)
+			if err == nil && e.bodyRef != 0 && (!refOK || ref != e.bodyRef) {
+				t.Fatalf("bodyKeyOf(%q) = %d, %v; the record names body %d", rec, ref, refOK, e.bodyRef)
+			}
 			if err != nil {
 				if !errors.Is(err, ErrCorrupt) {
 					t.Fatalf("error %v does not wrap ErrCorrupt", err)

@@ -8,7 +8,8 @@
 // it later with [Spool.Reschedule], or gives up with [Spool.Bury], which moves
 // it to a dead-letter bucket where an operator can [Spool.Revive] or
 // [Spool.Purge] it. Nothing leaves the spool except by Delete after delivery
-// or by an explicit Purge.
+// or by an explicit Purge (or [Spool.PurgeCorrupt], for a report whose
+// record a disk damaged).
 //
 // The spool holds only the age ciphertext and the minimal metadata needed to
 // route and retry it (see [Entry]). It never holds plaintext, and nothing about
@@ -84,7 +85,7 @@
 // meta pages. A record that does not decode is reported as [ErrCorrupt]; it
 // is never silently dropped. Listing due or dead reports passes over it,
 // so that it does not stop the others' delivery, and names it in
-// [Spool.Corrupt].
+// [Spool.Corrupt]; an operator removes it with [Spool.PurgeCorrupt].
 package spool
 
 import (
@@ -139,6 +140,11 @@ var (
 	// ErrCorrupt means a record or index key in the file does not decode or
 	// the indexes disagree with the records. It needs an operator.
 	ErrCorrupt = errors.New("corrupt spool record")
+
+	// ErrNotCorrupt means [Spool.PurgeCorrupt] was asked to remove a
+	// report whose record can be read: such a report is delivered, or, if
+	// dead, revived or purged with [Spool.Purge].
+	ErrNotCorrupt = errors.New("report record is not corrupt")
 
 	// ErrClosed means the spool was used after Close.
 	ErrClosed = errors.New("spool is closed")
@@ -274,7 +280,8 @@ func (s *Spool) setAside(id string, err error) {
 // checksum failed: a disk damaged them) when the spool listed due or dead
 // reports, each with why. Such a record is passed over, so one damaged
 // record does not stop the delivery of the others; it stays in the file
-// for an operator (docs/deployment.md, "A damaged spool").
+// until an operator removes it with [Spool.PurgeCorrupt]
+// (docs/deployment.md, "A damaged spool").
 func (s *Spool) Corrupt() map[string]string {
 	s.corruptMu.Lock()
 	defer s.corruptMu.Unlock()
@@ -923,17 +930,19 @@ func (s *Spool) Purge(id string) error {
 		// A record that does not decode is purged all the same: an
 		// operator purges a damaged report to be rid of it.
 		e, decodeErr := decodeRecord(v)
-		if err := b.Delete([]byte(id)); err != nil {
+		if decodeErr != nil {
+			_, err := removeCorrupt(tx, bucketDead, id)
 			return err
 		}
-		if decodeErr != nil {
-			return nil
+		if err := b.Delete([]byte(id)); err != nil {
+			return err
 		}
 		return deleteBody(tx, e)
 	})
 	if err != nil {
 		return fmt.Errorf("purge report %s: %w", id, err)
 	}
+	s.forget(id)
 	return nil
 }
 

@@ -8,8 +8,8 @@
 // only once Put returned nil, which means it is on disk (bbolt: fsynced;
 // JetStream: written and acknowledged by a quorum of its replicas); it
 // leaves the store only by Delete after the intake answered 2xx, or by an
-// operator's Purge of a dead report; the report id is the idempotency key
-// end to end.
+// operator's Purge of a dead report (or of one whose record is corrupt);
+// the report id is the idempotency key end to end.
 package store
 
 import (
@@ -75,5 +75,12 @@ type CorruptLister interface {
 	Corrupt() map[string]string
 }
 
+// CorruptPurger is a store that can remove a record it cannot read, with
+// whatever else in it names that record; only the bbolt spool is one.
+type CorruptPurger interface {
+	PurgeCorrupt(id string) (spool.CorruptPurge, error)
+}
+
 var _ Store = (*spool.Spool)(nil)
 var _ CorruptLister = (*spool.Spool)(nil)
+var _ CorruptPurger = (*spool.Spool)(nil)
