@@ -74,6 +74,10 @@ func (s *Server) acceptPost(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, bodyTooLarge(maxPostBody))
 		return
 	}
+	if p := s.def.limit(s.def.replies, r); p != nil {
+		problem.Write(w, p)
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxPostBody))
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		problem.Write(w, bodyTooLarge(maxPostBody))

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,7 +29,14 @@ func followFixture(t testing.TB) (*fixture, *statement.SigningKey) {
 // followFixtureAt is followFixture, and says where the mailbox file is.
 func followFixtureAt(t testing.TB) (*fixture, *statement.SigningKey, string) {
 	t.Helper()
-	f := newFixture(t)
+	return followFixtureWith(t, testAbuse)
+}
+
+// followFixtureWith is followFixtureAt with abuse as the [relay.pow] and
+// [relay.limits] tables.
+func followFixtureWith(t testing.TB, abuse string) (*fixture, *statement.SigningKey, string) {
+	t.Helper()
+	f := newFixtureWith(t, abuse)
 	b, err := os.ReadFile(filepath.Join("..", "followup", "testdata", "signing.key"))
 	if err != nil {
 		t.Fatal(err)
@@ -320,6 +328,72 @@ func TestFetchSpendsItsProof(t *testing.T) {
 	for _, id := range sp.ids {
 		if strings.Contains(id, k.Mailbox) {
 			t.Errorf("a spent proof is recorded as %q, which names the mailbox", id)
+		}
+	}
+}
+
+// TestReplyRateLimit: a sender over its per-client allowance of reply
+// posts gets 429 rate-limited, with Retry-After, as a problem, and nothing
+// is stored; another client has its own allowance, and so do the
+// sender's challenges; no client address reaches the logs.
+func TestReplyRateLimit(t *testing.T) {
+	f, key, _ := followFixtureWith(t, `
+[relay.pow]
+difficulty = 64
+cost = 1
+v1_difficulty = 64
+[relay.limits]
+challenges_per_minute = 1
+challenge_burst = 2
+`)
+	const sender, other = "203.0.113.7:4000", "198.51.100.9:4000"
+	postFrom := func(addr string, body []byte) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "/v1/hotlines/h1/replies", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.RemoteAddr = addr
+		rec := httptest.NewRecorder()
+		f.srv.ServeHTTP(rec, req)
+		return rec
+	}
+	now := time.Now().UTC()
+	for i := range 2 {
+		if rec := postFrom(sender, sealedReply(t, key, "h1", newKeys(t), now)); rec.Code != 201 {
+			t.Fatalf("post %d within the burst: %d %s", i+1, rec.Code, rec.Body)
+		}
+	}
+	over := newKeys(t)
+	rec := postFrom(sender, sealedReply(t, key, "h1", over, now))
+	if rec.Code != 429 {
+		t.Fatalf("a post over the burst: %d %s, want 429", rec.Code, rec.Body)
+	}
+	if ra, err := strconv.Atoi(rec.Header().Get("Retry-After")); err != nil || ra < 1 || ra > 60 {
+		t.Errorf("Retry-After %q, want 1 to 60 seconds", rec.Header().Get("Retry-After"))
+	}
+	var p struct{ Type, Detail string }
+	if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" || json.Unmarshal(rec.Body.Bytes(), &p) != nil ||
+		!strings.HasSuffix(p.Type, "/rate-limited") || p.Detail == "" {
+		t.Errorf("the refusal is %q %s, want a rate-limited problem", ct, rec.Body)
+	}
+	if _, opened := f.fetch(t, over); len(opened) != 0 {
+		t.Errorf("the refused post was stored: %d replies in its mailbox", len(opened))
+	}
+	if rec := postFrom(other, sealedReply(t, key, "h1", newKeys(t), now)); rec.Code != 201 {
+		t.Errorf("another client's post: %d %s, want 201", rec.Code, rec.Body)
+	}
+	// Posts have their own allowance, apart from challenges.
+	req := httptest.NewRequest("GET", "/v1/sites/s1/challenge", nil)
+	req.RemoteAddr = sender
+	ch := httptest.NewRecorder()
+	f.srv.ServeHTTP(ch, req)
+	if ch.Code != 200 {
+		t.Errorf("the sender's challenge after its posts were limited: %d", ch.Code)
+	}
+	if !strings.Contains(f.logs.String(), "reply stored") {
+		t.Fatalf("the logs lack the stored posts; the check below would prove nothing:\n%s", f.logs)
+	}
+	for _, addr := range []string{"203.0.113.7", "198.51.100.9"} {
+		if strings.Contains(f.logs.String(), addr) {
+			t.Errorf("the logs name the client %s:\n%s", addr, f.logs)
 		}
 	}
 }
