@@ -97,10 +97,10 @@ func usage(w io.Writer) {
   relay keygen -hmac -o hotline.whsec        make an HMAC secret for one intake (v1)
   relay spool ls [-json]                     list pending and dead reports (never bodies)
   relay spool retry ID | --all-dead          deliver a report again now
-  relay spool purge ID --yes                 delete a dead report for good
+  relay spool purge ID --yes                 delete a dead report, or one whose record is corrupt, for good
   relay spool compact                        shrink the spool file to its live data (relay spool -h: every spool command)
   relay precompress build/assets             write .gz and .br beside the built module
-  relay snippet -site ID [-frame URL] relay.toml
+  relay snippet -site ID [-frame URL] [-config relay.toml]
                                              print the site's embed snippet with the loader pinned (integrity=)
   relay snippet -assets DIR [-public-url URL] [-site ID] [-frame URL]
                                              the same for a build, without a configuration

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha512"
 	"encoding/base64"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -116,5 +117,67 @@ func TestCheckConfigFrameOrigin(t *testing.T) {
 	withOrigin("http://frame.hotline.example")
 	if err := checkConfig(io.Discard, []string{s.cfgPath}); err == nil || !strings.Contains(err.Error(), `hotline[0].frame_origin: "http://frame.hotline.example" is plain http`) {
 		t.Errorf("check-config of a plain-http frame origin: %v", err)
+	}
+}
+
+// relay snippet takes its configuration as every other relay command
+// does: -config FILE, or RELAY_CONFIG, as well as the file named last;
+// and it reads from it where the site's hotline serves its frame, so that
+// it never prints a snippet whose frame the relay would refuse.
+func TestSnippetConfigFlag(t *testing.T) {
+	s := newSetup(t)
+	s.write(t, "", "")
+	var want bytes.Buffer
+	if err := snippet(&want, []string{"-site", "s1", s.cfgPath}); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := snippet(&out, []string{"-config", s.cfgPath, "-site", "s1"}); err != nil || out.String() != want.String() {
+		t.Errorf("with -config: %v\n%s\nwant\n%s", err, out.String(), want.String())
+	}
+	t.Setenv("RELAY_CONFIG", s.cfgPath)
+	out.Reset()
+	if err := snippet(&out, []string{"-site", "s1"}); err != nil || out.String() != want.String() {
+		t.Errorf("with RELAY_CONFIG: %v\n%s\nwant\n%s", err, out.String(), want.String())
+	}
+	// -assets without a configuration named is still the build's snippet,
+	// whatever RELAY_CONFIG says: what `make build` prints.
+	out.Reset()
+	if err := snippet(&out, []string{"-assets", filepath.Join(s.dir, "assets")}); err != nil || !strings.Contains(out.String(), `data-site="YOUR-SITE-ID"`) {
+		t.Errorf("the build's snippet with RELAY_CONFIG set: %v\n%s", err, out.String())
+	}
+	t.Setenv("RELAY_CONFIG", "")
+	if err := snippet(io.Discard, []string{"-config", s.cfgPath, "-site", "s1", s.cfgPath}); err == nil || !strings.Contains(err.Error(), "usage:") {
+		t.Errorf("both -config and a file: %v", err)
+	}
+	var h hint
+	if err := snippet(io.Discard, []string{"-config", filepath.Join(s.dir, "missing.toml"), "-site", "s1"}); !errors.As(err, &h) || !strings.Contains(h.hint, "relay init") {
+		t.Errorf("a missing configuration: %v", err)
+	}
+
+	// A frame the hotline hosts.
+	if err := snippet(io.Discard, []string{"-config", s.cfgPath, "-site", "s1", "-frame", "https://report.hotline.example/"}); err == nil ||
+		!strings.Contains(err.Error(), "frame_origin") {
+		t.Errorf("-frame for a hotline without frame_origin: %v", err)
+	}
+	b, err := os.ReadFile(s.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withOrigin := strings.Replace(string(b), `languages = ["de", "en"]`, `languages = ["de", "en"]`+"\nframe_origin = \"https://report.hotline.example\"", 1)
+	s.writeConfig(t, withOrigin)
+	out.Reset()
+	if err := snippet(&out, []string{"-config", s.cfgPath, "-site", "s1"}); err != nil ||
+		!strings.Contains(out.String(), `data-frame="https://report.hotline.example/… (from the hotline itself)"`) {
+		t.Errorf("without -frame, for a hotline that hosts its frame: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := snippet(&out, []string{"-config", s.cfgPath, "-site", "s1", "-frame", "https://report.hotline.example/frame-2026-12/"}); err != nil ||
+		!strings.Contains(out.String(), `data-frame="https://report.hotline.example/frame-2026-12/"`) {
+		t.Errorf("-frame at the hotline's frame_origin: %v\n%s", err, out.String())
+	}
+	if err := snippet(io.Discard, []string{"-config", s.cfgPath, "-site", "s1", "-frame", "https://elsewhere.example/"}); err == nil ||
+		!strings.Contains(err.Error(), "https://report.hotline.example") {
+		t.Errorf("-frame at another origin than frame_origin: %v", err)
 	}
 }
