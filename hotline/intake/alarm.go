@@ -104,6 +104,6 @@ func (in *Intake) raise(w http.ResponseWriter, a *Alarm) {
 	if in.Alarm != nil {
 		in.Alarm(a)
 	}
-	problem.Write(w, problem.New(http.StatusUnprocessableEntity, "tampered", "Delivery refused",
+	in.refuse(w, problem.New(http.StatusUnprocessableEntity, "tampered", "Delivery refused",
 		a.Reason+"; the hotline has raised an alarm, and the relay keeps the report"))
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // flusher makes the files the intake stores in one folder durable, and
@@ -28,6 +29,9 @@ type flusher struct {
 	dir     *os.File // the folder, open since before its first write (grouped)
 	group   groupSync
 	failed  atomic.Uint64 // grouped flushes that failed so far
+	flushes atomic.Uint64 // flushes so far (grouped or portable),
+	errs    atomic.Uint64 // those that failed,
+	busy    atomic.Int64  // and the nanoseconds they took together
 
 	// portable, if set, forces the portable way, for tests.
 	portable bool
@@ -65,7 +69,15 @@ func (fl *flusher) begin(dir string) (epoch uint64, err error) {
 				return nil
 			}
 		}
-		fl.group.do = func() error {
+		fl.group.do = func() (err error) {
+			start := time.Now()
+			defer func() {
+				fl.busy.Add(int64(time.Since(start)))
+				fl.flushes.Add(1)
+				if err != nil {
+					fl.errs.Add(1)
+				}
+			}()
 			if fl.wrap != nil {
 				return fl.wrap(flush)
 			}

@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"mime"
 	"net/http"
 	"os"
@@ -79,10 +80,58 @@ type Intake struct {
 	hidden  atomic.Uint64 // reports stored with hidden characters
 	urgent  atomic.Uint64 // urgent reports stored
 	alarms  atomic.Uint64 // deliveries refused with an alarm
+	stored  atomic.Uint64 // reports stored
+	dups    atomic.Uint64 // deliveries of a report already stored
+	refMu   sync.Mutex
+	refused map[string]uint64 // deliveries refused, by problem name
 	// expected caches the recipients of Identities (recipientsOf)
 	expected atomic.Pointer[identityCache]
 	// stageFile, if set, replaces the writing of each file, for tests.
 	stageFile func(path string, data []byte, fl *flusher) (staged, error)
+}
+
+// Stats are what an intake counted since it started, for its metrics.
+type Stats struct {
+	// Stored counts the reports stored; Duplicates the deliveries of a
+	// report already stored, answered without writing anything.
+	Stored, Duplicates uint64
+	// Refused counts the deliveries answered with a problem, by the
+	// problem's name ("bad-signature", "replayed", "tampered",
+	// "store-unavailable", ...).
+	Refused map[string]uint64
+	// Flushes counts the flushes that made stored files durable (one
+	// serves every report waiting when it starts), FlushFailures those
+	// that failed, and FlushTime is how long they took together. Its rise
+	// over a period divided by the period is the share of that period
+	// the inbox's disk kept reports waiting: near 1, the disk is what
+	// limits how fast reports are stored.
+	Flushes, FlushFailures uint64
+	FlushTime              time.Duration
+}
+
+// Stats returns the intake's counts since it started.
+func (in *Intake) Stats() Stats {
+	st := Stats{Stored: in.stored.Load(), Duplicates: in.dups.Load(), Refused: map[string]uint64{}}
+	in.refMu.Lock()
+	maps.Copy(st.Refused, in.refused)
+	in.refMu.Unlock()
+	for _, fl := range []*flusher{&in.dirs, &in.urgents} {
+		st.Flushes += fl.flushes.Load()
+		st.FlushFailures += fl.errs.Load()
+		st.FlushTime += time.Duration(fl.busy.Load())
+	}
+	return st
+}
+
+// refuse answers a delivery with p and counts it.
+func (in *Intake) refuse(w http.ResponseWriter, p *problem.Problem) {
+	in.refMu.Lock()
+	if in.refused == nil {
+		in.refused = map[string]uint64{}
+	}
+	in.refused[p.Name()]++
+	in.refMu.Unlock()
+	problem.Write(w, p)
 }
 
 // HiddenReports counts the reports stored since start whose text holds
@@ -123,7 +172,7 @@ const maxDelivery = report.MaxEnvelope*4/3 + 4096
 func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
-		problem.Write(w, problem.New(http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed", "deliveries are POSTed"))
+		in.refuse(w, problem.New(http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed", "deliveries are POSTed"))
 		return
 	}
 	now := time.Now()
@@ -144,29 +193,29 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if r.ProtoMajor == 1 {
 			w.Header().Set("Connection", "close")
 		}
-		problem.Write(w, refusal)
+		in.refuse(w, refusal)
 		return
 	}
 	body, err := readBody(w, r)
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		problem.Write(w, deliveryTooLarge())
+		in.refuse(w, deliveryTooLarge())
 		return
 	}
 	if err != nil {
-		problem.Write(w, problem.New(http.StatusBadRequest, "bad-delivery", "Delivery not received", "failed to read the delivery: "+err.Error()))
+		in.refuse(w, problem.New(http.StatusBadRequest, "bad-delivery", "Delivery not received", "failed to read the delivery: "+err.Error()))
 		return
 	}
 	id, ts, err := in.Verifier.Verify(r.Header, body, now)
 	if err != nil {
 		in.Log.Warn("delivery refused", "err", err)
-		problem.Write(w, problem.New(http.StatusUnauthorized, "bad-signature", "Delivery not verified", err.Error()))
+		in.refuse(w, problem.New(http.StatusUnauthorized, "bad-signature", "Delivery not verified", err.Error()))
 		return
 	}
 	p, err := parsePayload(body, id, in.Hotline)
 	if err != nil {
 		in.Log.Warn("delivery refused", "err", err)
-		problem.Write(w, problem.New(http.StatusBadRequest, "bad-delivery", "Malformed delivery", err.Error()))
+		in.refuse(w, problem.New(http.StatusBadRequest, "bad-delivery", "Malformed delivery", err.Error()))
 		return
 	}
 	// A delivery whose signed content (id, timestamp, and the attempt time
@@ -174,7 +223,7 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// replay: each attempt of the relay carries its own attempt time.
 	if !in.replay.first(id, ts, p.Timestamp, now, in.tolerance()) {
 		in.Log.Warn("delivery refused: replayed", "report", id)
-		problem.Write(w, problem.New(http.StatusConflict, "replayed", "Delivery replayed",
+		in.refuse(w, problem.New(http.StatusConflict, "replayed", "Delivery replayed",
 			"this signed delivery was received before; a sender signs each attempt with its own attempt time"))
 		return
 	}
@@ -190,11 +239,14 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		in.Log.Error("failed to store delivery", "report", p.Data.ID, "err", err)
-		problem.Write(w, problem.New(http.StatusServiceUnavailable, "store-unavailable", "Cannot store", "the inbox cannot be written; nothing was stored: try again later"))
+		in.refuse(w, problem.New(http.StatusServiceUnavailable, "store-unavailable", "Cannot store", "the inbox cannot be written; nothing was stored: try again later"))
 		return
 	}
 	status := "stored"
-	if !created {
+	if created {
+		in.stored.Add(1)
+	} else {
+		in.dups.Add(1)
 		status = "duplicate"
 	}
 	w.Header().Set("Content-Type", "application/json")

@@ -134,6 +134,9 @@ func TestGroupedFlushIsShared(t *testing.T) {
 	if flushes != 2 {
 		t.Errorf("%d writers of %d files took %d flushes, want 2", writers, 2*writers, flushes)
 	}
+	if st := f.in.Stats(); st.Flushes != uint64(flushes) || st.FlushTime <= 0 {
+		t.Errorf("Stats counts %d flushes taking %v, want the %d made", st.Flushes, st.FlushTime, flushes)
+	}
 }
 
 // A write-back error that a flush reported while a report was being
