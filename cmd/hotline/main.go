@@ -27,10 +27,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -280,10 +283,7 @@ func (o intakeOptions) setup() (*http.Server, net.Listener, *slog.Logger, error)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-		fmt.Fprintf(w, "# HELP reportline_intake_alarms_total Deliveries refused because their envelope or report does not match the hotline's keys or the signed delivery.\n"+
-			"# TYPE reportline_intake_alarms_total counter\nreportline_intake_alarms_total %d\n", in.Alarms())
-		fmt.Fprintf(w, "# HELP reportline_intake_urgent_reports_total Urgent reports stored in the urgent folder since start.\n"+
-			"# TYPE reportline_intake_urgent_reports_total counter\nreportline_intake_urgent_reports_total %d\n", in.UrgentReports())
+		writeIntakeMetrics(w, in)
 	})
 	srv := &http.Server{
 		// Oversized headers, dot segments and compressed bodies are
@@ -323,6 +323,29 @@ func (o intakeOptions) setup() (*http.Server, net.Listener, *slog.Logger, error)
 	log.Info("intake listening", "addr", ln.Addr().String(), "path", o.path, "inbox", o.inbox,
 		"tls", srv.TLSConfig != nil, "mutual_tls", o.clientCA != "", "keys", len(keys))
 	return srv, ln, log, nil
+}
+
+// writeIntakeMetrics writes the intake's counts in Prometheus's text
+// format. (The hotline's tool does not link a metrics library: its
+// dependencies stay few.)
+func writeIntakeMetrics(w io.Writer, in *intake.Intake) {
+	counter := func(name, help string, v any) {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s %v\n", name, help, name, name, v)
+	}
+	st := in.Stats()
+	counter("reportline_intake_reports_stored_total", "Reports stored in the inbox since start.", st.Stored)
+	counter("reportline_intake_duplicate_deliveries_total", "Deliveries of a report already stored, answered without writing anything.", st.Duplicates)
+	const refused = "reportline_intake_deliveries_refused_total"
+	fmt.Fprintf(w, "# HELP %s Deliveries answered with a problem, by the problem's name.\n# TYPE %s counter\n", refused, refused)
+	for _, name := range slices.Sorted(maps.Keys(st.Refused)) {
+		fmt.Fprintf(w, "%s{problem=%q} %d\n", refused, name, st.Refused[name])
+	}
+	counter("reportline_intake_alarms_total", "Deliveries refused because their envelope or report does not match the hotline's keys or the signed delivery.", in.Alarms())
+	counter("reportline_intake_urgent_reports_total", "Urgent reports stored in the urgent folder since start.", in.UrgentReports())
+	counter("reportline_intake_flushes_total", "Flushes that made stored reports durable; one serves every report waiting when it starts.", st.Flushes)
+	counter("reportline_intake_flush_failures_total", "Flushes that failed; their reports were answered 503 and the relay tries them again.", st.FlushFailures)
+	counter("reportline_intake_flush_seconds_total", "Time the flushes took: its rate is the share of time the inbox's disk kept reports waiting (near 1, the disk limits the intake).",
+		strconv.FormatFloat(st.FlushTime.Seconds(), 'f', -1, 64))
 }
 
 // inboxHint says what to do when the inbox cannot be made or written.
