@@ -139,8 +139,12 @@ func keepingUp() {
 			fmt.Printf("  delivery against acceptance      %8.2f× (goal > 1×: no load grows the spool for ever)\n", drain["deliveries/s"]/acc["accepts/s"])
 		}
 		if cpu := drain["cpu-µs/delivery"]; cpu > 0 {
-			fmt.Printf("  CPU per delivery                 %8.0f µs, relay and intake together: %.0f/s if the run had all %d CPUs\n",
-				cpu, float64(runtime.NumCPU())*1e6/cpu, runtime.NumCPU())
+			fmt.Printf("  CPU per delivery                 %8.0f µs, relay and intake together: %.0f/s if the run had all %d CPUs (it used %.2f)\n",
+				cpu, float64(runtime.NumCPU())*1e6/cpu, runtime.NumCPU(), cpu*drain["deliveries/s"]/1e6)
+		}
+		if busy, ok := drain["flush-busy"]; ok {
+			fmt.Printf("  the intake's disk flushes        %8.0f %% of the drain, %.2f flushes per delivery (near 100 %%, the disk holds the drain)\n",
+				busy*100, drain["flushes/delivery"])
 		}
 		if kb := drain["disk-KB/delivery"]; kb > 0 {
 			fmt.Printf("  written to disk per delivery     %8.1f KB, relay and intake together", kb)
