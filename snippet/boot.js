@@ -61,14 +61,16 @@
   });
   document.getElementById("rl-close").addEventListener("click", function () { post("rl:close"); });
   // Nothing listens to the language menu until the module is ready: a
-  // language picked before is applied then.
+  // language picked before is applied then. "I have a receipt code" does
+  // nothing until then either: it is shown then.
   var lang = document.getElementById("rl-lang");
+  var haveCode = document.querySelector(".have-code");
   new MutationObserver(function (_, seen) {
     if (form.dataset.state === "loading") return;
     seen.disconnect();
-    if (form.dataset.state === "ready" && !lang.options[lang.selectedIndex].defaultSelected) {
-      lang.dispatchEvent(new Event("change"));
-    }
+    if (form.dataset.state !== "ready") return;
+    if (haveCode) haveCode.hidden = false;
+    if (!lang.options[lang.selectedIndex].defaultSelected) lang.dispatchEvent(new Event("change"));
   }).observe(form, { attributes: true, attributeFilter: ["data-state"] });
   if (typeof WebAssembly !== "object" || typeof Go !== "function") return fail();
   var go = new Go();
