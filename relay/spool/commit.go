@@ -154,7 +154,7 @@ func (c *committer) commit(group []*groupOp) {
 		}
 		return
 	}
-	err := db.Update(func(tx *bolt.Tx) error {
+	err := c.sp.commit(db, func(tx *bolt.Tx) error {
 		for _, op := range group {
 			if err := op.fn(tx); err != nil {
 				return &opFailed{op: op, err: err}
@@ -167,7 +167,7 @@ func (c *committer) commit(group []*groupOp) {
 	if errors.As(err, &failed) && len(group) > 1 {
 		for _, op := range group {
 			c.commits.Add(1)
-			op.done <- db.Update(op.fn)
+			op.done <- c.sp.commit(db, op.fn)
 		}
 		return
 	}

@@ -145,3 +145,59 @@ func TestCloseCommitsQueued(t *testing.T) {
 		t.Errorf("after reopening, Pending = %d, want %d", st.Pending, len(errs))
 	}
 }
+
+// Commits counts each committed write transaction once, whatever it holds
+// (one report, a group of them, a batch of removals), not the failed ones,
+// and their time, which cannot exceed the time the writes took in all.
+func TestCommitsCounted(t *testing.T) {
+	start := time.Now()
+	s, _ := openTemp(t)
+	if c := s.Commits(); c.N != 0 || c.Time != 0 {
+		t.Fatalf("a new spool counts %+v, want nothing", c)
+	}
+	for _, id := range []string{"a", "b", "c"} {
+		mustPut(t, s, at(id, 0))
+	}
+	c := s.Commits()
+	if c.N != 3 || c.Time <= 0 {
+		t.Fatalf("after three Puts one after another: %+v, want 3 commits and their time", c)
+	}
+
+	// Puts queued behind one commit share the next.
+	release := holdWriter(t, s)
+	const n = 16
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { s.Put(at(fmt.Sprintf("g%02d", i), 0)) })
+	}
+	waitQueued(t, s, n)
+	release()
+	wg.Wait()
+	g := s.Commits()
+	if st, _ := s.Stats(); st.Pending != 3+n {
+		t.Fatalf("Pending = %d, want %d", st.Pending, 3+n)
+	}
+	if d := g.N - c.N; d < 1 || d > 2 || g.Time <= c.Time {
+		t.Errorf("%d Puts in a group took %d counted commits (time %v → %v), want 1 or 2 and more time", n, d, c.Time, g.Time)
+	}
+
+	// Delivered reports removed together: one commit.
+	if k, err := s.DeleteAll([]string{"a", "b", "c"}); err != nil || k != 3 {
+		t.Fatalf("DeleteAll: %d, %v", k, err)
+	}
+	d := s.Commits()
+	if d.N != g.N+1 {
+		t.Errorf("DeleteAll of three reports: %d commits, want 1", d.N-g.N)
+	}
+
+	// A write that fails commits nothing.
+	if err := s.Delete("nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Delete of a missing report: %v", err)
+	}
+	if e := s.Commits(); e != d {
+		t.Errorf("a failed Delete changed the commits from %+v to %+v", d, e)
+	}
+	if el := time.Since(start); d.Time > el {
+		t.Errorf("commit time %v exceeds the %v the test ran", d.Time, el)
+	}
+}

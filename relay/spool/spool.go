@@ -248,6 +248,20 @@ type Stats struct {
 	Oldest time.Time
 }
 
+// Commits counts the spool's durable commits since it was opened: the
+// write transactions committed to the file, each ending with its fsync,
+// and the time they took. Time grows by about as much as the wall clock
+// when commits run back to back, which is when the disk holds the spool's
+// writes back.
+type Commits struct {
+	// N is the number of write transactions committed.
+	N uint64
+
+	// Time is the time spent in them, from the start of each transaction
+	// to the end of its fsync.
+	Time time.Duration
+}
+
 // Spool is a durable store of encrypted reports backed by one bbolt file.
 // It is safe for concurrent use; every write is fsynced before it returns,
 // and the writes of reports under way at once share one transaction and
@@ -263,6 +277,11 @@ type Spool struct {
 
 	corruptMu sync.Mutex
 	corrupt   map[string]string // id → why, for records set aside (Corrupt)
+
+	// commitN and commitTime count the write transactions committed
+	// (with their fsync) and their time in nanoseconds, for Commits.
+	commitN    atomic.Uint64
+	commitTime atomic.Int64
 }
 
 // setAside notes that the record of report id does not decode, so that
@@ -1016,11 +1035,33 @@ func (s *Spool) update(fn func(tx *bolt.Tx) error) error {
 	if s.db == nil {
 		return ErrClosed
 	}
-	err := s.db.Update(fn)
+	err := s.commit(s.db, fn)
 	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return ErrClosed
 	}
 	return err
+}
+
+// commit runs fn in a write transaction on db, committed and fsynced,
+// and counts the transaction and its time in [Spool.Commits] if it was
+// committed. Every write of the spool after Open goes through it; online
+// compaction, which copies the spool to a new file, is not counted.
+func (s *Spool) commit(db *bolt.DB, fn func(tx *bolt.Tx) error) error {
+	start := time.Now()
+	err := db.Update(fn)
+	if err == nil {
+		s.commitTime.Add(int64(time.Since(start)))
+		s.commitN.Add(1)
+	}
+	return err
+}
+
+// Commits returns how many write transactions the spool committed since
+// it was opened, each with its fsync (the reports a group commit shares
+// count once, as do the delivered reports a DeleteAll removes), and the
+// time they took. A transaction that failed is not counted.
+func (s *Spool) Commits() Commits {
+	return Commits{N: s.commitN.Load(), Time: time.Duration(s.commitTime.Load())}
 }
 
 // grouped runs fn in a write transaction shared with the other grouped
