@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -164,11 +166,62 @@ func TestMetricsEndpoint(t *testing.T) {
 		t.Errorf("/metrics without a handler: %d", rec.Code)
 	}
 	p := metrics.New(f.sp)
+	p.ReadCommits(f.sp)
 	f.srv.SetMetrics(p, p.Handler())
 	post(f.srv, "/v1/sites/nope/reports/x", []byte("x"))
 	rec := getWith(f.srv, "GET", "/metrics")
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `reportline_reports_rejected_total{reason="unknown-site"} 1`) ||
 		!strings.Contains(rec.Body.String(), "reportline_spool_pending 0") {
 		t.Errorf("/metrics: %d\n%s", rec.Code, rec.Body)
+	}
+	// A refusal is not timed; nothing was committed.
+	expectMetrics(t, rec.Body.String(), map[string]func(float64) bool{
+		"reportline_report_accept_seconds_count": func(v float64) bool { return v == 0 },
+		"reportline_spool_commits_total":         func(v float64) bool { return v == 0 },
+	})
+
+	// An accepted report is timed, its durable write included: its one
+	// commit took no longer than the time observed.
+	id, body := f.sealed(t)
+	send := func() {
+		t.Helper()
+		if rec := post(f.srv, "/v1/sites/s1/reports/"+id, body, HeaderProof, f.proof(t, "s1")); rec.Code != 202 {
+			t.Fatalf("report: %d %s", rec.Code, rec.Body)
+		}
+	}
+	send()
+	out := getWith(f.srv, "GET", "/metrics").Body.String()
+	commit := f.sp.Commits()
+	expectMetrics(t, out, map[string]func(float64) bool{
+		"reportline_report_accept_seconds_count":             func(v float64) bool { return v == 1 },
+		"reportline_report_accept_seconds_sum":               func(v float64) bool { return v >= commit.Time.Seconds() && v < 60 },
+		`reportline_report_accept_seconds_bucket{le="+Inf"}`: func(v float64) bool { return v == 1 },
+		"reportline_spool_commits_total":                     func(v float64) bool { return v == 1 && commit.N == 1 },
+		"reportline_spool_commit_seconds_total":              func(v float64) bool { return v > 0 },
+		`reportline_reports_accepted_total{hotline="h1"}`:    func(v float64) bool { return v == 1 },
+	})
+	// The same report sent again is answered from the store, not timed.
+	send()
+	out = getWith(f.srv, "GET", "/metrics").Body.String()
+	expectMetrics(t, out, map[string]func(float64) bool{
+		"reportline_report_accept_seconds_count": func(v float64) bool { return v == 1 },
+	})
+	if strings.Contains(out, id) {
+		t.Errorf("/metrics names the report id")
+	}
+}
+
+// expectMetrics checks the value of each series in a scrape.
+func expectMetrics(t *testing.T, out string, want map[string]func(float64) bool) {
+	t.Helper()
+	for series, ok := range want {
+		m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindStringSubmatch(out)
+		if m == nil {
+			t.Errorf("/metrics lacks %s", series)
+			continue
+		}
+		if v, err := strconv.ParseFloat(m[1], 64); err != nil || !ok(v) {
+			t.Errorf("%s = %s, not as expected", series, m[1])
+		}
 	}
 }

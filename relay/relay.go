@@ -148,6 +148,7 @@ const storeRetryAfter = 15 * time.Second
 // a valid proof of work, which is spent on this report and held by this
 // request before the first byte is read (reserveProof).
 func (s *Server) acceptReport(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	// Over HTTP/1, a refusal before the body is read closes the
 	// connection, so that net/http answers at once instead of first
 	// reading the rest of the body, and a slow sender is not waited for.
@@ -256,6 +257,9 @@ func (s *Server) acceptReport(w http.ResponseWriter, r *http.Request) {
 		s.stored()
 	}
 	writeReceipt(w, Receipt{ID: e.ID, Reference: report.Reference(e.ID), Received: e.Received.Format(time.DateOnly)})
+	if created {
+		s.metrics.Observe(metrics.AcceptTime, "", time.Since(start))
+	}
 }
 
 // readBody reads the whole body, at most report.MaxEnvelope bytes, and

@@ -20,6 +20,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/reportline/reportline/relay/config"
+	"github.com/reportline/reportline/relay/metrics"
 	"github.com/reportline/reportline/relay/spool"
 	"github.com/reportline/reportline/report"
 )
@@ -217,9 +218,13 @@ func TestRejects(t *testing.T) {
 
 // TestNoClientAddressOrPlaintext runs the relay on a real loopback socket,
 // connects from another loopback address, and checks that neither that
-// address nor the report's plaintext reaches the logs or the spool file.
+// address nor the report's plaintext reaches the logs, the spool file or
+// /metrics.
 func TestNoClientAddressOrPlaintext(t *testing.T) {
 	f := newFixture(t)
+	m := metrics.New(f.sp)
+	m.ReadCommits(f.sp)
+	f.srv.SetMetrics(m, m.Handler())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -232,8 +237,10 @@ func TestNoClientAddressOrPlaintext(t *testing.T) {
 		LocalAddr: &net.TCPAddr{IP: net.ParseIP(clientIP)},
 	}).DialContext}}
 	base := "http://" + ln.Addr().String()
+	var ids []string
 	for i := 0; i < 3; i++ {
 		id, body := f.sealed(t)
+		ids = append(ids, id)
 		req, _ := http.NewRequest("POST", base+"/v1/sites/s1/reports/"+id, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/octet-stream")
 		req.Header.Set(HeaderProof, f.proof(t, "s1"))
@@ -254,6 +261,15 @@ func TestNoClientAddressOrPlaintext(t *testing.T) {
 		io.WriteString(conn, "GARBAGE\r\n\r\n")
 		io.Copy(io.Discard, conn)
 		conn.Close()
+	}
+	scrape := getWith(f.srv, "GET", "/metrics").Body.String()
+	if !strings.Contains(scrape, "reportline_report_accept_seconds_count 3\n") {
+		t.Fatalf("/metrics lacks the three accepted reports' times; the check below would prove nothing:\n%s", scrape)
+	}
+	for _, secret := range append([]string{clientIP, marker}, ids...) {
+		if strings.Contains(scrape, secret) {
+			t.Errorf("/metrics contains %q", secret)
+		}
 	}
 	hs.Shutdown(context.Background())
 	f.sp.Close()

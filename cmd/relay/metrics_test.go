@@ -59,8 +59,15 @@ func TestMetricsPrivateByDefault(t *testing.T) {
 				}
 				return
 			}
-			if code, body := metricsAt(t, "http://"+r.addr("metrics")); code != 200 || !strings.Contains(body, "reportline_config_loaded 1") {
+			code, body = metricsAt(t, "http://"+r.addr("metrics"))
+			if code != 200 || !strings.Contains(body, "reportline_config_loaded 1") {
 				t.Fatalf("/metrics on metrics_listen: %d %.200s", code, body)
+			}
+			// The bbolt spool's commits are read at each scrape.
+			for _, want := range []string{"\nreportline_spool_commits_total ", "\nreportline_spool_commit_seconds_total "} {
+				if !strings.Contains(body, want) {
+					t.Errorf("/metrics lacks %q", strings.TrimSpace(want))
+				}
 			}
 		})
 	}

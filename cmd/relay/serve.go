@@ -107,6 +107,10 @@ func run(ctx context.Context, o runOptions) error {
 	defer p.spool.Close()
 
 	p.metrics = metrics.New(p.spool)
+	if c, ok := p.spool.Store.(metrics.CommitSource); ok {
+		// The bbolt spool; JetStream's commits are its servers' own.
+		p.metrics.ReadCommits(c)
+	}
 	p.fwd = &forward.Forwarder{
 		Spool: p.spool, Log: p.log, Metrics: p.metrics,
 		MinBackoff: cfg.Relay.RetryMin.Duration, MaxBackoff: cfg.Relay.RetryMax.Duration,

@@ -214,4 +214,5 @@ func (c countDelivered) Inc(m metrics.Counter, label string) {
 	}
 }
 
-func (countDelivered) Set(metrics.Gauge, string, float64) {}
+func (countDelivered) Set(metrics.Gauge, string, float64)               {}
+func (countDelivered) Observe(metrics.Histogram, string, time.Duration) {}

@@ -34,7 +34,8 @@ import (
 type Forwarder struct {
 	Spool Store
 	Log   *slog.Logger
-	// Metrics, if set, counts deliveries, retries, dead letters and alarms.
+	// Metrics, if set, counts deliveries, retries, dead letters and alarms,
+	// and observes how long each delivered report waited.
 	Metrics metrics.Recorder
 	// MinBackoff is the delay after the first failure; it doubles with each
 	// further failure up to MaxBackoff.
@@ -354,6 +355,7 @@ type delivered struct {
 	attempt     int
 	status      int
 	received    time.Time
+	acked       time.Time // when the intake answered 2xx
 }
 
 // maxRemovals bounds the delivered reports waiting to be removed, and so
@@ -394,6 +396,7 @@ func (f *Forwarder) remove() {
 		for _, d := range batch {
 			if err == nil {
 				f.Metrics.Inc(metrics.Delivered, d.hotline)
+				f.Metrics.Observe(metrics.DeliveryDelay, d.hotline, d.acked.Sub(d.received))
 				f.Log.Info("report delivered", "report", d.id, "hotline", d.hotline, "attempt", d.attempt,
 					"status", d.status, "queued", time.Since(d.received).Round(time.Second).String())
 			}
@@ -420,7 +423,7 @@ func (f *Forwarder) deliver(ctx context.Context, e spool.Entry, ep Endpoint, st 
 	release()
 	switch {
 	case err == nil && status >= 200 && status < 300:
-		f.removals <- delivered{id: e.ID, hotline: e.Hotline, attempt: e.Attempts + 1, status: status, received: e.Received}
+		f.removals <- delivered{id: e.ID, hotline: e.Hotline, attempt: e.Attempts + 1, status: status, received: e.Received, acked: time.Now()}
 		return true
 	case err == nil && status == http.StatusGone:
 		f.gone(log, e, ep, st)

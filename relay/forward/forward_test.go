@@ -89,6 +89,7 @@ type counts struct {
 	mu sync.Mutex
 	c  map[string]int
 	g  map[string]float64
+	h  map[string][]time.Duration
 }
 
 func (c *counts) Inc(m metrics.Counter, label string) {
@@ -107,6 +108,23 @@ func (c *counts) Set(m metrics.Gauge, label string, v float64) {
 		c.g = map[string]float64{}
 	}
 	c.g[fmt.Sprint(int(m), "/", label)] = v
+}
+
+func (c *counts) Observe(m metrics.Histogram, label string, d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.h == nil {
+		c.h = map[string][]time.Duration{}
+	}
+	k := fmt.Sprint(int(m), "/", label)
+	c.h[k] = append(c.h[k], d)
+}
+
+// observed returns the durations a histogram observed under label.
+func (c *counts) observed(m metrics.Histogram, label string) []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]time.Duration(nil), c.h[fmt.Sprint(int(m), "/", label)]...)
 }
 
 func (c *counts) count(m metrics.Counter, label string) int {

@@ -1,7 +1,7 @@
 // Package metrics counts what the relay does and exposes it to Prometheus,
-// in the text exposition format at /metrics, as listed in docs/deployment.md.
+// in the text exposition format at /metrics, as listed in docs/relay-api.md.
 //
-// The relay and the forwarder see only the two-method [Recorder]
+// The relay and the forwarder see only the small [Recorder]
 // interface, so they do not depend on Prometheus and a test can count
 // with [Discard] or its own stand-in. Label values are ids from the
 // configuration (hotline ids) or fixed names (problem types, alarm kinds):
@@ -29,6 +29,9 @@ type Recorder interface {
 	// Set sets a gauge. label is the gauge's one label value (see
 	// [Gauge]), or "" for a gauge without labels.
 	Set(g Gauge, label string, v float64)
+	// Observe adds a duration to a histogram. label is the histogram's
+	// one label value (see [Histogram]), or "" for one without labels.
+	Observe(h Histogram, label string, d time.Duration)
 }
 
 // Counter names a counter. Each has one label, named in its comment.
@@ -76,13 +79,31 @@ const (
 	numGauges
 )
 
+// Histogram names a histogram of durations, kept in seconds.
+type Histogram int
+
+// The histograms.
+const (
+	// AcceptTime is how long the relay took to accept a report: from the
+	// start of its request's handling (its headers read) to its 202
+	// answer, the body's reading and the durable write included. Only
+	// reports newly stored are observed; no label.
+	AcceptTime Histogram = iota
+	// DeliveryDelay is how long a report waited between its receipt by
+	// the relay (the spool entry's Received) and its intake's 2xx,
+	// observed once it is removed from the spool; label: hotline.
+	DeliveryDelay
+	numHistograms
+)
+
 // Discard is a Recorder that records nothing.
 var Discard Recorder = discard{}
 
 type discard struct{}
 
-func (discard) Inc(Counter, string)        {}
-func (discard) Set(Gauge, string, float64) {}
+func (discard) Inc(Counter, string)                      {}
+func (discard) Set(Gauge, string, float64)               {}
+func (discard) Observe(Histogram, string, time.Duration) {}
 
 // maxLabelValues bounds the distinct label values per metric, so that a
 // bug passing free-form text as a label cannot grow the registry without
@@ -91,6 +112,11 @@ const maxLabelValues = 64
 
 type vecDesc struct {
 	name, help, label string
+}
+
+type histDesc struct {
+	vecDesc
+	buckets []float64 // upper bounds, in seconds
 }
 
 var counterDescs = [numCounters]vecDesc{
@@ -109,6 +135,19 @@ var gaugeDescs = [numGauges]vecDesc{
 	ConfigLoaded:  {"reportline_config_loaded", "1 while a valid configuration is in use.", ""},
 }
 
+var histogramDescs = [numHistograms]histDesc{
+	// A report's durable write is an fsync of about a millisecond; a
+	// busy or failing disk, or a slow body, takes seconds.
+	AcceptTime: {vecDesc{"reportline_report_accept_seconds",
+		"Time to accept a report, from the start of its request to its 202 answer, the durable write included.", ""},
+		[]float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}},
+	// A delivery takes well under a second; a backlog or an intake's
+	// outage keeps reports for hours, and retries go on for days.
+	DeliveryDelay: {vecDesc{"reportline_report_delivery_delay_seconds",
+		"Time from a report's receipt by the relay to its intake's acknowledgement.", "hotline"},
+		[]float64{.1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600}},
+}
+
 // StatsSource is what the spool gauges are read from; *spool.Spool is one.
 type StatsSource interface {
 	Stats() (spool.Stats, error)
@@ -121,6 +160,9 @@ type Prometheus struct {
 	counters [numCounters]*prometheus.CounterVec
 	gauges   [numGauges]*prometheus.GaugeVec
 	plain    [numGauges]prometheus.Gauge
+	hists    [numHistograms]*prometheus.HistogramVec
+	plainH   [numHistograms]prometheus.Histogram
+	commits  commitCollector
 
 	mu   sync.Mutex
 	seen map[string]map[string]bool // metric name → label values in use
@@ -146,6 +188,17 @@ func New(stats StatsSource) *Prometheus {
 		p.gauges[i] = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: d.name, Help: d.help}, []string{d.label})
 		p.reg.MustRegister(p.gauges[i])
 	}
+	for i, d := range histogramDescs {
+		opts := prometheus.HistogramOpts{Name: d.name, Help: d.help, Buckets: d.buckets}
+		if d.label == "" {
+			p.plainH[i] = prometheus.NewHistogram(opts)
+			p.reg.MustRegister(p.plainH[i])
+			continue
+		}
+		p.hists[i] = prometheus.NewHistogramVec(opts, []string{d.label})
+		p.reg.MustRegister(p.hists[i])
+	}
+	p.reg.MustRegister(&p.commits)
 	if stats != nil {
 		p.reg.MustRegister(&spoolCollector{stats: stats, now: time.Now})
 	}
@@ -172,6 +225,20 @@ func (p *Prometheus) Set(g Gauge, label string, v float64) {
 	p.gauges[g].WithLabelValues(p.bound(gaugeDescs[g].name, label)).Set(v)
 }
 
+// Observe implements [Recorder]. A negative duration (the wall clock
+// stepped back) is observed as zero.
+func (p *Prometheus) Observe(h Histogram, label string, d time.Duration) {
+	if h < 0 || h >= numHistograms {
+		return
+	}
+	v := max(0, d.Seconds())
+	if p.plainH[h] != nil {
+		p.plainH[h].Observe(v)
+		return
+	}
+	p.hists[h].WithLabelValues(p.bound(histogramDescs[h].name, label)).Observe(v)
+}
+
 // SetPoWDifficulty records the proof-of-work difficulty the relay asks of
 // browsers now. It is Set(PoWDifficulty, "", d), for code that changes
 // the difficulty and wants to say so; see also ReadPoWDifficulty.
@@ -184,6 +251,25 @@ func (p *Prometheus) ReadPoWDifficulty(f func() float64) {
 	p.mu.Lock()
 	p.pow = f
 	p.mu.Unlock()
+}
+
+// CommitSource is a store that counts its durable commits; *spool.Spool
+// is one.
+type CommitSource interface {
+	Commits() spool.Commits
+}
+
+var _ CommitSource = (*spool.Spool)(nil)
+
+// ReadCommits makes each scrape read the store's durable commits from
+// src, as reportline_spool_commits_total and
+// reportline_spool_commit_seconds_total. Without it (a store that has no
+// commits of its own, such as JetStream's) neither is shown. Call it
+// before serving.
+func (p *Prometheus) ReadCommits(src CommitSource) {
+	p.commits.mu.Lock()
+	p.commits.src = src
+	p.commits.mu.Unlock()
 }
 
 // bound returns label, or "other" once a metric has maxLabelValues
@@ -263,4 +349,33 @@ func (c *spoolCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descPending, prometheus.GaugeValue, float64(st.Pending))
 	ch <- prometheus.MustNewConstMetric(descDead, prometheus.GaugeValue, float64(st.Dead))
 	ch <- prometheus.MustNewConstMetric(descOldest, prometheus.GaugeValue, age)
+}
+
+// commitCollector reads a store's commit counts once per scrape, if it
+// has a source.
+type commitCollector struct {
+	mu  sync.Mutex
+	src CommitSource
+}
+
+var (
+	descCommits    = prometheus.NewDesc("reportline_spool_commits_total", "Write transactions the spool committed to disk, each with its fsync.", nil, nil)
+	descCommitTime = prometheus.NewDesc("reportline_spool_commit_seconds_total", "Time the spool's committed write transactions took, fsync included.", nil, nil)
+)
+
+func (c *commitCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descCommits
+	ch <- descCommitTime
+}
+
+func (c *commitCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	src := c.src
+	c.mu.Unlock()
+	if src == nil {
+		return
+	}
+	n := src.Commits()
+	ch <- prometheus.MustNewConstMetric(descCommits, prometheus.CounterValue, float64(n.N))
+	ch <- prometheus.MustNewConstMetric(descCommitTime, prometheus.CounterValue, n.Time.Seconds())
 }
