@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -76,20 +75,7 @@ func startIntake(t testing.TB, tls bool) *hostileIntake {
 	if tls {
 		_, o.tlsCert, o.tlsKey = testcert.NewCA(t, "hotline CA").WriteFiles(t, dir, "intake", true)
 	}
-	srv, ln, log, err := o.setup()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serveIntake(ctx, srv, ln, log) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("intake: %v", err)
-		}
-	})
-	h.addr, h.srv = ln.Addr().String(), srv
+	h.addr, h.srv = runIntakeFor(t, o)
 	return h
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +20,26 @@ import (
 	"github.com/reportline/reportline/relay/spool"
 	"github.com/reportline/reportline/report"
 )
+
+// runIntakeFor runs `hotline intake` with o on its own listener until the
+// test ends, and returns the address it listens on.
+func runIntakeFor(t testing.TB, o intakeOptions) (addr string, srv *http.Server) {
+	t.Helper()
+	srv, ln, log, err := o.setup()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serveIntake(ctx, srv, ln, log) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("intake: %v", err)
+		}
+	})
+	return ln.Addr().String(), srv
+}
 
 // TestIntakeMutualTLS runs the intake with -tls-cert, -tls-key and
 // -client-ca, and delivers to it with the relay's forwarder: with the
@@ -49,20 +70,8 @@ func TestIntakeMutualTLS(t *testing.T) {
 	inbox := filepath.Join(dir, "inbox")
 	o := intakeOptions{listen: "127.0.0.1:0", identity: idFile, inbox: inbox, verifyKeyFile: secretFile, hotline: "h1",
 		path: "/v1/deliveries", tlsCert: srvCert, tlsKey: srvKey, clientCA: clientCAFile, tolerance: delivery.DefaultTolerance, logOut: io.Discard}
-	srv, ln, log, err := o.setup()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serveIntake(ctx, srv, ln, log) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("intake: %v", err)
-		}
-	}()
-	url := "https://" + ln.Addr().String() + "/v1/deliveries"
+	addr, _ := runIntakeFor(t, o)
+	url := "https://" + addr + "/v1/deliveries"
 
 	sp, err := spool.Open(filepath.Join(dir, "spool.db"))
 	if err != nil {

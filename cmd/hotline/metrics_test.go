@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -33,20 +32,8 @@ func TestIntakeMetrics(t *testing.T) {
 	os.WriteFile(secretFile, []byte(secret+"\n"), 0o600)
 	o := intakeOptions{listen: "127.0.0.1:0", identity: idFile, inbox: filepath.Join(dir, "inbox"), verifyKeyFile: secretFile,
 		hotline: "h1", path: "/v1/deliveries", tolerance: delivery.DefaultTolerance, logOut: io.Discard}
-	srv, ln, log, err := o.setup()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serveIntake(ctx, srv, ln, log) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("intake: %v", err)
-		}
-	}()
-	base := "http://" + ln.Addr().String()
+	addr, _ := runIntakeFor(t, o)
+	base := "http://" + addr
 
 	rcpts, _ := report.ParseRecipients([]string{id.Recipient().String()})
 	rid := uuid.NewString()
