@@ -86,11 +86,10 @@ func newDefenses(cfg *config.Config) *defenses {
 		// Fetches have the reports' rate: a reporter fetches about as
 		// often as they report.
 		fetches: ratelimit.NewClients(ratelimit.Rate{PerMinute: l.ReportsPerMinute, Burst: l.ReportBurst}, l.KeyRotation.Duration, l.MaxClients),
-		// Reply posts have the challenges' rate, the more generous one:
-		// a hotline's analysts often share one address, and it still
-		// bounds what a sender without the hotline's key makes the relay
-		// read and verify.
-		replies: ratelimit.NewClients(ratelimit.Rate{PerMinute: l.ChallengesPerMinute, Burst: l.ChallengeBurst}, l.KeyRotation.Duration, l.MaxClients),
+		// Reply posts have their own rate: a hotline's analysts often
+		// share one address, and the limit still bounds what a sender
+		// without the hotline's key makes the relay read and verify.
+		replies: ratelimit.NewClients(ratelimit.Rate{PerMinute: l.RepliesPerMinute, Burst: l.ReplyBurst}, l.KeyRotation.Duration, l.MaxClients),
 		// The global ceiling allows ten seconds' worth at once.
 		total:     ratelimit.NewBucket(ratelimit.Rate{PerMinute: l.TotalReportsPerMinute, Burst: max(1, int(l.TotalReportsPerMinute/6))}),
 		inflight:  ratelimit.NewGate(l.MaxConcurrentReports),

@@ -343,8 +343,10 @@ difficulty = 64
 cost = 1
 v1_difficulty = 64
 [relay.limits]
+replies_per_minute = 1
+reply_burst = 2
 challenges_per_minute = 1
-challenge_burst = 2
+challenge_burst = 1
 `)
 	const sender, other = "203.0.113.7:4000", "198.51.100.9:4000"
 	postFrom := func(addr string, body []byte) *httptest.ResponseRecorder {
@@ -380,13 +382,18 @@ challenge_burst = 2
 	if rec := postFrom(other, sealedReply(t, key, "h1", newKeys(t), now)); rec.Code != 201 {
 		t.Errorf("another client's post: %d %s, want 201", rec.Code, rec.Body)
 	}
-	// Posts have their own allowance, apart from challenges.
-	req := httptest.NewRequest("GET", "/v1/sites/s1/challenge", nil)
-	req.RemoteAddr = sender
-	ch := httptest.NewRecorder()
-	f.srv.ServeHTTP(ch, req)
-	if ch.Code != 200 {
-		t.Errorf("the sender's challenge after its posts were limited: %d", ch.Code)
+	// Posts have their own allowance, apart from challenges: the sender's
+	// one challenge is granted after its posts were limited, and its
+	// second is refused by the challenges' own limit, which the posts
+	// (two, over a burst of one challenge) did not use up.
+	for i, want := range []int{200, 429} {
+		req := httptest.NewRequest("GET", "/v1/sites/s1/challenge", nil)
+		req.RemoteAddr = sender
+		ch := httptest.NewRecorder()
+		f.srv.ServeHTTP(ch, req)
+		if ch.Code != want {
+			t.Errorf("the sender's challenge %d after its posts were limited: %d, want %d", i+1, ch.Code, want)
+		}
 	}
 	if !strings.Contains(f.logs.String(), "reply stored") {
 		t.Fatalf("the logs lack the stored posts; the check below would prove nothing:\n%s", f.logs)

@@ -40,6 +40,12 @@ const (
 	DefaultChallengesPerMin = 30
 	DefaultChallengeBurst   = 60
 	DefaultReportsPerMin    = 10
+	// DefaultRepliesPerMin and DefaultReplyBurst let a hotline's
+	// analysts, often behind one address, answer a morning's reports in
+	// one sitting, and still bound what a sender without the hotline's
+	// key makes the relay read and verify.
+	DefaultRepliesPerMin = 30
+	DefaultReplyBurst    = 60
 	DefaultReportBurst      = 20
 	DefaultTotalReportsMin  = 600
 	DefaultMaxConcurrent    = 64
@@ -124,6 +130,10 @@ type Limits struct {
 	// ReportsPerMinute and ReportBurst limit each client's reports.
 	ReportsPerMinute float64 `toml:"reports_per_minute"`
 	ReportBurst      int     `toml:"report_burst"`
+	// RepliesPerMinute and ReplyBurst limit each client's reply posts
+	// (a hotline's answers to reporters).
+	RepliesPerMinute float64 `toml:"replies_per_minute"`
+	ReplyBurst       int     `toml:"reply_burst"`
 	// TotalReportsPerMinute is the ceiling over all clients, counted on
 	// reports with a valid proof of work.
 	TotalReportsPerMinute float64 `toml:"total_reports_per_minute"`
@@ -166,6 +176,8 @@ func (c *Config) abuseDefaults() {
 	setDefault(&l.ChallengeBurst, DefaultChallengeBurst)
 	setDefault(&l.ReportsPerMinute, DefaultReportsPerMin)
 	setDefault(&l.ReportBurst, DefaultReportBurst)
+	setDefault(&l.RepliesPerMinute, DefaultRepliesPerMin)
+	setDefault(&l.ReplyBurst, DefaultReplyBurst)
 	setDefault(&l.TotalReportsPerMinute, DefaultTotalReportsMin)
 	setDefault(&l.MaxConcurrentReports, DefaultMaxConcurrent)
 	setDefault(&l.MaxConcurrentReportsPerClient, min(DefaultMaxConcurrentPerClient, l.MaxConcurrentReports))
@@ -228,6 +240,8 @@ func (c *Config) validateAbuse(bad func(key, format string, args ...any)) {
 	positive("relay.limits.challenge_burst", float64(l.ChallengeBurst))
 	positive("relay.limits.reports_per_minute", l.ReportsPerMinute)
 	positive("relay.limits.report_burst", float64(l.ReportBurst))
+	positive("relay.limits.replies_per_minute", l.RepliesPerMinute)
+	positive("relay.limits.reply_burst", float64(l.ReplyBurst))
 	positive("relay.limits.total_reports_per_minute", l.TotalReportsPerMinute)
 	positive("relay.limits.max_concurrent_reports", float64(l.MaxConcurrentReports))
 	positive("relay.limits.max_concurrent_reports_per_client", float64(l.MaxConcurrentReportsPerClient))
