@@ -44,11 +44,11 @@ const (
 	// analysts, often behind one address, answer a morning's reports in
 	// one sitting, and still bound what a sender without the hotline's
 	// key makes the relay read and verify.
-	DefaultRepliesPerMin = 30
-	DefaultReplyBurst    = 60
-	DefaultReportBurst      = 20
-	DefaultTotalReportsMin  = 600
-	DefaultMaxConcurrent    = 64
+	DefaultRepliesPerMin   = 30
+	DefaultReplyBurst      = 60
+	DefaultReportBurst     = 20
+	DefaultTotalReportsMin = 600
+	DefaultMaxConcurrent   = 64
 	// DefaultMaxConcurrentPerClient lets a school or an office behind
 	// one address send a few reports at the same moment, and keeps one
 	// sender from holding more than a sixteenth of the default slots.
