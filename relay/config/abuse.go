@@ -40,13 +40,13 @@ const (
 	DefaultChallengesPerMin = 30
 	DefaultChallengeBurst   = 60
 	DefaultReportsPerMin    = 10
+	DefaultReportBurst      = 20
 	// DefaultRepliesPerMin and DefaultReplyBurst let a hotline's
 	// analysts, often behind one address, answer a morning's reports in
 	// one sitting, and still bound what a sender without the hotline's
 	// key makes the relay read and verify.
 	DefaultRepliesPerMin   = 30
 	DefaultReplyBurst      = 60
-	DefaultReportBurst     = 20
 	DefaultTotalReportsMin = 600
 	DefaultMaxConcurrent   = 64
 	// DefaultMaxConcurrentPerClient lets a school or an office behind
