@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,19 +20,11 @@ import (
 	"filippo.io/age/armor"
 	"github.com/google/uuid"
 
+	"github.com/reportline/reportline/internal/testbin"
 	"github.com/reportline/reportline/report"
 )
 
-// binDir holds the hotline command TestMain's tests built; removed at the end.
-var binDir string
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.Main(m) }
 
 // root is the repository's root: the folder above this package's.
 func root(t *testing.T) string {
@@ -140,29 +131,10 @@ func (ty *typage) encrypt(plaintext []byte, armored bool, recipients ...string) 
 	return out
 }
 
-var (
-	buildOnce  sync.Once
-	hotlineBin string
-	buildErr   error
-)
-
 // hotline runs the hotline command, built once, and returns its stdout.
 func hotline(t *testing.T, args ...string) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		if binDir, buildErr = os.MkdirTemp("", "interop-bin-"); buildErr != nil {
-			return
-		}
-		hotlineBin = filepath.Join(binDir, "hotline")
-		cmd := exec.Command("go", "build", "-o", hotlineBin, "./cmd/hotline")
-		cmd.Dir = root(t)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/hotline: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
+	hotlineBin := testbin.BuildPackage(t, "hotline", "../cmd/hotline")
 	ctx, cancel := context.WithTimeout(context.Background(), processLimit)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
