@@ -96,15 +96,7 @@ shutdown_timeout = "5s"
 [relay.jetstream]
 urls = [`+strings.Join(urls, ", ")+`]
 ack_wait = "5s"
-[relay.pow]
-difficulty = 1000
-max_difficulty = 1000
-[relay.limits]
-reports_per_minute = 100000
-report_burst = 10000
-challenges_per_minute = 100000
-challenge_burst = 10000
-total_reports_per_minute = 100000`, `color = "#000000"`)
+`+underLoad, `color = "#000000"`)
 	cfg, _ := os.ReadFile(c.s.cfgPath)
 	text := strings.Replace(string(cfg), "http://127.0.0.1:9/v1/deliveries", ts.URL+"/v1/deliveries", 1)
 	if edit != nil {

@@ -66,15 +66,7 @@ delivery_timeout = "10s"
 shutdown_timeout = "5s"
 mailbox = %q
 admin_socket = %q
-[relay.pow]
-difficulty = 1000
-max_difficulty = 1000
-[relay.limits]
-reports_per_minute = 100000
-report_burst = 10000
-challenges_per_minute = 100000
-challenge_burst = 10000
-total_reports_per_minute = 100000`, filepath.Join(c.s.dir, "mailbox.db"), filepath.Join(c.s.dir, "admin.sock")), `color = "#000000"`)
+`+underLoad, filepath.Join(c.s.dir, "mailbox.db"), filepath.Join(c.s.dir, "admin.sock")), `color = "#000000"`)
 	cfg, _ := os.ReadFile(c.s.cfgPath)
 	c.s.writeConfig(t, strings.Replace(string(cfg), "http://127.0.0.1:9/v1/deliveries", "http://"+c.intakeAddr+"/v1/deliveries", 1))
 	return c

@@ -131,3 +131,16 @@ func postReport(addr, site, id, proof string, env []byte) (int, string, error) {
 func logHas(out *testlog.Buffer, s string) func() bool {
 	return func() bool { return strings.Contains(out.String(), s) }
 }
+
+// underLoad is the end of a relay's configuration for tests that send
+// many reports from one address: a light proof of work and limits no such
+// test reaches.
+const underLoad = `[relay.pow]
+difficulty = 1000
+max_difficulty = 1000
+[relay.limits]
+reports_per_minute = 100000
+report_burst = 10000
+challenges_per_minute = 100000
+challenge_burst = 10000
+total_reports_per_minute = 100000`
