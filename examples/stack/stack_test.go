@@ -6,44 +6,19 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-)
 
-var (
-	buildOnce sync.Once
-	binDir    string
-	buildErr  error
+	"github.com/reportline/reportline/internal/testbin"
 )
 
 // buildBins builds the commands the stack runs, once per test binary.
 func buildBins(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		if binDir, buildErr = os.MkdirTemp("", "stack-bin-"); buildErr != nil {
-			return
-		}
-		out, err := exec.Command("go", "build", "-o", binDir+"/", "../../cmd/relay", "../../cmd/hotline", "../partner-site").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binDir
+	return testbin.BuildAll(t, "../../cmd/relay", "../../cmd/hotline", "../partner-site")
 }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.Main(m) }
 
 // stubAssets makes the folder make build fills, enough for the relay to start.
 func stubAssets(t *testing.T) string {
