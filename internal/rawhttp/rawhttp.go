@@ -70,6 +70,16 @@ func ExpectProblem(t testing.TB, resp *http.Response, body []byte, status int, n
 	}
 }
 
+// ExpectRefusal is ExpectProblem, and checks that the answer's Allow
+// header is allow exactly: the methods a 405 names, none otherwise.
+func ExpectRefusal(t testing.TB, resp *http.Response, body []byte, status int, name, allow string) {
+	t.Helper()
+	ExpectProblem(t, resp, body, status, name)
+	if got := resp.Header.Get("Allow"); got != allow {
+		t.Errorf("Allow %q, want %q", got, allow)
+	}
+}
+
 // WaitGoroutines waits until no more goroutines run than baseline, as
 // they should once every connection a test opened is closed: a server's
 // connection goroutine ends when it reads the close. The limit of a
