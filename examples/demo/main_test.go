@@ -13,7 +13,11 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/reportline/reportline/internal/testbin"
 )
+
+func TestMain(m *testing.M) { testbin.Main(m) }
 
 // TestDemoPrintsWhatWorks runs the demo as make demo does (with free
 // ports, from another working directory, in both set-ups) and checks what
@@ -24,10 +28,7 @@ func TestDemoPrintsWhatWorks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the whole demo")
 	}
-	bin := t.TempDir()
-	if out, err := exec.Command("go", "build", "-o", bin+"/", ".", "../../cmd/relay", "../../cmd/hotline", "../partner-site").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := testbin.BuildAll(t, ".", "../../cmd/relay", "../../cmd/hotline", "../partner-site")
 	assets := t.TempDir()
 	os.WriteFile(filepath.Join(assets, "widget.wasm"), []byte("\x00asm\x01\x00\x00\x00"), 0o644)
 	os.WriteFile(filepath.Join(assets, "wasm_exec.js"), []byte("// wasm_exec"), 0o644)
