@@ -82,22 +82,28 @@ func startIntake(t testing.TB, tls bool) *hostileIntake {
 // delivery returns a genuine delivery request for a new report.
 func (h *hostileIntake) delivery(t *testing.T) string {
 	t.Helper()
-	rid := uuid.NewString()
+	return h.attempt(t, uuid.NewString(), time.Now())
+}
+
+// attempt returns a genuine delivery request for report rid, as the
+// relay's attempt at time at sends it.
+func (h *hostileIntake) attempt(t *testing.T, rid string, at time.Time) string {
+	t.Helper()
 	env, err := report.Seal(&report.Report{Version: report.Version, ID: rid, Hotline: "h1", Site: "s1",
 		Created: time.Now().UTC().Truncate(time.Second), Locale: "en",
 		Locations: []report.Location{{Kind: "url", Value: "https://example.com/x"}}, SeenOn: "website", Content: "image", Category: "csam"}, h.rcpts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := json.Marshal(delivery.Payload{Type: delivery.EventType, Timestamp: time.Now().UTC(),
-		Data: delivery.Data{ID: rid, Hotline: "h1", Site: "s1", Received: time.Now().UTC(), Envelope: env}})
-	sig, err := h.signer.Sign(rid, time.Now(), body)
+	body, _ := json.Marshal(delivery.Payload{Type: delivery.EventType, Timestamp: at.UTC(),
+		Data: delivery.Data{ID: rid, Hotline: "h1", Site: "s1", Received: at.UTC(), Envelope: env}})
+	sig, err := h.signer.Sign(rid, at, body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return fmt.Sprintf("POST /v1/deliveries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"+
 		"Webhook-Id: %s\r\nWebhook-Timestamp: %d\r\nWebhook-Signature: %s\r\nConnection: close\r\n\r\n%s",
-		len(body), rid, time.Now().Unix(), sig, body)
+		len(body), rid, at.Unix(), sig, body)
 }
 
 // TestIntakeHostileRequests sends `hotline intake`, on a real socket with
