@@ -95,8 +95,11 @@ func recipientsOf(ids []age.Identity) (*report.Recipients, error) {
 	return report.ParseRecipients(keys)
 }
 
-// raise logs and counts an alarm, tells Alarm, and refuses the delivery.
-func (in *Intake) raise(w http.ResponseWriter, a *Alarm) {
+// raise records an alarm: it logs and counts it and tells Alarm. It
+// returns the problem the report is refused with, for the caller to
+// answer (a single delivery) or to put in the report's result (one of a
+// batch).
+func (in *Intake) raise(a *Alarm) *problem.Problem {
 	n := in.alarms.Add(1)
 	in.Log.Error("ALARM: delivery refused: its envelope or report does not match the hotline's keys or the signed delivery; "+
 		"the relay keeps the report: check the relay's configuration and code",
@@ -104,6 +107,6 @@ func (in *Intake) raise(w http.ResponseWriter, a *Alarm) {
 	if in.Alarm != nil {
 		in.Alarm(a)
 	}
-	in.refuse(w, problem.New(http.StatusUnprocessableEntity, "tampered", "Delivery refused",
-		a.Reason+"; the hotline has raised an alarm, and the relay keeps the report"))
+	return problem.New(http.StatusUnprocessableEntity, "tampered", "Delivery refused",
+		a.Reason+"; the hotline has raised an alarm, and the relay keeps the report")
 }

@@ -11,6 +11,11 @@
 // A report is stored once both files exist: a store cut short by a failed
 // write or a crash is completed by the relay's next attempt.
 //
+// The intake also takes batched deliveries, of up to [BatchSize] reports,
+// which it announces on every 2xx answer: each report of a batch is
+// checked and stored as a single delivery of it would be, all of them at
+// once, and the answer gives each one's result.
+//
 // An urgent report (the reporter said a child is in danger right now, or
 // that they are being threatened) goes to INBOX/urgent/ instead, where an
 // analyst looks first; the intake logs it at warn level and counts it.
@@ -25,7 +30,6 @@
 package intake
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,6 +40,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -82,6 +87,7 @@ type Intake struct {
 	alarms  atomic.Uint64 // deliveries refused with an alarm
 	stored  atomic.Uint64 // reports stored
 	dups    atomic.Uint64 // deliveries of a report already stored
+	batches atomic.Uint64 // batched deliveries answered 200
 	refMu   sync.Mutex
 	refused map[string]uint64 // deliveries refused, by problem name
 	// expected caches the recipients of Identities (recipientsOf)
@@ -93,12 +99,15 @@ type Intake struct {
 // Stats are what an intake counted since it started, for its metrics.
 type Stats struct {
 	// Stored counts the reports stored; Duplicates the deliveries of a
-	// report already stored, answered without writing anything.
+	// report already stored, answered without writing anything. The
+	// reports of a batch count one by one.
 	Stored, Duplicates uint64
-	// Refused counts the deliveries answered with a problem, by the
-	// problem's name ("bad-signature", "replayed", "tampered",
-	// "store-unavailable", ...).
+	// Refused counts the deliveries answered with a problem, and the
+	// reports of a batch given one in their result, by the problem's name
+	// ("bad-signature", "replayed", "tampered", "store-unavailable", ...).
 	Refused map[string]uint64
+	// Batches counts the batched deliveries answered 200.
+	Batches uint64
 	// Flushes counts the flushes that made stored files durable (one
 	// serves every report waiting when it starts), FlushFailures those
 	// that failed, and FlushTime is how long they took together. Its rise
@@ -111,7 +120,7 @@ type Stats struct {
 
 // Stats returns the intake's counts since it started.
 func (in *Intake) Stats() Stats {
-	st := Stats{Stored: in.stored.Load(), Duplicates: in.dups.Load(), Refused: map[string]uint64{}}
+	st := Stats{Stored: in.stored.Load(), Duplicates: in.dups.Load(), Batches: in.batches.Load(), Refused: map[string]uint64{}}
 	in.refMu.Lock()
 	maps.Copy(st.Refused, in.refused)
 	in.refMu.Unlock()
@@ -125,13 +134,18 @@ func (in *Intake) Stats() Stats {
 
 // refuse answers a delivery with p and counts it.
 func (in *Intake) refuse(w http.ResponseWriter, p *problem.Problem) {
+	in.countRefused(p)
+	problem.Write(w, p)
+}
+
+// countRefused counts a delivery, or a report of a batch, refused with p.
+func (in *Intake) countRefused(p *problem.Problem) {
 	in.refMu.Lock()
 	if in.refused == nil {
 		in.refused = map[string]uint64{}
 	}
 	in.refused[p.Name()]++
 	in.refMu.Unlock()
-	problem.Write(w, p)
 }
 
 // HiddenReports counts the reports stored since start whose text holds
@@ -168,6 +182,18 @@ type Opened struct {
 // maxDelivery bounds a delivery body: the envelope in base64 and the JSON
 // around it.
 const maxDelivery = report.MaxEnvelope*4/3 + 4096
+
+// BatchSize is the most reports the intake takes in one batched delivery
+// (docs/delivery.md, "Batched deliveries"). It announces it in the
+// [delivery.BatchHeader] of every 2xx answer, so that a relay sends it
+// batches.
+const BatchSize = 32
+
+// MaxBody is the largest request body the intake reads: a batch of
+// BatchSize reports, each as large as a single delivery can be. A larger
+// one is refused with 413 too-large, and so is a delivery that is not a
+// batch and is larger than a single delivery can be.
+const MaxBody = BatchSize * maxDelivery
 
 func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
@@ -212,51 +238,116 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		in.refuse(w, problem.New(http.StatusUnauthorized, "bad-signature", "Delivery not verified", err.Error()))
 		return
 	}
-	p, err := parsePayload(body, id, in.Hotline)
+	p, b, err := parseDelivery(body, id, in.Hotline)
+	if errors.Is(err, errTooLarge) {
+		in.refuse(w, deliveryTooLarge())
+		return
+	}
 	if err != nil {
 		in.Log.Warn("delivery refused", "err", err)
 		in.refuse(w, problem.New(http.StatusBadRequest, "bad-delivery", "Malformed delivery", err.Error()))
 		return
 	}
+	var attempt time.Time
+	if b != nil {
+		attempt = b.Timestamp
+	} else {
+		attempt = p.Timestamp
+	}
 	// A delivery whose signed content (id, timestamp, and the attempt time
 	// in the body) was seen before within the timestamp tolerance is a
 	// replay: each attempt of the relay carries its own attempt time.
-	if !in.replay.first(id, ts, p.Timestamp, now, in.tolerance()) {
-		in.Log.Warn("delivery refused: replayed", "report", id)
+	if !in.replay.first(id, ts, attempt, now, in.tolerance()) {
+		in.Log.Warn("delivery refused: replayed", "webhook_id", id)
 		in.refuse(w, problem.New(http.StatusConflict, "replayed", "Delivery replayed",
 			"this signed delivery was received before; a sender signs each attempt with its own attempt time"))
 		return
 	}
-	if err := in.checkEnvelope(p); err != nil {
-		in.raise(w, err)
+	if b != nil {
+		in.serveBatch(w, id, b)
 		return
+	}
+	result, prob := in.deliver(p)
+	if prob != nil {
+		in.refuse(w, prob)
+		return
+	}
+	in.accepted(w)
+	json.NewEncoder(w).Encode(map[string]string{"id": p.Data.ID, "status": result})
+}
+
+// deliver checks and stores one report, delivered alone or in a batch,
+// and returns what a single delivery of it is answered: "stored" or
+// "duplicate", or the problem it is refused with (an alarm is raised for
+// a "tampered" one). The problem is not yet counted.
+func (in *Intake) deliver(p *delivery.Payload) (string, *problem.Problem) {
+	if a := in.checkEnvelope(p); a != nil {
+		return "", in.raise(a)
 	}
 	created, err := in.store(p)
 	var alarm *Alarm
 	if errors.As(err, &alarm) {
-		in.raise(w, alarm)
-		return
+		return "", in.raise(alarm)
 	}
 	if err != nil {
 		in.Log.Error("failed to store delivery", "report", p.Data.ID, "err", err)
-		in.refuse(w, problem.New(http.StatusServiceUnavailable, "store-unavailable", "Cannot store", "the inbox cannot be written; nothing was stored: try again later"))
-		return
+		return "", problem.New(http.StatusServiceUnavailable, "store-unavailable", "Cannot store", "the inbox cannot be written; nothing was stored: try again later")
 	}
-	status := "stored"
-	if created {
-		in.stored.Add(1)
-	} else {
+	if !created {
 		in.dups.Add(1)
-		status = "duplicate"
+		return "duplicate", nil
 	}
+	in.stored.Add(1)
+	return "stored", nil
+}
+
+// serveBatch stores the reports of a batch at the same time, so that they
+// share their flushes, and answers 200 with each one's result, in the
+// batch's order.
+func (in *Intake) serveBatch(w http.ResponseWriter, id string, b *delivery.Batch) {
+	ds := b.Data.Deliveries
+	answer := delivery.BatchAnswer{ID: id, Results: make([]delivery.BatchResult, len(ds))}
+	var wg sync.WaitGroup
+	var panicked atomic.Pointer[any] // a report's panic, raised again below
+	for i, d := range ds {
+		wg.Go(func() {
+			defer func() {
+				if v := recover(); v != nil {
+					panicked.CompareAndSwap(nil, &v)
+				}
+			}()
+			result, prob := in.deliver(&delivery.Payload{Type: delivery.EventType, Timestamp: b.Timestamp, Data: d})
+			answer.Results[i] = delivery.BatchResult{ID: d.ID, Status: http.StatusOK, Result: result}
+			if prob != nil {
+				in.countRefused(prob)
+				answer.Results[i] = delivery.BatchResult{ID: d.ID, Status: prob.Status,
+					Problem: &delivery.BatchProblem{Type: prob.Type, Title: prob.Title, Status: prob.Status, Detail: prob.Detail}}
+			}
+		})
+	}
+	wg.Wait()
+	if v := panicked.Load(); v != nil {
+		// In the request's goroutine, where net/http recovers it as it
+		// does a single delivery's, instead of in one that ends the
+		// process.
+		panic(*v)
+	}
+	in.batches.Add(1)
+	in.accepted(w)
+	json.NewEncoder(w).Encode(&answer)
+}
+
+// accepted starts a 200 answer with a JSON body, and announces that the
+// intake takes batches.
+func (in *Intake) accepted(w http.ResponseWriter) {
+	w.Header().Set(delivery.BatchHeader, strconv.Itoa(BatchSize))
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]string{"id": p.Data.ID, "status": status})
 }
 
 // checkRequest refuses, before the body is read, a delivery the relay
 // would not send: one sent as another type than JSON, is compressed (a body is never
 // decompressed, so that a small one cannot become a large one), or
-// announces more than maxDelivery bytes.
+// announces more than the largest batch can be.
 func checkRequest(r *http.Request) *problem.Problem {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !isJSON(ct) {
 		return problem.New(http.StatusUnsupportedMediaType, "bad-content-type", "Unsupported content type",
@@ -266,7 +357,7 @@ func checkRequest(r *http.Request) *problem.Problem {
 		return problem.New(http.StatusUnsupportedMediaType, "bad-content-encoding", "Content-Encoding not accepted",
 			"send the delivery as it is, without a Content-Encoding: compressed bodies are not accepted")
 	}
-	if r.ContentLength > maxDelivery {
+	if r.ContentLength > MaxBody {
 		return deliveryTooLarge()
 	}
 	return nil
@@ -281,19 +372,43 @@ func isJSON(ct string) bool {
 
 func deliveryTooLarge() *problem.Problem {
 	return problem.New(http.StatusRequestEntityTooLarge, "too-large", "Delivery too large",
-		fmt.Sprintf("a delivery is at most %d bytes; nothing was stored", maxDelivery))
+		fmt.Sprintf("a delivery is at most %d bytes, a batch of %d reports at most %d; nothing was stored", maxDelivery, BatchSize, MaxBody))
 }
 
-// readBody reads a delivery's body, at most maxDelivery bytes, into one
-// buffer of the size the request announced.
+// readBody reads a request's body, at most MaxBody bytes. The buffer
+// holds what a single delivery can be at first, or what the request
+// announced if less, and past that grows with what arrives: a sender
+// that announces a large body and sends nothing makes the intake hold no
+// more than a single delivery.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	body := http.MaxBytesReader(w, r.Body, maxDelivery)
-	if n := r.ContentLength; n > 0 && n <= maxDelivery {
-		buf := bytes.NewBuffer(make([]byte, 0, n+1)) // +1: no growth to find the end
-		_, err := buf.ReadFrom(body)
-		return buf.Bytes(), err
+	body := http.MaxBytesReader(w, r.Body, MaxBody)
+	want := int64(MaxBody)
+	if n := r.ContentLength; n >= 0 && n <= MaxBody {
+		want = n
 	}
-	return io.ReadAll(body)
+	buf := make([]byte, 0, min(want, maxDelivery)+1) // +1: no growth to find the end
+	for {
+		if len(buf) == cap(buf) {
+			// Doubled, up to what was announced, and past that (a
+			// request that sends more than it announced) up to the
+			// bound, which MaxBytesReader stops at.
+			limit := int64(MaxBody + 1)
+			if int64(len(buf)) < want+1 {
+				limit = want + 1
+			}
+			grown := make([]byte, len(buf), min(2*int64(cap(buf)), limit))
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 func (in *Intake) tolerance() time.Duration {
@@ -303,7 +418,25 @@ func (in *Intake) tolerance() time.Duration {
 	return delivery.DefaultTolerance
 }
 
-// parsePayload decodes and checks a delivery's JSON.
+// errTooLarge is a delivery that is not a batch, larger than a single
+// delivery can be.
+var errTooLarge = errors.New("failed to parse delivery: larger than a single delivery can be")
+
+// parseDelivery decodes and checks a delivery's JSON: a single delivery,
+// or a batch if its type says so.
+func parseDelivery(body []byte, webhookID, hotline string) (*delivery.Payload, *delivery.Batch, error) {
+	if isBatch(body) {
+		b, err := parseBatch(body, hotline)
+		return nil, b, err
+	}
+	if len(body) > maxDelivery {
+		return nil, nil, errTooLarge
+	}
+	p, err := parsePayload(body, webhookID, hotline)
+	return p, nil, err
+}
+
+// parsePayload decodes and checks a single delivery's JSON.
 func parsePayload(body []byte, webhookID, hotline string) (*delivery.Payload, error) {
 	p, err := decodePayload(body)
 	if err != nil {
@@ -314,14 +447,54 @@ func parsePayload(body []byte, webhookID, hotline string) (*delivery.Payload, er
 		return nil, fmt.Errorf("unknown event type %q", p.Type)
 	case p.Data.ID != webhookID:
 		return nil, errors.New("report id differs from webhook-id")
-	case !canonicalUUID(p.Data.ID):
-		return nil, errors.New("report id is not a UUID in lower-case canonical form")
-	case p.Data.Hotline != hotline:
-		return nil, fmt.Errorf("report is for hotline %q, this is %q", p.Data.Hotline, hotline)
-	case len(p.Data.Envelope) == 0:
-		return nil, errors.New("empty envelope")
+	}
+	if err := checkData(&p.Data, hotline); err != nil {
+		return nil, err
 	}
 	return p, nil
+}
+
+// parseBatch decodes and checks a batch's JSON: from 1 to BatchSize
+// reports, each once, each as a single delivery's data must be.
+func parseBatch(body []byte, hotline string) (*delivery.Batch, error) {
+	b, err := decodeBatch(body)
+	if err != nil {
+		return nil, err
+	}
+	ds := b.Data.Deliveries
+	switch {
+	case b.Type != delivery.BatchEventType:
+		return nil, fmt.Errorf("unknown event type %q", b.Type)
+	case len(ds) == 0:
+		return nil, errors.New("the batch holds no report")
+	case len(ds) > BatchSize:
+		return nil, fmt.Errorf("the batch holds %d reports, more than the %d this intake takes: send at most as many as its %s header says", len(ds), BatchSize, delivery.BatchHeader)
+	}
+	seen := make(map[string]bool, len(ds))
+	for i := range ds {
+		if err := checkData(&ds[i], hotline); err != nil {
+			return nil, fmt.Errorf("report %d of the batch: %w", i+1, err)
+		}
+		if seen[ds[i].ID] {
+			return nil, fmt.Errorf("report %d of the batch: report %s is in the batch twice", i+1, ds[i].ID)
+		}
+		seen[ds[i].ID] = true
+	}
+	return b, nil
+}
+
+// checkData checks a delivered report's data: its id names its files,
+// it is for this hotline, and it has an envelope.
+func checkData(d *delivery.Data, hotline string) error {
+	switch {
+	case !canonicalUUID(d.ID):
+		return errors.New("report id is not a UUID in lower-case canonical form")
+	case d.Hotline != hotline:
+		return fmt.Errorf("report is for hotline %q, this is %q", d.Hotline, hotline)
+	case len(d.Envelope) == 0:
+		return errors.New("empty envelope")
+	}
+	return nil
 }
 
 // canonicalUUID reports whether id is a UUID as the relay writes report

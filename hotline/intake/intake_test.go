@@ -52,15 +52,21 @@ func (f *fixture) payload(t testing.TB, id string) []byte {
 // payloadAt makes a delivery body for an attempt made at ts.
 func (f *fixture) payloadAt(t testing.TB, id string, ts time.Time) []byte {
 	t.Helper()
+	b, _ := json.Marshal(delivery.Payload{Type: delivery.EventType, Timestamp: ts.UTC(), Data: f.data(t, id, f.rcpts)})
+	return b
+}
+
+// data makes the data of a delivery of report id (hotline "h1", site
+// "s1"), its envelope sealed to rc.
+func (f *fixture) data(t testing.TB, id string, rc *report.Recipients) delivery.Data {
+	t.Helper()
 	r := &report.Report{Version: 1, ID: id, Hotline: "h1", Site: "s1", Created: time.Now().UTC().Truncate(time.Second), Locale: "en",
 		Locations: []report.Location{{Kind: "url", Value: "https://example.com/x"}}, SeenOn: "website", Content: "video", Category: "csam"}
-	env, err := report.Seal(r, f.rcpts)
+	env, err := report.Seal(r, rc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := json.Marshal(delivery.Payload{Type: delivery.EventType, Timestamp: ts.UTC(), Data: delivery.Data{
-		ID: id, Hotline: "h1", Site: "s1", Received: time.Now().UTC(), Envelope: env}})
-	return b
+	return delivery.Data{ID: id, Hotline: "h1", Site: "s1", Received: time.Now().UTC(), Envelope: env}
 }
 
 func (f *fixture) deliver(t testing.TB, id string, body []byte, ts time.Time, signer delivery.Signer) *httptest.ResponseRecorder {
@@ -176,8 +182,10 @@ func TestRefuses(t *testing.T) {
 		}, 415, "bad-content-encoding"},
 		{"a form", nil, func(r *http.Request) { r.Header.Set("Content-Type", "multipart/form-data; boundary=x") }, 415, "bad-content-type"},
 		{"gzip", nil, func(r *http.Request) { r.Header.Set("Content-Encoding", "gzip") }, 415, "bad-content-encoding"},
-		{"declared over the limit", nil, func(r *http.Request) { r.ContentLength = maxDelivery + 1 }, 413, "too-large"},
-		{"over the limit", make([]byte, maxDelivery+1), nil, 413, "too-large"},
+		{"declared over a batch's limit", nil, func(r *http.Request) { r.ContentLength = MaxBody + 1 }, 413, "too-large"},
+		{"over a batch's limit", make([]byte, MaxBody+1), nil, 413, "too-large"},
+		{"over the limit, not a batch", make([]byte, maxDelivery+1), nil, 413, "too-large"},
+		{"a delivery over the limit", bytes.Replace(good, []byte(`"envelope":"`), []byte(`"envelope":"`+strings.Repeat("A", maxDelivery)), 1), nil, 413, "too-large"},
 		{"signature entries past the limit", nil, func(r *http.Request) {
 			r.Header.Set(delivery.HeaderSignature, many+r.Header.Get(delivery.HeaderSignature))
 		}, 401, "bad-signature"},

@@ -18,17 +18,57 @@ func decodePayload(body []byte) (*delivery.Payload, error) {
 		return p, nil
 	}
 	var p delivery.Payload
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("failed to parse delivery: %w", err)
-	}
-	// One JSON object and nothing after it: what follows would be
-	// signed but unread, and the relay sends nothing there.
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("failed to parse delivery: data after the JSON object")
+	if err := decodeStrict(body, &p); err != nil {
+		return nil, err
 	}
 	return &p, nil
+}
+
+// decodeBatch decodes a batch's JSON, refusing unknown fields.
+func decodeBatch(body []byte) (*delivery.Batch, error) {
+	if b, ok := decodeCanonicalBatch(body); ok {
+		return b, nil
+	}
+	var b delivery.Batch
+	if err := decodeStrict(body, &b); err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+// decodeStrict decodes one JSON object into v with encoding/json,
+// refusing unknown fields and anything after the object: what follows
+// would be signed but unread, and the relay sends nothing there.
+func decodeStrict(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("failed to parse delivery: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("failed to parse delivery: data after the JSON object")
+	}
+	return nil
+}
+
+// isBatch reports whether a delivery's type is [delivery.BatchEventType]:
+// at a glance for the relay's layout, which starts with the type, else
+// as encoding/json reads the type. What it says is only which decoding
+// to try: that one checks the type again.
+func isBatch(body []byte) bool {
+	const start = `{"type":"`
+	if rest, ok := bytes.CutPrefix(body, []byte(start)); ok {
+		switch {
+		case bytes.HasPrefix(rest, []byte(delivery.EventType+`",`)):
+			return false
+		case bytes.HasPrefix(rest, []byte(delivery.BatchEventType+`",`)):
+			return true
+		}
+	}
+	var head struct {
+		Type string `json:"type"`
+	}
+	return json.Unmarshal(body, &head) == nil && head.Type == delivery.BatchEventType
 }
 
 // decodeCanonical decodes a delivery laid out exactly as the relay's
@@ -41,29 +81,39 @@ func decodePayload(body []byte) (*delivery.Payload, error) {
 // the same result for what this accepts (FuzzCanonicalPayload).
 func decodeCanonical(b []byte) (*delivery.Payload, bool) {
 	var p delivery.Payload
-	var ok bool
 	r := canonReader{b: b, ok: true}
 	r.lit(`{"type":`)
 	p.Type = string(r.str())
 	r.lit(`,"timestamp":`)
 	p.Timestamp = r.time()
-	r.lit(`,"data":{"id":`)
-	p.Data.ID = string(r.str())
-	r.lit(`,"hotline":`)
-	p.Data.Hotline = string(r.str())
-	r.lit(`,"site":`)
-	p.Data.Site = string(r.str())
-	r.lit(`,"received":`)
-	p.Data.Received = r.time()
-	r.lit(`,"envelope":`)
-	env := r.str()
-	r.lit(`}}`)
-	if !r.ok || len(bytes.Trim(r.b, " \t\r\n")) != 0 {
+	r.lit(`,"data":`)
+	p.Data = r.data()
+	r.lit(`}`)
+	if !r.end() {
 		return nil, false
 	}
-	p.Data.Envelope = make([]byte, base64.StdEncoding.DecodedLen(len(env)))
-	n, err := base64.StdEncoding.Decode(p.Data.Envelope, env)
-	if p.Data.Envelope, ok = p.Data.Envelope[:n], err == nil; !ok {
+	return &p, true
+}
+
+// decodeCanonicalBatch is decodeCanonical for a batch of at least one
+// report (FuzzCanonicalBatch).
+func decodeCanonicalBatch(b []byte) (*delivery.Batch, bool) {
+	var p delivery.Batch
+	r := canonReader{b: b, ok: true}
+	r.lit(`{"type":`)
+	p.Type = string(r.str())
+	r.lit(`,"timestamp":`)
+	p.Timestamp = r.time()
+	r.lit(`,"data":{"deliveries":[`)
+	for r.ok {
+		p.Data.Deliveries = append(p.Data.Deliveries, r.data())
+		if !r.ok || len(r.b) == 0 || r.b[0] != ',' {
+			break
+		}
+		r.b = r.b[1:]
+	}
+	r.lit(`]}}`)
+	if !r.end() {
 		return nil, false
 	}
 	return &p, true
@@ -74,6 +124,34 @@ func decodeCanonical(b []byte) (*delivery.Payload, bool) {
 type canonReader struct {
 	b  []byte
 	ok bool
+}
+
+// data reads a report's data, its envelope decoded from base64.
+func (r *canonReader) data() delivery.Data {
+	var d delivery.Data
+	r.lit(`{"id":`)
+	d.ID = string(r.str())
+	r.lit(`,"hotline":`)
+	d.Hotline = string(r.str())
+	r.lit(`,"site":`)
+	d.Site = string(r.str())
+	r.lit(`,"received":`)
+	d.Received = r.time()
+	r.lit(`,"envelope":`)
+	env := r.str()
+	r.lit(`}`)
+	if r.ok {
+		d.Envelope = make([]byte, base64.StdEncoding.DecodedLen(len(env)))
+		n, err := base64.StdEncoding.Decode(d.Envelope, env)
+		d.Envelope, r.ok = d.Envelope[:n], err == nil
+	}
+	return d
+}
+
+// end reports whether all was read as expected, with nothing but
+// spaces after it.
+func (r *canonReader) end() bool {
+	return r.ok && len(bytes.Trim(r.b, " \t\r\n")) == 0
 }
 
 // lit reads s.
