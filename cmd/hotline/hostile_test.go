@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +21,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/reportline/reportline/delivery"
+	"github.com/reportline/reportline/hotline/intake"
 	"github.com/reportline/reportline/internal/rawhttp"
 	"github.com/reportline/reportline/internal/testcert"
 	"github.com/reportline/reportline/internal/testlog"
@@ -106,6 +109,32 @@ func (h *hostileIntake) attempt(t *testing.T, rid string, at time.Time) string {
 		len(body), rid, at.Unix(), sig, body)
 }
 
+// batch returns a batched delivery request of new reports, n of them,
+// signed by signer as the relay signs an attempt at time at.
+func (h *hostileIntake) batch(t *testing.T, n int, at time.Time, signer delivery.Signer) string {
+	t.Helper()
+	var ds []delivery.Data
+	for range n {
+		rid := uuid.NewString()
+		env, err := report.Seal(&report.Report{Version: report.Version, ID: rid, Hotline: "h1", Site: "s1",
+			Created: time.Now().UTC().Truncate(time.Second), Locale: "en",
+			Locations: []report.Location{{Kind: "url", Value: "https://example.com/x"}}, SeenOn: "website", Content: "image", Category: "csam"}, h.rcpts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds = append(ds, delivery.Data{ID: rid, Hotline: "h1", Site: "s1", Received: at.UTC(), Envelope: env})
+	}
+	body, _ := json.Marshal(delivery.Batch{Type: delivery.BatchEventType, Timestamp: at.UTC(), Data: delivery.BatchData{Deliveries: ds}})
+	bid := uuid.NewString()
+	sig, err := signer.Sign(bid, at, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("POST /v1/deliveries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"+
+		"Webhook-Id: %s\r\nWebhook-Timestamp: %d\r\nWebhook-Signature: %s\r\nConnection: close\r\n\r\n%s",
+		len(body), bid, at.Unix(), sig, body)
+}
+
 // TestIntakeHostileRequests sends `hotline intake`, on a real socket with
 // its production settings, what a relay never sends: each is refused with
 // a problem, nothing reaches the inbox, no connection goroutine is left,
@@ -128,6 +157,16 @@ func TestIntakeHostileRequests(t *testing.T) {
 	// Webhook headers that pass every check but the signature's, which
 	// needs the body.
 	current := fmt.Sprintf("Webhook-Id: x\r\nWebhook-Timestamp: %d\r\nWebhook-Signature: v1a,AAAA\r\n", time.Now().Unix())
+	// A batch signed with a key the intake does not trust, and one whose
+	// headers are genuine but that announces more than a batch can be.
+	sk, _, _ := delivery.GenerateEd25519()
+	forger, _ := delivery.NewEd25519Signer(sk)
+	forged := h.batch(t, 3, time.Now(), forger)
+	oversized, _, _ := strings.Cut(h.batch(t, 1, time.Now(), h.signer), "\r\n\r\n")
+	oversized = regexp.MustCompile(`Content-Length: \d+`).ReplaceAllString(oversized, fmt.Sprintf("Content-Length: %d", intake.MaxBody+1)) + "\r\n\r\n"
+	// Past the limit by four chunks: the intake stops reading there, and
+	// the rest fits in the connection's buffers.
+	chunks := intake.MaxBody/(16<<10) + 4
 	tests := []struct {
 		name, req string
 		status    int
@@ -149,7 +188,9 @@ func TestIntakeHostileRequests(t *testing.T) {
 		{"form body", post("/v1/deliveries", "Content-Type: application/x-www-form-urlencoded\r\n", "a=b"), 415, "bad-content-type", ""},
 		{"declared a gigabyte", "POST /v1/deliveries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n", 413, "too-large", ""},
 		{"chunked past the limit", "POST /v1/deliveries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n" + current + "\r\n" +
-			strings.Repeat(fmt.Sprintf("%x\r\n%s\r\n", 16<<10, strings.Repeat("x", 16<<10)), 12) + "0\r\n\r\n", 413, "too-large", ""},
+			strings.Repeat(fmt.Sprintf("%x\r\n%s\r\n", 16<<10, strings.Repeat("x", 16<<10)), chunks) + "0\r\n\r\n", 413, "too-large", ""},
+		{"a forged batch", forged, 401, "bad-signature", ""},
+		{"a batch over the limit, its body never sent", oversized, 413, "too-large", ""},
 		{"unsigned", post("/v1/deliveries", "Content-Type: application/json\r\n", "{}"), 401, "bad-signature", ""},
 		{"unsigned, its body never sent", "POST /v1/deliveries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n", 401, "bad-signature", ""},
 		{"stale, its body never sent", "POST /v1/deliveries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nWebhook-Id: x\r\nWebhook-Timestamp: 1\r\nWebhook-Signature: v1a,AAAA\r\nContent-Length: 1000\r\n\r\n", 401, "bad-signature", ""},
@@ -185,13 +226,17 @@ func TestIntakeHostileRequests(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"stored"`) {
 		t.Fatalf("a genuine delivery beside 64 idle connections, over a bound of 16: %d %s", resp.StatusCode, body)
 	}
+	resp, body = rawhttp.Send(t, h.addr, h.batch(t, 2, time.Now(), h.signer))
+	if resp.StatusCode != 200 || strings.Count(string(body), `"stored"`) != 2 || resp.Header.Get(delivery.BatchHeader) != strconv.Itoa(intake.BatchSize) {
+		t.Fatalf("a genuine batch of 2: %d %s %q %s", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get(delivery.BatchHeader), body)
+	}
 	for _, c := range conns {
 		c.Close()
 	}
 	rawhttp.WaitGoroutines(t, baseline)
 	entries, _ := os.ReadDir(h.inbox)
-	if len(entries) != 2 {
-		t.Errorf("the inbox holds %d files, want the genuine report's 2", len(entries))
+	if len(entries) != 6 {
+		t.Errorf("the inbox holds %d files, want the genuine reports' 6", len(entries))
 	}
 	if strings.Contains(h.logs.String(), rawhttp.Client) {
 		t.Errorf("a log line names the client:\n%s", h.logs)

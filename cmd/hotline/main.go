@@ -335,8 +335,9 @@ func writeIntakeMetrics(w io.Writer, in *intake.Intake) {
 	st := in.Stats()
 	counter("reportline_intake_reports_stored_total", "Reports stored in the inbox since start.", st.Stored)
 	counter("reportline_intake_duplicate_deliveries_total", "Deliveries of a report already stored, answered without writing anything.", st.Duplicates)
+	counter("reportline_intake_batches_total", "Batched deliveries answered 200; their reports are counted one by one in the other counters.", st.Batches)
 	const refused = "reportline_intake_deliveries_refused_total"
-	fmt.Fprintf(w, "# HELP %s Deliveries answered with a problem, by the problem's name.\n# TYPE %s counter\n", refused, refused)
+	fmt.Fprintf(w, "# HELP %s Deliveries answered with a problem, and reports of a batch given one, by the problem's name.\n# TYPE %s counter\n", refused, refused)
 	for _, name := range slices.Sorted(maps.Keys(st.Refused)) {
 		fmt.Fprintf(w, "%s{problem=%q} %d\n", refused, name, st.Refused[name])
 	}

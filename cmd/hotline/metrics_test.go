@@ -2,6 +2,8 @@ package main
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,8 +14,8 @@ import (
 	"github.com/reportline/reportline/internal/rawhttp"
 )
 
-// The intake's /metrics counts stored reports, duplicates, refusals by
-// problem and the flushes that made reports durable, in a format a
+// The intake's /metrics counts stored reports, duplicates, batches,
+// refusals by problem and the flushes that made reports durable, in a format a
 // Prometheus scraper reads: every sample belongs to a declared counter.
 func TestIntakeMetrics(t *testing.T) {
 	h := startIntake(t, false)
@@ -24,6 +26,7 @@ func TestIntakeMetrics(t *testing.T) {
 	}{
 		{"a signed delivery", h.attempt(t, rid, now), 200},
 		{"the same report again, a later attempt", h.attempt(t, rid, now.Add(time.Second)), 200},
+		{"a batch of two", h.batch(t, 2, now, h.signer), 200},
 		{"an unsigned delivery", "POST /v1/deliveries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}", http.StatusUnauthorized},
 	} {
 		if resp, body := rawhttp.Send(t, h.addr, try.req); resp.StatusCode != try.status {
@@ -36,8 +39,9 @@ func TestIntakeMetrics(t *testing.T) {
 	}
 	text := string(b)
 	for _, want := range []string{
-		"reportline_intake_reports_stored_total 1\n",
+		"reportline_intake_reports_stored_total 3\n",
 		"reportline_intake_duplicate_deliveries_total 1\n",
+		"reportline_intake_batches_total 1\n",
 		`reportline_intake_deliveries_refused_total{problem="bad-signature"} 1` + "\n",
 		"reportline_intake_alarms_total 0\n",
 		"reportline_intake_flush_failures_total 0\n",
@@ -67,6 +71,16 @@ func TestIntakeMetrics(t *testing.T) {
 		name, _, _ = strings.Cut(name, "{")
 		if !declared[name] {
 			t.Errorf("sample %q has no TYPE line before it", line)
+		}
+	}
+	// docs/deployment.md, where an operator looks for them, names each.
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "deployment.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range declared {
+		if !strings.Contains(string(doc), "`"+name+"`") {
+			t.Errorf("docs/deployment.md does not name the intake's metric %s", name)
 		}
 	}
 }
