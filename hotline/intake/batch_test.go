@@ -3,6 +3,7 @@ package intake
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -364,5 +365,65 @@ func TestBatchSharesFlushes(t *testing.T) {
 	}
 	if st := f.in.Stats(); st.Flushes != want || st.Stored != BatchSize {
 		t.Errorf("a batch of %d took %d flushes for %d stored, want %d", BatchSize, st.Flushes, st.Stored, want)
+	}
+}
+
+// Bodies larger than a single delivery are held MaxLargeBodies at a time
+// (here one): while one is being read, unsigned, another large one is
+// refused 503 busy before it is all read, and stores nothing, while a
+// single delivery goes on being stored; once the first is answered, the
+// large one is taken.
+func TestLargeBodiesBounded(t *testing.T) {
+	f := newFixture(t)
+	f.in.maxLarge = 1
+	// A request with genuine headers whose body, unsigned, arrives
+	// through a pipe: once a write past a single delivery's size has
+	// returned, the intake has read it, and holds it as a large body.
+	pr, pw := io.Pipe()
+	req := httptest.NewRequest("POST", "/v1/deliveries", pr)
+	req.Header.Set("Content-Type", "application/json")
+	if err := delivery.SetHeaders(req.Header, f.signer, rid, time.Now(), []byte("another body")); err != nil {
+		t.Fatal(err)
+	}
+	held := httptest.NewRecorder()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f.in.ServeHTTP(held, req)
+	}()
+	if _, err := pw.Write(make([]byte, maxDelivery+2)); err != nil {
+		t.Fatal(err)
+	}
+	var ds []delivery.Data
+	for range 24 {
+		ds = append(ds, f.data(t, uuid.NewString(), f.rcpts))
+	}
+	large := batchBody(time.Now(), ds...)
+	if len(large) <= maxDelivery {
+		t.Fatalf("a batch of %d bytes is no larger than a single delivery", len(large))
+	}
+	rec, _ := f.deliverBatch(t, large, time.Now())
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "/problems/busy") {
+		t.Fatalf("a second large body: %d %s, want 503 busy", rec.Code, rec.Body)
+	}
+	if rec := f.deliver(t, rid2, f.payload(t, rid2), time.Now(), f.signer); rec.Code != 200 {
+		t.Errorf("a single delivery beside the large body: %d %s", rec.Code, rec.Body)
+	}
+	pw.Close()
+	<-done
+	if held.Code != http.StatusUnauthorized {
+		t.Errorf("the unsigned large body: %d %s, want 401", held.Code, held.Body)
+	}
+	a := answer(t, f.deliver(t, uuid.NewString(), large, time.Now().Add(time.Second), f.signer))
+	for i, r := range a.Results {
+		if r.Result != "stored" {
+			t.Errorf("result %d once the first large body was answered: %+v", i, r)
+		}
+	}
+	if got := files(t, f.inbox); len(got) != 2*(len(ds)+1) {
+		t.Errorf("inbox holds %d files, want %d", len(got), 2*(len(ds)+1))
+	}
+	if n := f.in.large.Load(); n != 0 {
+		t.Errorf("%d large bodies counted as held after every request was answered", n)
 	}
 }

@@ -92,6 +92,8 @@ type Intake struct {
 	refused map[string]uint64 // deliveries refused, by problem name
 	// expected caches the recipients of Identities (recipientsOf)
 	expected atomic.Pointer[identityCache]
+	large    atomic.Int64 // bodies larger than a single delivery being held
+	maxLarge int          // if set, replaces MaxLargeBodies, for tests
 	// stageFile, if set, replaces the writing of each file, for tests.
 	stageFile func(path string, data []byte, fl *flusher) (staged, error)
 }
@@ -222,10 +224,17 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		in.refuse(w, refusal)
 		return
 	}
-	body, err := readBody(w, r)
+	body, release, err := in.readBody(w, r)
+	defer release()
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		in.refuse(w, deliveryTooLarge())
+		return
+	}
+	if errors.Is(err, errBusy) {
+		in.Log.Warn("delivery refused: as many large bodies are being read as the intake takes at once", "at_once", in.largeBodies())
+		in.refuse(w, problem.New(http.StatusServiceUnavailable, "busy", "Intake busy",
+			fmt.Sprintf("the intake is reading as many deliveries larger than a single one as it takes at once (%d); nothing was stored: try again later", in.largeBodies())))
 		return
 	}
 	if err != nil {
@@ -375,20 +384,54 @@ func deliveryTooLarge() *problem.Problem {
 		fmt.Sprintf("a delivery is at most %d bytes, a batch of %d reports at most %d; nothing was stored", maxDelivery, BatchSize, MaxBody))
 }
 
-// readBody reads a request's body, at most MaxBody bytes. The buffer
-// holds what a single delivery can be at first, or what the request
-// announced if less, and past that grows with what arrives: a sender
-// that announces a large body and sends nothing makes the intake hold no
-// more than a single delivery.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+// MaxLargeBodies is how many request bodies larger than a single
+// delivery (batches) the intake reads and holds at once; one more is
+// refused with 503 busy. Each connection may hold a single delivery's
+// worth, and these, MaxBody at most each, come on top: a sender that can
+// reach the intake, with or without a key, cannot make it hold more.
+const MaxLargeBodies = 64
+
+// errBusy is a body larger than a single delivery while MaxLargeBodies
+// are being held.
+var errBusy = errors.New("failed to read the delivery: too many large deliveries at once")
+
+// largeBodies is how many large bodies the intake holds at once at most.
+func (in *Intake) largeBodies() int64 {
+	if in.maxLarge > 0 {
+		return int64(in.maxLarge)
+	}
+	return MaxLargeBodies
+}
+
+// readBody reads a request's body, at most MaxBody bytes, and returns
+// it with what to call once it is no longer used. The buffer holds what
+// a single delivery can be at first, or what the request announced if
+// less, and past that grows with what arrives, once the body has one of
+// the intake's MaxLargeBodies places: a sender that announces a large
+// body and sends nothing makes the intake hold no more than a single
+// delivery.
+func (in *Intake) readBody(w http.ResponseWriter, r *http.Request) ([]byte, func(), error) {
 	body := http.MaxBytesReader(w, r.Body, MaxBody)
 	want := int64(MaxBody)
 	if n := r.ContentLength; n >= 0 && n <= MaxBody {
 		want = n
 	}
+	large := false
+	release := func() {
+		if large {
+			in.large.Add(-1)
+		}
+	}
 	buf := make([]byte, 0, min(want, maxDelivery)+1) // +1: no growth to find the end
 	for {
 		if len(buf) == cap(buf) {
+			if !large {
+				if in.large.Add(1) > in.largeBodies() {
+					in.large.Add(-1)
+					return nil, release, errBusy
+				}
+				large = true
+			}
 			// Doubled, up to what was announced, and past that (a
 			// request that sends more than it announced) up to the
 			// bound, which MaxBytesReader stops at.
@@ -403,10 +446,10 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 		n, err := body.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		if err == io.EOF {
-			return buf, nil
+			return buf, release, nil
 		}
 		if err != nil {
-			return buf, err
+			return buf, release, err
 		}
 	}
 }
