@@ -232,6 +232,9 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if errors.Is(err, errBusy) {
+		if r.ProtoMajor == 1 {
+			w.Header().Set("Connection", "close") // the rest of the body is not read
+		}
 		in.Log.Warn("delivery refused: as many large bodies are being read as the intake takes at once", "at_once", in.largeBodies())
 		in.refuse(w, problem.New(http.StatusServiceUnavailable, "busy", "Intake busy",
 			fmt.Sprintf("the intake is reading as many deliveries larger than a single one as it takes at once (%d); nothing was stored: try again later", in.largeBodies())))
