@@ -99,6 +99,11 @@ type endpointState struct {
 	Endpoint
 	active int  // deliveries under way
 	gone   bool // the intake answered 410 Gone; cleared by SetEndpoints
+	// announced is the batch size the intake's last 2xx answer announced
+	// in delivery.BatchHeader, 0 if none; refused is set once it answered
+	// a batch 400, 413 or 415. Both are forgotten by SetEndpoints.
+	announced int
+	refused   bool
 }
 
 func (f *Forwarder) init() {
@@ -276,26 +281,53 @@ func (f *Forwarder) startDue(ctx context.Context, workers int) (full bool, err e
 	if err != nil {
 		return false, err
 	}
+	// A delivery under way is finished even while shutting down, bounded
+	// by the client's timeout.
+	ctx = context.WithoutCancel(ctx)
+	batches := map[*endpointState][]spool.Entry{}
+	var batching []*endpointState // in the order of their first report
 	for _, e := range due {
 		st := f.endpoints[e.Hotline]
 		f.inflight[e.ID] = true
 		f.active++
-		var ep Endpoint
 		stopped := st == nil || st.gone
 		if !stopped {
 			st.active++
-			ep = st.Endpoint
+			if st.batchSize() >= 2 {
+				if batches[st] == nil {
+					batching = append(batching, st)
+				}
+				batches[st] = append(batches[st], e)
+				continue
+			}
 		}
-		f.wg.Add(1)
-		go func() {
-			release := sync.OnceFunc(func() { f.release(st, stopped) })
-			// A delivery under way is finished even while shutting down,
-			// bounded by the client's timeout.
-			removing := f.deliver(context.WithoutCancel(ctx), e, ep, st, stopped, release)
-			f.finish(e.ID, release, removing)
-		}()
+		f.startSingle(ctx, e, st, stopped)
+	}
+	for _, st := range batching {
+		for _, es := range split(batches[st], st.batchSize()) {
+			if len(es) == 1 {
+				f.startSingle(ctx, es[0], st, false)
+			} else {
+				f.startBatch(ctx, es, st)
+			}
+		}
 	}
 	return f.active >= workers, nil
+}
+
+// startSingle starts a delivery of one report, or its rescheduling if
+// its endpoint is stopped or missing. f.mu is held.
+func (f *Forwarder) startSingle(ctx context.Context, e spool.Entry, st *endpointState, stopped bool) {
+	var ep Endpoint
+	if !stopped {
+		ep = st.Endpoint
+	}
+	f.wg.Add(1)
+	go func() {
+		release := sync.OnceFunc(func() { f.release(st, stopped) })
+		removing := f.deliver(ctx, e, ep, st, stopped, release)
+		f.finish(e.ID, release, removing)
+	}()
 }
 
 // room returns how many reports the endpoints have free slots for, and
@@ -419,26 +451,47 @@ func (f *Forwarder) deliver(ctx context.Context, e spool.Entry, ep Endpoint, st 
 		f.retry(log, e, reason, 0)
 		return false
 	}
-	status, retryAfter, err := f.post(ctx, ep, e)
+	a := f.post(ctx, ep, st, e)
 	release()
+	return f.outcome(log, e, ep, st, a)
+}
+
+// answer is what became of one report's attempt: the status the intake
+// answered for it, with the type of its problem if known, or err if
+// there was no such answer.
+type answer struct {
+	status     int
+	problem    string // the problem type, if the answer said
+	retryAfter time.Duration
+	err        error
+}
+
+// outcome records what became of a report's attempt, delivered alone or
+// in a batch: a 2xx hands it to remove, a 410 stops the endpoint and
+// buries it, anything else reschedules it. It reports whether the report
+// was handed to remove.
+func (f *Forwarder) outcome(log *slog.Logger, e spool.Entry, ep Endpoint, st *endpointState, a answer) bool {
 	switch {
-	case err == nil && status >= 200 && status < 300:
-		f.removals <- delivered{id: e.ID, hotline: e.Hotline, attempt: e.Attempts + 1, status: status, received: e.Received, acked: time.Now()}
+	case a.err == nil && a.status >= 200 && a.status < 300:
+		f.removals <- delivered{id: e.ID, hotline: e.Hotline, attempt: e.Attempts + 1, status: a.status, received: e.Received, acked: time.Now()}
 		return true
-	case err == nil && status == http.StatusGone:
+	case a.err == nil && a.status == http.StatusGone:
 		f.gone(log, e, ep, st)
-	case err != nil:
-		f.retry(log, e, err.Error(), retryAfter)
+	case a.err != nil:
+		f.retry(log, e, a.err.Error(), a.retryAfter)
 	default:
-		reason := "intake answered " + strconv.Itoa(status)
-		if status == http.StatusUnauthorized || status == http.StatusForbidden {
-			log.Error("the intake refuses the relay's deliveries: check that it trusts this relay's key (signature "+
-				"and hotline id) and, with mutual TLS, its client certificate", "status", status)
+		reason := "intake answered " + strconv.Itoa(a.status)
+		if a.problem != "" {
+			reason += " (" + a.problem + ")"
 		}
-		if status >= 300 && status < 400 {
+		if a.status == http.StatusUnauthorized || a.status == http.StatusForbidden {
+			log.Error("the intake refuses the relay's deliveries: check that it trusts this relay's key (signature "+
+				"and hotline id) and, with mutual TLS, its client certificate", "status", a.status)
+		}
+		if a.status >= 300 && a.status < 400 {
 			reason += " (a redirect, which the relay does not follow: set intake_url to the final URL)"
 		}
-		f.retry(log, e, reason, retryAfter)
+		f.retry(log, e, reason, a.retryAfter)
 	}
 	return false
 }
@@ -518,29 +571,50 @@ func (f *Forwarder) Backoff(attempts int) time.Duration {
 	return d + jitter
 }
 
-func (f *Forwarder) post(ctx context.Context, ep Endpoint, e spool.Entry) (int, time.Duration, error) {
-	now := time.Now()
-	if f.Now != nil {
-		now = f.Now()
-	}
+// post makes one attempt at delivering a report alone.
+func (f *Forwarder) post(ctx context.Context, ep Endpoint, st *endpointState, e spool.Entry) answer {
+	now := f.now()
 	// The attempt time is sent to the nanosecond: two attempts signed
 	// within the same second (a relay restarted after a crash re-sends at
 	// once) differ in their signed content, so the intake does not take
 	// the second for a replay of the first.
-	body, err := json.Marshal(delivery.Payload{Type: delivery.EventType, Timestamp: now.UTC(), Data: delivery.Data{
-		ID: e.ID, Hotline: e.Hotline, Site: e.Site, Received: e.Received, Envelope: e.Body,
-	}})
+	body, err := json.Marshal(delivery.Payload{Type: delivery.EventType, Timestamp: now.UTC(), Data: data(e)})
 	if err != nil {
-		return 0, 0, fmt.Errorf("failed to encode delivery: %w", err)
+		return answer{err: fmt.Errorf("failed to encode delivery: %w", err)}
 	}
+	status, h, _, err := f.exchange(ctx, ep, e.ID, now, body, 0)
+	if err != nil {
+		return answer{err: err}
+	}
+	f.learn(st, status, h)
+	return answer{status: status, retryAfter: parseRetryAfter(h.Get("Retry-After"), now)}
+}
+
+// data is the delivered form of a report: what the relay knows of it
+// besides its state in the spool, and nothing about the reporter.
+func data(e spool.Entry) delivery.Data {
+	return delivery.Data{ID: e.ID, Hotline: e.Hotline, Site: e.Site, Received: e.Received, Envelope: e.Body}
+}
+
+func (f *Forwarder) now() time.Time {
+	if f.Now != nil {
+		return f.Now()
+	}
+	return time.Now()
+}
+
+// exchange signs body as webhook-id id at now, posts it to the endpoint,
+// and returns the answer's status, its header and up to keep bytes of its
+// body.
+func (f *Forwarder) exchange(ctx context.Context, ep Endpoint, id string, now time.Time, body []byte, keep int64) (status int, h http.Header, answer []byte, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(body))
 	if err != nil {
-		return 0, 0, fmt.Errorf("failed to make delivery request: %w", err)
+		return 0, nil, nil, fmt.Errorf("failed to make delivery request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "reportline-relay")
-	if err := delivery.SetHeaders(req.Header, ep.Signer, e.ID, now, body); err != nil {
-		return 0, 0, fmt.Errorf("failed to sign delivery: %w", err)
+	if err := delivery.SetHeaders(req.Header, ep.Signer, id, now, body); err != nil {
+		return 0, nil, nil, fmt.Errorf("failed to sign delivery: %w", err)
 	}
 	client := http.Client{}
 	if ep.Client != nil {
@@ -551,11 +625,17 @@ func (f *Forwarder) post(ctx context.Context, ep Endpoint, e spool.Entry) (int, 
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, 0, fmt.Errorf("failed to reach the intake: %w", err)
+		return 0, nil, nil, fmt.Errorf("failed to reach the intake: %w", err)
 	}
 	defer resp.Body.Close()
+	if keep > 0 {
+		answer, err = io.ReadAll(io.LimitReader(resp.Body, keep))
+		if err != nil {
+			return 0, nil, nil, fmt.Errorf("failed to read the intake's answer: %w", err)
+		}
+	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	return resp.StatusCode, parseRetryAfter(resp.Header.Get("Retry-After"), now), nil
+	return resp.StatusCode, resp.Header, answer, nil
 }
 
 // parseRetryAfter reads a Retry-After header (seconds or an HTTP date),

@@ -59,6 +59,10 @@ const (
 	// ConfigReloads counts configuration reloads; label: result ("ok",
 	// "error").
 	ConfigReloads
+	// Batches counts batched deliveries sent, each holding several
+	// reports (which count in Delivered and Retries as any other);
+	// label: hotline.
+	Batches
 	numCounters
 )
 
@@ -127,6 +131,7 @@ var counterDescs = [numCounters]vecDesc{
 	DeadLettered:  {"reportline_reports_dead_lettered_total", "Reports moved to the dead-letter area.", "hotline"},
 	Alarms:        {"reportline_alarms_total", "Events an operator must act on, by kind.", "kind"},
 	ConfigReloads: {"reportline_config_reloads_total", "Configuration reloads, by result.", "result"},
+	Batches:       {"reportline_delivery_batches_total", "Batched deliveries sent, each holding several reports.", "hotline"},
 }
 
 var gaugeDescs = [numGauges]vecDesc{
