@@ -157,6 +157,10 @@ func keepingUp() {
 			fmt.Printf("  the same, signed with HMAC       %8.0f/s, %.0f µs CPU per delivery: %.0f/s if the run had all %d CPUs\n",
 				h["deliveries/s"], h["cpu-µs/delivery"], float64(runtime.NumCPU())*1e6/h["cpu-µs/delivery"], runtime.NumCPU())
 		}
+		if s := metrics["BenchmarkDrain/intake-single"]; s != nil && s["deliveries/s"] > 0 && s["cpu-µs/delivery"] > 0 {
+			fmt.Printf("  the same, sent singly            %8.0f/s, %.0f µs CPU per delivery: batches %.2f× the rate, %.2f× the CPU\n",
+				s["deliveries/s"], s["cpu-µs/delivery"], drain["deliveries/s"]/s["deliveries/s"], drain["cpu-µs/delivery"]/s["cpu-µs/delivery"])
+		}
 		if noop != nil {
 			fmt.Printf("  anonymous memory while draining  %8.1f MB peak, the relay alone (goal ≤ 64 MB); %.1f MB with the intake in the same process\n",
 				noop["peak-anon-MB"], drain["peak-anon-MB"])
