@@ -660,3 +660,21 @@ func FuzzBatchResults(f *testing.F) {
 		}
 	})
 }
+
+// A 2xx other than 200 to a batch, which carries no results, applies to
+// each of its reports as any answer to the batch itself does: each is
+// delivered and removed.
+func TestBatchAnswered2xxWithoutResults(t *testing.T) {
+	f, in, sp, c := setupBatch(t, "8")
+	learnBatches(t, f, in, sp)
+	ids := putN(t, sp, 5)
+	in.set(func(in *batchIntake) { in.status = http.StatusAccepted })
+	deliverOnce(t, f)
+	if b, s, _ := kinds(in.requests()); b != 1 || s != 0 {
+		t.Fatalf("%d batches and %d singles, want 1 batch", b, s)
+	}
+	gone(t, sp, ids...)
+	if n := c.count(metrics.Delivered, "h1"); n != 6 {
+		t.Errorf("%d reports counted as delivered, want 6", n)
+	}
+}
