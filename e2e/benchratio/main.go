@@ -171,6 +171,10 @@ func keepingUp() {
 	if cpu := intake["cpu-µs/report"]; cpu > 0 {
 		fmt.Printf("  the intake alone                 %8.0f µs CPU per report: %.0f/s if it had all %d CPUs (measured %.0f/s)\n",
 			cpu, float64(runtime.NumCPU())*1e6/cpu, runtime.NumCPU(), intake["reports/s"])
+		if b := metrics["BenchmarkIntakeBatch"]; b != nil && b["reports/s"] > 0 && intake["reports/s"] > 0 {
+			fmt.Printf("  the intake alone, batches of 32  %8.0f µs CPU per report, %.0f/s: %.2f× the singles' rate\n",
+				b["cpu-µs/report"], b["reports/s"], b["reports/s"]/intake["reports/s"])
+		}
 		if kb := intake["disk-KB/report"]; kb > 0 {
 			fmt.Printf("  the intake alone, disk           %8.1f KB written per report: %.0f MB/s at the measured rate\n", kb, kb*intake["reports/s"]/1024)
 		}
