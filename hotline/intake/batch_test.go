@@ -53,6 +53,16 @@ func answer(t testing.TB, rec *httptest.ResponseRecorder) *delivery.BatchAnswer 
 	return &a
 }
 
+// sealedAll returns the data of a delivery of a report sealed to the
+// hotline's keys for each id.
+func (f *fixture) sealedAll(t testing.TB, ids []string) []delivery.Data {
+	ds := make([]delivery.Data, len(ids))
+	for i, id := range ids {
+		ds[i] = f.data(t, id, f.rcpts)
+	}
+	return ds
+}
+
 // newIDs returns n new report ids.
 func newIDs(n int) []string {
 	ids := make([]string, n)
@@ -67,10 +77,7 @@ func newIDs(n int) []string {
 func TestBatchStoresAll(t *testing.T) {
 	f := newFixture(t)
 	ids := newIDs(5)
-	var ds []delivery.Data
-	for _, id := range ids {
-		ds = append(ds, f.data(t, id, f.rcpts))
-	}
+	ds := f.sealedAll(t, ids)
 	rec, bid := f.deliverBatch(t, batchBody(time.Now(), ds...), time.Now())
 	a := answer(t, rec)
 	if a.ID != bid || len(a.Results) != len(ids) {
@@ -289,10 +296,7 @@ func TestBatchInboxUnwritable(t *testing.T) {
 	}
 	f.in.Inbox = notDir
 	ids := newIDs(3)
-	var ds []delivery.Data
-	for _, id := range ids {
-		ds = append(ds, f.data(t, id, f.rcpts))
-	}
+	ds := f.sealedAll(t, ids)
 	rec, _ := f.deliverBatch(t, batchBody(time.Now(), ds...), time.Now())
 	a := answer(t, rec)
 	if len(a.Results) != len(ids) {
@@ -341,10 +345,7 @@ func TestBatchSharesFlushes(t *testing.T) {
 		}
 	}
 	ids := newIDs(BatchSize)
-	var ds []delivery.Data
-	for _, id := range ids {
-		ds = append(ds, f.data(t, id, f.rcpts))
-	}
+	ds := f.sealedAll(t, ids)
 	rec, _ := f.deliverBatch(t, batchBody(time.Now(), ds...), time.Now())
 	a := answer(t, rec)
 	for i, r := range a.Results {

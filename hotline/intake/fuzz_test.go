@@ -42,16 +42,10 @@ func FuzzCanonicalPayload(f *testing.F) {
 		if !ok {
 			return
 		}
-		var slow delivery.Payload
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&slow); err != nil {
-			t.Fatalf("decoded %q, which encoding/json refuses: %v", body, err)
-		}
-		a, _ := json.Marshal(fast)
-		b, _ := json.Marshal(&slow)
-		if !bytes.Equal(a, b) || !fast.Timestamp.Equal(slow.Timestamp) || !fast.Data.Received.Equal(slow.Data.Received) {
-			t.Fatalf("decoded %q as %s, encoding/json as %s", body, a, b)
+		slow := agreesWithJSON(t, body, fast)
+		if !fast.Timestamp.Equal(slow.Timestamp) || !fast.Data.Received.Equal(slow.Data.Received) {
+			t.Fatalf("decoded %q with times %v, %v, encoding/json with %v, %v", body,
+				fast.Timestamp, fast.Data.Received, slow.Timestamp, slow.Data.Received)
 		}
 	})
 }
@@ -114,16 +108,10 @@ func FuzzCanonicalBatch(f *testing.F) {
 		if !ok {
 			return
 		}
-		var slow delivery.Batch
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&slow); err != nil {
-			t.Fatalf("decoded %q, which encoding/json refuses: %v", body, err)
-		}
-		a, _ := json.Marshal(fast)
-		b, _ := json.Marshal(&slow)
-		if !bytes.Equal(a, b) || !fast.Timestamp.Equal(slow.Timestamp) || len(fast.Data.Deliveries) != len(slow.Data.Deliveries) {
-			t.Fatalf("decoded %q as %s, encoding/json as %s", body, a, b)
+		slow := agreesWithJSON(t, body, fast)
+		if !fast.Timestamp.Equal(slow.Timestamp) || len(fast.Data.Deliveries) != len(slow.Data.Deliveries) {
+			t.Fatalf("decoded %q at %v with %d reports, encoding/json at %v with %d", body,
+				fast.Timestamp, len(fast.Data.Deliveries), slow.Timestamp, len(slow.Data.Deliveries))
 		}
 		for i, d := range fast.Data.Deliveries {
 			if !d.Received.Equal(slow.Data.Deliveries[i].Received) {
@@ -131,4 +119,23 @@ func FuzzCanonicalBatch(f *testing.F) {
 			}
 		}
 	})
+}
+
+// agreesWithJSON fails t unless encoding/json, refusing unknown fields,
+// decodes body too, to what encodes as fast does, and returns what it
+// decoded.
+func agreesWithJSON[T any](t *testing.T, body []byte, fast *T) *T {
+	t.Helper()
+	var slow T
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&slow); err != nil {
+		t.Fatalf("decoded %q, which encoding/json refuses: %v", body, err)
+	}
+	a, _ := json.Marshal(fast)
+	b, _ := json.Marshal(&slow)
+	if !bytes.Equal(a, b) {
+		t.Fatalf("decoded %q as %s, encoding/json as %s", body, a, b)
+	}
+	return &slow
 }

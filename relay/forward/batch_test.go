@@ -9,8 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -169,24 +167,12 @@ func (in *batchIntake) requests() []intakeRequest {
 // holds at most min(announce, 8) reports).
 func setupBatch(t *testing.T, announce string) (*Forwarder, *batchIntake, *spool.Spool, *counts) {
 	t.Helper()
-	sk, pk, err := delivery.GenerateEd25519()
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, _ := delivery.NewEd25519Signer(sk)
-	v, _ := delivery.NewVerifier(pk)
-	in := &batchIntake{verifier: v, announce: announce}
-	ts := httptest.NewServer(in)
-	t.Cleanup(ts.Close)
-	sp, err := spool.Open(filepath.Join(t.TempDir(), "spool.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sp.Close() })
+	var in *batchIntake
 	c := &counts{}
-	f := &Forwarder{Spool: sp, Log: slog.New(slog.DiscardHandler), Metrics: c,
-		MinBackoff: time.Minute, MaxBackoff: time.Hour, MaxAge: 48 * time.Hour, Workers: 32}
-	f.SetEndpoints(map[string]Endpoint{"h1": {URL: ts.URL, Signer: signer, Client: ts.Client(), Concurrency: 32}})
+	f, sp := newForwarder(t, 32, c, func(v *delivery.Verifier) http.Handler {
+		in = &batchIntake{verifier: v, announce: announce}
+		return in
+	})
 	return f, in, sp, c
 }
 

@@ -48,14 +48,27 @@ func (s *intakeStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func setup(t *testing.T, answers ...int) (*Forwarder, *intakeStub, *spool.Spool) {
 	t.Helper()
+	var stub *intakeStub
+	f, sp := newForwarder(t, 2, &counts{}, func(v *delivery.Verifier) http.Handler {
+		stub = &intakeStub{verifier: v, answers: answers}
+		return stub
+	})
+	return f, stub, sp
+}
+
+// newForwarder returns a forwarder of the given workers, on a spool of
+// its own, delivering to hotline h1 at that concurrency, signed with a
+// new Ed25519 key, at the intake that intake returns for the key's
+// verifier.
+func newForwarder(t *testing.T, workers int, c *counts, intake func(*delivery.Verifier) http.Handler) (*Forwarder, *spool.Spool) {
+	t.Helper()
 	sk, pk, err := delivery.GenerateEd25519()
 	if err != nil {
 		t.Fatal(err)
 	}
 	signer, _ := delivery.NewEd25519Signer(sk)
 	v, _ := delivery.NewVerifier(pk)
-	stub := &intakeStub{verifier: v, answers: answers}
-	ts := httptest.NewServer(stub)
+	ts := httptest.NewServer(intake(v))
 	t.Cleanup(ts.Close)
 	sp, err := spool.Open(filepath.Join(t.TempDir(), "spool.db"))
 	if err != nil {
@@ -63,11 +76,11 @@ func setup(t *testing.T, answers ...int) (*Forwarder, *intakeStub, *spool.Spool)
 	}
 	t.Cleanup(func() { sp.Close() })
 	f := &Forwarder{
-		Spool: sp, Log: slog.New(slog.DiscardHandler), Metrics: &counts{},
-		MinBackoff: time.Minute, MaxBackoff: time.Hour, MaxAge: 48 * time.Hour, Workers: 2,
+		Spool: sp, Log: slog.New(slog.DiscardHandler), Metrics: c,
+		MinBackoff: time.Minute, MaxBackoff: time.Hour, MaxAge: 48 * time.Hour, Workers: workers,
 	}
-	f.SetEndpoints(map[string]Endpoint{"h1": {URL: ts.URL, Signer: signer, Client: ts.Client(), Concurrency: 2}})
-	return f, stub, sp
+	f.SetEndpoints(map[string]Endpoint{"h1": {URL: ts.URL, Signer: signer, Client: ts.Client(), Concurrency: workers}})
+	return f, sp
 }
 
 // deliverDue starts every delivery that is due and waits for them.
