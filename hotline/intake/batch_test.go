@@ -3,6 +3,7 @@ package intake
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -318,55 +319,142 @@ func TestBatchInboxUnwritable(t *testing.T) {
 	}
 }
 
-// The reports of a batch are stored at the same time and share their
-// flushes: a batch of BatchSize takes the flushes of one report, not one
-// report's flushes each. The flush is held until every report of the
-// batch waits for it (or a minute passed, which fails the test), so the
-// count does not depend on timing.
+// A batch's reports take the flushes of one report together, whenever
+// each finishes opening: grouped, exactly two (one for the data, one for
+// the names), portable one (of the folder). Nothing holds the flush: the
+// batch is opened whole before any of it is written, and then written
+// whole.
 func TestBatchSharesFlushes(t *testing.T) {
+	for _, portable := range []bool{false, true} {
+		t.Run(map[bool]string{false: "grouped", true: "portable"}[portable], func(t *testing.T) {
+			f := newFixture(t)
+			fl := &f.in.dirs
+			fl.portable = portable
+			ids := newIDs(BatchSize)
+			ds := f.sealedAll(t, ids)
+			a := answer(t, func() *httptest.ResponseRecorder {
+				rec, _ := f.deliverBatch(t, batchBody(time.Now(), ds...), time.Now())
+				return rec
+			}())
+			for i, r := range a.Results {
+				if r.Result != "stored" {
+					t.Errorf("result %d: %+v", i, r)
+				}
+			}
+			if got := files(t, f.inbox); len(got) != 2*BatchSize {
+				t.Errorf("inbox holds %d files, want %d", len(got), 2*BatchSize)
+			}
+			want := uint64(1)
+			if fl.grouped {
+				want = 2
+			}
+			if st := f.in.Stats(); st.Flushes != want || st.Stored != BatchSize {
+				t.Errorf("a batch of %d took %d flushes for %d stored, want %d", BatchSize, st.Flushes, st.Stored, want)
+			}
+		})
+	}
+}
+
+// A report of a batch whose file fails to be written is answered 503 and
+// leaves nothing, while the others of the batch, written with it, are
+// stored; the relay's next attempt stores it.
+func TestBatchOneWriteFails(t *testing.T) {
+	for _, portable := range []bool{false, true} {
+		t.Run(map[bool]string{false: "grouped", true: "portable"}[portable], func(t *testing.T) {
+			f := newFixture(t)
+			f.in.dirs.portable = portable
+			ids := newIDs(4)
+			bad := ids[2]
+			fail := true
+			var mu sync.Mutex
+			f.in.stageFile = func(path string, data []byte, fl *flusher) (staged, error) {
+				mu.Lock()
+				failing := fail
+				mu.Unlock()
+				if failing && filepath.Base(path) == bad+".age" {
+					return nil, errors.New("injected write failure")
+				}
+				return stageFile(path, data, fl)
+			}
+			ds := f.sealedAll(t, ids)
+			rec, _ := f.deliverBatch(t, batchBody(time.Now(), ds...), time.Now())
+			a := answer(t, rec)
+			for i, r := range a.Results {
+				if ids[i] == bad {
+					if r.Status != 503 || r.Problem == nil || r.Problem.Type != "https://reportline.dev/problems/store-unavailable" {
+						t.Errorf("result %d: %+v, want 503 store-unavailable", i, r)
+					}
+				} else if r.Status != 200 || r.Result != "stored" {
+					t.Errorf("result %d: %+v, want stored", i, r)
+				}
+			}
+			got := files(t, f.inbox)
+			if len(got) != 6 {
+				t.Errorf("inbox holds %v, want the 6 files of the 3 reports stored", got)
+			}
+			for _, name := range got {
+				if strings.HasPrefix(name, bad) || strings.HasPrefix(name, tempPrefix) {
+					t.Errorf("the failed report left %s", name)
+				}
+			}
+			mu.Lock()
+			fail = false
+			mu.Unlock()
+			rec, _ = f.deliverBatch(t, batchBody(time.Now().Add(time.Second), ds...), time.Now())
+			a = answer(t, rec)
+			for i, r := range a.Results {
+				want := "duplicate"
+				if ids[i] == bad {
+					want = "stored"
+				}
+				if r.Result != want {
+					t.Errorf("retry, result %d: %+v, want %s", i, r, want)
+				}
+			}
+			if got := files(t, f.inbox); len(got) != 8 {
+				t.Errorf("after the retry the inbox holds %v, want 8 files", got)
+			}
+		})
+	}
+}
+
+// Batches that share reports, each listing them in another order, are
+// stored at the same time without waiting for each other forever: a
+// batch takes the locks of its reports in one order.
+func TestBatchesSharingReports(t *testing.T) {
 	f := newFixture(t)
-	fl := &f.in.dirs
-	if _, err := fl.begin(f.inbox); err != nil {
-		t.Fatal(err)
-	}
-	gaveUp := false
-	timer := time.AfterFunc(time.Minute, func() {
-		fl.group.mu.Lock()
-		gaveUp = true
-		if fl.group.cond != nil {
-			fl.group.cond.Broadcast()
-		}
-		fl.group.mu.Unlock()
-	})
-	defer timer.Stop()
-	fl.group.gate = func() { // under fl.group.mu
-		for fl.group.next < BatchSize && !gaveUp {
-			fl.group.cond.Wait()
+	ids := newIDs(2)
+	x, y := f.data(t, ids[0], f.rcpts), f.data(t, ids[1], f.rcpts)
+	const rounds = 20
+	done := make(chan *httptest.ResponseRecorder, 2*rounds)
+	ts := time.Now()
+	for k := range rounds {
+		for _, ds := range [][]delivery.Data{{x, y}, {y, x}} {
+			body := batchBody(ts.Add(time.Duration(k)*time.Millisecond), ds...)
+			go func() { rec, _ := f.deliverBatch(t, body, time.Now()); done <- rec }()
 		}
 	}
-	ids := newIDs(BatchSize)
-	ds := f.sealedAll(t, ids)
-	rec, _ := f.deliverBatch(t, batchBody(time.Now(), ds...), time.Now())
-	a := answer(t, rec)
-	for i, r := range a.Results {
-		if r.Result != "stored" {
-			t.Errorf("result %d: %+v", i, r)
+	limit := time.After(time.Minute)
+	stored := 0
+	for range 2 * rounds {
+		select {
+		case rec := <-done:
+			stored += strings.Count(answerBody(rec), `"stored"`)
+		case <-limit:
+			t.Fatal("batches sharing reports did not all finish within a minute: they wait for each other")
 		}
 	}
-	fl.group.mu.Lock()
-	defer fl.group.mu.Unlock()
-	if gaveUp {
-		t.Fatalf("the %d reports of a batch did not all wait for one flush within a minute: they are not stored at the same time", BatchSize)
+	if st := f.in.Stats(); stored != 2 || st.Stored != 2 || st.Duplicates != 2*2*rounds-2 {
+		t.Errorf("%d answered stored, Stats %+v; want 2 stored and the rest duplicates", stored, st)
 	}
-	// Grouped: one flush for the data, one for the names; portable: one
-	// of the folder.
-	want := uint64(1)
-	if fl.grouped {
-		want = 2
+}
+
+// answerBody is the body of a 200 answer, or "" for another.
+func answerBody(rec *httptest.ResponseRecorder) string {
+	if rec.Code != 200 {
+		return ""
 	}
-	if st := f.in.Stats(); st.Flushes != want || st.Stored != BatchSize {
-		t.Errorf("a batch of %d took %d flushes for %d stored, want %d", BatchSize, st.Flushes, st.Stored, want)
-	}
+	return rec.Body.String()
 }
 
 // Bodies larger than a single delivery are held MaxLargeBodies at a time

@@ -40,7 +40,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -288,21 +290,24 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(map[string]string{"id": p.Data.ID, "status": result})
 }
 
-// deliver checks and stores one report, delivered alone or in a batch,
-// and returns what a single delivery of it is answered: "stored" or
-// "duplicate", or the problem it is refused with (an alarm is raised for
-// a "tampered" one). The problem is not yet counted.
+// deliver checks and stores one report delivered alone, and returns what
+// it is answered: "stored" or "duplicate", or the problem it is refused
+// with (an alarm is raised for a "tampered" one). The problem is not yet
+// counted.
 func (in *Intake) deliver(p *delivery.Payload) (string, *problem.Problem) {
-	if a := in.checkEnvelope(p); a != nil {
-		return "", in.raise(a)
-	}
 	created, err := in.store(p)
+	return in.result(p.Data.ID, created, err)
+}
+
+// result is what the delivery of one report is answered, alone or in a
+// batch, after it was stored (created: it was new) or failed with err.
+func (in *Intake) result(id string, created bool, err error) (string, *problem.Problem) {
 	var alarm *Alarm
 	if errors.As(err, &alarm) {
 		return "", in.raise(alarm)
 	}
 	if err != nil {
-		in.Log.Error("failed to store delivery", "report", p.Data.ID, "err", err)
+		in.Log.Error("failed to store delivery", "report", id, "err", err)
 		return "", problem.New(http.StatusServiceUnavailable, "store-unavailable", "Cannot store", "the inbox cannot be written; nothing was stored: try again later")
 	}
 	if !created {
@@ -313,40 +318,85 @@ func (in *Intake) deliver(p *delivery.Payload) (string, *problem.Problem) {
 	return "stored", nil
 }
 
-// serveBatch stores the reports of a batch at the same time, so that they
-// share their flushes, and answers 200 with each one's result, in the
-// batch's order.
+// serveBatch stores the reports of a batch and answers 200 with each
+// one's result, in the batch's order. It stores them in two steps, each
+// for all of them at once: first it checks and opens every report (the
+// CPU's work), then writes them together, so that the whole batch takes
+// the flushes of one report (see writeReports) instead of trickling into
+// several as its reports finish opening.
 func (in *Intake) serveBatch(w http.ResponseWriter, id string, b *delivery.Batch) {
 	ds := b.Data.Deliveries
+	// The ids are locked in one order, so that two batches sharing
+	// reports cannot each wait for the other.
+	order := make([]int, len(ds))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(i, j int) int { return strings.Compare(ds[i].ID, ds[j].ID) })
+	unlock := make([]func(), 0, len(ds))
+	defer func() {
+		for _, u := range slices.Backward(unlock) {
+			u()
+		}
+	}()
+	for _, i := range order {
+		unlock = append(unlock, in.lock(ds[i].ID))
+	}
+	pds := make([]*pending, len(ds))
+	errs := make([]error, len(ds))
+	inParallel(len(ds), func(i int) {
+		pds[i], errs[i] = in.prepare(&delivery.Payload{Type: delivery.EventType, Timestamp: b.Timestamp, Data: ds[i]})
+	})
+	var todo []*pending
+	var at []int
+	for i, pd := range pds {
+		if errs[i] == nil && pd != nil {
+			todo, at = append(todo, pd), append(at, i)
+		}
+	}
+	for k, err := range in.write(todo) {
+		errs[at[k]] = err
+	}
 	answer := delivery.BatchAnswer{ID: id, Results: make([]delivery.BatchResult, len(ds))}
-	var wg sync.WaitGroup
-	var panicked atomic.Pointer[any] // a report's panic, raised again below
 	for i, d := range ds {
+		result, prob := in.result(d.ID, pds[i] != nil, errs[i])
+		answer.Results[i] = delivery.BatchResult{ID: d.ID, Status: http.StatusOK, Result: result}
+		if prob != nil {
+			in.countRefused(prob)
+			answer.Results[i] = delivery.BatchResult{ID: d.ID, Status: prob.Status,
+				Problem: &delivery.BatchProblem{Type: prob.Type, Title: prob.Title, Status: prob.Status, Detail: prob.Detail}}
+		}
+	}
+	in.batches.Add(1)
+	in.accepted(w)
+	json.NewEncoder(w).Encode(&answer)
+}
+
+// inParallel runs do(0) to do(n-1), each in its own goroutine, and
+// returns once all have returned. A panic in one is raised again in the
+// caller's goroutine, where net/http recovers it as it does a single
+// delivery's, instead of in one that ends the process.
+func inParallel(n int, do func(i int)) {
+	if n == 1 {
+		do(0)
+		return
+	}
+	var wg sync.WaitGroup
+	var panicked atomic.Pointer[any]
+	for i := range n {
 		wg.Go(func() {
 			defer func() {
 				if v := recover(); v != nil {
 					panicked.CompareAndSwap(nil, &v)
 				}
 			}()
-			result, prob := in.deliver(&delivery.Payload{Type: delivery.EventType, Timestamp: b.Timestamp, Data: d})
-			answer.Results[i] = delivery.BatchResult{ID: d.ID, Status: http.StatusOK, Result: result}
-			if prob != nil {
-				in.countRefused(prob)
-				answer.Results[i] = delivery.BatchResult{ID: d.ID, Status: prob.Status,
-					Problem: &delivery.BatchProblem{Type: prob.Type, Title: prob.Title, Status: prob.Status, Detail: prob.Detail}}
-			}
+			do(i)
 		})
 	}
 	wg.Wait()
 	if v := panicked.Load(); v != nil {
-		// In the request's goroutine, where net/http recovers it as it
-		// does a single delivery's, instead of in one that ends the
-		// process.
 		panic(*v)
 	}
-	in.batches.Add(1)
-	in.accepted(w)
-	json.NewEncoder(w).Encode(&answer)
 }
 
 // accepted starts a 200 answer with a JSON body, and announces that the
@@ -551,9 +601,9 @@ func canonicalUUID(id string) bool {
 	return err == nil && u.String() == id
 }
 
-// store opens the envelope and writes the report as <id>.json and the
-// envelope as <id>.age, and returns once both are durable. It reports
-// whether the report was new.
+// store checks and opens the envelope and writes the report as <id>.json
+// and the envelope as <id>.age, and returns once both are durable. It
+// reports whether the report was new.
 //
 // A report is stored once both files exist, or the .age alone for an
 // envelope that does not open. An .age without its .json (a write that
@@ -561,9 +611,37 @@ func canonicalUUID(id string) bool {
 // again, rather than answered as a duplicate.
 //
 // Reports with different ids are stored at the same time, and share the
-// flushes that make them durable (see flusher).
+// flushes that make them durable (see flusher); a batch's reports are
+// stored by the same two steps, prepare and write, each for all of them
+// at once.
 func (in *Intake) store(p *delivery.Payload) (bool, error) {
 	defer in.lock(p.Data.ID)()
+	pd, err := in.prepare(p)
+	if err != nil || pd == nil {
+		return false, err
+	}
+	return true, in.write([]*pending{pd})[0]
+}
+
+// pending is a report checked and opened, whose files are still to be
+// written.
+type pending struct {
+	o      *Opened
+	dir    string // the folder it goes to
+	files  []file // what is to be written there
+	urgent bool   // dir is the urgent folder
+}
+
+// prepare does the part of storing a report that comes before writing:
+// it checks the envelope's recipients, looks for an earlier copy of the
+// report, opens the envelope and makes the .json. It returns nil, and no
+// error, for a report already stored, and an *Alarm for an envelope or
+// report that does not match. The caller holds the report id's lock
+// until the report is written.
+func (in *Intake) prepare(p *delivery.Payload) (*pending, error) {
+	if a := in.checkEnvelope(p); a != nil {
+		return nil, a
+	}
 	id := p.Data.ID
 	urgentDir := filepath.Join(in.Inbox, UrgentDir)
 	var haveAge [2]bool // in the inbox, in the urgent folder
@@ -571,42 +649,87 @@ func (in *Intake) store(p *delivery.Payload) (bool, error) {
 		haveAge[i] = exists(filepath.Join(dir, id+".age"))
 		if haveAge[i] && exists(filepath.Join(dir, id+".json")) {
 			in.Log.Info("duplicate delivery ignored", "report", id)
-			return false, nil
+			return nil, nil
 		}
 	}
 	o, err := in.open(p)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	dir, dirs, ageThere := in.Inbox, &in.dirs, haveAge[0]
+	dir, ageThere := in.Inbox, haveAge[0]
 	if o.Urgent {
-		dir, dirs, ageThere = urgentDir, &in.urgents, haveAge[1]
-		if err := makeDir(in.Inbox, UrgentDir); err != nil {
-			return false, err
+		dir, ageThere = urgentDir, haveAge[1]
+	}
+	b, _ := json.MarshalIndent(o, "", "  ")
+	files := []file{{filepath.Join(dir, id+".json"), append(b, '\n')}}
+	if !ageThere {
+		files = append(files, file{filepath.Join(dir, id+".age"), p.Data.Envelope})
+	}
+	return &pending{o: o, dir: dir, files: files, urgent: o.Urgent}, nil
+}
+
+// write writes prepared reports, those of each folder together (see
+// writeReports), and returns each one's error once its files are durable;
+// then it logs and counts each report written, and passes it to Opened.
+func (in *Intake) write(pds []*pending) []error {
+	errs := make([]error, len(pds))
+	var folders [2][]int // the reports for the inbox, for the urgent folder
+	for i, pd := range pds {
+		if pd.urgent {
+			folders[1] = append(folders[1], i)
+		} else {
+			folders[0] = append(folders[0], i)
 		}
 	}
-	agePath, jsonPath := filepath.Join(dir, id+".age"), filepath.Join(dir, id+".json")
-	b, _ := json.MarshalIndent(o, "", "  ")
-	files := []file{{jsonPath, append(b, '\n')}}
-	if !ageThere {
-		files = append(files, file{agePath, p.Data.Envelope})
+	var use [][]int
+	for _, f := range folders {
+		if len(f) > 0 {
+			use = append(use, f)
+		}
 	}
-	if err := in.writeAll(files, dir, dirs); err != nil {
-		return false, err
+	inParallel(len(use), func(k int) {
+		f := use[k]
+		dir, fl := pds[f[0]].dir, &in.dirs
+		if pds[f[0]].urgent {
+			fl = &in.urgents
+			if err := makeDir(in.Inbox, UrgentDir); err != nil {
+				for _, i := range f {
+					errs[i] = err
+				}
+				return
+			}
+		}
+		reports := make([][]file, len(f))
+		for k, i := range f {
+			reports[k] = pds[i].files
+		}
+		for k, err := range in.writeReports(reports, dir, fl) {
+			errs[f[k]] = err
+		}
+	})
+	for i, pd := range pds {
+		if errs[i] == nil {
+			in.written(pd)
+		}
 	}
+	return errs
+}
+
+// written logs and counts a report just stored, and passes it to Opened.
+func (in *Intake) written(pd *pending) {
+	o := pd.o
 	if len(o.HiddenCharacters) > 0 {
-		in.Log.Warn("report holds hidden or control characters", "report", id, "fields", o.HiddenCharacters, "total", in.hidden.Add(1))
+		in.Log.Warn("report holds hidden or control characters", "report", o.ID, "fields", o.HiddenCharacters, "total", in.hidden.Add(1))
 	}
 	if o.Urgent {
 		in.Log.Warn("URGENT report received: a child may be in danger now, or the reporter is being threatened",
-			"report", id, "reference", o.Reference, "folder", dir, "total", in.urgent.Add(1))
+			"report", o.ID, "reference", o.Reference, "folder", pd.dir, "total", in.urgent.Add(1))
 	} else {
-		in.Log.Info("report received", "report", id, "reference", o.Reference)
+		in.Log.Info("report received", "report", o.ID, "reference", o.Reference)
 	}
 	if in.Opened != nil {
 		in.Opened(o)
 	}
-	return true, nil
 }
 
 // file is one file of a report to write.
@@ -615,63 +738,109 @@ type file struct {
 	data []byte
 }
 
-// writeAll writes files into dir and returns once they are durable (see
-// flusher), sharing the flushes with the other reports stored at the same
-// time. If one fails, those written are removed again, so nothing
-// half-stored is left.
+// writeAll writes one report's files into dir and returns once they are
+// durable (see writeReports).
 func (in *Intake) writeAll(files []file, dir string, fl *flusher) error {
+	return in.writeReports([][]file{files}, dir, fl)[0]
+}
+
+// writeReports writes the files of several reports into dir, and returns
+// each report's error once its files are durable (see flusher). The
+// reports take their flushes together: grouped, two for all of them (one
+// for the data, one for the names), portable one, and these are shared
+// with the other reports stored at the same time. If a report's file
+// fails, those of it written are removed again, so nothing half-stored is
+// left; the other reports are still stored.
+func (in *Intake) writeReports(reports [][]file, dir string, fl *flusher) []error {
+	errs := make([]error, len(reports))
 	epoch, err := fl.begin(dir)
 	if err != nil {
-		return err
+		for r := range errs {
+			errs[r] = err
+		}
+		return errs
 	}
 	stage := in.stageFile
 	if stage == nil {
 		stage = stageFile
 	}
-	written := make([]staged, len(files))
-	errs := make([]error, len(files))
-	if fl.grouped {
-		for i, f := range files {
-			written[i], errs[i] = stage(f.path, f.data, fl)
+	type slot struct{ r, i int }
+	var slots []slot
+	written := make([][]staged, len(reports))
+	fileErrs := make([][]error, len(reports))
+	for r, files := range reports {
+		written[r], fileErrs[r] = make([]staged, len(files)), make([]error, len(files))
+		for i := range files {
+			slots = append(slots, slot{r, i})
+		}
+	}
+	stageSlot := func(k int) {
+		s := slots[k]
+		f := reports[s.r][s.i]
+		written[s.r][s.i], fileErrs[s.r][s.i] = stage(f.path, f.data, fl)
+	}
+	if fl.grouped && len(reports) == 1 {
+		for k := range slots {
+			stageSlot(k)
 		}
 	} else {
-		// Each file is fsynced: both at once.
-		var wg sync.WaitGroup
-		for i, f := range files {
-			wg.Go(func() { written[i], errs[i] = stage(f.path, f.data, fl) })
+		// Each file is fsynced (portable), or there are many: all at once.
+		inParallel(len(slots), stageSlot)
+	}
+	ok := 0 // reports without an error so far
+	for r := range reports {
+		if errs[r] = errors.Join(fileErrs[r]...); errs[r] == nil {
+			ok++
 		}
-		wg.Wait()
 	}
-	err = errors.Join(errs...)
-	if err == nil && fl.grouped {
-		err = fl.flush(epoch) // the data, before a name points at it
-	}
-	named := 0
-	for i, f := range files {
-		if err != nil {
-			break
-		}
-		err = written[i].name(f.path) // which cleans up after itself if it fails
-		written[i] = nil
-		if err != nil {
-			break
-		}
-		named++
-	}
-	if err == nil {
-		err = fl.flush(epoch) // the names
-	}
-	if err != nil {
-		for i, f := range files {
-			if i < named {
-				os.Remove(f.path)
-			} else if written[i] != nil {
-				written[i].discard()
+	// failOK gives err to every report without an error.
+	failOK := func(err error) {
+		for r := range errs {
+			if errs[r] == nil {
+				errs[r] = err
 			}
 		}
-		return err
 	}
-	return nil
+	if ok > 0 && fl.grouped {
+		if err := fl.flush(epoch); err != nil { // the data, before a name points at it
+			failOK(err)
+			ok = 0
+		}
+	}
+	named := make([]int, len(reports))
+	for r, files := range reports {
+		if errs[r] != nil {
+			continue
+		}
+		for i, f := range files {
+			err := written[r][i].name(f.path) // which cleans up after itself if it fails
+			written[r][i] = nil
+			if err != nil {
+				errs[r] = err
+				ok--
+				break
+			}
+			named[r]++
+		}
+	}
+	if ok > 0 {
+		if err := fl.flush(epoch); err != nil { // the names
+			failOK(err)
+		}
+	}
+	for r, files := range reports {
+		if errs[r] == nil {
+			continue
+		}
+		for i, f := range files {
+			if i < named[r] {
+				os.Remove(f.path)
+			} else if written[r][i] != nil {
+				written[r][i].discard()
+			}
+		}
+	}
+	return errs
 }
 
 // stageFile writes one file of a report into fl's folder, without its
