@@ -17,7 +17,9 @@ import (
 const (
 	DefaultRetryMax        = time.Hour
 	DefaultDeliveryTimeout = 30 * time.Second
-	DefaultDeliveryWorkers = 64
+	DefaultDeliveryWorkers = 128
+	// MaxDeliveryWorkers bounds relay.delivery_workers.
+	MaxDeliveryWorkers     = 1024
 	DefaultShutdownTimeout = 30 * time.Second
 	// DefaultMaxConnections bounds the connections the relay holds open
 	// on each listener: about 40 MB of buffers and goroutines at most.
@@ -26,7 +28,7 @@ const (
 	MaxMaxConnections  = 1_000_000
 	DefaultHSTSMaxAge  = 365 * 24 * time.Hour
 	DefaultConcurrency = 32
-	// MaxConcurrency bounds a hotline's concurrency and the workers.
+	// MaxConcurrency bounds a hotline's concurrency.
 	MaxConcurrency = 64
 )
 
@@ -109,8 +111,8 @@ func (c *Config) validateOptions(bad func(key, format string, args ...any)) {
 	if r.MaxConnections < 16 || r.MaxConnections > MaxMaxConnections {
 		bad("relay.max_connections", "%d: use 16 to %d", r.MaxConnections, MaxMaxConnections)
 	}
-	if r.DeliveryWorkers < 1 || r.DeliveryWorkers > MaxConcurrency {
-		bad("relay.delivery_workers", "%d: use 1 to %d", r.DeliveryWorkers, MaxConcurrency)
+	if r.DeliveryWorkers < 1 || r.DeliveryWorkers > MaxDeliveryWorkers {
+		bad("relay.delivery_workers", "%d: use 1 to %d", r.DeliveryWorkers, MaxDeliveryWorkers)
 	}
 	checkAddr := func(key, addr string) {
 		if addr == "" {

@@ -25,10 +25,14 @@ import (
 // at its endpoint as a single delivery does, and its outcome is recorded
 // as if it had been delivered alone.
 
-// batchShare is how many batches at least a hotline's concurrency is
-// shared among: a batch holds one slot per report, so with the default
-// concurrency (32) a batch holds at most 8 reports and four run at once.
-const batchShare = 4
+// batchesAtOnce is how many full batches may be under way at once to an
+// endpoint: a batch holds as many reports as the hotline's concurrency
+// (at most what its intake announced), and the endpoint then has room for
+// this many times as many reports as requests. With one batch at a time
+// the intake would open one batch's reports while its disk idles, and
+// flush them while its CPUs idle; four keep both busy (docs/benchmarks.md,
+// "Batched deliveries from the relay, and their size").
+const batchesAtOnce = 4
 
 // maxBatchAnswer bounds the answer to a batch the relay reads: a result
 // is some hundred bytes, so this is room for delivery.MaxBatch results
@@ -60,7 +64,17 @@ func (st *endpointState) batchSize() int {
 	if st.refused || st.announced < 2 {
 		return 0
 	}
-	return min(st.announced, max(2, st.Concurrency/batchShare))
+	return min(st.announced, max(2, st.Concurrency))
+}
+
+// capacity is how many reports may be under way to the endpoint at once:
+// its concurrency, one report per request, or, while it takes batches,
+// batchesAtOnce full batches. f.mu is held.
+func (st *endpointState) capacity() int {
+	if n := st.batchSize(); n >= 2 {
+		return batchesAtOnce * n
+	}
+	return max(st.Concurrency, 1)
 }
 
 // learn keeps what a 2xx answer announced in delivery.BatchHeader: the

@@ -52,7 +52,8 @@ func TestBatchToRealIntake(t *testing.T) {
 	c := &counts{}
 	f := &Forwarder{Spool: sp, Log: slog.New(slog.DiscardHandler), Metrics: c,
 		MinBackoff: time.Hour, MaxBackoff: time.Hour, Workers: 64}
-	f.SetEndpoints(map[string]Endpoint{"h1": {URL: ts.URL, Signer: signer, Client: ts.Client(), Concurrency: 32}})
+	// Batches of at most 8, room for four of them.
+	f.SetEndpoints(map[string]Endpoint{"h1": {URL: ts.URL, Signer: signer, Client: ts.Client(), Concurrency: 8}})
 	putSealed := func(n int) []string {
 		ids := make([]string, n)
 		for i := range ids {

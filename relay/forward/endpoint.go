@@ -21,8 +21,10 @@ type Endpoint struct {
 	// Client sends the deliveries; its Timeout bounds one attempt. A nil
 	// Client means http.DefaultClient, for tests.
 	Client *http.Client
-	// Concurrency bounds the deliveries under way to this endpoint; zero
-	// means one.
+	// Concurrency bounds the requests under way to this endpoint (and its
+	// client's connections); zero means one. As many reports are under
+	// way, one per request, or, to an intake that takes batches,
+	// batchesAtOnce times as many, in batches of up to Concurrency.
 	Concurrency int
 }
 

@@ -272,7 +272,7 @@ func (f *Forwarder) startDue(ctx context.Context, workers int) (full bool, err e
 		}
 		return f.inflight[id]
 	}, func(hotline string) bool {
-		if st := f.endpoints[hotline]; st != nil && !st.gone && st.active+taking[hotline] >= max(st.Concurrency, 1) {
+		if st := f.endpoints[hotline]; st != nil && !st.gone && st.active+taking[hotline] >= st.capacity() {
 			return true
 		}
 		taking[hotline]++
@@ -339,7 +339,7 @@ func (f *Forwarder) room(free int) (room, capacity int) {
 		return free, free
 	}
 	for _, st := range f.endpoints {
-		n := max(st.Concurrency, 1)
+		n := st.capacity()
 		if st.gone {
 			return free, free
 		}
