@@ -42,7 +42,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -281,22 +280,14 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		in.serveBatch(w, id, b)
 		return
 	}
-	result, prob := in.deliver(p)
+	created, errs := in.storeAll([]*delivery.Payload{p})
+	result, prob := in.result(p.Data.ID, created[0], errs[0])
 	if prob != nil {
 		in.refuse(w, prob)
 		return
 	}
 	in.accepted(w)
 	json.NewEncoder(w).Encode(map[string]string{"id": p.Data.ID, "status": result})
-}
-
-// deliver checks and stores one report delivered alone, and returns what
-// it is answered: "stored" or "duplicate", or the problem it is refused
-// with (an alarm is raised for a "tampered" one). The problem is not yet
-// counted.
-func (in *Intake) deliver(p *delivery.Payload) (string, *problem.Problem) {
-	created, err := in.store(p)
-	return in.result(p.Data.ID, created, err)
 }
 
 // result is what the delivery of one report is answered, alone or in a
@@ -318,48 +309,18 @@ func (in *Intake) result(id string, created bool, err error) (string, *problem.P
 	return "stored", nil
 }
 
-// serveBatch stores the reports of a batch and answers 200 with each
-// one's result, in the batch's order. It stores them in two steps, each
-// for all of them at once: first it checks and opens every report (the
-// CPU's work), then writes them together, so that the whole batch takes
-// the flushes of one report (see writeReports) instead of trickling into
-// several as its reports finish opening.
+// serveBatch stores the reports of a batch together (see storeAll) and
+// answers 200 with each one's result, in the batch's order.
 func (in *Intake) serveBatch(w http.ResponseWriter, id string, b *delivery.Batch) {
 	ds := b.Data.Deliveries
-	// The ids are locked in one order, so that two batches sharing
-	// reports cannot each wait for the other.
-	order := make([]int, len(ds))
-	for i := range order {
-		order[i] = i
+	ps := make([]*delivery.Payload, len(ds))
+	for i := range ds {
+		ps[i] = &delivery.Payload{Type: delivery.EventType, Timestamp: b.Timestamp, Data: ds[i]}
 	}
-	slices.SortFunc(order, func(i, j int) int { return strings.Compare(ds[i].ID, ds[j].ID) })
-	unlock := make([]func(), 0, len(ds))
-	defer func() {
-		for _, u := range slices.Backward(unlock) {
-			u()
-		}
-	}()
-	for _, i := range order {
-		unlock = append(unlock, in.lock(ds[i].ID))
-	}
-	pds := make([]*pending, len(ds))
-	errs := make([]error, len(ds))
-	inParallel(len(ds), func(i int) {
-		pds[i], errs[i] = in.prepare(&delivery.Payload{Type: delivery.EventType, Timestamp: b.Timestamp, Data: ds[i]})
-	})
-	var todo []*pending
-	var at []int
-	for i, pd := range pds {
-		if errs[i] == nil && pd != nil {
-			todo, at = append(todo, pd), append(at, i)
-		}
-	}
-	for k, err := range in.write(todo) {
-		errs[at[k]] = err
-	}
+	created, errs := in.storeAll(ps)
 	answer := delivery.BatchAnswer{ID: id, Results: make([]delivery.BatchResult, len(ds))}
 	for i, d := range ds {
-		result, prob := in.result(d.ID, pds[i] != nil, errs[i])
+		result, prob := in.result(d.ID, created[i], errs[i])
 		answer.Results[i] = delivery.BatchResult{ID: d.ID, Status: http.StatusOK, Result: result}
 		if prob != nil {
 			in.countRefused(prob)
@@ -601,26 +562,50 @@ func canonicalUUID(id string) bool {
 	return err == nil && u.String() == id
 }
 
-// store checks and opens the envelope and writes the report as <id>.json
-// and the envelope as <id>.age, and returns once both are durable. It
-// reports whether the report was new.
+// storeAll checks and opens each report's envelope and writes the report
+// as <id>.json and the envelope as <id>.age, and returns once all are
+// durable, with whether each report was new and each one's error.
 //
 // A report is stored once both files exist, or the .age alone for an
 // envelope that does not open. An .age without its .json (a write that
 // failed, or a crash between the two) is completed when the relay tries
 // again, rather than answered as a duplicate.
 //
-// Reports with different ids are stored at the same time, and share the
-// flushes that make them durable (see flusher); a batch's reports are
-// stored by the same two steps, prepare and write, each for all of them
-// at once.
-func (in *Intake) store(p *delivery.Payload) (bool, error) {
-	defer in.lock(p.Data.ID)()
-	pd, err := in.prepare(p)
-	if err != nil || pd == nil {
-		return false, err
+// It stores in two steps, each for all the reports at once: first it
+// checks and opens every report (the CPU's work), then writes them
+// together, so that a batch takes the flushes of one report (see
+// writeReports) instead of trickling into several as its reports finish
+// opening. Reports with different ids, stored by different requests at
+// the same time, share their flushes too (see flusher).
+func (in *Intake) storeAll(ps []*delivery.Payload) (created []bool, errs []error) {
+	// The ids are locked in one order, so that two batches sharing
+	// reports cannot each wait for the other.
+	ids := make([]string, len(ps))
+	for i, p := range ps {
+		ids[i] = p.Data.ID
 	}
-	return true, in.write([]*pending{pd})[0]
+	slices.Sort(ids)
+	for _, id := range ids {
+		defer in.lock(id)()
+	}
+	pds := make([]*pending, len(ps))
+	errs = make([]error, len(ps))
+	inParallel(len(ps), func(i int) { pds[i], errs[i] = in.prepare(ps[i]) })
+	var todo []*pending
+	var at []int
+	for i, pd := range pds {
+		if errs[i] == nil && pd != nil {
+			todo, at = append(todo, pd), append(at, i)
+		}
+	}
+	for k, err := range in.write(todo) {
+		errs[at[k]] = err
+	}
+	created = make([]bool, len(ps))
+	for i, pd := range pds {
+		created[i] = pd != nil
+	}
+	return created, errs
 }
 
 // pending is a report checked and opened, whose files are still to be
@@ -736,12 +721,6 @@ func (in *Intake) written(pd *pending) {
 type file struct {
 	path string
 	data []byte
-}
-
-// writeAll writes one report's files into dir and returns once they are
-// durable (see writeReports).
-func (in *Intake) writeAll(files []file, dir string, fl *flusher) error {
-	return in.writeReports([][]file{files}, dir, fl)[0]
 }
 
 // writeReports writes the files of several reports into dir, and returns

@@ -114,10 +114,10 @@ func TestGroupedFlushIsShared(t *testing.T) {
 	for i := range writers {
 		wg.Go(func() {
 			id := fmt.Sprintf("%08d-77de-4c1b-9a4e-2b7c5d1e0f88", i)
-			err := f.in.writeAll([]file{
+			err := f.in.writeReports([][]file{{
 				{filepath.Join(f.inbox, id+".json"), []byte("{}\n")},
 				{filepath.Join(f.inbox, id+".age"), []byte("envelope")},
-			}, f.inbox, fl)
+			}}, f.inbox, fl)[0]
 			if err != nil {
 				t.Error(err)
 			}
