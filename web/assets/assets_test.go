@@ -183,3 +183,31 @@ func FuzzAcceptsEncoding(f *testing.F) {
 		}
 	})
 }
+
+// TestCompressWindow: the brotli window fitted to each file holds the
+// whole file, and so the output decodes to it and is at most a byte
+// larger than with brotli's default window (the header that names a
+// smaller window), which files of 4 MiB and more keep.
+func TestCompressWindow(t *testing.T) {
+	for n, want := range map[int]int{0: 10, 1008: 10, 1009: 11, 100_000: 17, 1<<22 - 16: 22, 1<<22 - 15: 22, 50 << 20: 22} {
+		if got := window(n); got != want {
+			t.Errorf("window(%d) = %d, want %d", n, got, want)
+		}
+	}
+	text := []byte(strings.Repeat("function report(site, hotline) { return site + hotline; }\n", 1500))
+	for _, n := range []int{0, 1, 1008, 1009, 40_000, len(text)} {
+		b := text[:n]
+		c := Compress(b, true)
+		got, err := io.ReadAll(brotli.NewReader(bytes.NewReader(c.Brotli)))
+		if err != nil || !bytes.Equal(got, b) {
+			t.Fatalf("%d bytes: brotli output decodes to %d bytes, %v", n, len(got), err)
+		}
+		var def bytes.Buffer
+		w := brotli.NewWriterLevel(&def, brotli.BestCompression)
+		w.Write(b)
+		w.Close()
+		if len(c.Brotli) > def.Len()+1 {
+			t.Errorf("%d bytes: %d compressed, %d with the default window", n, len(c.Brotli), def.Len())
+		}
+	}
+}
