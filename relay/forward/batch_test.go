@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -663,5 +664,44 @@ func TestBatchAnswered2xxWithoutResults(t *testing.T) {
 	gone(t, sp, ids...)
 	if n := c.count(metrics.Delivered, "h1"); n != 6 {
 		t.Errorf("%d reports counted as delivered, want 6", n)
+	}
+}
+
+// wrappedStore is the spool as the relay's command holds it: in a struct
+// of its own behind the Store interface, so that only Store's methods are
+// seen. It counts the reports removed one by one.
+type wrappedStore struct {
+	Store
+	singles atomic.Int64
+}
+
+func (w *wrappedStore) Delete(id string) error {
+	w.singles.Add(1)
+	return w.Store.Delete(id)
+}
+
+// TestRemovalThroughAWrappedStore: delivered reports are removed
+// together, in one write, also when the spool reaches the forwarder
+// wrapped as the relay's command wraps it. (Seen through such a wrapper,
+// the spool once lost its batched removal: each delivered report took a
+// write and an fsync of its own, and the drain ran at a third of its
+// rate.)
+func TestRemovalThroughAWrappedStore(t *testing.T) {
+	f, in, sp, _ := setupBatch(t, "32")
+	w := &wrappedStore{Store: sp}
+	f.Spool = w
+	learnBatches(t, f, in, sp)
+	putN(t, sp, 64)
+	for range 64 {
+		if st, err := sp.Stats(); err != nil || st.Pending == 0 {
+			break
+		}
+		deliverOnce(t, f)
+	}
+	if st, err := sp.Stats(); err != nil || st.Pending != 0 {
+		t.Fatalf("after delivering: %+v, %v", st, err)
+	}
+	if n := w.singles.Load(); n != 0 {
+		t.Errorf("%d of 65 delivered reports were removed one by one, want all removed together", n)
 	}
 }

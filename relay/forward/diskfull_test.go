@@ -45,6 +45,13 @@ func (s *fullStore) Delete(id string) error {
 	return s.Store.Delete(id)
 }
 
+func (s *fullStore) DeleteAll(ids []string) (int, error) {
+	if err := s.fail(); err != nil {
+		return 0, err
+	}
+	return s.Store.DeleteAll(ids)
+}
+
 // A delivery whose outcome the spool cannot record is not tried again at
 // once: without its new due time stored it would be due again, and the
 // forwarder would spin on it, logging each turn.

@@ -13,7 +13,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -69,29 +68,14 @@ type Store interface {
 	DueSkipping(now time.Time, limit int, skipID, skipHotline func(string) bool) ([]spool.Entry, error)
 	NextDue() (time.Time, bool, error)
 	Delete(id string) error
+	// DeleteAll removes delivered reports together, in one write where
+	// the store can, passing over those no longer pending, and reports
+	// how many it removed. It is part of Store, not a method the
+	// forwarder looks for, so that a store wrapped in another type keeps
+	// it.
+	DeleteAll(ids []string) (int, error)
 	Reschedule(id string, next time.Time, lastErr string) error
 	Bury(id string, reason string) error
-}
-
-// BatchDeleter is a Store that removes many delivered reports in one write
-// ([spool.Spool.DeleteAll]); the forwarder uses it when the store has it.
-type BatchDeleter interface {
-	DeleteAll(ids []string) (int, error)
-}
-
-// deleteAll removes delivered reports, in one write if the store can.
-func (f *Forwarder) deleteAll(ids []string) error {
-	if b, ok := f.Spool.(BatchDeleter); ok {
-		_, err := b.DeleteAll(ids)
-		return err
-	}
-	var errs []error
-	for _, id := range ids {
-		if err := f.Spool.Delete(id); err != nil && !errors.Is(err, spool.ErrNotFound) {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // endpointState is an endpoint and what the forwarder knows about it.
@@ -413,7 +397,7 @@ func (f *Forwarder) remove() {
 		for i, d := range batch {
 			ids[i] = d.id
 		}
-		err := f.deleteAll(ids)
+		_, err := f.Spool.DeleteAll(ids)
 		f.mu.Lock()
 		for _, d := range batch {
 			delete(f.inflight, d.id)

@@ -654,6 +654,24 @@ func (s *Store) Delete(id string) error {
 	return nil
 }
 
+// DeleteAll removes delivered reports as [Store.Delete] does, each
+// confirmed by the servers (JetStream has no write that acknowledges many
+// messages at once), passing over those no longer pending. It reports how
+// many it removed.
+func (s *Store) DeleteAll(ids []string) (int, error) {
+	n := 0
+	var errs []error
+	for _, id := range ids {
+		switch err := s.Delete(id); {
+		case err == nil:
+			n++
+		case !errors.Is(err, spool.ErrNotFound):
+			errs = append(errs, err)
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
 // unqueue removes a pending report from whichever of the two pending
 // streams holds it, or returns an error wrapping [spool.ErrNotFound].
 func (s *Store) unqueue(ctx context.Context, id string) error {

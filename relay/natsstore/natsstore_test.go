@@ -153,6 +153,45 @@ func TestLifecycle(t *testing.T) {
 	}
 }
 
+// TestDeleteAll: delivered reports are removed together, those held by
+// this relay and those it does not hold alike, and an id no longer
+// pending is passed over, not an error.
+func TestDeleteAll(t *testing.T) {
+	c := natstest.Start(t, 1)
+	o := natsstore.Options{Name: "t", Replicas: 1, AckWait: 5 * time.Second}
+	a := open(t, connect(t, c), o)
+	var ids []string
+	for range 3 {
+		e := entry("ciphertext")
+		if _, _, err := a.Put(e); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, e.ID)
+	}
+	held := dueWithin(t, a, 3, none)
+	if len(held) != 3 {
+		t.Fatalf("due: %+v", held)
+	}
+	kept := entry("not delivered")
+	if _, _, err := a.Put(kept); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := a.DeleteAll(append(ids, uuid.NewString())); err != nil || n != 3 {
+		t.Fatalf("DeleteAll of 3 held reports and an unknown id: %d, %v; want 3 removed", n, err)
+	}
+	for _, id := range ids {
+		if _, err := a.Get(id); !errors.Is(err, spool.ErrNotFound) {
+			t.Errorf("get %s after DeleteAll: %v", id, err)
+		}
+	}
+	if _, err := a.Get(kept.ID); err != nil {
+		t.Errorf("the report not delivered: %v", err)
+	}
+	if st, err := a.Stats(); err != nil || st.Pending != 1 {
+		t.Fatalf("stats after DeleteAll: %+v, %v", st, err)
+	}
+}
+
 // TestCrashedHolderHandsOver: reports held by a relay that stops
 // answering go to another after AckWait.
 func TestCrashedHolderHandsOver(t *testing.T) {
