@@ -82,11 +82,13 @@ soak:
 	REPORTLINE_SOAK=10 $(GO) test -count=1 -timeout=60m -run='^TestCluster' -v ./cmd/relay/
 
 ## bench: benchmarks, reported as ratios to a baseline measured in the same run
-## (the relay's drain with a backlog of DRAIN reports); then the browser speed
+## (the relay's drain with a backlog of DRAIN reports, as two processes and in
+## one); then the browser speed
 ## run (headless Chromium), which writes docs/speed.md
 DRAIN ?= 100000
 bench: build
-	{ $(GO) test -run='^$$' -bench=. -skip='^BenchmarkDrain$$' -benchmem ./... && \
+	{ $(GO) test -run='^$$' -bench=. -skip='^BenchmarkDrain' -benchmem ./... && \
+	  $(GO) test -run='^$$' -bench='^BenchmarkDrainProcesses$$' -benchtime=$(DRAIN)x -timeout=2h ./cmd/relay/ && \
 	  $(GO) test -run='^$$' -bench='^BenchmarkDrain$$' -benchtime=$(DRAIN)x -timeout=2h ./relay/forward/; } | $(GO) run ./e2e/benchratio
 	$(GO) run ./e2e/speed -bin $(BUILD)/bin -assets $(BUILD)/assets -out docs/speed.md
 

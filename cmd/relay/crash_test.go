@@ -156,7 +156,7 @@ func TestKilledMidDelivery(t *testing.T) {
 	}
 }
 
-func mustReadDir(t *testing.T, dir string) []os.DirEntry {
+func mustReadDir(t testing.TB, dir string) []os.DirEntry {
 	t.Helper()
 	e, err := os.ReadDir(dir)
 	if err != nil {

@@ -26,7 +26,7 @@ type proc struct {
 
 // startProc starts bin with args in dir, with env added to the test's
 // environment, and ends it with SIGKILL when the test ends.
-func startProc(t *testing.T, dir string, env []string, bin string, args ...string) *proc {
+func startProc(t testing.TB, dir string, env []string, bin string, args ...string) *proc {
 	t.Helper()
 	p := &proc{cmd: exec.Command(bin, args...), out: &testlog.Buffer{}, exited: make(chan struct{})}
 	p.cmd.Dir = dir
@@ -47,6 +47,9 @@ func (p *proc) kill() {
 	<-p.exited
 }
 
+// pid is the process's id.
+func (p *proc) pid() int { return p.cmd.Process.Pid }
+
 // alive reports whether the process still runs.
 func (p *proc) alive() bool {
 	select {
@@ -60,7 +63,7 @@ func (p *proc) alive() bool {
 // waitUntil polls cond until it holds, and fails the test if the process
 // exits first or cond does not hold within two minutes (a loaded machine
 // can be slow; nothing here waits on time, only on the condition).
-func (p *proc) waitUntil(t *testing.T, what string, cond func() bool) {
+func (p *proc) waitUntil(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for !cond() {

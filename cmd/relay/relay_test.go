@@ -38,7 +38,7 @@ type setup struct {
 	dir, cfgPath, recipient, keyFile string
 }
 
-func newSetup(t *testing.T) *setup {
+func newSetup(t testing.TB) *setup {
 	t.Helper()
 	dir := t.TempDir()
 	s := &setup{dir: dir, cfgPath: filepath.Join(dir, "relay.toml"), keyFile: filepath.Join(dir, "relay-signing.key")}
@@ -56,7 +56,7 @@ func newSetup(t *testing.T) *setup {
 
 // write writes the configuration, with relayExtra in the [relay] table
 // and theme in the site's, atomically (writeConfig).
-func (s *setup) write(t *testing.T, relayExtra, theme string) {
+func (s *setup) write(t testing.TB, relayExtra, theme string) {
 	t.Helper()
 	s.writeConfig(t, s.relaySection(relayExtra)+fmt.Sprintf(`
 [[hotline]]
@@ -93,7 +93,7 @@ log_format = "json"
 // writeConfig writes body as the configuration atomically, as an
 // operator's editor or deployment tool would, so a reload never reads
 // half a file.
-func (s *setup) writeConfig(t *testing.T, body string) {
+func (s *setup) writeConfig(t testing.TB, body string) {
 	t.Helper()
 	tmp := s.cfgPath + ".tmp"
 	if err := os.WriteFile(tmp, []byte(body), 0o600); err != nil {
@@ -265,7 +265,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	}
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -101,7 +101,7 @@ func main() {
 func keepingUp() {
 	acc, drain, noop := metrics["BenchmarkAcceptLoad"], metrics["BenchmarkDrain/intake"], metrics["BenchmarkDrain/noop"]
 	intake := metrics["BenchmarkIntake"]
-	if acc == nil && drain == nil && intake == nil && metrics["BenchmarkAcceptLoadJetStream"] == nil {
+	if acc == nil && drain == nil && intake == nil && metrics["BenchmarkAcceptLoadJetStream"] == nil && metrics["BenchmarkDrainProcesses"] == nil {
 		return
 	}
 	fmt.Println("\nThe relay keeping up, same run:")
@@ -167,6 +167,12 @@ func keepingUp() {
 		} else {
 			fmt.Printf("  anonymous memory while draining  %8.1f MB peak, relay and intake in one process (goal ≤ 64 MB for the relay)\n", drain["peak-anon-MB"])
 		}
+	}
+	if p := metrics["BenchmarkDrainProcesses"]; p != nil {
+		fmt.Printf("  drain, relay and intake processes %7.0f/s (goal ≥ 2,000/s), %.0f µs CPU per delivery: relay %.0f, intake %.0f\n",
+			p["deliveries/s"], p["cpu-µs/delivery"], p["relay-cpu-µs/delivery"], p["intake-cpu-µs/delivery"])
+		fmt.Printf("  the same, peak anonymous memory   %7.1f MB the relay (goal ≤ 64 MB), %.1f MB the intake\n",
+			p["relay-peak-anon-MB"], p["intake-peak-anon-MB"])
 	}
 	if cpu := intake["cpu-µs/report"]; cpu > 0 {
 		fmt.Printf("  the intake alone                 %8.0f µs CPU per report: %.0f/s if it had all %d CPUs (measured %.0f/s)\n",

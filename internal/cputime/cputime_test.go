@@ -41,3 +41,27 @@ func TestWrittenCountsASyncedFile(t *testing.T) {
 		t.Errorf("after writing and syncing 1 MiB, Written grew by %d bytes, want at least %d", got, 1<<20)
 	}
 }
+
+// TestUsedByAgreesWithUsed: another process's CPU time, read the way
+// benchmarks read the relay's and the intake's, is this process's own
+// when given its id, to the clock tick.
+func TestUsedByAgreesWithUsed(t *testing.T) {
+	by := UsedBy(os.Getpid())
+	if by < 0 {
+		t.Skip("this system has no /proc/PID/stat")
+	}
+	b := make([]byte, 1<<20)
+	for i := 0; i < 10_000 && UsedBy(os.Getpid())-by < 50e6; i++ {
+		sha256.Sum256(b)
+	}
+	after, own := UsedBy(os.Getpid()), Used()
+	if after-by < 50e6 {
+		t.Errorf("10,000 hashes of 1 MiB took %v of CPU by /proc/PID/stat, want at least 50ms", after-by)
+	}
+	if d := own - after; d < 0 || d > 50e6 {
+		t.Errorf("Used() = %v, UsedBy(own id) = %v just before: more than 50ms apart", own, after)
+	}
+	if got := WrittenBy(os.Getpid()); got < 0 && Written() >= 0 {
+		t.Errorf("WrittenBy(own id) = %d, Written() = %d", got, Written())
+	}
+}
