@@ -136,6 +136,26 @@ func Parse(plaintext []byte) (*Report, error) {
 	if len(plaintext) > MaxPlaintext {
 		return nil, fmt.Errorf("%w: %d bytes, more than the %d allowed", ErrMalformed, len(plaintext), MaxPlaintext)
 	}
+	r, ok := parseCanonical(plaintext)
+	if !ok {
+		var err error
+		if r, err = parseStrict(plaintext); err != nil {
+			return nil, err
+		}
+	}
+	if r.Version != Version {
+		return nil, fmt.Errorf("%w: version %d, this software reads version %d", ErrMalformed, r.Version, Version)
+	}
+	if r.Minor < 0 || r.Minor > Minor {
+		return nil, fmt.Errorf("%w: version 1.%d, this software reads up to 1.%d: update it", ErrMalformed, r.Minor, Minor)
+	}
+	return r, nil
+}
+
+// parseStrict decodes a report with encoding/json, refusing unknown
+// fields and anything but white space after it; it words every refusal
+// of Parse, and decodes what parseCanonical leaves to it.
+func parseStrict(plaintext []byte) (*Report, error) {
 	dec := json.NewDecoder(bytes.NewReader(plaintext))
 	dec.DisallowUnknownFields()
 	var r Report
@@ -144,12 +164,6 @@ func Parse(plaintext []byte) (*Report, error) {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("%w: unexpected data after the report", ErrMalformed)
-	}
-	if r.Version != Version {
-		return nil, fmt.Errorf("%w: version %d, this software reads version %d", ErrMalformed, r.Version, Version)
-	}
-	if r.Minor < 0 || r.Minor > Minor {
-		return nil, fmt.Errorf("%w: version 1.%d, this software reads up to 1.%d: update it", ErrMalformed, r.Minor, Minor)
 	}
 	return &r, nil
 }
