@@ -40,7 +40,14 @@ func TestDecodePayload(t *testing.T) {
 		"unknown field": `{"type":"report.received","timestamp":"2026-11-26T12:00:00Z","data":{"id":"` + rid + `","hotline":"h1","site":"s1","received":"2026-11-26T11:59:59Z","envelope":"YWdl"},"extra":1}`,
 		"bad base64":    `{"type":"report.received","timestamp":"2026-11-26T12:00:00Z","data":{"id":"` + rid + `","hotline":"h1","site":"s1","received":"2026-11-26T11:59:59Z","envelope":"YW!l"}}`,
 		"bad time":      `{"type":"report.received","timestamp":"26/11/2026","data":{"id":"` + rid + `","hotline":"h1","site":"s1","received":"2026-11-26T11:59:59Z","envelope":"YWdl"}}`,
+		// base64 skips line ends; a JSON string cannot hold them.
+		"line end in base64": "{\"type\":\"report.received\",\"timestamp\":\"2026-11-26T12:00:00Z\",\"data\":{\"id\":\"" + rid + "\",\"hotline\":\"h1\",\"site\":\"s1\",\"received\":\"2026-11-26T11:59:59Z\",\"envelope\":\"YW\ndl\"}}",
+		"return in base64":   "{\"type\":\"report.received\",\"timestamp\":\"2026-11-26T12:00:00Z\",\"data\":{\"id\":\"" + rid + "\",\"hotline\":\"h1\",\"site\":\"s1\",\"received\":\"2026-11-26T11:59:59Z\",\"envelope\":\"YW\rdl\"}}",
+		"escape in base64":   `{"type":"report.received","timestamp":"2026-11-26T12:00:00Z","data":{"id":"` + rid + `","hotline":"h1","site":"s1","received":"2026-11-26T11:59:59Z","envelope":"YW\/dl"}}`,
 	} {
+		if _, ok := decodeCanonical([]byte(body)); ok {
+			t.Errorf("%s: took the fast way", name)
+		}
 		if p, err := decodePayload([]byte(body)); err == nil {
 			t.Errorf("%s: accepted as %+v", name, p)
 		}
