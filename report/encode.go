@@ -131,3 +131,8 @@ func appendString(b []byte, s string) []byte {
 	}
 	return append(b, '"')
 }
+
+// AppendJSONString appends s as a JSON string, quoted and escaped as
+// encoding/json writes it, for a program that writes a report's
+// neighbours by hand.
+func AppendJSONString(b []byte, s string) []byte { return appendString(b, s) }

@@ -645,8 +645,11 @@ func (in *Intake) prepare(p *delivery.Payload) (*pending, error) {
 	if o.Urgent {
 		dir, ageThere = urgentDir, haveAge[1]
 	}
-	b, _ := json.MarshalIndent(o, "", "  ")
-	files := []file{{filepath.Join(dir, id+".json"), append(b, '\n')}}
+	b, err := marshalOpened(o)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write %s.json: %w", id, err)
+	}
+	files := []file{{filepath.Join(dir, id+".json"), b}}
 	if !ageThere {
 		files = append(files, file{filepath.Join(dir, id+".age"), p.Data.Envelope})
 	}
