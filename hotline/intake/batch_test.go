@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -515,4 +516,30 @@ func TestLargeBodiesBounded(t *testing.T) {
 	if n := f.in.large.Load(); n != 0 {
 		t.Errorf("%d large bodies counted as held after every request was answered", n)
 	}
+}
+
+// onCPUs does each of its n pieces of work once, whatever n is against
+// the number of goroutines it runs, and raises a panic again in the
+// caller's goroutine, as inParallel does.
+func TestOnCPUs(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 3, 32, 100} {
+		done := make([]atomic.Int32, n)
+		onCPUs(n, func(i int) { done[i].Add(1) })
+		for i := range done {
+			if c := done[i].Load(); c != 1 {
+				t.Fatalf("n=%d: piece %d done %d times", n, i, c)
+			}
+		}
+	}
+	defer func() {
+		if v := recover(); v != "piece 7" {
+			t.Fatalf("recovered %v, want the panic of piece 7", v)
+		}
+	}()
+	onCPUs(32, func(i int) {
+		if i == 7 {
+			panic("piece 7")
+		}
+	})
+	t.Fatal("the panic was not raised again")
 }

@@ -40,6 +40,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -360,6 +361,22 @@ func inParallel(n int, do func(i int)) {
 	}
 }
 
+// onCPUs runs do(0) to do(n-1) on as many goroutines as Go runs at once
+// (GOMAXPROCS), each taking the next i until none is left, and returns
+// once all have returned. For work held by the CPU it ends when
+// inParallel would, but each goroutine's stack grows once for all the
+// reports it opens instead of once per report: the decapsulation needs a
+// larger stack than a goroutine starts with, and copying stacks as they
+// grew cost about 16 µs of CPU per report opened.
+func onCPUs(n int, do func(i int)) {
+	var next atomic.Int64
+	inParallel(min(n, runtime.GOMAXPROCS(0)), func(int) {
+		for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+			do(i)
+		}
+	})
+}
+
 // accepted starts a 200 answer with a JSON body, and announces that the
 // intake takes batches.
 func (in *Intake) accepted(w http.ResponseWriter) {
@@ -590,7 +607,7 @@ func (in *Intake) storeAll(ps []*delivery.Payload) (created []bool, errs []error
 	}
 	pds := make([]*pending, len(ps))
 	errs = make([]error, len(ps))
-	inParallel(len(ps), func(i int) { pds[i], errs[i] = in.prepare(ps[i]) })
+	onCPUs(len(ps), func(i int) { pds[i], errs[i] = in.prepare(ps[i]) })
 	var todo []*pending
 	var at []int
 	for i, pd := range pds {
