@@ -5,6 +5,7 @@ package intake
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -48,8 +49,10 @@ func syncFS(f *os.File) error {
 
 // unnamedFile is a staged file without a name (O_TMPFILE): if the process
 // stops before it is named, nothing is left of it, and naming it is one
-// link instead of a temporary name, then a rename.
-type unnamedFile struct{ f *os.File }
+// link instead of a temporary name, then a rename. It is a bare
+// descriptor: an *os.File would ask the kernel for the descriptor's flags
+// when made, one system call per file more.
+type unnamedFile struct{ fd int }
 
 // unnamedFiles reports whether dir takes unnamed files that can then be
 // linked: the filesystem must support O_TMPFILE, and /proc be mounted
@@ -73,17 +76,35 @@ func writeUnnamed(path string, data []byte, perm os.FileMode) (staged, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to write %s: %w", filepath.Base(path), err)
 	}
-	f := os.NewFile(uintptr(fd), path)
-	if _, err := f.Write(data); err != nil {
-		f.Close()
+	if err := writeAll(fd, data); err != nil {
+		unix.Close(fd)
 		return nil, fmt.Errorf("failed to write %s: %w", filepath.Base(path), err)
 	}
-	return unnamedFile{f}, nil
+	return unnamedFile{fd}, nil
+}
+
+// writeAll writes all of data to fd, again after a short write or an
+// interrupted one, as os.File's Write does.
+func writeAll(fd int, data []byte) error {
+	for len(data) > 0 {
+		n, err := unix.Write(fd, data)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return io.ErrShortWrite
+		}
+		data = data[n:]
+	}
+	return nil
 }
 
 func (u unnamedFile) name(path string) error {
-	defer u.f.Close()
-	proc := "/proc/self/fd/" + strconv.Itoa(int(u.f.Fd()))
+	defer unix.Close(u.fd)
+	proc := "/proc/self/fd/" + strconv.Itoa(u.fd)
 	err := unix.Linkat(unix.AT_FDCWD, proc, unix.AT_FDCWD, path, unix.AT_SYMLINK_FOLLOW)
 	if errors.Is(err, unix.EEXIST) {
 		// What has the name is what a store cut short left (a report is
@@ -98,4 +119,4 @@ func (u unnamedFile) name(path string) error {
 	return nil
 }
 
-func (u unnamedFile) discard() { u.f.Close() }
+func (u unnamedFile) discard() { unix.Close(u.fd) }

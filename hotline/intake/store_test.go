@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -303,5 +304,39 @@ func TestStagedFileHasNoName(t *testing.T) {
 	}
 	if b, err := os.ReadFile(path); err != nil || string(b) != "envelope" {
 		t.Errorf("named file: %q, %v", b, err)
+	}
+}
+
+// A staged file's descriptor is closed once it is named or discarded:
+// an intake that stores reports for months must not run out of them.
+func TestStagedFilesClosed(t *testing.T) {
+	f := newFixture(t)
+	fl := &f.in.dirs
+	if _, err := fl.begin(f.inbox); err != nil {
+		t.Fatal(err)
+	}
+	open := func() int {
+		entries, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skipf("cannot count open descriptors: %v", err)
+		}
+		return len(entries)
+	}
+	const n = 20
+	before := open()
+	for i := range 2 * n {
+		path := filepath.Join(f.inbox, strconv.Itoa(i)+".age")
+		st, err := stageFile(path, []byte("envelope"), fl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			st.discard()
+		} else if err := st.name(path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if after := open(); after-before >= n {
+		t.Errorf("%d descriptors open after staging %d files, %d before", after, 2*n, before)
 	}
 }
