@@ -87,7 +87,8 @@ soak:
 ## run (headless Chromium), which writes docs/speed.md
 DRAIN ?= 100000
 bench: build
-	{ $(GO) test -run='^$$' -bench=. -skip='^BenchmarkDrain' -benchmem ./... && \
+	{ $(GO) test -run='^$$' -bench=. -skip='^BenchmarkDrain|Process$$' -benchmem ./... && \
+	  $(GO) test -run='^$$' -bench='^BenchmarkAcceptLoadProcess$$' -benchtime=5000x ./cmd/relay/ && \
 	  $(GO) test -run='^$$' -bench='^BenchmarkDrainProcesses$$' -benchtime=$(DRAIN)x -timeout=2h ./cmd/relay/ && \
 	  $(GO) test -run='^$$' -bench='^BenchmarkDrain$$' -benchtime=$(DRAIN)x -timeout=2h ./relay/forward/; } | $(GO) run ./e2e/benchratio
 	$(GO) run ./e2e/speed -bin $(BUILD)/bin -assets $(BUILD)/assets -out docs/speed.md

@@ -1,90 +1,20 @@
 package relay
 
 import (
-	"bytes"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/reportline/reportline/internal/cputime"
+	"github.com/reportline/reportline/internal/loadtest"
 	"github.com/reportline/reportline/relay/store"
 )
-
-// loadConns is how many connections the load benchmarks keep busy.
-const loadConns = 32
-
-// loadResult is one load run: its wall time and each request's latency.
-type loadResult struct {
-	elapsed   time.Duration
-	latencies []time.Duration
-}
-
-func (r loadResult) perSecond() float64 {
-	return float64(len(r.latencies)) / r.elapsed.Seconds()
-}
-
-func (r loadResult) quantile(q float64) time.Duration {
-	s := slices.Clone(r.latencies)
-	slices.Sort(s)
-	return s[min(len(s)-1, int(q*float64(len(s))))]
-}
-
-// runLoad sends n requests to url over loadConns connections, request i
-// with path(i) and the header pairs hdr(i), and fails b unless each is
-// answered want.
-func runLoad(b *testing.B, client *http.Client, base string, n, want int, body []byte, path func(i int) string, hdr func(i int) []string) loadResult {
-	b.Helper()
-	lat := make([]time.Duration, n)
-	var next atomic.Int64
-	var failed atomic.Value
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range loadConns {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				req, _ := http.NewRequest("POST", base+path(i), bytes.NewReader(body))
-				req.Header.Set("Content-Type", "application/octet-stream")
-				h := hdr(i)
-				for j := 0; j+1 < len(h); j += 2 {
-					req.Header.Set(h[j], h[j+1])
-				}
-				t := time.Now()
-				resp, err := client.Do(req)
-				if err != nil {
-					failed.Store(err.Error())
-					return
-				}
-				answer, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				lat[i] = time.Since(t)
-				if resp.StatusCode != want {
-					failed.Store(fmt.Sprintf("status %d, want %d: %s", resp.StatusCode, want, answer))
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if msg := failed.Load(); msg != nil {
-		b.Fatal(msg)
-	}
-	return loadResult{elapsed: time.Since(start), latencies: lat}
-}
 
 // BenchmarkAcceptLoad measures durable accepts (202 only once the report is
 // fsynced) at 32 connections over loopback, against a no-op net/http
@@ -117,7 +47,7 @@ func acceptLoad(b *testing.B, st store.Acceptor, setup func(*Server)) {
 	}
 	f.srv = srv
 	_, body := f.sealed(b)
-	n := max(b.N, 2*loadConns)
+	n := max(b.N, 2*loadtest.Conns)
 	ids, proofs := make([]string, n), make([]string, n)
 	for i := range n {
 		ids[i], proofs[i] = uuid.NewString(), f.proof(b, "s1")
@@ -129,7 +59,7 @@ func acceptLoad(b *testing.B, st store.Acceptor, setup func(*Server)) {
 	defer noop.Close()
 	relay := httptest.NewServer(srv)
 	defer relay.Close()
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: loadConns, MaxConnsPerHost: loadConns}}
+	client := loadtest.Client()
 	defer client.CloseIdleConnections()
 	path := func(i int) string { return "/v1/sites/s1/reports/" + ids[i] }
 	hdr := func(i int) []string { return []string{HeaderProof, proofs[i]} }
@@ -137,9 +67,9 @@ func acceptLoad(b *testing.B, st store.Acceptor, setup func(*Server)) {
 	b.SetBytes(int64(len(body)))
 	b.ResetTimer()
 	c0 := cputime.Used()
-	base := runLoad(b, client, noop.URL, n, http.StatusAccepted, body, path, hdr)
+	base := loadtest.Run(b, client, noop.URL, n, http.StatusAccepted, body, path, hdr)
 	c1, w1 := cputime.Used(), cputime.Written()
-	got := runLoad(b, client, relay.URL, n, http.StatusAccepted, body, path, hdr)
+	got := loadtest.Run(b, client, relay.URL, n, http.StatusAccepted, body, path, hdr)
 	c2, w2 := cputime.Used(), cputime.Written()
 	b.StopTimer()
 	// CPU per request, client included: on a shared machine the rates
@@ -151,10 +81,10 @@ func acceptLoad(b *testing.B, st store.Acceptor, setup func(*Server)) {
 		// commit's meta page, and what the file grew by.
 		b.ReportMetric(float64(w2-w1)/float64(n)/1024, "disk-KB/accept")
 	}
-	b.ReportMetric(got.perSecond(), "accepts/s")
-	b.ReportMetric(base.perSecond(), "noop-req/s")
-	b.ReportMetric(got.perSecond()/base.perSecond(), "x-noop-rate")
-	b.ReportMetric(float64(got.quantile(0.5))/float64(base.quantile(0.5)), "p50-x-noop")
-	b.ReportMetric(float64(got.quantile(0.99))/float64(base.quantile(0.99)), "p99-x-noop")
-	b.ReportMetric(float64(got.quantile(0.99))/1e6, "p99-ms")
+	b.ReportMetric(got.PerSecond(), "accepts/s")
+	b.ReportMetric(base.PerSecond(), "noop-req/s")
+	b.ReportMetric(got.PerSecond()/base.PerSecond(), "x-noop-rate")
+	b.ReportMetric(float64(got.Quantile(0.5))/float64(base.Quantile(0.5)), "p50-x-noop")
+	b.ReportMetric(float64(got.Quantile(0.99))/float64(base.Quantile(0.99)), "p99-x-noop")
+	b.ReportMetric(float64(got.Quantile(0.99))/1e6, "p99-ms")
 }

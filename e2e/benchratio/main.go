@@ -101,7 +101,8 @@ func main() {
 func keepingUp() {
 	acc, drain, noop := metrics["BenchmarkAcceptLoad"], metrics["BenchmarkDrain/intake"], metrics["BenchmarkDrain/noop"]
 	intake := metrics["BenchmarkIntake"]
-	if acc == nil && drain == nil && intake == nil && metrics["BenchmarkAcceptLoadJetStream"] == nil && metrics["BenchmarkDrainProcesses"] == nil {
+	if acc == nil && drain == nil && intake == nil && metrics["BenchmarkAcceptLoadJetStream"] == nil &&
+		metrics["BenchmarkDrainProcesses"] == nil && metrics["BenchmarkAcceptLoadProcess"] == nil {
 		return
 	}
 	fmt.Println("\nThe relay keeping up, same run:")
@@ -115,6 +116,10 @@ func keepingUp() {
 		if kb := acc["disk-KB/accept"]; kb > 0 {
 			fmt.Printf("  written to disk per accept       %8.1f KB\n", kb)
 		}
+	}
+	if p := metrics["BenchmarkAcceptLoadProcess"]; p != nil {
+		fmt.Printf("  durable accepts, relay a process %8.0f/s  %6.2f× a no-op handler, p99 %.1f ms; the relay's CPU %.0f µs per accept, peak memory %.1f MB\n",
+			p["accepts/s"], p["x-noop-rate"], p["p99-ms"], p["relay-cpu-µs/accept"], p["relay-peak-anon-MB"])
 	}
 	if js := metrics["BenchmarkAcceptLoadJetStream"]; js != nil {
 		fmt.Println("\nThe two stores side by side, same run (each against its own no-op run):")
