@@ -4,11 +4,15 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/reportline/reportline/delivery"
+	"github.com/reportline/reportline/hotline/termsafe"
 	"github.com/reportline/reportline/report"
 )
 
@@ -61,3 +65,98 @@ func TestFlagsHiddenCharacters(t *testing.T) {
 }
 
 const rid2 = "7c1d2e3f-4a5b-4c6d-8e7f-901a2b3c4d5e"
+
+// HiddenCharacters names what the walk it replaced named, for a hidden
+// character, a line feed or a tab in each string of a report in turn.
+func TestHiddenCharactersEachMember(t *testing.T) {
+	base := func() *report.Report {
+		return &report.Report{Version: 1, ID: rid, Hotline: "h1", Site: "s1", Locale: "en",
+			Locations: []report.Location{{Kind: "url", Value: "https://example.com/x"}, {Kind: "other", Value: "x"}},
+			SeenOn:    "website", Content: "video", Category: "csam", Description: "d", Details: "d",
+			Contact: &report.Contact{Name: "n", Email: "e"}, FollowUp: &report.FollowUp{Mailbox: "m"}}
+	}
+	var strs int
+	countStrings(reflect.ValueOf(base()), func(reflect.Value) { strs++ })
+	for i := range strs {
+		for _, odd := range []string{"a\x1b[8mb", "a\u202eb", "a\u200bb", "two\nlines", "a\tb", "plain"} {
+			r := base()
+			k := 0
+			countStrings(reflect.ValueOf(r), func(v reflect.Value) {
+				if k == i {
+					v.SetString(odd)
+				}
+				k++
+			})
+			got, want := HiddenCharacters(r), hiddenByWalk(r)
+			if !slices.Equal(got, want) {
+				t.Errorf("string %d set to %q: %q, the walk names %q", i, odd, got, want)
+			}
+		}
+	}
+	r := base()
+	r.Description, r.Locations[1].Value = "a\x1bb", "\u200b"
+	if got, want := HiddenCharacters(r), []string{"locations[1].value", "description"}; !slices.Equal(got, want) {
+		t.Errorf("%q, want %q", got, want)
+	}
+}
+
+// countStrings calls f with each settable string below v, in field order.
+func countStrings(v reflect.Value, f func(reflect.Value)) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			countStrings(v.Elem(), f)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				countStrings(v.Field(i), f)
+			}
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			countStrings(v.Index(i), f)
+		}
+	case reflect.String:
+		f(v)
+	}
+}
+
+// hiddenByWalk is how HiddenCharacters named the fields before it kept
+// the names of each type's fields: the reference it is held to.
+func hiddenByWalk(r *report.Report) []string {
+	var out []string
+	var walk func(v reflect.Value, name string)
+	walk = func(v reflect.Value, name string) {
+		switch v.Kind() {
+		case reflect.Pointer:
+			if !v.IsNil() {
+				walk(v.Elem(), name)
+			}
+		case reflect.Struct:
+			t := v.Type()
+			for i := range t.NumField() {
+				tag, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+				if tag == "" || tag == "-" {
+					continue
+				}
+				if name != "" {
+					tag = name + "." + tag
+				}
+				walk(v.Field(i), tag)
+			}
+		case reflect.Slice:
+			for i := range v.Len() {
+				walk(v.Index(i), name+"["+strconv.Itoa(i)+"]")
+			}
+		case reflect.String:
+			s := v.String()
+			if multiLine[name] && termsafe.CleanText(s) || !multiLine[name] && termsafe.Clean(s) {
+				return
+			}
+			out = append(out, name)
+		}
+	}
+	walk(reflect.ValueOf(r), "")
+	return out
+}
