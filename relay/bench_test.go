@@ -5,29 +5,12 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+
+	"github.com/reportline/reportline/internal/loadtest"
 )
 
-// benchAbuse lets every benchmark request through the limits, so that
-// each measures the path it names. The proof-of-work difficulty stays
-// put: the benchmarks solve thousands of proofs before they start, and a
-// difficulty raised by that load (it doubles each minute above
-// raise_above_challenges_per_minute) would make the last proofs take so
-// long that the first ones expired before they were sent.
-const benchAbuse = `
-[relay.pow]
-difficulty = 64
-max_difficulty = 64
-cost = 1
-v1_difficulty = 64
-[relay.limits]
-challenges_per_minute = 1e12
-challenge_burst = 1000000000
-reports_per_minute = 1e12
-report_burst = 1000000000
-total_reports_per_minute = 1e12
-max_concurrent_reports = 1000
-max_concurrent_reports_per_client = 1000
-`
+// benchAbuse lets every benchmark request through the limits.
+const benchAbuse = loadtest.RelayLimits
 
 // BenchmarkAccept is the baseline: a report with valid work, checked and
 // stored durably (one fsync).

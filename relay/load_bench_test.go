@@ -81,10 +81,5 @@ func acceptLoad(b *testing.B, st store.Acceptor, setup func(*Server)) {
 		// commit's meta page, and what the file grew by.
 		b.ReportMetric(float64(w2-w1)/float64(n)/1024, "disk-KB/accept")
 	}
-	b.ReportMetric(got.PerSecond(), "accepts/s")
-	b.ReportMetric(base.PerSecond(), "noop-req/s")
-	b.ReportMetric(got.PerSecond()/base.PerSecond(), "x-noop-rate")
-	b.ReportMetric(float64(got.Quantile(0.5))/float64(base.Quantile(0.5)), "p50-x-noop")
-	b.ReportMetric(float64(got.Quantile(0.99))/float64(base.Quantile(0.99)), "p99-x-noop")
-	b.ReportMetric(float64(got.Quantile(0.99))/1e6, "p99-ms")
+	loadtest.ReportAccepts(b, got, base)
 }

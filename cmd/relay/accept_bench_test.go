@@ -8,9 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -20,24 +18,6 @@ import (
 	"github.com/reportline/reportline/pow"
 	"github.com/reportline/reportline/report"
 )
-
-// acceptBenchLimits lets every benchmark request through the relay's
-// limits, as BenchmarkAcceptLoad's settings do: all 32 connections come
-// from one address, and the proofs, solved before the clock starts, are
-// the cheapest the relay takes, at a difficulty that stays put.
-const acceptBenchLimits = `[relay.pow]
-difficulty = 64
-max_difficulty = 64
-cost = 1
-v1_difficulty = 64
-[relay.limits]
-challenges_per_minute = 1e12
-challenge_burst = 1000000000
-reports_per_minute = 1e12
-report_burst = 1000000000
-total_reports_per_minute = 1e12
-max_concurrent_reports = 1000
-max_concurrent_reports_per_client = 1000`
 
 // BenchmarkAcceptLoadProcess is BenchmarkAcceptLoad (relay) against the
 // built relay as a process of its own, as its command assembles it: b.N
@@ -69,7 +49,7 @@ func BenchmarkAcceptLoadProcess(b *testing.B) {
 			go func() { io.Copy(io.Discard, c); c.Close() }()
 		}
 	}()
-	s.write(b, "delivery_workers = 1\ndelivery_timeout = \"1h\"\n"+acceptBenchLimits, `color = "#000000"`)
+	s.write(b, "delivery_workers = 1\ndelivery_timeout = \"1h\"\n"+loadtest.RelayLimits, `color = "#000000"`)
 	cfg, _ := os.ReadFile(s.cfgPath)
 	s.writeConfig(b, strings.Replace(string(cfg), "127.0.0.1:9", hole.Addr().String(), 1))
 	rcpts, err := report.ParseRecipients([]string{s.recipient})
@@ -101,23 +81,7 @@ func BenchmarkAcceptLoadProcess(b *testing.B) {
 	path := func(i int) string { return "/v1/sites/s1/reports/" + ids[i] }
 	hdr := func(i int) []string { return []string{pow.Header, proofs[i]} }
 
-	var peak atomic.Int64
-	stop, sampled := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(sampled)
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			if kb := procAnonKB(relay); kb > peak.Load() {
-				peak.Store(kb)
-			}
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
+	peaks := samplePeaks(relay)
 	b.SetBytes(int64(len(body)))
 	b.ResetTimer()
 	c0 := cputime.Used()
@@ -126,8 +90,7 @@ func BenchmarkAcceptLoadProcess(b *testing.B) {
 	got := loadtest.Run(b, client, "http://"+addr, n, http.StatusAccepted, body, path, hdr)
 	c2, r2, w2 := cputime.Used(), cputime.UsedBy(relay.pid()), cputime.WrittenBy(relay.pid())
 	b.StopTimer()
-	close(stop)
-	<-sampled
+	peak := peaks()[0]
 
 	// CPU per request, client and relay together, as BenchmarkAcceptLoad
 	// counts it in one process, and the relay's alone.
@@ -137,11 +100,6 @@ func BenchmarkAcceptLoadProcess(b *testing.B) {
 	if w1 >= 0 && w2 >= 0 {
 		b.ReportMetric(float64(w2-w1)/float64(n)/1024, "disk-KB/accept")
 	}
-	b.ReportMetric(got.PerSecond(), "accepts/s")
-	b.ReportMetric(base.PerSecond(), "noop-req/s")
-	b.ReportMetric(got.PerSecond()/base.PerSecond(), "x-noop-rate")
-	b.ReportMetric(float64(got.Quantile(0.5))/float64(base.Quantile(0.5)), "p50-x-noop")
-	b.ReportMetric(float64(got.Quantile(0.99))/float64(base.Quantile(0.99)), "p99-x-noop")
-	b.ReportMetric(float64(got.Quantile(0.99))/1e6, "p99-ms")
-	b.ReportMetric(float64(peak.Load())/1024, "relay-peak-anon-MB")
+	loadtest.ReportAccepts(b, got, base)
+	b.ReportMetric(float64(peak)/1024, "relay-peak-anon-MB")
 }

@@ -69,35 +69,14 @@ func BenchmarkDrainProcesses(b *testing.B) {
 	intakeCPU0, intakeIO0 := cputime.UsedBy(intake.pid()), cputime.WrittenBy(intake.pid())
 	start := time.Now()
 	relay := startProc(b, "", nil, relayBin, "serve", "-config", s.cfgPath)
-	var relayPeak, intakePeak atomic.Int64
-	stop, sampled := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(sampled)
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			for _, p := range []struct {
-				proc *proc
-				peak *atomic.Int64
-			}{{relay, &relayPeak}, {intake, &intakePeak}} {
-				if kb := procAnonKB(p.proc); kb > p.peak.Load() {
-					p.peak.Store(kb)
-				}
-			}
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
+	peaks := samplePeaks(relay, intake)
 	// Polled, not waited on: there is no event to wait for but the
 	// intake's count, and each poll is one small request. (The relay's
 	// own metrics count its spool, which costs more the more it holds.)
 	deadline := time.Now().Add(time.Duration(b.N)*20*time.Millisecond + 2*time.Minute)
 	for stored(intakeAddr) < b.N {
 		if !relay.alive() || !intake.alive() || time.Now().After(deadline) {
-			close(stop)
+			peaks()
 			b.Fatalf("%d of %d stored\nrelay:\n%s\nintake:\n%s", stored(intakeAddr), b.N, tail(relay.out.String()), tail(intake.out.String()))
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -107,8 +86,7 @@ func BenchmarkDrainProcesses(b *testing.B) {
 	relayCPU, intakeCPU := cputime.UsedBy(relay.pid()), cputime.UsedBy(intake.pid())-intakeCPU0
 	relayIO, intakeIO := cputime.WrittenBy(relay.pid()), cputime.WrittenBy(intake.pid())-intakeIO0
 	b.StopTimer()
-	close(stop)
-	<-sampled
+	peak := peaks()
 	relay.kill()
 	intake.kill()
 
@@ -128,8 +106,8 @@ func BenchmarkDrainProcesses(b *testing.B) {
 	b.ReportMetric(counts["reportline_intake_flush_seconds_total"]/elapsed.Seconds(), "flush-busy")
 	b.ReportMetric(counts["reportline_intake_flushes_total"]/float64(b.N), "flushes/delivery")
 	b.ReportMetric(counts["reportline_intake_batches_total"]/float64(b.N), "batches/delivery")
-	b.ReportMetric(float64(relayPeak.Load())/1024, "relay-peak-anon-MB")
-	b.ReportMetric(float64(intakePeak.Load())/1024, "intake-peak-anon-MB")
+	b.ReportMetric(float64(peak[0])/1024, "relay-peak-anon-MB")
+	b.ReportMetric(float64(peak[1])/1024, "intake-peak-anon-MB")
 }
 
 // fillBacklog puts n reports in the spool at path, as a relay that could
@@ -200,6 +178,34 @@ func stored(addr string) int {
 		return -1
 	}
 	return int(m["reportline_intake_reports_stored_total"])
+}
+
+// samplePeaks samples the resident anonymous memory of each process every
+// 20 ms until the function it returns is called, which returns each one's
+// peak in KiB.
+func samplePeaks(procs ...*proc) (stop func() []int64) {
+	peaks := make([]int64, len(procs))
+	done, sampled := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(sampled)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			for i, p := range procs {
+				peaks[i] = max(peaks[i], procAnonKB(p))
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return sync.OnceValue(func() []int64 {
+		close(done)
+		<-sampled
+		return peaks
+	})
 }
 
 // procAnonKB is p's resident anonymous memory in KiB (RssAnon: its heap

@@ -18,6 +18,30 @@ import (
 // Conns is how many connections the load benchmarks keep busy.
 const Conns = 32
 
+// RelayLimits is the [relay.pow] and [relay.limits] tables of a relay's
+// configuration that let every benchmark request through, so that each
+// benchmark measures the path it names: all its connections come from one
+// address. The proof-of-work difficulty stays put: the benchmarks solve
+// thousands of proofs before they start, and a difficulty raised by that
+// load (it doubles each minute above raise_above_challenges_per_minute)
+// would make the last proofs take so long that the first ones expired
+// before they were sent.
+const RelayLimits = `
+[relay.pow]
+difficulty = 64
+max_difficulty = 64
+cost = 1
+v1_difficulty = 64
+[relay.limits]
+challenges_per_minute = 1e12
+challenge_burst = 1000000000
+reports_per_minute = 1e12
+report_burst = 1000000000
+total_reports_per_minute = 1e12
+max_concurrent_reports = 1000
+max_concurrent_reports_per_client = 1000
+`
+
 // Result is one load run: its wall time and each request's latency.
 type Result struct {
 	Elapsed   time.Duration
@@ -86,4 +110,17 @@ func Run(tb testing.TB, client *http.Client, base string, n, want int, body []by
 		tb.Fatal(msg)
 	}
 	return Result{Elapsed: time.Since(start), Latencies: lat}
+}
+
+// ReportAccepts reports a run of accepts against its baseline, a run of
+// the same requests from the same client to a no-op handler: the rates,
+// their ratio, and the median and 99th percentile latencies as ratios to
+// the baseline's, the 99th also in milliseconds.
+func ReportAccepts(b *testing.B, got, base Result) {
+	b.ReportMetric(got.PerSecond(), "accepts/s")
+	b.ReportMetric(base.PerSecond(), "noop-req/s")
+	b.ReportMetric(got.PerSecond()/base.PerSecond(), "x-noop-rate")
+	b.ReportMetric(float64(got.Quantile(0.5))/float64(base.Quantile(0.5)), "p50-x-noop")
+	b.ReportMetric(float64(got.Quantile(0.99))/float64(base.Quantile(0.99)), "p99-x-noop")
+	b.ReportMetric(float64(got.Quantile(0.99))/1e6, "p99-ms")
 }
