@@ -84,12 +84,16 @@ soak:
 ## bench: benchmarks, reported as ratios to a baseline measured in the same run
 ## (the relay's drain with a backlog of DRAIN reports, as two processes and in
 ## one); then the browser speed
-## run (headless Chromium), which writes docs/speed.md
+## run (headless Chromium), which writes docs/speed.md. The pause between the
+## drains lets the inodes the first one freed age: on ext4 without a journal,
+## files created within a minute or more of many deletions cost far more
+## (docs/benchmarks.md, "Commands").
 DRAIN ?= 100000
 bench: build
 	{ $(GO) test -run='^$$' -bench=. -skip='^BenchmarkDrain|Process$$' -benchmem ./... && \
 	  $(GO) test -run='^$$' -bench='^BenchmarkAcceptLoadProcess$$' -benchtime=5000x ./cmd/relay/ && \
 	  $(GO) test -run='^$$' -bench='^BenchmarkDrainProcesses$$' -benchtime=$(DRAIN)x -timeout=2h ./cmd/relay/ && \
+	  sleep 90 && \
 	  $(GO) test -run='^$$' -bench='^BenchmarkDrain$$' -benchtime=$(DRAIN)x -timeout=2h ./relay/forward/; } | $(GO) run ./e2e/benchratio
 	$(GO) run ./e2e/speed -bin $(BUILD)/bin -assets $(BUILD)/assets -out docs/speed.md
 
