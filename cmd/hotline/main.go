@@ -196,6 +196,7 @@ func runIntake(args []string) error {
 	if err != nil {
 		return err
 	}
+	tuneGC(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return serveIntake(ctx, srv, ln, log)
