@@ -1,6 +1,8 @@
 package intake
 
 import (
+	"bytes"
+	"encoding/json"
 	"time"
 
 	"github.com/reportline/reportline/report"
@@ -8,9 +10,9 @@ import (
 
 // marshalOpened writes what the intake stores as <id>.json: o as
 // json.MarshalIndent writes it with two spaces of indent, and a newline.
-// It is written by hand (report.Marshal for the report), then indented,
-// because encoding/json's reflection and indenting cost about 20 µs of
-// CPU per report stored (TestMarshalOpened holds it to encoding/json).
+// It is written by hand (report.Marshal for the report), then indented
+// with json.Indent, because encoding/json's reflection cost about 15 µs
+// of CPU per report stored (TestMarshalOpened holds it to encoding/json).
 func marshalOpened(o *Opened) ([]byte, error) {
 	b := make([]byte, 0, 2048)
 	b = append(b, `{"id":`...)
@@ -61,8 +63,11 @@ func marshalOpened(o *Opened) ([]byte, error) {
 		b = append(b, r...)
 	}
 	b = append(b, '}')
-	out := indent(make([]byte, 0, len(b)+len(b)/4+64), b)
-	return append(out, '\n'), nil
+	out := bytes.NewBuffer(make([]byte, 0, len(b)+len(b)/4+64))
+	if err := json.Indent(out, b, "", "  "); err != nil {
+		return nil, err
+	}
+	return append(out.Bytes(), '\n'), nil
 }
 
 // appendTime appends t as time.Time's MarshalJSON writes it.
@@ -85,56 +90,4 @@ func appendStrings(b []byte, ss []string) []byte {
 		b = report.AppendJSONString(b, s)
 	}
 	return append(b, ']')
-}
-
-// indent appends compact JSON (no white space outside strings) to dst as
-// json.Indent does with no prefix and two spaces: each member and element
-// on its own line, a space after each colon, empty objects and arrays
-// kept as {} and [].
-func indent(dst, src []byte) []byte {
-	depth := 0
-	newline := func() {
-		dst = append(dst, '\n')
-		for range depth {
-			dst = append(dst, ' ', ' ')
-		}
-	}
-	for i := 0; i < len(src); i++ {
-		c := src[i]
-		switch c {
-		case '"':
-			// A string, up to its closing quote: one not escaped.
-			j := i + 1
-			for j < len(src) && src[j] != '"' {
-				if src[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			j = min(j, len(src)-1)
-			dst = append(dst, src[i:j+1]...)
-			i = j
-		case '{', '[':
-			dst = append(dst, c)
-			if i+1 < len(src) && (src[i+1] == '}' || src[i+1] == ']') {
-				dst = append(dst, src[i+1])
-				i++
-				continue
-			}
-			depth++
-			newline()
-		case '}', ']':
-			depth--
-			newline()
-			dst = append(dst, c)
-		case ',':
-			dst = append(dst, c)
-			newline()
-		case ':':
-			dst = append(dst, c, ' ')
-		default:
-			dst = append(dst, c)
-		}
-	}
-	return dst
 }

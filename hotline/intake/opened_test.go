@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reportline/reportline/internal/fuzzseed"
 	"github.com/reportline/reportline/report"
 )
 
@@ -46,26 +45,4 @@ func TestMarshalOpened(t *testing.T) {
 			t.Errorf("%s: wrote\n%s\nencoding/json writes\n%s", name, got, want)
 		}
 	}
-}
-
-// FuzzIndent checks indent against json.Indent, for any JSON made
-// compact.
-func FuzzIndent(f *testing.F) {
-	for _, b := range fuzzseed.Files(f, "*.json") {
-		f.Add(b)
-	}
-	f.Add([]byte(`{"a":[],"b":{},"c":[{},[1,"x\"]"]],"d":"\\"}`))
-	f.Fuzz(func(t *testing.T, in []byte) {
-		var compact bytes.Buffer
-		if json.Compact(&compact, in) != nil {
-			return
-		}
-		var want bytes.Buffer
-		if err := json.Indent(&want, compact.Bytes(), "", "  "); err != nil {
-			t.Fatal(err)
-		}
-		if got := indent(nil, compact.Bytes()); !bytes.Equal(got, want.Bytes()) {
-			t.Fatalf("indented %q as\n%s\njson.Indent as\n%s", compact.Bytes(), got, want.Bytes())
-		}
-	})
 }
