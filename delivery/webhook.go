@@ -39,7 +39,9 @@
 // [Verifier.Verify] accepts a delivery if its timestamp is within the
 // tolerance of the current time and at least one signature entry matches at
 // least one configured key. Entries with an unknown version are skipped, as
-// the spec requires for forward compatibility. Message ids must not contain
+// the spec requires for forward compatibility. Only the first two well-formed
+// v1a entries are checked: each check hashes the whole body again, and a
+// sender signs with one key, or two while it rotates. Message ids must not contain
 // '.', which would let one signed message pass for another (the spec warns
 // about this). HMACs are compared in constant time.
 package delivery
@@ -90,6 +92,12 @@ const (
 	// maxIDLen bounds the webhook-id header in bytes; the id is an idempotency
 	// key that callers store.
 	maxIDLen = 256
+	// maxEd25519Entries bounds the v1a entries Verify checks: each one
+	// hashes the whole body again for every trusted Ed25519 key, so that
+	// without the bound a header of forged entries would make a sender
+	// without a key cost the receiver maxSignatures hashes of each body. A
+	// sender signs with one key, or two while it rotates.
+	maxEd25519Entries = 2
 )
 
 // Signature versions defined by the spec.
@@ -347,6 +355,7 @@ func (v *Verifier) Verify(h http.Header, body []byte, now time.Time) (id string,
 
 	msg := signedContent(id, tsText, body)
 	var macs [][]byte
+	edEntries := 0
 	for _, s := range sigs {
 		switch s.Version {
 		case versionHMAC:
@@ -367,6 +376,9 @@ func (v *Verifier) Verify(h http.Header, body []byte, now time.Time) (id string,
 		case versionEd25519:
 			raw, ok := decodeSignature(s.Value, ed25519.SignatureSize)
 			if !ok {
+				continue
+			}
+			if edEntries++; edEntries > maxEd25519Entries {
 				continue
 			}
 			for _, pub := range v.ed25519Keys {

@@ -420,6 +420,47 @@ func TestMultipleSignatures(t *testing.T) {
 	}
 }
 
+// TestEd25519EntriesBounded sends headers with more v1a entries than a
+// sender signs with: each one makes the verifier hash the whole body again
+// for every key it trusts, so that a header of 16 forged entries made a
+// sender without a key cost the intake 16 hashes of a 4 MB batch. Only the
+// first two v1a entries are checked: a genuine entry after two forged ones
+// is not, and one after a single forged entry (a sender rotating its key)
+// still is.
+func TestEd25519EntriesBounded(t *testing.T) {
+	body := []byte(`{"type":"report.batch"}`)
+	oldSecret, oldPublic, _ := delivery.GenerateEd25519()
+	newSecret, newPublic, _ := delivery.GenerateEd25519()
+	forged := "v1a," + base64.StdEncoding.EncodeToString(make([]byte, 64))
+	genuine, err := mustEd25519(t, newSecret).Sign(vectorID, vectorTime, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	both, err := delivery.MultiSigner(mustEd25519(t, oldSecret), mustEd25519(t, newSecret)).Sign(vectorID, vectorTime, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, header string
+		keys         []string
+		wantErr      error
+	}{
+		{"genuine after one forged entry", forged + " " + genuine, []string{newPublic}, nil},
+		{"old and new key sign, verifier trusts new", both, []string{newPublic}, nil},
+		{"old and new key sign, verifier trusts both", both, []string{oldPublic, newPublic}, nil},
+		{"HMAC and malformed entries do not count", "v1,x v1a,x v1a,AAAA " + forged + " " + genuine, []string{newPublic}, nil},
+		{"genuine after two forged entries", forged + " " + forged + " " + genuine, []string{newPublic}, delivery.ErrBadSignature},
+		{"genuine after fifteen forged entries", strings.Repeat(forged+" ", 15) + genuine, []string{oldPublic, newPublic}, delivery.ErrBadSignature},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := mustVerifier(t, tt.keys...).Verify(vectorHeader(tt.header), body, vectorTime)
+			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
+				t.Errorf("Verify error = %v, want %v", err, tt.wantErr)
+			}
+		})
+	}
+}
+
 func TestMalformedKeys(t *testing.T) {
 	b64 := func(n int) string { return base64.StdEncoding.EncodeToString(make([]byte, n)) }
 	tests := []struct {
