@@ -1,9 +1,11 @@
 package main
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -62,5 +64,64 @@ func TestDocsListEveryProblemAndRoute(t *testing.T) {
 				t.Errorf("docs/%s does not describe the route %s", c.doc, m[1])
 			}
 		}
+	}
+}
+
+// TestDocsBuildByHand keeps the documents' `go build -o` lines true to the
+// checkout: an output that names a folder of the repository (relay/,
+// hotline/) without a trailing slash puts the binary inside that source
+// folder, not where the next command looks for it; and every later line
+// of the block that runs a binary by its path runs one the block built.
+func TestDocsBuildByHand(t *testing.T) {
+	docs, _ := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
+	docs = append(docs, filepath.Join("..", "..", "README.md"))
+	blocks := 0
+	for _, path := range docs {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(string(b), -1) {
+			if !strings.Contains(m[1], "go build") {
+				continue
+			}
+			blocks++
+			built := map[string]bool{}
+			for _, line := range strings.Split(m[1], "\n") {
+				line, _, _ = strings.Cut(line, "#")
+				args := strings.Fields(line)
+				if len(args) == 0 {
+					continue
+				}
+				if i := slices.Index(args, "build"); i > 0 && args[i-1] == "go" {
+					o := slices.Index(args, "-o")
+					if o < 0 || o+1 >= len(args) {
+						t.Errorf("%s: %q builds without -o", path, line)
+						continue
+					}
+					out := args[o+1]
+					if st, err := os.Stat(filepath.Join("..", "..", out)); err == nil && st.IsDir() && !strings.HasSuffix(out, "/") {
+						t.Errorf("%s: %q writes into the source folder %s/ of the checkout, not to %s", path, line, out, out)
+					}
+					for _, pkg := range args[o+2:] {
+						if strings.HasPrefix(pkg, "./") {
+							name := filepath.Base(pkg)
+							if strings.HasSuffix(out, "/") {
+								built[filepath.Clean(out+name)] = true
+							} else {
+								built[filepath.Clean(out)] = true
+							}
+						}
+					}
+					continue
+				}
+				if bin := args[0]; strings.Contains(bin, "/") && !built[filepath.Clean(bin)] {
+					t.Errorf("%s: %q runs %s, which the block did not build (it built %v)", path, line, bin, slices.Sorted(maps.Keys(built)))
+				}
+			}
+		}
+	}
+	if blocks == 0 {
+		t.Fatal("found no sh block that runs go build")
 	}
 }
