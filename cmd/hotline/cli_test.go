@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -214,5 +215,28 @@ func TestIntakeListenAddressTaken(t *testing.T) {
 		"-verify-key", "whpk_"+base64.StdEncoding.EncodeToString(make([]byte, 32)), "-inbox", filepath.Join(dir, "inbox"))
 	if code == 0 || !strings.Contains(stderr, "-listen") || !strings.Contains(stderr, "another") {
 		t.Errorf("intake on a taken address: exit %d\n%s\nwant a refusal that names -listen", code, stderr)
+	}
+}
+
+// TestSubcommandFlagNames: each flag in `hotline SUB -h` shows a one-word
+// argument name (flag takes the first `quoted` word of the usage text
+// for it, so a quoted command there would show as the argument).
+func TestSubcommandFlagNames(t *testing.T) {
+	flagLine := regexp.MustCompile(`^  -\S+(?: \S+)?$`)
+	for _, sub := range []string{"keygen", "intake", "open", "export", "sign", "reply", "publish", "serve-frame"} {
+		_, errOut, _ := run(t, sub, "-h")
+		flags := 0
+		for _, l := range strings.Split(errOut, "\n") {
+			if !strings.HasPrefix(l, "  -") {
+				continue
+			}
+			flags++
+			if l, _, _ = strings.Cut(l, "\t"); !flagLine.MatchString(l) {
+				t.Errorf("hotline %s -h: %q: the argument's name is more than one word", sub, l)
+			}
+		}
+		if flags == 0 {
+			t.Errorf("hotline %s -h lists no flag:\n%s", sub, errOut)
+		}
 	}
 }

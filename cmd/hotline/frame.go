@@ -31,7 +31,7 @@ func publishCmd(stdout io.Writer, args []string) error {
 	f.StringVar(&o.Relay, "relay", "", "the relay's origin, its public_url: where the form sends reports")
 	f.StringVar(&stFile, "statement", os.Getenv("HOTLINE_STATEMENT"), "the hotline's signed key statement (env HOTLINE_STATEMENT)")
 	f.StringVar(&o.VerificationKey, "statement-key", os.Getenv("HOTLINE_STATEMENT_KEY"), "the hlvk_… key the statement verifies against (env HOTLINE_STATEMENT_KEY)")
-	f.StringVar(&o.Assets, "assets", "build/assets", "the folder `make build` wrote, with widget.wasm and wasm_exec.js")
+	f.StringVar(&o.Assets, "assets", "build/assets", "the folder make build wrote (`DIR`), with widget.wasm and wasm_exec.js")
 	f.StringVar(&langs, "languages", "", "the hotline's languages, preferred first, separated by commas (default en)")
 	f.StringVar(&cats, "categories", "", "the report categories in the hotline's remit, separated by commas (default all)")
 	f.StringVar(&o.EmergencyNumber, "emergency-number", "", "the emergency number the form gives")

@@ -39,7 +39,7 @@ func keygenSign(stdout io.Writer, out string) error {
 // its offline key.
 func sign(stdout io.Writer, args []string) error {
 	fs := flag.NewFlagSet("sign", flag.ContinueOnError)
-	keyFile := fs.String("key", "", "the signing key file made by `hotline keygen -sign`")
+	keyFile := fs.String("key", "", "the signing key `FILE` made by hotline keygen -sign")
 	hotline := fs.String("hotline", os.Getenv("HOTLINE_ID"), "this hotline's id, as in the relay's [[hotline]] id (env HOTLINE_ID)")
 	serial := fs.Uint64("serial", 0, "the statement's serial: higher than every earlier statement's")
 	from := fs.String("valid-from", "", "start of the validity period, like 2026-01-31T00:00:00Z (default now)")

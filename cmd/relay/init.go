@@ -25,9 +25,9 @@ func initConfig(stdout io.Writer, args []string) error {
 	fs := flag.NewFlagSet("init", flag.ContinueOnError)
 	out := fs.String("o", "relay.toml", "configuration file to write (must not exist)")
 	keyFile := fs.String("signing-key", "relay-signing.key", "delivery signing key file to write (must not exist), beside the configuration unless a path is given")
-	rcpts := fs.String("recipient", "", "the hotline's age public keys, age1pq1… as `hotline keygen` prints them; several separated by commas (the form refuses to seal to keys the hotline did not sign: prefer -statement)")
-	stmtFile := fs.String("statement", "", "the hotline's signed key statement, a file `hotline sign` wrote; with -statement-key")
-	stmtKey := fs.String("statement-key", "", "the hotline's hlvk_… verification key, as `hotline keygen -sign` prints it")
+	rcpts := fs.String("recipient", "", "the hotline's age public keys, `age1pq1…` as hotline keygen prints them; several separated by commas (the form refuses to seal to keys the hotline did not sign: prefer -statement)")
+	stmtFile := fs.String("statement", "", "the hotline's signed key statement (`FILE`, as hotline sign wrote it); with -statement-key")
+	stmtKey := fs.String("statement-key", "", "the hotline's `hlvk_…` verification key, as hotline keygen -sign prints it")
 	hotlineID := fs.String("hotline", "", "the hotline's id, as its intake's -hotline gives it (default: the id the statement names, or "+strconv.Quote(exampleHotline)+" with -recipient)")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -31,7 +31,7 @@ func snippet(stdout io.Writer, args []string) error {
 	fs := flag.NewFlagSet("snippet", flag.ContinueOnError)
 	cf := addConfigFlags(fs, true)
 	site := fs.String("site", "", "the site id to write the snippet for")
-	frameURL := fs.String("frame", "", "the address of the frame the hotline hosts (`hotline publish`), for data-frame")
+	frameURL := fs.String("frame", "", "the `URL` of the frame the hotline hosts (hotline publish), for data-frame")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err

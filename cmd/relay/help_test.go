@@ -1,0 +1,44 @@
+package main
+
+import (
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/reportline/reportline/internal/testbin"
+)
+
+// flagLine is a line of flag.PrintDefaults that names a flag: the flag,
+// then its argument's name, one word (flag takes the first `quoted` word
+// of the usage text for it, so a quoted command there would show as the
+// argument).
+var flagLine = regexp.MustCompile(`^  -\S+(?: \S+)?$`)
+
+// TestSubcommandHelp: `relay SUB -h` answers with the subcommand's flags,
+// each with a one-word argument name, exits 0 and reports no error.
+func TestSubcommandHelp(t *testing.T) {
+	bin := testbin.Build(t, "relay")
+	// spool's help is a table of its own, checked for its exit only.
+	for _, sub := range []string{"serve", "check-config", "init", "keygen", "snippet", "spool"} {
+		cmd := exec.Command(bin, sub, "-h")
+		cmd.Dir = t.TempDir()
+		out, err := cmd.CombinedOutput()
+		if err != nil || strings.Contains(string(out), "error:") {
+			t.Errorf("relay %s -h: %v\n%s", sub, err, out)
+		}
+		flags := 0
+		for _, l := range strings.Split(string(out), "\n") {
+			if !strings.HasPrefix(l, "  -") {
+				continue
+			}
+			flags++
+			if l, _, _ = strings.Cut(l, "\t"); sub != "spool" && !flagLine.MatchString(l) {
+				t.Errorf("relay %s -h: %q: the argument's name is more than one word", sub, l)
+			}
+		}
+		if flags == 0 {
+			t.Errorf("relay %s -h lists no flag:\n%s", sub, out)
+		}
+	}
+}
