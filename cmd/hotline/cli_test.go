@@ -218,13 +218,17 @@ func TestIntakeListenAddressTaken(t *testing.T) {
 	}
 }
 
-// TestSubcommandFlagNames: each flag in `hotline SUB -h` shows a one-word
+// TestSubcommandHelp: `hotline SUB -h` answers with the subcommand's
+// flags, exits 0 and reports no error; each flag shows a one-word
 // argument name (flag takes the first `quoted` word of the usage text
 // for it, so a quoted command there would show as the argument).
-func TestSubcommandFlagNames(t *testing.T) {
+func TestSubcommandHelp(t *testing.T) {
 	flagLine := regexp.MustCompile(`^  -\S+(?: \S+)?$`)
 	for _, sub := range []string{"keygen", "intake", "open", "export", "sign", "reply", "publish", "serve-frame"} {
-		_, errOut, _ := run(t, sub, "-h")
+		_, errOut, code := run(t, sub, "-h")
+		if code != 0 || strings.Contains(errOut, "error:") {
+			t.Errorf("hotline %s -h: exit %d\n%s", sub, code, errOut)
+		}
 		flags := 0
 		for _, l := range strings.Split(errOut, "\n") {
 			if !strings.HasPrefix(l, "  -") {

@@ -76,6 +76,9 @@ func main() {
 		usage(os.Stderr)
 		err = fmt.Errorf("unknown command %q", cmd)
 	}
+	if errors.Is(err, flag.ErrHelp) {
+		return // -h: the flags are printed, and asking is no error
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "hotline: error: %v\n", err)
 		var h hint
