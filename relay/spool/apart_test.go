@@ -2,6 +2,8 @@ package spool
 
 import (
 	"bytes"
+	"encoding/binary"
+	"slices"
 	"testing"
 	"time"
 
@@ -104,16 +106,21 @@ func TestBodiesKeptApart(t *testing.T) {
 // whose bodies are kept apart.
 func TestOldFormatFileStillRead(t *testing.T) {
 	s, path := openTemp(t)
-	old := []Entry{at("old-1", 0), urgentAt("old-2", time.Second), at("old-dead", 2*time.Second)}
+	old := []Entry{at("old-1", 0), urgentAt("old-2", time.Second)}
+	dead := at("old-dead", 2*time.Second)
+	dead.LastError = "gone"
 	if err := s.db.Update(func(tx *bolt.Tx) error {
 		for _, e := range old {
 			e.NextAttempt = e.NextAttempt.UTC()
 			if err := tx.Bucket(bucketEntries).Put([]byte(e.ID), encodeRecord(e)); err != nil {
 				return err
 			}
-			if err := putIndexes(tx, e); err != nil {
+			if err := putOldIndexes(tx, e); err != nil {
 				return err
 			}
+		}
+		if err := tx.Bucket(bucketDead).Put([]byte(dead.ID), encodeRecord(dead)); err != nil {
+			return err
 		}
 		if err := tx.DeleteBucket(bucketBodies); err != nil {
 			return err
@@ -122,7 +129,6 @@ func TestOldFormatFileStillRead(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	mustBury(t, s, "old-dead", "gone")
 	s.Close()
 
 	s, err := Open(path)
@@ -189,5 +195,106 @@ func TestCompactionKeepsBodyNumbers(t *testing.T) {
 		if got, err := s.Get(id); err != nil || !bytes.Equal(got.Body, testEntry(id).Body) {
 			t.Errorf("Get(%s) after compaction = %q, %v", id, got.Body, err)
 		}
+	}
+}
+
+// putOldIndexes adds the index keys of a pending report as files of
+// format 2 and older kept them: an 8-byte time, then the id.
+func putOldIndexes(tx *bolt.Tx, e Entry) error {
+	key := func(t int64) []byte { return append(binary.BigEndian.AppendUint64(nil, uint64(t)), e.ID...) }
+	due := key(e.NextAttempt.UnixNano())
+	names := [][]byte{bucketDue}
+	if e.Attempts > 0 {
+		names = append(names, bucketRetry)
+	}
+	if e.Urgent {
+		names = append(names, bucketUrgent)
+	}
+	for _, name := range names {
+		if err := tx.Bucket(name).Put(due, nil); err != nil {
+			return err
+		}
+	}
+	return tx.Bucket(bucketReceived).Put(key(e.Received.Unix()), nil)
+}
+
+// A format 2 file, whose index keys break ties of time by id, opens as
+// format 3: every key is rewritten with the body number of the record it
+// names, and the reports are read, retried and delivered as before, those
+// of the same time in the order they were stored.
+func TestFormat2IndexesRekeyed(t *testing.T) {
+	s, path := openTemp(t)
+	// z is stored before a, at the same time; r has failed once; u is
+	// urgent.
+	mustPut(t, s, at("z", 0), at("a", 0), at("r", time.Second), urgentAt("u", 2*time.Second))
+	if err := s.Reschedule("r", t0.Add(time.Second), "hotline answered 503"); err != nil {
+		t.Fatal(err)
+	}
+	mustPut(t, s, at("dead", 3*time.Second))
+	mustBury(t, s, "dead", "gone")
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketDue, bucketRetry, bucketUrgent, bucketReceived} {
+			if err := tx.DeleteBucket(name); err != nil {
+				return err
+			}
+			if _, err := tx.CreateBucket(name); err != nil {
+				return err
+			}
+		}
+		if err := tx.Bucket(bucketEntries).ForEach(func(_, v []byte) error {
+			e, err := decodeRecord(v)
+			if err != nil {
+				return err
+			}
+			return putOldIndexes(tx, e)
+		}); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(keyFormat, []byte(formatVersion2))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s, err := Open(path)
+	if err != nil {
+		t.Fatalf("Open of a format 2 file: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketMeta).Get(keyFormat); string(v) != formatVersion {
+			t.Errorf("format %q after Open, want %q", v, formatVersion)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	checkInvariants(t, s)
+	if st, err := s.Stats(); err != nil || st.Pending != 4 || st.Dead != 1 || !st.Oldest.Equal(t0) {
+		t.Errorf("Stats = %+v, %v; want 4 pending from %v, 1 dead", st, err, t0)
+	}
+	due, err := s.Due(t0.Add(time.Hour), 0)
+	// The urgent first, then the retried, then the rest by time.
+	if want := []string{"u", "r", "z", "a"}; err != nil || !slices.Equal(ids(due), want) {
+		t.Fatalf("Due = %v, %v; want %v", ids(due), err, want)
+	}
+	for _, e := range due {
+		if !bytes.Equal(e.Body, testEntry(e.ID).Body) {
+			t.Errorf("%s: body %q", e.ID, e.Body)
+		}
+	}
+	if err := s.Reschedule("z", t0.Add(time.Minute), "refused"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Revive("dead", t0); err != nil {
+		t.Fatal(err)
+	}
+	checkInvariants(t, s)
+	if n, err := s.DeleteAll([]string{"u", "z", "a", "r", "dead"}); err != nil || n != 5 {
+		t.Fatalf("DeleteAll = %d, %v", n, err)
+	}
+	checkInvariants(t, s)
+	if st, err := s.Stats(); err != nil || st.Pending != 0 || st.Dead != 0 {
+		t.Errorf("Stats = %+v, %v; want empty", st, err)
 	}
 }

@@ -135,7 +135,7 @@ func deleteKeysOf(b *bolt.Bucket, id string) (int, error) {
 	var keys [][]byte
 	c := b.Cursor()
 	for k, _ := c.First(); k != nil; k, _ = c.Next() {
-		if len(k) > 8 && string(k[8:]) == id {
+		if indexKeyID(k) == id {
 			keys = append(keys, bytes.Clone(k))
 		}
 	}

@@ -161,11 +161,14 @@ var (
 )
 
 // formatVersion is stored in the meta bucket; Open refuses other values,
-// except that it upgrades a file of formatVersion1 in place (version 2
-// adds "bodies" and version 3 records), so that a relay too old to read
-// them refuses the file when it starts rather than a record later on.
+// except that it upgrades a file of an older format in place, so that a
+// relay too old to read a file refuses it when it starts rather than a
+// record later on. Format 2 added "bodies" and version 3 records; format
+// 3 orders reports of the same time in the indexes by their body number
+// instead of their id (see indexKey).
 const (
-	formatVersion  = "2"
+	formatVersion  = "3"
+	formatVersion2 = "2"
 	formatVersion1 = "1"
 )
 
@@ -330,6 +333,18 @@ func Open(path string) (*Spool, error) {
 		return nil, fmt.Errorf("open spool %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
+		var v []byte
+		if meta := tx.Bucket(bucketMeta); meta != nil {
+			v = meta.Get(keyFormat)
+		}
+		switch {
+		case v == nil, string(v) == formatVersion1, string(v) == formatVersion2:
+			if err := rekeyIndexes(tx); err != nil {
+				return fmt.Errorf("upgrade the indexes to format %s: %w", formatVersion, err)
+			}
+		case string(v) != formatVersion:
+			return fmt.Errorf("unsupported spool format %q: a newer relay wrote this file; run a relay at least as new as that one", v)
+		}
 		for _, name := range [][]byte{bucketEntries, bucketDue, bucketReceived, bucketUrgent, bucketDead, bucketMeta, bucketBodies} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
@@ -340,14 +355,7 @@ func Open(path string) (*Spool, error) {
 				return err
 			}
 		}
-		meta := tx.Bucket(bucketMeta)
-		switch v := meta.Get(keyFormat); {
-		case v == nil, string(v) == formatVersion1:
-			return meta.Put(keyFormat, []byte(formatVersion))
-		case string(v) != formatVersion:
-			return fmt.Errorf("unsupported spool format %q: a newer relay wrote this file; run a relay at least as new as that one", v)
-		}
-		return nil
+		return tx.Bucket(bucketMeta).Put(keyFormat, []byte(formatVersion))
 	})
 	if err != nil {
 		db.Close()
@@ -450,7 +458,7 @@ func (s *Spool) Put(e Entry) (stored Entry, created bool, err error) {
 		if err := tx.Bucket(bucketEntries).Put(id, encodeRecord(rec)); err != nil {
 			return err
 		}
-		return putIndexes(tx, e)
+		return putIndexes(tx, rec)
 	})
 	if err != nil {
 		return Entry{}, false, fmt.Errorf("put report %s: %w", e.ID, err)
@@ -1100,13 +1108,13 @@ func putIndexes(tx *bolt.Tx, e Entry) error {
 	if err := putDueKeys(tx, e); err != nil {
 		return err
 	}
-	return tx.Bucket(bucketReceived).Put(indexKey(e.Received.Unix(), e.ID), nil)
+	return tx.Bucket(bucketReceived).Put(receivedKey(e), nil)
 }
 
 // putDueKeys adds the "due" key of a pending report and, for a report that
 // failed before, its "retry" key, and for an urgent one its "urgent" key.
 func putDueKeys(tx *bolt.Tx, e Entry) error {
-	k := indexKey(e.NextAttempt.UnixNano(), e.ID)
+	k := dueKey(e)
 	if err := tx.Bucket(bucketDue).Put(k, nil); err != nil {
 		return err
 	}
@@ -1126,12 +1134,12 @@ func deleteIndexes(tx *bolt.Tx, e Entry) error {
 	if err := deleteDueKeys(tx, e); err != nil {
 		return err
 	}
-	return tx.Bucket(bucketReceived).Delete(indexKey(e.Received.Unix(), e.ID))
+	return tx.Bucket(bucketReceived).Delete(receivedKey(e))
 }
 
 // deleteDueKeys removes the keys putDueKeys adds.
 func deleteDueKeys(tx *bolt.Tx, e Entry) error {
-	k := indexKey(e.NextAttempt.UnixNano(), e.ID)
+	k := dueKey(e)
 	for _, b := range [][]byte{bucketDue, bucketRetry, bucketUrgent} {
 		if err := tx.Bucket(b).Delete(k); err != nil {
 			return err
@@ -1155,24 +1163,89 @@ func addRetryIndex(tx *bolt.Tx) error {
 		if e.Attempts == 0 {
 			return nil
 		}
-		return retry.Put(indexKey(e.NextAttempt.UnixNano(), e.ID), nil)
+		return retry.Put(dueKey(e), nil)
 	})
 }
 
-// indexKey is an 8-byte big-endian timestamp followed by the id, so that
-// byte order is time order (for non-negative times) with ties broken by id.
-func indexKey(t int64, id string) []byte {
-	k := make([]byte, 8, 8+len(id))
+// indexKey is an 8-byte big-endian time, the report's 8-byte big-endian
+// body number (zero for a record that holds its body), and its id. Byte
+// order is time order (for non-negative times), and reports of the same
+// time come in the order they were stored. Reports are received many to
+// the second, and bodies are numbered as they are stored, so the keys of
+// a group of new reports are appended to each index, a leaf or two per
+// commit. Ties broken by the random id instead (format 2) put each new
+// key in a different leaf, and a commit rewrote a leaf of each index for
+// every report.
+func indexKey(t int64, ref uint64, id string) []byte {
+	k := make([]byte, 16, 16+len(id))
 	binary.BigEndian.PutUint64(k, uint64(t))
+	binary.BigEndian.PutUint64(k[8:], ref)
 	return append(k, id...)
 }
 
+// dueKey is a pending report's key in "due", "retry" and "urgent".
+func dueKey(e Entry) []byte { return indexKey(e.NextAttempt.UnixNano(), e.bodyRef, e.ID) }
+
+// receivedKey is a pending report's key in "received".
+func receivedKey(e Entry) []byte { return indexKey(e.Received.Unix(), e.bodyRef, e.ID) }
+
 // splitIndexKey parses an indexKey.
 func splitIndexKey(k []byte) (int64, string, error) {
-	if len(k) <= 8 || len(k) > 8+MaxIDLen || binary.BigEndian.Uint64(k) > math.MaxInt64 {
+	if len(k) <= 16 || len(k) > 16+MaxIDLen || binary.BigEndian.Uint64(k) > math.MaxInt64 {
 		return 0, "", fmt.Errorf("%w: bad index key %x", ErrCorrupt, k)
 	}
-	return int64(binary.BigEndian.Uint64(k)), string(k[8:]), nil
+	return int64(binary.BigEndian.Uint64(k)), string(k[16:]), nil
+}
+
+// indexKeyID returns the id an index key ends with, or "" if the key is
+// too short to hold one.
+func indexKeyID(k []byte) string {
+	if len(k) <= 16 {
+		return ""
+	}
+	return string(k[16:])
+}
+
+// rekeyIndexes rewrites the index keys of a file of format 2 or older,
+// an 8-byte time followed by the id, as indexKey makes them: the body
+// number comes from the record the key names. A key too short to be one
+// is left as it is, for the checks that read it to report; one whose
+// record is missing gets body number zero and still names its id.
+func rekeyIndexes(tx *bolt.Tx) error {
+	entries := tx.Bucket(bucketEntries)
+	for _, name := range [][]byte{bucketDue, bucketRetry, bucketUrgent, bucketReceived} {
+		b := tx.Bucket(name)
+		if b == nil {
+			continue
+		}
+		var old [][]byte
+		if err := b.ForEach(func(k, _ []byte) error {
+			old = append(old, bytes.Clone(k))
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, k := range old {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		for _, k := range old {
+			if len(k) > 8 {
+				var ref uint64
+				if entries != nil {
+					if rec := entries.Get(k[8:]); rec != nil {
+						ref, _ = bodyKeyOf(rec)
+					}
+				}
+				k = indexKey(int64(binary.BigEndian.Uint64(k)), ref, string(k[8:]))
+			}
+			if err := b.Put(k, nil); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+		}
+	}
+	return nil
 }
 
 // truncate shortens s to at most n bytes without splitting a UTF-8 sequence.

@@ -126,19 +126,19 @@ func checkInvariants(t testing.TB, s *Spool) {
 			if e.ID != string(k) {
 				return fmt.Errorf("record under %q has id %q", k, e.ID)
 			}
-			if due.Get(indexKey(e.NextAttempt.UnixNano(), e.ID)) == nil {
+			if due.Get(dueKey(e)) == nil {
 				return fmt.Errorf("%s: missing due key", k)
 			}
-			if received.Get(indexKey(e.Received.Unix(), e.ID)) == nil {
+			if received.Get(receivedKey(e)) == nil {
 				return fmt.Errorf("%s: missing received key", k)
 			}
-			if inRetry := retry.Get(indexKey(e.NextAttempt.UnixNano(), e.ID)) != nil; inRetry != (e.Attempts > 0) {
+			if inRetry := retry.Get(dueKey(e)) != nil; inRetry != (e.Attempts > 0) {
 				return fmt.Errorf("%s: %d attempts, retry key %v", k, e.Attempts, inRetry)
 			}
 			if e.Attempts > 0 {
 				retries++
 			}
-			if inUrgent := urgent.Get(indexKey(e.NextAttempt.UnixNano(), e.ID)) != nil; inUrgent != e.Urgent {
+			if inUrgent := urgent.Get(dueKey(e)) != nil; inUrgent != e.Urgent {
 				return fmt.Errorf("%s: urgent %v, urgent key %v", k, e.Urgent, inUrgent)
 			}
 			if e.Urgent {
@@ -411,7 +411,8 @@ func TestGet(t *testing.T) {
 }
 
 func TestDue(t *testing.T) {
-	// r3 and r4 share a NextAttempt, so they are ordered by id.
+	// r4 and r3 share a NextAttempt, so they come in the order they were
+	// stored, r4 first, whatever their ids.
 	fill := []Entry{
 		at("r5", 5*time.Minute),
 		at("r4", 2*time.Minute),
@@ -426,15 +427,15 @@ func TestDue(t *testing.T) {
 		limit int
 		want  []string
 	}{
-		{"all due, earliest first", t0.Add(10 * time.Minute), 0, []string{"r1", "r2", "r3", "r4", "r5"}},
-		{"limit", t0.Add(10 * time.Minute), 3, []string{"r1", "r2", "r3"}},
-		{"limit larger than due", t0.Add(10 * time.Minute), 100, []string{"r1", "r2", "r3", "r4", "r5"}},
-		{"negative limit means all", t0.Add(10 * time.Minute), -1, []string{"r1", "r2", "r3", "r4", "r5"}},
-		{"boundary is inclusive", t0.Add(2 * time.Minute), 0, []string{"r1", "r2", "r3", "r4"}},
+		{"all due, earliest first", t0.Add(10 * time.Minute), 0, []string{"r1", "r2", "r4", "r3", "r5"}},
+		{"limit", t0.Add(10 * time.Minute), 3, []string{"r1", "r2", "r4"}},
+		{"limit larger than due", t0.Add(10 * time.Minute), 100, []string{"r1", "r2", "r4", "r3", "r5"}},
+		{"negative limit means all", t0.Add(10 * time.Minute), -1, []string{"r1", "r2", "r4", "r3", "r5"}},
+		{"boundary is inclusive", t0.Add(2 * time.Minute), 0, []string{"r1", "r2", "r4", "r3"}},
 		{"one nanosecond before", t0.Add(2*time.Minute - 1), 0, []string{"r1", "r2"}},
 		{"nothing due yet", t0.Add(-2 * time.Hour), 0, nil},
 		{"before 1970", time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC), 0, nil},
-		{"far future", time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), 0, []string{"r1", "r2", "r3", "r4", "r5", "r6"}},
+		{"far future", time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), 0, []string{"r1", "r2", "r4", "r3", "r5", "r6"}},
 	}
 	s, _ := openTemp(t)
 	mustPut(t, s, fill...)
@@ -993,7 +994,7 @@ func TestOpenErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketMeta).Put(keyFormat, []byte("3"))
+		return tx.Bucket(bucketMeta).Put(keyFormat, []byte("4"))
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -1002,7 +1003,7 @@ func TestOpenErrors(t *testing.T) {
 		if s != nil {
 			s.Close()
 		}
-		t.Errorf("Open of a format 3 spool = %v, want unsupported format", err)
+		t.Errorf("Open of a format 4 spool = %v, want unsupported format", err)
 	}
 }
 
