@@ -1,18 +1,21 @@
 package relay
 
 import (
+	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
 
 	"github.com/reportline/reportline/internal/cputime"
 	"github.com/reportline/reportline/internal/loadtest"
+	"github.com/reportline/reportline/relay/spool"
 	"github.com/reportline/reportline/relay/store"
 )
 
@@ -23,6 +26,36 @@ import (
 // and p50 and p99 latency as ratios to the no-op's and in milliseconds
 // (goal p99 < 20 ms).
 func BenchmarkAcceptLoad(b *testing.B) { acceptLoad(b, nil, nil) }
+
+// BenchmarkAcceptLoadUnstored is BenchmarkAcceptLoad with every report
+// kept in memory only: the same requests, checks and answers, nothing
+// written. It is the ceiling any store leaves the relay, against the same
+// no-op handler in the same run.
+func BenchmarkAcceptLoadUnstored(b *testing.B) { acceptLoad(b, &memAcceptor{}, nil) }
+
+// memAcceptor keeps reports in a map and stores nothing.
+type memAcceptor struct {
+	mu sync.Mutex
+	m  map[string]spool.Entry
+}
+
+func (a *memAcceptor) Put(e spool.Entry) (spool.Entry, bool, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if old, ok := a.m[e.ID]; ok {
+		if !bytes.Equal(old.Body, e.Body) {
+			return spool.Entry{}, false, spool.ErrConflict
+		}
+		return old, false, nil
+	}
+	if a.m == nil {
+		a.m = map[string]spool.Entry{}
+	}
+	a.m[e.ID] = e
+	return e, true, nil
+}
+
+func (a *memAcceptor) Writable() error { return nil }
 
 // acceptLoad is BenchmarkAcceptLoad with the reports stored in st (the
 // fixture's spool if nil), and setup, if set, applied to the relay before
