@@ -101,7 +101,7 @@ func main() {
 func keepingUp() {
 	acc, drain, noop := metrics["BenchmarkAcceptLoad"], metrics["BenchmarkDrain/intake"], metrics["BenchmarkDrain/noop"]
 	intake := metrics["BenchmarkIntake"]
-	if acc == nil && drain == nil && intake == nil && metrics["BenchmarkAcceptLoadJetStream"] == nil &&
+	if acc == nil && drain == nil && intake == nil && metrics["BenchmarkAcceptLoadJetStream"] == nil && metrics["BenchmarkAcceptLoadUnstored"] == nil &&
 		metrics["BenchmarkDrainProcesses"] == nil && metrics["BenchmarkAcceptLoadProcess"] == nil {
 		return
 	}
@@ -116,6 +116,10 @@ func keepingUp() {
 		if kb := acc["disk-KB/accept"]; kb > 0 {
 			fmt.Printf("  written to disk per accept       %8.1f KB\n", kb)
 		}
+	}
+	if u := metrics["BenchmarkAcceptLoadUnstored"]; u != nil {
+		fmt.Printf("  accepts with nothing stored      %8.0f/s  %6.2f× a no-op handler, %.0f µs CPU per accept: the ceiling any store leaves\n",
+			u["accepts/s"], u["x-noop-rate"], u["cpu-µs/accept"])
 	}
 	if p := metrics["BenchmarkAcceptLoadProcess"]; p != nil {
 		fmt.Printf("  durable accepts, relay a process %8.0f/s  %6.2f× a no-op handler, p99 %.1f ms; the relay's CPU %.0f µs per accept, peak memory %.1f MB\n",
