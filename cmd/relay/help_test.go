@@ -15,6 +15,18 @@ import (
 // argument).
 var flagLine = regexp.MustCompile(`^  -\S+(?: \S+)?$`)
 
+// TestHelp: `relay -h`, like `relay help`, lists the commands, not the
+// flags of serve, the command that runs without a name.
+func TestHelp(t *testing.T) {
+	bin := testbin.Build(t, "relay")
+	for _, arg := range []string{"-h", "--help", "help"} {
+		out, err := exec.Command(bin, arg).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "relay check-config") || !strings.Contains(string(out), "relay spool ls") {
+			t.Errorf("relay %s: %v\n%s\nwant the list of commands", arg, err, out)
+		}
+	}
+}
+
 // TestSubcommandHelp: `relay SUB -h` answers with the subcommand's flags,
 // each with a one-word argument name, exits 0 and reports no error.
 func TestSubcommandHelp(t *testing.T) {

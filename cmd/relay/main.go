@@ -31,7 +31,7 @@ import (
 func main() {
 	args := os.Args[1:]
 	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if len(args) > 0 && (!strings.HasPrefix(args[0], "-") || isHelp(args[0])) {
 		cmd, args = args[0], args[1:]
 	}
 	var err error
@@ -66,6 +66,12 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
+}
+
+// isHelp reports whether arg asks for the list of commands: `relay -h`
+// lists them rather than serve's flags (`relay serve -h` lists those).
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help"
 }
 
 // hint is an error with a line of advice for the person at the terminal.
