@@ -244,3 +244,39 @@ func TestSubcommandHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyFileHints: a key file that cannot be made or read gets a hint
+// for its cause: a missing folder, an existing file, a missing file, a
+// file this user may not read; and a refused keygen leaves no file.
+func TestKeyFileHints(t *testing.T) {
+	dir := t.TempDir()
+	idFile := filepath.Join(dir, "id.txt")
+	if _, errOut, code := run(t, "keygen", "-o", idFile); code != 0 {
+		t.Fatal(errOut)
+	}
+	missing := filepath.Join(dir, "keys")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"keygen", "-o", filepath.Join(missing, "id.txt")}, "mkdir -p " + missing},
+		{[]string{"keygen", "-sign", "-o", filepath.Join(missing, "signing.key")}, "mkdir -p " + missing},
+		{[]string{"keygen", "-o", idFile}, "never overwrites"},
+		{[]string{"open", "-identity", filepath.Join(dir, "none.txt"), idFile}, "make one with `hotline keygen -o"},
+		{[]string{"intake", "-identity", idFile, "-hotline", "h1", "-verify-key-file", filepath.Join(dir, "none.whsec")}, "relay keygen -hmac"},
+	} {
+		_, errOut, code := run(t, tt.args...)
+		if code == 0 || !strings.Contains(errOut, "hotline: hint: ") || !strings.Contains(errOut, tt.want) {
+			t.Errorf("hotline %v: exit %d\n%s\nwant a hint with %q", tt.args, code, errOut, tt.want)
+		}
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Errorf("a refused keygen made %s", missing)
+	}
+	// Root reads any file, so the unreadable case is checked on the error
+	// os.Open gives another user.
+	denied := &os.PathError{Op: "open", Path: idFile, Err: os.ErrPermission}
+	if h := openHint(idFile, denied, "hotline keygen -o "+idFile); !strings.Contains(h, "user that owns") || strings.Contains(h, "keygen") {
+		t.Errorf("hint for an unreadable identity file: %q; want the owner named, and no new key", h)
+	}
+}

@@ -26,12 +26,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -147,22 +149,66 @@ func keygen(args []string) error {
 		}
 		secret, public = k.String(), k.Recipient().String()
 	}
-	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return hint{fmt.Errorf("failed to create identity file: %w", err), "keygen never overwrites a key: choose a new file name"}
-	}
-	fmt.Fprintf(f, "# created: %s\n# public key: %s\n%s\n", time.Now().UTC().Format(time.RFC3339), public, secret)
-	if err := f.Close(); err != nil {
+	body := fmt.Sprintf("# created: %s\n# public key: %s\n%s\n", time.Now().UTC().Format(time.RFC3339), public, secret)
+	if err := writeNew(*out, "identity file", "keygen never overwrites a key", 0o600, body); err != nil {
 		return err
 	}
 	fmt.Println(public)
 	return nil
 }
 
+// writeNew writes a new file, synced, that must not exist yet; what
+// names it in errors, never says why an existing one is kept. A file it
+// could not write whole is removed.
+func writeNew(path, what, never string, mode os.FileMode, body string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return hint{fmt.Errorf("failed to create %s: %w", what, err), createHint(path, err, never)}
+	}
+	_, err = io.WriteString(f, body)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return fmt.Errorf("failed to write %s: %w", what, err)
+	}
+	return nil
+}
+
+// openHint says what to do when a key file at path could not be opened:
+// make it with keygen (the command given) if it is missing, or read it
+// as a user allowed to.
+func openHint(path string, err error, keygen string) string {
+	if errors.Is(err, fs.ErrPermission) {
+		return "run this as the user that owns " + path + ", or make that user its owner (chown; keep it mode 0600)"
+	}
+	return "make one with `" + keygen + "`, or fix the path"
+}
+
+// createHint says what to do when a new file at path could not be
+// created: why, for a file that exists (never, which says why not), and
+// where to look for a folder that is missing or not writable.
+func createHint(path string, err error, never string) string {
+	dir := filepath.Dir(path)
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		return never + ": choose a new file name"
+	case errors.Is(err, fs.ErrNotExist):
+		return "the folder " + dir + " does not exist: make it first (mkdir -p " + dir + "), or choose another path"
+	case errors.Is(err, fs.ErrPermission):
+		return "this user cannot write in " + dir + ": choose a folder it can write to"
+	}
+	return "choose another path"
+}
+
 func loadIdentities(path string) ([]age.Identity, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, hint{fmt.Errorf("failed to open identity file: %w", err), "make one with `hotline keygen -o " + path + "`"}
+		return nil, hint{fmt.Errorf("failed to open identity file: %w", err), openHint(path, err, "hotline keygen -o "+path)}
 	}
 	defer f.Close()
 	ids, err := age.ParseIdentities(f)
@@ -240,8 +286,11 @@ func (o intakeOptions) setup() (*http.Server, net.Listener, *slog.Logger, error)
 	if o.verifyKeyFile != "" {
 		for _, p := range strings.Split(o.verifyKeyFile, ",") {
 			k, err := delivery.ReadKeyFile(p)
+			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+				return nil, nil, nil, hint{fmt.Errorf("-verify-key-file: %w", err), openHint(p, err, "relay keygen -hmac -o "+p) + " (at the relay, then copy it here over a secure channel)"}
+			}
 			if err != nil {
-				return nil, nil, nil, err
+				return nil, nil, nil, fmt.Errorf("-verify-key-file: %w", err)
 			}
 			keys = append(keys, k)
 		}

@@ -20,15 +20,11 @@ func keygenSign(stdout io.Writer, out string) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return hint{fmt.Errorf("failed to create signing key file: %w", err), "keygen never overwrites a key: choose a new file name"}
-	}
-	fmt.Fprintf(f, "# hotline key statement signing key, created %s\n"+
+	body := fmt.Sprintf("# hotline key statement signing key, created %s\n"+
 		"# verification key: %s\n"+
 		"# Keep this file offline: whoever holds it decides which keys reports are sealed to.\n%s\n",
 		time.Now().UTC().Format(time.RFC3339), k.VerificationKey(), k.Secret())
-	if err := f.Close(); err != nil {
+	if err := writeNew(out, "signing key file", "keygen never overwrites a key", 0o600, body); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, k.VerificationKey())
@@ -85,15 +81,7 @@ func sign(stdout io.Writer, args []string) error {
 		_, err = stdout.Write(text)
 		return err
 	}
-	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return hint{fmt.Errorf("failed to create statement file: %w", err), "sign never overwrites a statement: choose a new file name"}
-	}
-	if _, err := f.Write(text); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return writeNew(*out, "statement file", "sign never overwrites a statement", 0o644, string(text))
 }
 
 // expectedRecipients reads the hotline's key statement, if given, and

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"time"
 
 	"github.com/reportline/reportline/delivery"
@@ -19,7 +20,7 @@ func endpoints(cfg *config.Config) (map[string]forward.Endpoint, error) {
 	if cfg.Relay.SigningKeyFile != "" {
 		key, err := delivery.ReadKeyFile(cfg.Relay.SigningKeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("relay.signing_key_file: %w", err)
+			return nil, keyFileError("relay.signing_key_file", "relay keygen -o "+cfg.Relay.SigningKeyFile, err)
 		}
 		if relayKey, err = delivery.NewEd25519Signer(key); err != nil {
 			return nil, fmt.Errorf("relay.signing_key_file: %w (make one with `relay keygen -o FILE`)", err)
@@ -42,13 +43,27 @@ func endpoints(cfg *config.Config) (map[string]forward.Endpoint, error) {
 	return eps, nil
 }
 
+// keyFileError is the error for a key file the relay could not read,
+// named by its configuration key, with what to do: make the file with
+// keygen (the command given) if it is missing, or let the relay's user
+// read it.
+func keyFileError(key, keygen string, err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%s: %w (make it with `%s`, or fix the path)", key, err, keygen)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("%s: %w (the user the relay runs as must be able to read it: chown it to that user, mode 0600, or under systemd pass it with LoadCredential=, docs/deployment.md)", key, err)
+	}
+	return fmt.Errorf("%s: %w", key, err)
+}
+
 func endpoint(h *config.Hotline, relayKey delivery.Signer, timeout time.Duration) (forward.Endpoint, error) {
 	ep := forward.Endpoint{URL: h.IntakeURL, Concurrency: h.Concurrency}
 	switch h.Signature {
 	case config.SignatureHMAC:
 		key, err := delivery.ReadKeyFile(h.HMACSecretFile)
 		if err != nil {
-			return forward.Endpoint{}, fmt.Errorf("hmac_secret_file: %w", err)
+			return forward.Endpoint{}, keyFileError("hmac_secret_file", "relay keygen -hmac -o "+h.HMACSecretFile, err)
 		}
 		if ep.Signer, err = delivery.NewHMACSigner(key); err != nil {
 			return forward.Endpoint{}, fmt.Errorf("hmac_secret_file: %w (make one with `relay keygen -hmac -o FILE`)", err)

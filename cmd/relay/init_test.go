@@ -424,3 +424,37 @@ func stubBuild(t *testing.T, dir string) {
 	os.WriteFile(filepath.Join(assets, "widget.wasm"), []byte("\x00asm\x01\x00\x00\x00"), 0o644)
 	os.WriteFile(filepath.Join(assets, "wasm_exec.js"), []byte("// wasm_exec"), 0o644)
 }
+
+// TestKeyFileHints: a key file that cannot be made or read is named with
+// what to do for its cause: a folder to make, the keygen line for a
+// missing key, the relay's user for an unreadable one.
+func TestKeyFileHints(t *testing.T) {
+	relayBin := testbin.Build(t, "relay")
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "keys")
+	out, err := exec.Command(relayBin, "keygen", "-o", filepath.Join(missing, "relay-signing.key")).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "mkdir -p "+missing) {
+		t.Errorf("keygen into a missing folder: %v\n%s\nwant a hint to make %s", err, out, missing)
+	}
+	stubBuild(t, dir)
+	id, _ := age.GenerateHybridIdentity()
+	cmd := exec.Command(relayBin, "init", "-recipient", id.Recipient().String())
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
+	key := filepath.Join(dir, "relay-signing.key")
+	os.Remove(key)
+	cmd = exec.Command(relayBin, "check-config", "relay.toml")
+	cmd.Dir = dir
+	out, err = cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "relay.signing_key_file") || !strings.Contains(string(out), "relay keygen -o relay-signing.key") {
+		t.Errorf("check-config without the signing key: %v\n%s\nwant the key named and the keygen line that makes it", err, out)
+	}
+	// Root reads any file, so the unreadable case is checked on the error
+	// os.Open gives another user.
+	denied := keyFileError("relay.signing_key_file", "relay keygen -o "+key, &os.PathError{Op: "open", Path: key, Err: os.ErrPermission})
+	if msg := denied.Error(); !strings.Contains(msg, "user the relay runs as") || strings.Contains(msg, "keygen") {
+		t.Errorf("unreadable signing key: %q; want the relay's user named, and no new key", msg)
+	}
+}

@@ -5,7 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/reportline/reportline/delivery"
@@ -68,7 +70,7 @@ func signingKey() (body, public string, err error) {
 func writeNewFile(path, what, body string) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return hint{fmt.Errorf("failed to create %s: %w", what, err), "keys and configurations are never overwritten: choose a new file name"}
+		return hint{fmt.Errorf("failed to create %s: %w", what, err), createHint(path, err, "keys and configurations are never overwritten")}
 	}
 	_, err = io.WriteString(f, body)
 	if err == nil {
@@ -82,6 +84,22 @@ func writeNewFile(path, what, body string) error {
 		return fmt.Errorf("failed to write %s: %w", what, err)
 	}
 	return nil
+}
+
+// createHint says what to do when a new file at path could not be
+// created: why, for a file that exists (never, which says why not), and
+// where to look for a folder that is missing or not writable.
+func createHint(path string, err error, never string) string {
+	dir := filepath.Dir(path)
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		return never + ": choose a new file name"
+	case errors.Is(err, fs.ErrNotExist):
+		return "the folder " + dir + " does not exist: make it first (mkdir -p " + dir + "), or choose another path"
+	case errors.Is(err, fs.ErrPermission):
+		return "this user cannot write in " + dir + ": choose a folder it can write to"
+	}
+	return "choose another path"
 }
 
 func now() string { return time.Now().UTC().Format(time.RFC3339) }
