@@ -249,6 +249,9 @@ func parse(b []byte, dir string, overrides []Override) (*Config, error) {
 	var c Config
 	md, err := toml.Decode(string(b), &c)
 	if err != nil {
+		if derr := decodeError(string(b), err); derr != nil {
+			return nil, derr
+		}
 		return nil, fmt.Errorf("failed to parse config: %w", err)
 	}
 	if err := unknownKeys(string(b), md.Undecoded()); err != nil {

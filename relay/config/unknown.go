@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -108,4 +110,80 @@ func (c *Config) resolvePaths(dir string) {
 			*p = filepath.Join(dir, *p)
 		}
 	}
+}
+
+// decodeError explains a file that is TOML but does not fit the
+// configuration's shape ([site] for [[site]], a number in quotes): it
+// names the keys no setting reads, as unknownKeys does, since a misspelt
+// table is often what makes the shape wrong ([[sites]] followed by
+// [site.theme]); otherwise the key whose value has the wrong kind, with
+// the kind it must have. It returns nil for a file that is not TOML.
+func decodeError(text string, err error) error {
+	var m map[string]any
+	md, perr := toml.Decode(text, &m)
+	if perr != nil {
+		return nil
+	}
+	kinds := keyKinds(reflect.TypeOf(Config{}), nil, map[string]string{})
+	var unknown []toml.Key
+	for _, k := range md.Keys() {
+		if _, ok := kinds[k.String()]; !ok {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		return unknownKeys(text, unknown)
+	}
+	last := lastKey.FindStringSubmatch(err.Error())
+	if last == nil || kinds[last[1]] == "" {
+		return nil
+	}
+	key := splitKey(last[1])
+	at := ""
+	if n := keyLine(text, key); n > 0 {
+		at = fmt.Sprintf("line %d: ", n)
+	}
+	return fmt.Errorf("config: %s%s must be %s (docs/config.md): %w", at, last[1], kinds[last[1]], err)
+}
+
+// lastKey finds the key BurntSushi/toml names in a decoding error.
+var lastKey = regexp.MustCompile(`\(last key "([^"]+)"\)`)
+
+// keyKinds adds to out every key of the struct type t (tables too), with
+// what its value must be, in words, and returns out.
+func keyKinds(t reflect.Type, prefix []string, out map[string]string) map[string]string {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("toml"), ",")
+		if tag == "" || tag == "-" || !f.IsExported() {
+			continue
+		}
+		path := append(slices.Clip(prefix), tag)
+		name := toml.Key(path).String()
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		switch {
+		case ft == reflect.TypeOf(Duration{}):
+			out[name] = `a duration in double quotes, like "90s"`
+		case ft.Kind() == reflect.Struct:
+			out[name] = "a table, written [" + name + "]"
+			keyKinds(ft, path, out)
+		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct:
+			out[name] = "a list of tables, each written [[" + name + "]]"
+			keyKinds(ft.Elem(), path, out)
+		case ft.Kind() == reflect.Slice:
+			out[name] = `a list in brackets, like ["a", "b"]`
+		case ft.Kind() == reflect.String:
+			out[name] = "text in double quotes"
+		case ft.Kind() == reflect.Bool:
+			out[name] = "true or false, without quotes"
+		case ft.Kind() >= reflect.Int && ft.Kind() <= reflect.Float64:
+			out[name] = "a number, without quotes"
+		default:
+			out[name] = "as docs/config.md shows"
+		}
+	}
+	return out
 }

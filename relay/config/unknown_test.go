@@ -92,3 +92,38 @@ func TestPathsRelativeToTheFile(t *testing.T) {
 		t.Errorf("Parse: relay.spool = %q, want it as written", p.Relay.Spool)
 	}
 }
+
+// TestWrongShapeNamed: a file that is TOML but not of the configuration's
+// shape is refused with the line and the key, and what the key's value
+// must be, rather than the decoder's words for Go types; a misspelt table
+// that breaks the shape ([[sites]] with [site.theme] after it) is named
+// as the unknown key it is.
+func TestWrongShapeNamed(t *testing.T) {
+	good := validTOML(t)
+	for _, tt := range []struct {
+		name, from, to, add string
+		want                []string
+	}{
+		{"misspelt array of tables", "[[site]]", "[[sites]]", "[site.theme]\ncolor = \"#b00020\"\n", []string{`unknown key "sites"`, "docs/config.md"}},
+		{"table for an array of tables", "[[site]]", "[site]", "", []string{"site must be a list of tables, each written [[site]]"}},
+		{"array of tables for a table", "[relay]", "[[relay]]", "", []string{"relay must be a table, written [relay]"}},
+		{"number in quotes", "spool =", "delivery_workers = \"128\"\nspool =", "", []string{"relay.delivery_workers must be a number, without quotes"}},
+		{"text without quotes", `spool = "data/spool.db"`, `spool = 12`, "", []string{"relay.spool must be text in double quotes"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			in := strings.Replace(good, tt.from, tt.to, 1) + tt.add
+			if in == good {
+				t.Fatal("test case does not change the config")
+			}
+			_, err := Parse([]byte(in))
+			for _, want := range tt.want {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("err = %v\nwant it to contain %q", err, want)
+				}
+			}
+			if err != nil && !strings.Contains(err.Error(), "line ") {
+				t.Errorf("err = %v; want the line named", err)
+			}
+		})
+	}
+}
