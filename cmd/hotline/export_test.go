@@ -65,16 +65,22 @@ func TestExportCSV(t *testing.T) {
 	if len(rows) != 3 || !slices.Equal(rows[0], inbox.CSVHeader()) {
 		t.Fatalf("%d rows, header %v; want the header and two reports", len(rows), rows[0])
 	}
+	// A spreadsheet or a CSV reader finds a column by its name.
+	for i, name := range rows[0] {
+		if j := slices.Index(rows[0], name); j != i {
+			t.Errorf("columns %d and %d are both named %q", j+1, i+1, name)
+		}
+	}
 	col := func(row []string, name string) string { return row[slices.Index(rows[0], name)] }
 	u, p := rows[1], rows[2]
 	for _, c := range []struct {
 		row        []string
 		name, want string
 	}{
-		{u, "id", urgent.ID}, {u, "urgent", "true"}, {u, "threatened", "yes"}, {u, "reporter_in_images", "yes"},
+		{u, "id", urgent.ID}, {u, "urgent_report", "true"}, {u, "urgent", "yes"}, {u, "threatened", "yes"}, {u, "reporter_in_images", "yes"},
 		{u, "ncmec_incident_type", "Online Enticement of Children for Sexual Acts"},
 		{u, "ncmec_escalate_to_high_priority", "true"},
-		{p, "id", plain.ID}, {p, "urgent", "false"}, {p, "category", "csam"},
+		{p, "id", plain.ID}, {p, "urgent_report", "false"}, {p, "urgent", ""}, {p, "category", "csam"},
 		{p, "ucs_labels", "Categorisation: Child sexual abuse material"},
 		{p, "description", "'-1+1 looks like a formula\nand has two lines"},
 		{p, "locations", "https://example.com/bbbb\n=HYPERLINK(\"x\")"},

@@ -99,9 +99,12 @@ var answerColumns = func() []string {
 	return out
 }()
 
-// CSVHeader is the first row WriteCSV writes.
+// CSVHeader is the first row WriteCSV writes. Each name is a column's
+// only one: the answers have their report field's names ("urgent" is the
+// reporter's yes, no or unsure), so whether the report is urgent, as the
+// intake filed it, is "urgent_report".
 func CSVHeader() []string {
-	h := []string{"id", "reference", "urgent", "received", "delivered", "site", "created", "locale",
+	h := []string{"id", "reference", "urgent_report", "received", "delivered", "site", "created", "locale",
 		"category", "content", "seen_on"}
 	h = append(h, answerColumns...)
 	return append(h, "ucs_labels", "ncmec_incident_type", "ncmec_annotations", "ncmec_escalate_to_high_priority",
