@@ -125,3 +125,27 @@ func TestDocsBuildByHand(t *testing.T) {
 		t.Fatal("found no sh block that runs go build")
 	}
 }
+
+// TestDocsNameTheAgeVersion: where README.md and docs/deployment.md say a
+// report opens with the `age` command, they say from which version: the
+// hotline's keys are post-quantum (age1pq1…), which age reads from v1.3
+// on, and an older age (Debian 12 ships 1.1) refuses the identity file.
+func TestDocsNameTheAgeVersion(t *testing.T) {
+	found := 0
+	for _, name := range []string{"README.md", filepath.Join("docs", "deployment.md")} {
+		b, err := os.ReadFile(filepath.Join("..", "..", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc := string(b)
+		for _, m := range regexp.MustCompile("open with (?:the standard )?`age").FindAllStringIndex(doc, -1) {
+			found++
+			if after := doc[m[1]:min(len(doc), m[1]+200)]; !strings.Contains(after, "v1.3") {
+				t.Errorf("%s: %q does not say which age opens post-quantum keys (v1.3 or later)", name, doc[m[0]:min(len(doc), m[1]+60)])
+			}
+		}
+	}
+	if found < 2 {
+		t.Fatalf("found %d places that open a report with age, want the README's and deployment.md's", found)
+	}
+}
