@@ -205,7 +205,21 @@ func createHint(path string, err error, never string) string {
 	return "choose another path"
 }
 
-func loadIdentities(path string) ([]age.Identity, error) {
+// loadIdentities reads the identities of the files in paths, separated
+// by commas (during a rotation, the old key's file and the new one's).
+func loadIdentities(paths string) ([]age.Identity, error) {
+	var all []age.Identity
+	for _, path := range strings.Split(paths, ",") {
+		ids, err := loadIdentityFile(path)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, ids...)
+	}
+	return all, nil
+}
+
+func loadIdentityFile(path string) ([]age.Identity, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, hint{fmt.Errorf("failed to open identity file: %w", err), openHint(path, err, "hotline keygen -o "+path)}
@@ -222,14 +236,14 @@ func runIntake(args []string) error {
 	fs := flag.NewFlagSet("intake", flag.ContinueOnError)
 	o := intakeOptions{}
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8090", "address to serve the intake on")
-	fs.StringVar(&o.identity, "identity", os.Getenv("HOTLINE_IDENTITY"), "the hotline's age identity file (env HOTLINE_IDENTITY)")
+	fs.StringVar(&o.identity, "identity", os.Getenv("HOTLINE_IDENTITY"), "the hotline's age identity file; several separated by commas during a rotation (env HOTLINE_IDENTITY)")
 	fs.StringVar(&o.inbox, "inbox", "inbox", "folder to keep delivered reports in")
 	fs.StringVar(&o.verifyKey, "verify-key", os.Getenv("HOTLINE_VERIFY_KEY"), "the relay's whpk_… public key; several separated by commas (env HOTLINE_VERIFY_KEY)")
 	fs.StringVar(&o.verifyKeyFile, "verify-key-file", os.Getenv("HOTLINE_VERIFY_KEY_FILE"), "file with the relay's whpk_… key or the shared whsec_… secret, one per file; several separated by commas (env HOTLINE_VERIFY_KEY_FILE)")
 	fs.StringVar(&o.hotline, "hotline", os.Getenv("HOTLINE_ID"), "this hotline's id, as in the relay's [[hotline]] id; deliveries for another are refused (env HOTLINE_ID)")
 	fs.StringVar(&o.path, "path", "/v1/deliveries", "URL path deliveries are POSTed to")
 	fs.IntVar(&o.maxConns, "max-connections", intakeMaxConns, "the most connections held open; at the bound the longest idle is closed for a new one")
-	fs.StringVar(&o.statement, "statement", os.Getenv("HOTLINE_STATEMENT"), "the hotline's signed key statement; envelopes must be sealed to its recipients (default: the identities' own) (env HOTLINE_STATEMENT)")
+	fs.StringVar(&o.statement, "statement", os.Getenv("HOTLINE_STATEMENT"), "the hotline's signed key statement; envelopes must be sealed to its recipients (default: the identities' own); during a rotation the old and the new, separated by commas (env HOTLINE_STATEMENT)")
 	fs.StringVar(&o.statementKey, "statement-key", os.Getenv("HOTLINE_STATEMENT_KEY"), "the hlvk_… key the statement must verify against (env HOTLINE_STATEMENT_KEY)")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate chain")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "and this PEM private key")
@@ -441,7 +455,7 @@ func serveIntake(ctx context.Context, srv *http.Server, ln net.Listener, log *sl
 
 func open(args []string) error {
 	fs := flag.NewFlagSet("open", flag.ContinueOnError)
-	idPath := fs.String("identity", os.Getenv("HOTLINE_IDENTITY"), "the hotline's age identity file, for .age files (env HOTLINE_IDENTITY)")
+	idPath := fs.String("identity", os.Getenv("HOTLINE_IDENTITY"), "the hotline's age identity file, for .age files; several separated by commas (env HOTLINE_IDENTITY)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/reportline/reportline/hotline/intake"
@@ -84,30 +85,39 @@ func sign(stdout io.Writer, args []string) error {
 	return writeNew(*out, "statement file", "sign never overwrites a statement", 0o644, string(text))
 }
 
-// expectedRecipients reads the hotline's key statement, if given, and
-// returns its recipients, which every delivered envelope must be sealed to.
-func (o intakeOptions) expectedRecipients() (*report.Recipients, error) {
+// expectedRecipients reads the hotline's key statements, if given (several,
+// separated by commas, during a rotation), and returns the recipients of
+// each: every delivered envelope must be sealed to one statement's.
+func (o intakeOptions) expectedRecipients() ([]*report.Recipients, error) {
 	if o.statement == "" {
 		return nil, nil
 	}
 	if o.statementKey == "" {
 		return nil, hint{errors.New("-statement needs -statement-key"), "give the hlvk_… key `hotline keygen -sign` printed"}
 	}
-	b, err := os.ReadFile(o.statement)
-	if err != nil {
-		return nil, err
+	var all []*report.Recipients
+	for _, path := range strings.Split(o.statement, ",") {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("-statement: %w", err)
+		}
+		st, err := statement.Parse(b)
+		if err == nil {
+			err = st.Verify(o.statementKey)
+		}
+		if err == nil && st.Hotline != o.hotline {
+			err = fmt.Errorf("%w: it names hotline %q, not %q", statement.ErrHotline, st.Hotline, o.hotline)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		rc, err := report.ParseRecipients(st.Recipients)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		all = append(all, rc)
 	}
-	st, err := statement.Parse(b)
-	if err == nil {
-		err = st.Verify(o.statementKey)
-	}
-	if err == nil && st.Hotline != o.hotline {
-		err = fmt.Errorf("%w: it names hotline %q, not %q", statement.ErrHotline, st.Hotline, o.hotline)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", o.statement, err)
-	}
-	return report.ParseRecipients(st.Recipients)
+	return all, nil
 }
 
 // printAlarm tells whoever watches the intake's output, in words, that a

@@ -66,3 +66,47 @@ func TestKeygenSignAndSign(t *testing.T) {
 		}
 	}
 }
+
+// TestIntakeRotation: during a rotation the intake takes the old and the
+// new statement, and the old and the new identity file, separated by
+// commas, as docs/key-statement.md says: it expects envelopes sealed
+// under either statement, and holds both keys.
+func TestIntakeRotation(t *testing.T) {
+	dir := t.TempDir()
+	in := func(name string) string { return filepath.Join(dir, name) }
+	out, errOut, code := run(t, "keygen", "-sign", "-o", in("signing.key"))
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	vk := strings.TrimSpace(out)
+	var pubs []string
+	for _, f := range []string{"identity.txt", "new-identity.txt"} {
+		out, errOut, code := run(t, "keygen", "-o", in(f))
+		if code != 0 {
+			t.Fatal(errOut)
+		}
+		pubs = append(pubs, strings.TrimSpace(out))
+	}
+	if _, errOut, code := run(t, "sign", "-key", in("signing.key"), "-hotline", "h1", "-serial", "1", "-o", in("old.statement"), pubs[0]); code != 0 {
+		t.Fatal(errOut)
+	}
+	if _, errOut, code := run(t, append([]string{"sign", "-key", in("signing.key"), "-hotline", "h1", "-serial", "2", "-o", in("new.statement")}, pubs...)...); code != 0 {
+		t.Fatal(errOut)
+	}
+	o := intakeOptions{hotline: "h1", statement: in("old.statement") + "," + in("new.statement"), statementKey: vk}
+	expect, err := o.expectedRecipients()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(expect) != 2 || expect[0].Len() != 1 || expect[1].Len() != 2 {
+		t.Errorf("expected recipients of the two statements: %d sets; want the old statement's one and the new one's two", len(expect))
+	}
+	ids, err := loadIdentities(in("identity.txt") + "," + in("new-identity.txt"))
+	if err != nil || len(ids) != 2 {
+		t.Errorf("identities of two files: %d, %v; want 2", len(ids), err)
+	}
+	o.statement = in("old.statement") + "," + in("missing.statement")
+	if _, err := o.expectedRecipients(); err == nil || !strings.Contains(err.Error(), "missing.statement") {
+		t.Errorf("a missing second statement: %v; want it named", err)
+	}
+}

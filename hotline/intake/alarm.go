@@ -43,19 +43,24 @@ func (a *Alarm) Error() string {
 func (in *Intake) Alarms() uint64 { return in.alarms.Load() }
 
 // checkEnvelope refuses an envelope sealed to another number or kind of
-// recipients than the hotline's own.
+// recipients than the hotline's own, as any of its statements in force
+// (or else its identities) list them.
 func (in *Intake) checkEnvelope(p *delivery.Payload) *Alarm {
-	want := in.Expect
-	if want == nil {
-		var err error
-		if want, err = in.identityRecipients(); err != nil {
+	wants := in.Expect
+	if len(wants) == 0 {
+		want, err := in.identityRecipients()
+		if err != nil {
 			return nil // identities of other kinds: the open decides
 		}
+		wants = []*report.Recipients{want}
 	}
-	if err := report.CheckEnvelope(p.Data.Envelope, want.Kind(), want.Len()); err != nil {
-		return &Alarm{Report: p.Data.ID, Kind: AlarmRecipients, Reason: err.Error()}
+	var err error
+	for _, want := range wants {
+		if err = report.CheckEnvelope(p.Data.Envelope, want.Kind(), want.Len()); err == nil {
+			return nil
+		}
 	}
-	return nil
+	return &Alarm{Report: p.Data.ID, Kind: AlarmRecipients, Reason: err.Error()}
 }
 
 // identityRecipients returns the recipients of in.Identities, worked out

@@ -84,12 +84,26 @@ func TestAlarms(t *testing.T) {
 
 	// With the hotline's statement's two recipients expected, an envelope
 	// sealed to both is stored; one sealed to ours alone is refused.
-	f.in.Expect = both
+	f.in.Expect = []*report.Recipients{both}
 	if rec := f.deliver(t, rid, body(rid, both, nil, "s1"), time.Now(), f.signer); rec.Code != 200 {
 		t.Errorf("an envelope for the statement's recipients: status %d, %s", rec.Code, rec.Body)
 	}
 	if rec := f.deliver(t, rid2, f.payload(t, rid2), time.Now(), f.signer); rec.Code != 422 {
 		t.Errorf("an envelope for fewer recipients than the statement's: status %d", rec.Code)
+	}
+
+	// During a rotation, from one recipient to two, both statements are
+	// in force: an envelope sealed under either is stored, and one sealed
+	// to a third key besides is still refused.
+	f.in.Expect = []*report.Recipients{f.rcpts, both}
+	const old, three = "0b3c3c9e-0a6f-4f7e-8d8e-1b1d5c3e7a07", "0b3c3c9e-0a6f-4f7e-8d8e-1b1d5c3e7a08"
+	if rec := f.deliver(t, old, f.payload(t, old), time.Now(), f.signer); rec.Code != 200 {
+		t.Errorf("rotation: an envelope sealed under the old statement: status %d, %s", rec.Code, rec.Body)
+	}
+	third, _ := age.GenerateHybridIdentity()
+	all := rcpts(ours.Recipient().String(), extra.Recipient().String(), third.Recipient().String())
+	if rec := f.deliver(t, three, body(three, all, nil, "s1"), time.Now(), f.signer); rec.Code != 422 {
+		t.Errorf("rotation: an envelope sealed to a key neither statement lists: status %d, %s", rec.Code, rec.Body)
 	}
 }
 

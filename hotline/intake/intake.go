@@ -67,11 +67,13 @@ type Intake struct {
 	Log     *slog.Logger
 	// Opened, if set, is called with each newly stored report that opened.
 	Opened func(*Opened)
-	// Expect are the hotline's own recipients, from its key statement or
-	// its identities: an envelope sealed to another number or kind of
-	// recipients is refused with an alarm. With none set, the
-	// identities' own recipients are expected.
-	Expect *report.Recipients
+	// Expect are the recipients of the hotline's key statements in
+	// force: an envelope sealed to another number or kind of recipients
+	// than any of them is refused with an alarm. During a rotation it
+	// holds the old statement's and the new one's, so that reports sealed
+	// under either arrive. With none set, the identities' own recipients
+	// are expected.
+	Expect []*report.Recipients
 	// Alarm, if set, is called with each delivery refused with an alarm:
 	// one whose envelope or report does not match the hotline's keys or
 	// the signed delivery.
