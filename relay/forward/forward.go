@@ -19,6 +19,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -472,6 +473,10 @@ func (f *Forwarder) outcome(log *slog.Logger, e spool.Entry, ep Endpoint, st *en
 			log.Error("the intake refuses the relay's deliveries: check that it trusts this relay's key (signature "+
 				"and hotline id) and, with mutual TLS, its client certificate", "status", a.status)
 		}
+		if a.status == http.StatusBadRequest && strings.HasSuffix(a.problem, "/bad-delivery") {
+			log.Error("the intake refuses the relay's deliveries as malformed or not for it: check that its -hotline "+
+				"is this hotline's id in the relay's configuration, and that the intake is as new as the relay", "status", a.status)
+		}
 		if a.status >= 300 && a.status < 400 {
 			reason += " (a redirect, which the relay does not follow: set intake_url to the final URL)"
 		}
@@ -566,13 +571,25 @@ func (f *Forwarder) post(ctx context.Context, ep Endpoint, st *endpointState, e 
 	if err != nil {
 		return answer{err: fmt.Errorf("failed to encode delivery: %w", err)}
 	}
-	status, h, _, err := f.exchange(ctx, ep, e.ID, now, body, 0)
+	status, h, b, err := f.exchange(ctx, ep, e.ID, now, body, maxProblemAnswer)
 	if err != nil {
 		return answer{err: err}
 	}
 	f.learn(st, status, h)
-	return answer{status: status, retryAfter: parseRetryAfter(h.Get("Retry-After"), now)}
+	a := answer{status: status, retryAfter: parseRetryAfter(h.Get("Retry-After"), now)}
+	if (status < 200 || status > 299) && strings.HasPrefix(h.Get("Content-Type"), "application/problem+json") {
+		var p struct{ Type string }
+		if json.Unmarshal(b, &p) == nil {
+			a.problem = p.Type[:min(len(p.Type), maxProblemType)]
+		}
+	}
+	return a
 }
+
+// maxProblemAnswer bounds what is read of the intake's answer to a report
+// delivered alone, for the type of its problem: a problem from the intake
+// is a few hundred bytes.
+const maxProblemAnswer = 4 << 10
 
 // data is the delivered form of a report: what the relay knows of it
 // besides its state in the spool, and nothing about the reporter.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ type intakeStub struct {
 	verifier *delivery.Verifier
 	answers  []int // status per call; the last repeats
 	header   http.Header
+	body     string // the answer's body
 	calls    int
 	got      []delivery.Payload
 	verifyOK []bool
@@ -44,6 +46,7 @@ func (s *intakeStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header()[k] = v
 	}
 	w.WriteHeader(status)
+	io.WriteString(w, s.body)
 }
 
 func setup(t *testing.T, answers ...int) (*Forwarder, *intakeStub, *spool.Spool) {
@@ -197,6 +200,27 @@ func TestRetryKeepsReport(t *testing.T) {
 	f.deliverDue(context.Background())
 	if stub.calls != 1 {
 		t.Errorf("retried before the backoff ran out: %d calls", stub.calls)
+	}
+}
+
+// TestRefusalNamesProblem: a refusal's problem type is kept as the
+// report's last error, so that `relay spool ls` and the log say why (an
+// intake started with another -hotline answers 400 bad-delivery), and
+// the log says what to check.
+func TestRefusalNamesProblem(t *testing.T) {
+	f, stub, sp := setup(t, 400)
+	var log strings.Builder
+	f.Log = slog.New(slog.NewTextHandler(&log, nil))
+	stub.header = http.Header{"Content-Type": {"application/problem+json"}}
+	stub.body = `{"type":"https://reportline.dev/problems/bad-delivery","title":"Bad delivery","status":400,"detail":"report is for hotline \"h1\", this is \"h2\""}`
+	put(t, sp, id1, time.Now().Add(-time.Second))
+	f.deliverDue(context.Background())
+	e, err := sp.Get(id1)
+	if err != nil || e.LastError != "intake answered 400 (https://reportline.dev/problems/bad-delivery)" {
+		t.Errorf("after a 400 bad-delivery: %+v, %v; want the problem type in the last error", e, err)
+	}
+	if !strings.Contains(log.String(), "-hotline") {
+		t.Errorf("log:\n%s\nwant it to name the intake's -hotline", log.String())
 	}
 }
 
