@@ -73,7 +73,12 @@ func snippet(stdout io.Writer, args []string) error {
 		}
 		st := cfg.Site(*site)
 		if st == nil {
-			return fmt.Errorf("no [[site]] with id %q in %s", *site, path)
+			var ids []string
+			for _, s := range cfg.Sites {
+				ids = append(ids, s.ID)
+			}
+			return hint{fmt.Errorf("no [[site]] with id %q in %s", *site, path),
+				"its sites are " + strings.Join(ids, ", ") + "; register a new one with a [[site]] table (docs/config.md)"}
 		}
 		if frameAttr, err = siteFrame(cfg.Hotline(st.Hotline), frame); err != nil {
 			return err

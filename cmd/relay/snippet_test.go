@@ -154,6 +154,10 @@ func TestSnippetConfigFlag(t *testing.T) {
 	if err := snippet(io.Discard, []string{"-config", filepath.Join(s.dir, "missing.toml"), "-site", "s1"}); !errors.As(err, &h) || !strings.Contains(h.hint, "relay init") {
 		t.Errorf("a missing configuration: %v", err)
 	}
+	// The README's placeholder left in: the hint names the sites there are.
+	if err := snippet(io.Discard, []string{"-config", s.cfgPath, "-site", "YOUR-SITE-ID"}); !errors.As(err, &h) || !strings.Contains(h.hint, "s1") {
+		t.Errorf("a site the configuration does not have: %v; want a hint naming s1", err)
+	}
 
 	// A frame the hotline hosts.
 	if err := snippet(io.Discard, []string{"-config", s.cfgPath, "-site", "s1", "-frame", "https://report.hotline.example/"}); err == nil ||
