@@ -109,6 +109,8 @@ func TestOpenErrors(t *testing.T) {
 		{[]string{"open", "-identity", filepath.Join(dir, "missing.txt"), garbage}, "hint: make one with"},
 		{[]string{"open", "-identity", idFile, garbage}, "failed to decrypt report"},
 		{[]string{"open"}, "usage"},
+		{[]string{"open", filepath.Join(dir, "missing.json")}, "hint: give a report's file in the intake's inbox"},
+		{[]string{"export", "-inbox", filepath.Join(dir, "no-inbox")}, "hint: give the intake's inbox folder with -inbox DIR"},
 		{[]string{"frobnicate"}, "unknown command"},
 	} {
 		_, errOut, code := run(t, tt.args...)

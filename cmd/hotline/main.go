@@ -464,7 +464,7 @@ func open(args []string) error {
 	}
 	b, err := os.ReadFile(fs.Arg(0))
 	if err != nil {
-		return err
+		return hint{fmt.Errorf("failed to read the report: %w", err), "give a report's file in the intake's inbox: INBOX/ID.json, or INBOX/ID.age with -identity (urgent ones are in INBOX/urgent/)"}
 	}
 	o := &intake.Opened{}
 	if strings.HasSuffix(fs.Arg(0), ".json") {
@@ -508,6 +508,9 @@ func export(stdout, stderr io.Writer, args []string) error {
 		return hint{fmt.Errorf("unknown format %q", *format), "use -format csv or -format jsonl"}
 	}
 	reports, unopened, err := inbox.List(*dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return hint{err, "give the intake's inbox folder with -inbox DIR (the intake's own -inbox)"}
+	}
 	if err != nil {
 		return err
 	}
