@@ -252,6 +252,9 @@ func parse(b []byte, dir string, overrides []Override) (*Config, error) {
 		if derr := decodeError(string(b), err); derr != nil {
 			return nil, derr
 		}
+		if serr := syntaxError(string(b), err); serr != nil {
+			return nil, serr
+		}
 		return nil, fmt.Errorf("failed to parse config: %w", err)
 	}
 	if err := unknownKeys(string(b), md.Undecoded()); err != nil {

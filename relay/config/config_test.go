@@ -93,7 +93,7 @@ func TestParseErrorsNameTheKey(t *testing.T) {
 		{"origin with path", `"https://www.example.org"`, `"https://www.example.org/page"`, "site[0].origins"},
 		{"origin with slash", `"https://www.example.org"`, `"https://www.example.org/"`, "site[0].origins"},
 		{"bad duration", `signing_key_file = "relay.key"`, `signing_key_file = "relay.key"` + "\nretry_min = \"soon\"", "duration"},
-		{"not toml", `[relay]`, `[relay`, "failed to parse config"},
+		{"not toml", `[relay]`, `[relay`, "config: line 2: [relay: "},
 	}
 	checkEdits(t, good, tests)
 }

@@ -187,3 +187,26 @@ func keyKinds(t reflect.Type, prefix []string, out map[string]string) map[string
 	}
 	return out
 }
+
+// syntaxError explains a file that is not TOML: the line, as written,
+// and for a text value without quotes (log_level = info) the line with
+// them. It returns nil if err is not a TOML syntax error.
+func syntaxError(text string, err error) error {
+	var pe toml.ParseError
+	if !errors.As(err, &pe) || pe.Position.Start < 0 || pe.Position.Start > len(text) {
+		return nil
+	}
+	// The line of the character the parser stopped at (a line's own
+	// newline counts as its), which the error's own line number is not
+	// always.
+	n := strings.Count(text[:pe.Position.Start], "\n")
+	line := strings.TrimSpace(strings.Split(text, "\n")[n])
+	msg := fmt.Sprintf("config: line %d: %s: %s", n+1, line, pe.Message)
+	if key, value, ok := strings.Cut(line, "="); ok && bareWord.MatchString(strings.TrimSpace(value)) {
+		return fmt.Errorf("%s: write text in double quotes, %s = %q (docs/config.md)", msg, strings.TrimSpace(key), strings.TrimSpace(value))
+	}
+	return fmt.Errorf("%s (docs/config.md shows how each key is written)", msg)
+}
+
+// bareWord is a value that TOML cannot read but that was meant as text.
+var bareWord = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:/@-]*$`)

@@ -127,3 +127,26 @@ func TestWrongShapeNamed(t *testing.T) {
 		})
 	}
 }
+
+// TestSyntaxErrorShowsTheLine: a line TOML cannot read is shown as
+// written, with its number; a text value without quotes is shown with
+// them.
+func TestSyntaxErrorShowsTheLine(t *testing.T) {
+	good := validTOML(t)
+	for _, tt := range []struct{ from, to, want string }{
+		{`spool = "data/spool.db"`, "log_level = info\nspool = \"data/spool.db\"", `log_level = info: `},
+		{`spool = "data/spool.db"`, `spool = data/spool.db`, `write text in double quotes, spool = "data/spool.db"`},
+		{`spool = "data/spool.db"`, `spool = "data/spool.db`, `spool = "data/spool.db: `},
+		{`spool = "data/spool.db"`, "listen = 127.0.0.1:8081\nspool = \"data/spool.db\"", `write text in double quotes, listen = "127.0.0.1:8081"`},
+	} {
+		in := strings.Replace(good, tt.from, tt.to, 1)
+		_, err := Parse([]byte(in))
+		line := strings.Count(in[:strings.Index(in, tt.to)], "\n") + 1
+		if first, _, ok := strings.Cut(tt.to, "\n"); ok {
+			line = strings.Count(in[:strings.Index(in, first)], "\n") + 1
+		}
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("config: line %d: ", line)) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: err = %v\nwant line %d and %q", tt.to, err, line, tt.want)
+		}
+	}
+}
