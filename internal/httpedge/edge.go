@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"path"
 	"strconv"
+	"time"
 
 	"github.com/reportline/reportline/internal/problem"
 )
@@ -83,6 +84,11 @@ func Canonical(p string) bool {
 // read the rest of it (up to 256 KB) to reuse the connection before
 // sending the answer: a client that announces a body and never sends it
 // would hold the connection, unanswered, for the whole read timeout.
+//
+// The answer also ends the reading of the body: net/http reads what is
+// left of it once the handler returns, even with Connection: close, and
+// a client that never sends it would hold the connection, answered but
+// busy, and its goroutine, for the whole read timeout.
 func CloseOnRefusal(w http.ResponseWriter, r *http.Request) http.ResponseWriter {
 	if r.ProtoMajor != 1 || r.ContentLength == 0 && len(r.TransferEncoding) == 0 {
 		return w
@@ -98,6 +104,9 @@ type closeOnRefusal struct {
 func (c *closeOnRefusal) WriteHeader(code int) {
 	if !c.wrote && code >= 400 {
 		c.Header().Set("Connection", "close")
+		// Not every ResponseWriter can (a test's recorder cannot); the
+		// server's read timeout still applies then.
+		http.NewResponseController(c.ResponseWriter).SetReadDeadline(time.Now())
 	}
 	c.wrote = c.wrote || code >= 200
 	c.ResponseWriter.WriteHeader(code)
