@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -51,6 +52,9 @@ func checkConfig(stdout io.Writer, args []string) error {
 			return fmt.Errorf("config: relay.assets: %w", err)
 		}
 	}
+	if err := checkStatePaths(cfg); err != nil {
+		return err
+	}
 	if cfg.Relay.TLS.Enabled() && !cfg.Relay.TLS.ACME {
 		if err := (&certFiles{certFile: cfg.Relay.TLS.CertFile, keyFile: cfg.Relay.TLS.KeyFile}).load(); err != nil {
 			return err
@@ -87,6 +91,43 @@ func checkConfig(stdout io.Writer, args []string) error {
 	}
 	return nil
 }
+
+// checkStatePaths checks, without making anything, that the relay could
+// make the files it keeps state in (the spool, the mailbox, the admin
+// socket): each names no folder, and the nearest of its folders that
+// exists is a folder, not a file.
+func checkStatePaths(cfg *config.Config) error {
+	r := &cfg.Relay
+	paths := [][2]string{{"relay.admin_socket", r.AdminSocket}}
+	if r.Store == config.StoreBbolt {
+		paths = append(paths, [2]string{"relay.spool", r.Spool})
+		if r.Mailbox != config.MailboxJetStream {
+			paths = append(paths, [2]string{"relay.mailbox", r.Mailbox})
+		}
+	}
+	for _, p := range paths {
+		key, path := p[0], p[1]
+		if path == "" {
+			continue
+		}
+		if st, err := os.Stat(path); err == nil && st.IsDir() {
+			return fmt.Errorf("config: %s: %s is a folder: name a file in it, like %s", key, path, filepath.Join(path, filepath.Base(defaultStateName[key])))
+		}
+		for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
+			st, err := os.Stat(dir)
+			if err == nil && !st.IsDir() {
+				return fmt.Errorf("config: %s: %s: %s is a file, not a folder, so the relay cannot make %s there", key, path, dir, filepath.Base(path))
+			}
+			if err == nil || dir == filepath.Dir(dir) {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// defaultStateName is the file name the example gives each state key.
+var defaultStateName = map[string]string{"relay.spool": "spool.db", "relay.mailbox": "mailbox.db", "relay.admin_socket": "admin.sock"}
 
 // powSummary says what proof of work the relay asks, and where the
 // transition from ALTCHA version 1 stands at now.

@@ -458,3 +458,49 @@ func TestKeyFileHints(t *testing.T) {
 		t.Errorf("unreadable signing key: %q; want the relay's user named, and no new key", msg)
 	}
 }
+
+// TestCheckConfigStatePaths: check-config refuses a spool the relay could
+// not make (a file where its folder should be, a folder in its place),
+// rather than pass a file that `relay serve` then refuses.
+func TestCheckConfigStatePaths(t *testing.T) {
+	relayBin := testbin.Build(t, "relay")
+	dir := t.TempDir()
+	stubBuild(t, dir)
+	id, _ := age.GenerateHybridIdentity()
+	cmd := exec.Command(relayBin, "init", "-recipient", id.Recipient().String())
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "relay.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "a-file"), nil, 0o600)
+	os.MkdirAll(filepath.Join(dir, "a-folder.db"), 0o700)
+	for spool, want := range map[string]string{
+		"a-file/spool.db": "a-file is a file, not a folder",
+		"a-folder.db":     "a-folder.db is a folder",
+	} {
+		edited := strings.Replace(string(b), `spool = "data/spool.db"`, `spool = "`+spool+`"`, 1)
+		if edited == string(b) {
+			t.Fatal("relay.toml has no spool to edit")
+		}
+		os.WriteFile(filepath.Join(dir, "edited.toml"), []byte(edited), 0o600)
+		cmd := exec.Command(relayBin, "check-config", "edited.toml")
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "relay.spool") || !strings.Contains(string(out), want) {
+			t.Errorf("spool = %q: %v\n%s\nwant relay.spool refused: %q", spool, err, out, want)
+		}
+	}
+	// A spool whose folder is still to be made passes, and is not made.
+	cmd = exec.Command(relayBin, "check-config", "relay.toml")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("check-config with the spool's folder still to make: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data")); err == nil {
+		t.Error("check-config made the spool's folder")
+	}
+}
