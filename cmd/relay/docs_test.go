@@ -149,3 +149,26 @@ func TestDocsNameTheAgeVersion(t *testing.T) {
 		t.Fatalf("found %d places that open a report with age, want the README's and deployment.md's", found)
 	}
 }
+
+// TestDocsListEveryEnvironmentVariable keeps docs/config.md true to the
+// commands: every RELAY_ or HOTLINE_ variable the relay or the hotline's
+// tools read must be listed there.
+func TestDocsListEveryEnvironmentVariable(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "config.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	found := 0
+	for cmd, dir := range map[string]string{"relay": ".", "hotline": filepath.Join("..", "hotline")} {
+		for _, m := range regexp.MustCompile(`"((?:RELAY|HOTLINE)_[A-Z_]+)"`).FindAllStringSubmatch(sources(t, dir), -1) {
+			found++
+			if !strings.Contains(doc, "`"+m[1]+"`") {
+				t.Errorf("docs/config.md does not list %s, which %s reads", m[1], cmd)
+			}
+		}
+	}
+	if found < 8 {
+		t.Fatalf("found %d environment variables in the commands, want the hotline's and the relay's", found)
+	}
+}
