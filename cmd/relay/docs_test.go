@@ -172,3 +172,29 @@ func TestDocsListEveryEnvironmentVariable(t *testing.T) {
 		t.Fatalf("found %d environment variables in the commands, want the hotline's and the relay's", found)
 	}
 }
+
+// TestDocsSecretsStayPrivate: a key the documents have the reader make
+// with a shell redirection (openssl rand … > pow.key) is made under umask
+// 077, since the shell would otherwise make it readable to every user,
+// where the relay's own keygen writes 0600.
+func TestDocsSecretsStayPrivate(t *testing.T) {
+	docs, _ := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
+	docs = append(docs, filepath.Join("..", "..", "README.md"))
+	found := 0
+	for _, path := range docs {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.ReplaceAll(string(b), "\n", " ")
+		for _, m := range regexp.MustCompile(`openssl rand[^`+"`"+`]*>`).FindAllStringIndex(text, -1) {
+			found++
+			if before := text[max(0, m[0]-20):m[0]]; !strings.Contains(before, "umask 077") {
+				t.Errorf("%s: %q makes a key readable to every user: put (umask 077 && …) around it", path, text[m[0]:m[1]])
+			}
+		}
+	}
+	if found == 0 {
+		t.Fatal("found no key made with openssl rand")
+	}
+}
