@@ -54,3 +54,18 @@ func TestSubcommandHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigGivenWithoutFlag: the configuration's file given as
+// check-config takes it, to serve or as the command, is answered with the
+// line that works.
+func TestConfigGivenWithoutFlag(t *testing.T) {
+	bin := testbin.Build(t, "relay")
+	for _, args := range [][]string{{"serve", "relay.toml"}, {"relay.toml"}} {
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = t.TempDir()
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "relay: hint:") || !strings.Contains(string(out), "relay serve -config relay.toml") {
+			t.Errorf("relay %v: %v\n%s\nwant a hint with relay serve -config relay.toml", args, err, out)
+		}
+	}
+}

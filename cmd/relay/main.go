@@ -59,6 +59,9 @@ func main() {
 	default:
 		usage(os.Stderr)
 		err = fmt.Errorf("unknown command %q", cmd)
+		if strings.HasSuffix(cmd, ".toml") {
+			err = hint{err, "to run the relay with this file: relay serve -config " + cmd + "; to check it: relay check-config " + cmd}
+		}
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return

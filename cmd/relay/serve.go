@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -33,7 +34,11 @@ func serve(args []string) error {
 		return err
 	}
 	if flags.NArg() != 0 {
-		return fmt.Errorf("unexpected argument %q: relay serve takes only flags (relay serve -h)", flags.Arg(0))
+		err := fmt.Errorf("unexpected argument %q: relay serve takes only flags (relay serve -h)", flags.Arg(0))
+		if strings.HasSuffix(flags.Arg(0), ".toml") {
+			return hint{err, "name the configuration with -config: relay serve -config " + flags.Arg(0)}
+		}
+		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
