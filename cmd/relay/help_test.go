@@ -1,7 +1,9 @@
 package main
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -52,6 +54,27 @@ func TestSubcommandHelp(t *testing.T) {
 		if flags == 0 {
 			t.Errorf("relay %s -h lists no flag:\n%s", sub, out)
 		}
+	}
+}
+
+// TestSpoolWithoutConfiguration: relay spool run where there is no
+// relay.toml says how to name it; with a configuration that does not
+// load, it points at the value to fix.
+func TestSpoolWithoutConfiguration(t *testing.T) {
+	bin := testbin.Build(t, "relay")
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "spool", "ls")
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "relay: hint: pass -config FILE") {
+		t.Errorf("relay spool ls without relay.toml: %v\n%s\nwant a hint to pass -config FILE", err, out)
+	}
+	os.WriteFile(filepath.Join(dir, "relay.toml"), []byte("[relay]\nspoool = \"x\"\n"), 0o600)
+	cmd = exec.Command(bin, "spool", "ls")
+	cmd.Dir = dir
+	out, err = cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), `unknown key "relay.spoool"`) || !strings.Contains(string(out), "relay check-config relay.toml") {
+		t.Errorf("relay spool ls with a misspelt key: %v\n%s\nwant the key named and check-config suggested", err, out)
 	}
 }
 

@@ -60,7 +60,10 @@ func spoolCommand(stdout io.Writer, args []string) error {
 	var cfg *config.Config
 	if *spoolPath == "" && *socket == "" || configSet {
 		if cfg, err = config.Load(*path, config.EnvOverrides(os.Getenv)...); err != nil {
-			return hint{err, "pass -spool PATH to work on a spool file without the configuration"}
+			if errors.Is(err, os.ErrNotExist) {
+				return hint{err, "pass -config FILE, the relay's configuration, or -spool PATH to work on a spool file without one"}
+			}
+			return hint{err, "fix the value named above (relay check-config " + *path + " checks the file), or pass -spool PATH to work on the spool file without the configuration"}
 		}
 		if *spoolPath == "" {
 			*spoolPath = cfg.Relay.Spool
