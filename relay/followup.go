@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -78,15 +76,12 @@ func (s *Server) acceptPost(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, p)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxPostBody))
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		problem.Write(w, bodyTooLarge(maxPostBody))
+	body, p := s.readBodyUpTo(w, r, maxPostBody, bodyTooLarge(maxPostBody))
+	if p != nil {
+		problem.Write(w, p)
 		return
 	}
-	if err == nil {
-		err = json.Unmarshal(body, &req)
-	}
-	if err != nil {
+	if err := json.Unmarshal(body, &req); err != nil {
 		problem.Write(w, badPost("the body is not a JSON object {\"post\": …, \"envelope\": …} of at most "+itoa(maxPostBody)+" bytes"))
 		return
 	}
@@ -183,18 +178,12 @@ func (s *Server) fetchReplies(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, bodyTooLarge(mailbox.MaxFetchBody))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, mailbox.MaxFetchBody))
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		problem.Write(w, bodyTooLarge(mailbox.MaxFetchBody))
+	body, p := s.readBodyUpTo(w, r, mailbox.MaxFetchBody, bodyTooLarge(mailbox.MaxFetchBody))
+	if p != nil {
+		problem.Write(w, p)
 		return
 	}
-	var req *followup.FetchBody
-	var key []byte
-	if err == nil {
-		req, key, err = mailbox.ParseFetch(body)
-	} else {
-		err = fmt.Errorf("%w: failed to read the body: %v", mailbox.ErrFetch, err)
-	}
+	req, key, err := mailbox.ParseFetch(body)
 	if err != nil {
 		problem.Write(w, problem.New(http.StatusBadRequest, "bad-fetch", "Not a mailbox fetch",
 			err.Error()+`; the body must be {"mailbox": 32 lower-case hex digits, "key": 32 bytes in unpadded base64url, `+

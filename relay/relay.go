@@ -265,15 +265,23 @@ func (s *Server) acceptReport(w http.ResponseWriter, r *http.Request) {
 // readBody reads the whole body, at most report.MaxEnvelope bytes, and
 // cuts it off if it arrives slower than the minimum rate.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *problem.Problem) {
-	g := guardRate(w, http.MaxBytesReader(w, r.Body, report.MaxEnvelope), s.def.bodyGrace, s.def.minRate)
+	return s.readBodyUpTo(w, r, report.MaxEnvelope, tooLarge())
+}
+
+// readBodyUpTo reads the whole body, at most limit bytes (else it answers
+// tooBig), and cuts it off if it arrives slower than the minimum rate:
+// the body of every route, so that none lets a sender hold a connection
+// for the read timeout with a byte now and then.
+func (s *Server) readBodyUpTo(w http.ResponseWriter, r *http.Request, limit int64, tooBig *problem.Problem) ([]byte, *problem.Problem) {
+	g := guardRate(w, http.MaxBytesReader(w, r.Body, limit), s.def.bodyGrace, s.def.minRate)
 	body, err := io.ReadAll(g)
 	cut := g.stop()
-	var tooBig *http.MaxBytesError
+	var maxBytes *http.MaxBytesError
 	switch {
 	case err == nil:
 		return body, nil
-	case errors.As(err, &tooBig):
-		return nil, tooLarge()
+	case errors.As(err, &maxBytes):
+		return nil, tooBig
 	case errors.Is(err, os.ErrDeadlineExceeded) && cut:
 		return nil, problem.New(http.StatusRequestTimeout, "body-timeout", "Body too slow",
 			"the request body arrived slower than "+itoa(s.def.minRate)+" bytes a second; nothing was stored: send it again")

@@ -213,3 +213,39 @@ func TestMinimumBodyRate(t *testing.T) {
 		t.Fatalf("a report sent at once: %d %s", code, answer)
 	}
 }
+
+// TestFollowUpBodiesAtMinimumRate stalls the body of a hotline's reply
+// post and of a reporter's mailbox fetch: each is cut off at the minimum
+// body rate, as a report's is, instead of holding its connection for the
+// whole read timeout (ten minutes here). A reply post's body comes before
+// anything shows that it is the hotline's.
+func TestFollowUpBodiesAtMinimumRate(t *testing.T) {
+	f, _ := followFixture(t)
+	f.srv.def.bodyGrace = 100 * time.Millisecond
+	addr := serveHandler(t, f.srv, f.srv.log, Timeouts{ReadHeader: time.Minute, Read: 10 * time.Minute, Write: time.Minute, Idle: time.Minute})
+	for name, head := range map[string]string{
+		"reply post":    "POST /v1/hotlines/h1/replies HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n",
+		"mailbox fetch": "POST /v1/sites/s1/mailbox HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n" + HeaderProof + ": " + f.proof(t, "s1") + "\r\n\r\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			// The test's own limit, far below the server's read timeout.
+			conn.SetDeadline(time.Now().Add(2 * time.Minute))
+			io.WriteString(conn, head+"{")
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("no answer to a stalled body: %v", err)
+			}
+			defer resp.Body.Close()
+			var p struct{ Type, Detail string }
+			json.NewDecoder(resp.Body).Decode(&p)
+			if resp.StatusCode != http.StatusRequestTimeout || !strings.HasSuffix(p.Type, "/body-timeout") || !strings.Contains(p.Detail, "bytes a second") {
+				t.Fatalf("stalled body: %d %+v; want 408 body-timeout naming the minimum rate", resp.StatusCode, p)
+			}
+		})
+	}
+}
