@@ -90,3 +90,16 @@ func (s *Statement) Verify(verificationKey string) error {
 	}
 	return nil
 }
+
+// CheckVerificationKey checks a verification key a person gave (a flag, a
+// configuration value), as ParseVerificationKey does; the hotline's
+// secret signing key given in its place is named as such, since it must
+// stay offline at the hotline.
+func CheckVerificationKey(k string) error {
+	if strings.HasPrefix(strings.TrimSpace(k), SigningKeyPrefix) {
+		return fmt.Errorf("%w: this is the hotline's secret signing key (%s…), which stays offline at the hotline: "+
+			"give its verification key (%s…), which hotline keygen -sign printed", ErrKey, SigningKeyPrefix, VerificationKeyPrefix)
+	}
+	_, err := ParseVerificationKey(k)
+	return err
+}

@@ -256,6 +256,14 @@ func TestKeyFileHints(t *testing.T) {
 	if _, errOut, code := run(t, "keygen", "-o", idFile); code != 0 {
 		t.Fatal(errOut)
 	}
+	signingKey := filepath.Join(dir, "signing.key")
+	out, errOut, code := run(t, "keygen", "-sign", "-o", signingKey)
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	vk := strings.TrimSpace(out)
+	b, _ := os.ReadFile(signingKey)
+	secret := regexp.MustCompile(`hlsk_\S+`).FindString(string(b))
 	missing := filepath.Join(dir, "keys")
 	for _, tt := range []struct {
 		args []string
@@ -266,6 +274,10 @@ func TestKeyFileHints(t *testing.T) {
 		{[]string{"keygen", "-o", idFile}, "never overwrites"},
 		{[]string{"open", "-identity", filepath.Join(dir, "none.txt"), idFile}, "make one with `hotline keygen -o"},
 		{[]string{"intake", "-identity", idFile, "-hotline", "h1", "-verify-key-file", filepath.Join(dir, "none.whsec")}, "relay keygen -hmac"},
+		// Keys mixed up: the hotline's own key for the relay's, the
+		// signing key file for the identity.
+		{[]string{"intake", "-identity", idFile, "-hotline", "h1", "-verify-key", vk}, "for -statement-key: -verify-key takes the relay's whpk_ key"},
+		{[]string{"intake", "-identity", signingKey, "-hotline", "h1", "-verify-key", "whpk_" + base64.StdEncoding.EncodeToString(make([]byte, 32))}, "AGE-SECRET-KEY-"},
 	} {
 		_, errOut, code := run(t, tt.args...)
 		if code == 0 || !strings.Contains(errOut, "hotline: hint: ") || !strings.Contains(errOut, tt.want) {
@@ -274,6 +286,11 @@ func TestKeyFileHints(t *testing.T) {
 	}
 	if _, err := os.Stat(missing); err == nil {
 		t.Errorf("a refused keygen made %s", missing)
+	}
+	// The signing key's secret where its verification key goes.
+	if _, errOut, code := run(t, "publish", "-relay", "http://127.0.0.1:8081", "-statement", idFile, "-statement-key", secret, filepath.Join(dir, "frame")); code == 0 ||
+		!strings.Contains(errOut, "this is the hotline's secret signing key") {
+		t.Errorf("publish with the hlsk_ key for -statement-key: exit %d\n%s", code, errOut)
 	}
 	// Root reads any file, so the unreadable case is checked on the error
 	// os.Open gives another user.

@@ -47,6 +47,7 @@ import (
 	"github.com/reportline/reportline/hotline/intake"
 	"github.com/reportline/reportline/internal/httpedge"
 	"github.com/reportline/reportline/report"
+	"github.com/reportline/reportline/statement"
 )
 
 func main() {
@@ -227,7 +228,8 @@ func loadIdentityFile(path string) ([]age.Identity, error) {
 	defer f.Close()
 	ids, err := age.ParseIdentities(f)
 	if err != nil {
-		return nil, fmt.Errorf("failed to read identity file %s: %w", path, err)
+		return nil, hint{fmt.Errorf("failed to read identity file %s: %w", path, err),
+			"give the file `hotline keygen -o` wrote, whose key line starts AGE-SECRET-KEY- (the hlsk_ signing key file is for hotline sign, and stays offline)"}
 	}
 	return ids, nil
 }
@@ -311,6 +313,11 @@ func (o intakeOptions) setup() (*http.Server, net.Listener, *slog.Logger, error)
 	}
 	v, err := delivery.NewVerifier(keys...)
 	if err != nil {
+		for _, k := range keys {
+			if strings.HasPrefix(k, statement.VerificationKeyPrefix) {
+				return nil, nil, nil, hint{err, "an hlvk_ key is the hotline's own, for -statement-key: -verify-key takes the relay's whpk_ key, which relay init or relay keygen printed"}
+			}
+		}
 		return nil, nil, nil, hint{err, "give the relay's whpk_ public key (printed by `relay keygen`), or the whsec_ file made by `relay keygen -hmac`"}
 	}
 	v.Tolerance = o.tolerance

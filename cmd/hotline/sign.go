@@ -95,6 +95,9 @@ func (o intakeOptions) expectedRecipients() ([]*report.Recipients, error) {
 	if o.statementKey == "" {
 		return nil, hint{errors.New("-statement needs -statement-key"), "give the hlvk_… key `hotline keygen -sign` printed"}
 	}
+	if err := statement.CheckVerificationKey(o.statementKey); err != nil {
+		return nil, fmt.Errorf("-statement-key: %w", err)
+	}
 	var all []*report.Recipients
 	for _, path := range strings.Split(o.statement, ",") {
 		b, err := os.ReadFile(path)

@@ -143,6 +143,9 @@ func (o *Options) check() (*statement.Statement, error) {
 		u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return nil, fmt.Errorf("publish: the relay %q is not an origin: give its public_url, like https://relay.example", o.Relay)
 	}
+	if err := statement.CheckVerificationKey(o.VerificationKey); err != nil {
+		return nil, fmt.Errorf("publish: %w", err)
+	}
 	st, err := statement.Parse(o.Statement)
 	if err != nil {
 		return nil, fmt.Errorf("publish: %w", err)

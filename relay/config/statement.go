@@ -19,7 +19,7 @@ func (h *Hotline) validateKeys(key string, now time.Time, bad func(key, format s
 		// Without a statement, statement_key still checks the hotline's
 		// replies to reporters (docs/follow-up.md).
 		if h.StatementKey != "" {
-			if _, err := statement.ParseVerificationKey(h.StatementKey); err != nil {
+			if err := statement.CheckVerificationKey(h.StatementKey); err != nil {
 				bad(key+".statement_key", "%v", err)
 			}
 		}
@@ -34,7 +34,7 @@ func (h *Hotline) validateKeys(key string, now time.Time, bad func(key, format s
 		bad(key+".statement_key", "missing: give the hotline's hlvk_… verification key, which `hotline keygen -sign` printed")
 		return
 	}
-	if _, err := statement.ParseVerificationKey(h.StatementKey); err != nil {
+	if err := statement.CheckVerificationKey(h.StatementKey); err != nil {
 		bad(key+".statement_key", "%v", err)
 		return
 	}

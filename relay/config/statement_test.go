@@ -64,6 +64,7 @@ func TestStatement(t *testing.T) {
 		{"with recipients", signedTOML(t, k, k.VerificationKey(), "de-hotline", 3, now.Add(-day), now.Add(day), `recipients = ["age1x"]`), "recipients: remove it"},
 		{"no key", signedTOML(t, k, "", "de-hotline", 3, now.Add(-day), now.Add(day), ""), "statement_key: missing"},
 		{"bad key", signedTOML(t, k, "hlvk_abc", "de-hotline", 3, now.Add(-day), now.Add(day), ""), "statement_key: malformed"},
+		{"the signing key in its place", signedTOML(t, k, k.Secret(), "de-hotline", 3, now.Add(-day), now.Add(day), ""), "statement_key: malformed hotline key: this is the hotline's secret signing key"},
 	} {
 		_, err := Parse([]byte(tc.toml))
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "hotline[0].") {
