@@ -1,10 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -71,6 +74,9 @@ func checkConfig(stdout io.Writer, args []string) error {
 		fmt.Fprintf(stdout, "  %s set by %s\n", k, over[k])
 	}
 	fmt.Fprintf(stdout, "  %s\n", powSummary(&cfg.Relay.PoW, time.Now()))
+	if w := listenMismatch(&cfg.Relay); w != "" {
+		fmt.Fprintf(stdout, "  warning: %s\n", w)
+	}
 	for _, h := range cfg.Hotlines {
 		extra := []string{"signature " + h.Signature, fmt.Sprintf("concurrency %d", h.Concurrency)}
 		if h.ClientCertFile != "" {
@@ -124,6 +130,32 @@ func checkStatePaths(cfg *config.Config) error {
 		}
 	}
 	return nil
+}
+
+// listenMismatch says why browsers would not reach a relay whose
+// public_url is on this machine (loopback, plain http, so no proxy in
+// front) but at another port than listen: a port changed in one place
+// and not the other. It returns "" otherwise.
+func listenMismatch(r *config.Relay) string {
+	u, err := url.Parse(r.PublicURL)
+	if err != nil || u.Scheme != "http" || r.TLS.Enabled() {
+		return ""
+	}
+	if h := u.Hostname(); h != "localhost" && !isLoopback(h) {
+		return ""
+	}
+	_, port, err := net.SplitHostPort(r.Listen)
+	if err != nil || port == cmp.Or(u.Port(), "80") {
+		return ""
+	}
+	return fmt.Sprintf("relay.public_url %s is on this machine, but the relay listens on %s: browsers would not reach it there; "+
+		"change both together (with a proxy in front, public_url would be the proxy's https:// origin)", r.PublicURL, r.Listen)
+}
+
+// isLoopback reports whether host is a loopback IP address.
+func isLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // defaultStateName is the file name the example gives each state key.

@@ -504,3 +504,33 @@ func TestCheckConfigStatePaths(t *testing.T) {
 		t.Error("check-config made the spool's folder")
 	}
 }
+
+// TestCheckConfigListenMismatch: a relay on loopback whose listen port
+// was changed without its public_url (or the reverse) is reported, since
+// browsers would look for it at public_url; as init writes them, the two
+// agree.
+func TestCheckConfigListenMismatch(t *testing.T) {
+	relayBin := testbin.Build(t, "relay")
+	dir := t.TempDir()
+	stubBuild(t, dir)
+	id, _ := age.GenerateHybridIdentity()
+	cmd := exec.Command(relayBin, "init", "-recipient", id.Recipient().String())
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
+	for env, warn := range map[string]bool{"": false, "RELAY_LISTEN=127.0.0.1:9000": true} {
+		cmd := exec.Command(relayBin, "check-config", "relay.toml")
+		cmd.Dir = dir
+		if env != "" {
+			cmd.Env = append(os.Environ(), env)
+		}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("check-config %s: %v\n%s", env, err, out)
+		}
+		if got := strings.Contains(string(out), "but the relay listens on 127.0.0.1:9000"); got != warn {
+			t.Errorf("check-config with %q: warning %v, want %v\n%s", env, got, warn, out)
+		}
+	}
+}
