@@ -300,7 +300,10 @@ func (c *Config) NeedsRestart(old *Config) []string {
 	diff("relay.listen", a.Listen != b.Listen)
 	diff("relay.spool", a.Spool != b.Spool)
 	diff("relay.store", a.Store != b.Store)
-	diff("relay.jetstream", !reflect.DeepEqual(a.JetStream, b.JetStream))
+	// [relay.jetstream] is read only with that store; its ack_wait
+	// follows delivery_timeout, which a bbolt relay reloads.
+	jetstream := a.Store == StoreJetStream || b.Store == StoreJetStream
+	diff("relay.jetstream", jetstream && !reflect.DeepEqual(a.JetStream, b.JetStream))
 	diff("relay.assets", a.Assets != b.Assets)
 	diff("relay.mailbox", a.Mailbox != b.Mailbox)
 	diff("relay.mailbox_retention", a.MailboxRetention != b.MailboxRetention)

@@ -187,6 +187,12 @@ func TestNeedsRestart(t *testing.T) {
 	if got := b.NeedsRestart(a); !slices.Equal(got, []string{"relay.listen"}) {
 		t.Errorf("NeedsRestart = %v, want only relay.listen (log_level applies on reload)", got)
 	}
+	// delivery_timeout applies on reload; the JetStream ack_wait it sets
+	// by default is no concern of a relay on a bbolt spool.
+	c, _ := Parse([]byte(validTOML(t)), Override{"relay.delivery_timeout", "20s", "test"})
+	if got := c.NeedsRestart(a); len(got) != 0 {
+		t.Errorf("NeedsRestart after delivery_timeout changed = %v, want none", got)
+	}
 }
 
 func TestContrast(t *testing.T) {
