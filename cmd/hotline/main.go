@@ -395,8 +395,23 @@ func (o intakeOptions) setup() (*http.Server, net.Listener, *slog.Logger, error)
 	srv.ConnState = lim.ConnState
 	ln = lim.Listener(ln)
 	log.Info("intake listening", "addr", ln.Addr().String(), "path", o.path, "inbox", o.inbox,
-		"tls", srv.TLSConfig != nil, "mutual_tls", o.clientCA != "", "keys", len(keys))
+		"tls", srv.TLSConfig != nil, "mutual_tls", o.clientCA != "", "keys", len(keys), "envelopes", expectation(expect, len(ids)))
 	return srv, ln, log, nil
+}
+
+// expectation says, for the log, what envelopes the intake takes: sealed
+// to as many recipients as a statement lists, or else as it holds
+// identities, so that an operator who added a key to the statement and
+// not to -statement sees why reports are refused.
+func expectation(statements []*report.Recipients, identities int) string {
+	if len(statements) == 0 {
+		return fmt.Sprintf("sealed to %d recipients, one per identity in -identity (no -statement)", identities)
+	}
+	var counts []string
+	for _, s := range statements {
+		counts = append(counts, strconv.Itoa(s.Len()))
+	}
+	return "sealed to " + strings.Join(counts, " or ") + " recipients, as -statement lists"
 }
 
 // writeIntakeMetrics writes the intake's counts in Prometheus's text

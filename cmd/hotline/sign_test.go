@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"errors"
 	"os"
 	"path/filepath"
@@ -104,6 +105,17 @@ func TestIntakeRotation(t *testing.T) {
 	ids, err := loadIdentities(in("identity.txt") + "," + in("new-identity.txt"))
 	if err != nil || len(ids) != 2 {
 		t.Errorf("identities of two files: %d, %v; want 2", len(ids), err)
+	}
+	// The start line says what the intake takes.
+	var log strings.Builder
+	o.listen, o.path, o.identity, o.inbox, o.verifyKey, o.logOut = "127.0.0.1:0", "/v1/deliveries", in("identity.txt")+","+in("new-identity.txt"), in("inbox"),
+		"whpk_"+base64.StdEncoding.EncodeToString(make([]byte, 32)), &log
+	runIntakeFor(t, o)
+	if !strings.Contains(log.String(), `"envelopes":"sealed to 1 or 2 recipients, as -statement lists"`) {
+		t.Errorf("start line:\n%s\nwant the recipients of both statements", log.String())
+	}
+	if got := expectation(nil, 1); !strings.Contains(got, "one per identity") {
+		t.Errorf("without -statement the start line says %q", got)
 	}
 	o.statement = in("old.statement") + "," + in("missing.statement")
 	if _, err := o.expectedRecipients(); err == nil || !strings.Contains(err.Error(), "missing.statement") {
