@@ -273,9 +273,9 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *prob
 // the body of every route, so that none lets a sender hold a connection
 // for the read timeout with a byte now and then.
 func (s *Server) readBodyUpTo(w http.ResponseWriter, r *http.Request, limit int64, tooBig *problem.Problem) ([]byte, *problem.Problem) {
-	g := guardRate(w, http.MaxBytesReader(w, r.Body, limit), s.def.bodyGrace, s.def.minRate)
+	g := httpedge.GuardRate(w, http.MaxBytesReader(w, r.Body, limit), s.def.bodyGrace, s.def.minRate)
 	body, err := io.ReadAll(g)
-	cut := g.stop()
+	cut := g.Stop()
 	var maxBytes *http.MaxBytesError
 	switch {
 	case err == nil:

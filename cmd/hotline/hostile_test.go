@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -357,4 +358,54 @@ func TestServeFrameHostileRequests(t *testing.T) {
 		c.Close()
 	}
 	rawhttp.WaitGoroutines(t, baseline)
+}
+
+// TestIntakeCutsSlowBodies sends `hotline intake` deliveries whose headers
+// pass every check made before the body (a current timestamp, a signature
+// entry of the right form) and whose bodies then stall: each is cut off
+// with 408 body-timeout once the grace is over, instead of holding its
+// connection, busy, for the read timeout of a minute. Without a key,
+// anyone who reaches the intake could otherwise keep every connection it
+// takes busy with a request a minute each.
+func TestIntakeCutsSlowBodies(t *testing.T) {
+	h := startIntake(t, false)
+	head := fmt.Sprintf("POST /v1/deliveries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"+
+		"Webhook-Id: x\r\nWebhook-Timestamp: %d\r\nWebhook-Signature: v1a,%s\r\n", time.Now().Unix(), strings.Repeat("A", 86)+"==")
+	// Together, so that the test waits for one grace, not three.
+	t.Run("stalled", func(t *testing.T) {
+		for name, req := range map[string]string{
+			"a byte of a single delivery": head + "Content-Length: 1000\r\n\r\n{",
+			"a byte of a batch":           head + fmt.Sprintf("Content-Length: %d\r\n\r\n{", intake.MaxBody),
+			"a chunk, then nothing":       head + "Transfer-Encoding: chunked\r\n\r\n1\r\n{\r\n",
+		} {
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				c, err := rawhttp.Dial(h.addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				// The test's own limit, beyond the intake's read timeout: a
+				// stalled body must be answered before that.
+				c.SetDeadline(time.Now().Add(2 * time.Minute))
+				io.WriteString(c, req)
+				resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+				if err != nil {
+					t.Fatalf("no answer to a stalled body: %v", err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				rawhttp.ExpectProblem(t, resp, body, http.StatusRequestTimeout, "body-timeout")
+				if !bytes.Contains(body, []byte("bytes a second")) {
+					t.Errorf("the problem does not name the minimum rate: %s", body)
+				}
+			})
+		}
+	})
+	if entries, _ := os.ReadDir(h.inbox); len(entries) != 0 {
+		t.Errorf("the inbox holds %d files after stalled bodies", len(entries))
+	}
+	if strings.Contains(h.logs.String(), rawhttp.Client) {
+		t.Errorf("a log line names the client:\n%s", h.logs)
+	}
 }

@@ -51,6 +51,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/reportline/reportline/delivery"
+	"github.com/reportline/reportline/internal/httpedge"
 	"github.com/reportline/reportline/internal/problem"
 	"github.com/reportline/reportline/report"
 )
@@ -233,6 +234,12 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		in.refuse(w, deliveryTooLarge())
+		return
+	}
+	if errors.Is(err, errSlowBody) {
+		in.Log.Warn("delivery refused: its body arrived slower than the minimum rate", "bytes_per_second", MinBodyRate)
+		in.refuse(w, problem.New(http.StatusRequestTimeout, "body-timeout", "Body too slow",
+			fmt.Sprintf("the delivery arrived slower than %d bytes a second (after the first %v); nothing was stored: send it again", MinBodyRate, BodyGrace)))
 		return
 	}
 	if errors.Is(err, errBusy) {
@@ -424,6 +431,21 @@ func deliveryTooLarge() *problem.Problem {
 // reach the intake, with or without a key, cannot make it hold more.
 const MaxLargeBodies = 64
 
+// BodyGrace and MinBodyRate bound how slowly a body may arrive: once
+// BodyGrace is over, on average since its start, at MinBodyRate bytes a
+// second (64 KiB) or faster; a slower one is cut off with 408
+// body-timeout. A sender that passes the checks made before the body,
+// which need no key, could otherwise hold a connection, busy, for the read
+// timeout. The largest batch must arrive within that timeout of a minute
+// anyway, at about this rate: the floor refuses no body the timeout takes.
+const (
+	BodyGrace   = 5 * time.Second
+	MinBodyRate = 64 << 10
+)
+
+// errSlowBody is a body cut off for arriving slower than MinBodyRate.
+var errSlowBody = errors.New("failed to read the delivery: slower than the minimum rate")
+
 // errBusy is a body larger than a single delivery while MaxLargeBodies
 // are being held.
 var errBusy = errors.New("failed to read the delivery: too many large deliveries at once")
@@ -442,9 +464,18 @@ func (in *Intake) largeBodies() int64 {
 // less, and past that grows with what arrives, once the body has one of
 // the intake's MaxLargeBodies places: a sender that announces a large
 // body and sends nothing makes the intake hold no more than a single
-// delivery.
+// delivery. A body slower than MinBodyRate is cut off with errSlowBody.
 func (in *Intake) readBody(w http.ResponseWriter, r *http.Request) ([]byte, func(), error) {
-	body := http.MaxBytesReader(w, r.Body, MaxBody)
+	g := httpedge.GuardRate(w, http.MaxBytesReader(w, r.Body, MaxBody), BodyGrace, MinBodyRate)
+	body, release, err := in.readGuarded(r, g)
+	if g.Stop() && errors.Is(err, os.ErrDeadlineExceeded) {
+		err = errSlowBody
+	}
+	return body, release, err
+}
+
+// readGuarded is readBody, the body read through g.
+func (in *Intake) readGuarded(r *http.Request, body io.Reader) ([]byte, func(), error) {
 	want := int64(MaxBody)
 	if n := r.ContentLength; n >= 0 && n <= MaxBody {
 		want = n
