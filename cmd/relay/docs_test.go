@@ -198,3 +198,28 @@ func TestDocsSecretsStayPrivate(t *testing.T) {
 		t.Fatal("found no key made with openssl rand")
 	}
 }
+
+// TestReadmeKeysNotCommitted: the README's hotline steps run in the
+// checkout and write private keys there (the hotline's identity and
+// signing key, the relay's signing key) beside the configuration, the
+// inbox and the spool; .gitignore keeps each from a `git add -A`.
+func TestReadmeKeysNotCommitted(t *testing.T) {
+	ignore := strings.Split(readExample(t, ".gitignore"), "\n")
+	written := []string{"relay.toml", "relay-signing.key", "data"} // relay init's files, and the spool's folder it names
+	for _, line := range docBlocksIn(t, "## For hotlines", "README.md")[0] {
+		args := strings.Fields(line)
+		for i := 1; i < len(args); i++ {
+			if args[i-1] == "-o" || args[i-1] == "-inbox" {
+				written = append(written, args[i])
+			}
+		}
+	}
+	if len(written) < 6 {
+		t.Fatalf("found only %v written by the README's steps", written)
+	}
+	for _, name := range written {
+		if !slices.Contains(ignore, "/"+name) && !slices.Contains(ignore, "/"+name+"/") {
+			t.Errorf(".gitignore does not list /%s, which the README's hotline steps write in the checkout", name)
+		}
+	}
+}
