@@ -11,10 +11,23 @@ import "runtime/debug"
 // (docs/benchmarks.md, "The intake's garbage collection").
 const intakeGCPercent = 400
 
-// tuneGC sets the intake's GOGC, unless the GOGC environment variable,
-// read with getenv, sets it.
+// intakeMemoryLimit is the intake's soft memory limit (GOMEMLIMIT). With
+// GOGC at 400 the heap may grow to five times what is live before a
+// collection: little in a drain, but a sender without a key can make much
+// live (64 bodies of about 4 MiB each read at once, and a copy of each
+// while its signature is checked), and with their garbage a flood of them,
+// all refused, took the intake past 1 GB. Near the limit the collector
+// runs as often as it must to stay under it; what is live is bounded by
+// the intake's limits (docs/deployment.md), not by this.
+const intakeMemoryLimit = 512 << 20
+
+// tuneGC sets the intake's GOGC and soft memory limit, unless the GOGC
+// and GOMEMLIMIT environment variables, read with getenv, set them.
 func tuneGC(getenv func(string) string) {
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(intakeGCPercent)
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(intakeMemoryLimit)
 	}
 }
