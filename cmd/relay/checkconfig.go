@@ -86,6 +86,10 @@ func checkConfig(stdout io.Writer, args []string) error {
 		if st := h.KeyStatement(); st != nil {
 			fmt.Fprintf(stdout, "    key statement serial %d, %d recipients, signed by %s, valid until %s (%d days left)\n",
 				st.Serial, len(st.Recipients), h.StatementKey, st.ValidUntil.Format(time.RFC3339), int(time.Until(st.ValidUntil).Hours()/24))
+			if time.Until(st.ValidUntil) < statementSoon {
+				fmt.Fprintf(stdout, "    warning: the key statement expires soon: the report form stops sending then, and the relay will not start with it; "+
+					"ask the hotline for the next one (docs/key-statement.md#rotation-and-rollback)\n")
+			}
 		} else {
 			fmt.Fprintf(stdout, "    warning: no key statement signed by the hotline: the report form refuses to seal to bare recipients; "+
 				"ask the hotline for one (docs/key-statement.md)\n")

@@ -135,6 +135,7 @@ func run(ctx context.Context, o runOptions) error {
 	p.log.Info("report store", "store", cfg.Relay.StoreName())
 	p.metrics.ReadPoWDifficulty(func() float64 { return float64(p.srv.Difficulty()) })
 	p.metrics.Set(metrics.ConfigLoaded, "", 1)
+	statementsInForce(cfg, p.metrics, p.log, time.Now())
 	if cfg.Relay.MetricsOnListen {
 		p.srv.SetMetrics(p.metrics, p.metrics.Handler())
 	} else {
@@ -280,6 +281,30 @@ func (p *process) start(name string, ln net.Listener, s *http.Server, useTLS boo
 	}
 }
 
+// statementSoon is how long before a hotline's key statement expires the
+// relay starts to warn: time for the hotline to sign the next one and for
+// the relay's operator to put it in place.
+const statementSoon = 14 * 24 * time.Hour
+
+// statementsInForce sets, for each hotline with a key statement, when it
+// expires, and warns of one that expires within statementSoon: the form
+// then stops sealing reports to it, and a relay restarted with it refuses
+// to start.
+func statementsInForce(cfg *config.Config, m metrics.Recorder, log *slog.Logger, now time.Time) {
+	for _, h := range cfg.Hotlines {
+		st := h.KeyStatement()
+		if st == nil {
+			continue
+		}
+		m.Set(metrics.StatementValidUntil, h.ID, float64(st.ValidUntil.Unix()))
+		if left := st.ValidUntil.Sub(now); left < statementSoon {
+			log.Warn("the hotline's key statement expires soon: the report form stops sending then, and the relay will not start with it; "+
+				"ask the hotline for the next one (docs/key-statement.md#rotation-and-rollback)",
+				"hotline", h.ID, "serial", st.Serial, "valid_until", st.ValidUntil.Format(time.RFC3339), "days_left", int(left.Hours()/24))
+		}
+	}
+}
+
 // reload reads the configuration and every file it names again, and puts
 // it in force only if all of it is good; otherwise the configuration in
 // force stays, and the log says why. Requests under way are not touched.
@@ -310,6 +335,7 @@ func (p *process) reload() {
 	p.srv.SetConfig(cfg)
 	p.fwd.SetEndpoints(eps)
 	p.cfg = cfg
+	statementsInForce(cfg, p.metrics, p.log, time.Now())
 	p.metrics.Inc(metrics.ConfigReloads, "ok")
 	p.log.Info("configuration reloaded", "hotlines", len(cfg.Hotlines), "sites", len(cfg.Sites))
 }

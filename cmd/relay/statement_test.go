@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -122,5 +125,41 @@ func TestCheckConfigProofOfWork(t *testing.T) {
 	s.write(t, "[relay.pow]\naccept_v1_until = \"soon\"", "")
 	if err := checkConfig(io.Discard, []string{s.cfgPath}); err == nil || !strings.Contains(err.Error(), "relay.pow.accept_v1_until") {
 		t.Errorf("a bad date: %v", err)
+	}
+}
+
+// A statement that runs out within two weeks is warned of, by
+// check-config, in the log at start, and as a metric an alert can read,
+// so that the form does not stop sending unnoticed; one with months left
+// is not.
+func TestStatementExpiryWarned(t *testing.T) {
+	s := newSetup(t)
+	k, _ := statement.GenerateKey()
+	now := time.Now().UTC().Truncate(time.Second)
+	day := 24 * time.Hour
+	s.writeSigned(t, k, k.VerificationKey(), "h1", 3, now.Add(-day), now.Add(60*day), nil)
+	var out bytes.Buffer
+	if err := checkConfig(&out, []string{s.cfgPath}); err != nil || strings.Contains(out.String(), "expires soon") {
+		t.Errorf("60 days left: %v\n%s\nwant no warning", err, out.String())
+	}
+	until := now.Add(3 * day)
+	s.writeSigned(t, k, k.VerificationKey(), "h1", 3, now.Add(-day), until, nil)
+	out.Reset()
+	if err := checkConfig(&out, []string{s.cfgPath}); err != nil || !strings.Contains(out.String(), "warning: the key statement expires soon") {
+		t.Errorf("3 days left: %v\n%s\nwant a warning", err, out.String())
+	}
+	b, _ := os.ReadFile(s.cfgPath)
+	s.writeConfig(t, strings.Replace(string(b), "[relay]\n", "[relay]\nmetrics_on_listen = true\n", 1))
+	r := start(t, s)
+	if logs := r.logs.String(); !strings.Contains(logs, "key statement expires soon") || !regexp.MustCompile(`"days_left":[23]\b`).MatchString(logs) {
+		t.Errorf("the start log does not warn of the statement:\n%s", logs)
+	}
+	_, body, _, err := get(&http.Client{Timeout: time.Minute}, "http://"+r.addr("http")+"/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf(`reportline_key_statement_valid_until_seconds{hotline="h1"} %d`, until.Unix()); !strings.Contains(body, want) &&
+		!strings.Contains(body, fmt.Sprintf(`reportline_key_statement_valid_until_seconds{hotline="h1"} %g`, float64(until.Unix()))) {
+		t.Errorf("/metrics lacks %s", want)
 	}
 }

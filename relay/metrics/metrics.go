@@ -80,6 +80,9 @@ const (
 	IntakeStopped
 	// ConfigLoaded is 1 while a valid configuration is in use; no label.
 	ConfigLoaded
+	// StatementValidUntil is when the key statement in force for a
+	// hotline expires, in Unix seconds; label: hotline.
+	StatementValidUntil
 	numGauges
 )
 
@@ -138,6 +141,8 @@ var gaugeDescs = [numGauges]vecDesc{
 	PoWDifficulty: {"reportline_pow_difficulty", "Proof-of-work difficulty currently asked of browsers.", ""},
 	IntakeStopped: {"reportline_intake_stopped", "1 while delivery to a hotline is stopped after its intake answered 410 Gone.", "hotline"},
 	ConfigLoaded:  {"reportline_config_loaded", "1 while a valid configuration is in use.", ""},
+	StatementValidUntil: {"reportline_key_statement_valid_until_seconds",
+		"When the hotline's key statement in force expires, in Unix seconds: the report form seals to it no longer after that.", "hotline"},
 }
 
 var histogramDescs = [numHistograms]histDesc{
