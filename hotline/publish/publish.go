@@ -139,6 +139,9 @@ func globEscape(s string) string {
 // check verifies the statement against the hotline's key and the options'
 // values, as the form will.
 func (o *Options) check() (*statement.Statement, error) {
+	// The relay's public_url as written in its configuration may end in a
+	// slash, which the relay drops; so does publish.
+	o.Relay = strings.TrimSuffix(o.Relay, "/")
 	if u, err := url.Parse(o.Relay); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
 		u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return nil, fmt.Errorf("publish: the relay %q is not an origin: give its public_url, like https://relay.example", o.Relay)

@@ -188,6 +188,26 @@ func TestWriteRefuses(t *testing.T) {
 	}
 }
 
+// The relay's address with a trailing slash, as public_url may be
+// written, is its origin: the pages name the relay's endpoints without a
+// doubled slash.
+func TestWriteRelayWithSlash(t *testing.T) {
+	f := newFixture(t, 1)
+	o := f.opts
+	o.Relay += "/"
+	dir := filepath.Join(t.TempDir(), "frame")
+	if err := Write(dir, o); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page := string(b); strings.Contains(page, "relay.example//") || !strings.Contains(page, "https://relay.example") {
+		t.Errorf("the page names the relay with a doubled slash, or not at all")
+	}
+}
+
 // A publish that a crash cut short leaves its temporary folder beside the
 // target; the next publish of that target removes it, so that repeated
 // crashes (a demo stopped while it publishes) pile nothing up. Another
