@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -95,5 +96,62 @@ func TestSystemdUnit(t *testing.T) {
 	out, err := exec.Command(sa, "security", "--offline=true", "--threshold=30", path).CombinedOutput()
 	if err != nil {
 		t.Errorf("systemd-analyze security: exposure above 3.0 or error: %v\n%s", err, out)
+	}
+}
+
+// TestSystemdUnitReadsItsConfiguration: the unit runs the relay as a
+// DynamicUser, which is not root, and reads -config itself (only keys come
+// as credentials): the install lines must leave the configuration's
+// folder open to other users and the file readable, and the keys root's.
+func TestSystemdUnitReadsItsConfiguration(t *testing.T) {
+	unit := readExample(t, "examples", "systemd", "relay.service")
+	m := regexp.MustCompile(`(?m)^ExecStart=\S+ serve -config (\S+)$`).FindStringSubmatch(unit)
+	if m == nil {
+		t.Fatal("the unit has no ExecStart=… serve -config FILE")
+	}
+	cfg, dir := m[1], filepath.Dir(m[1])
+	var lines []string
+	for _, l := range strings.Split(unit, "\n") {
+		l, _, _ = strings.Cut(strings.TrimPrefix(l, "#"), "#")
+		lines = append(lines, l)
+	}
+	for _, block := range docBlocks(t, "## 5. Run under systemd") {
+		lines = append(lines, block...)
+	}
+	mode := func(s string) os.FileMode {
+		n, err := strconv.ParseUint(s, 8, 32)
+		if err != nil {
+			t.Fatalf("install mode %q: %v", s, err)
+		}
+		return os.FileMode(n)
+	}
+	made, installed := 0, 0
+	for _, l := range lines {
+		f := strings.Fields(l)
+		if len(f) < 4 || f[0] != "install" || f[len(f)-2] == "-m" {
+			continue
+		}
+		switch {
+		case f[1] == "-d" && f[2] == "-m" && f[len(f)-1] == dir:
+			made++
+			if mode(f[3])&0o001 == 0 {
+				t.Errorf("%q: the service's user could not reach %s", strings.TrimSpace(l), cfg)
+			}
+		case f[1] == "-m" && f[len(f)-1] == cfg:
+			installed++
+			if mode(f[2])&0o004 == 0 {
+				t.Errorf("%q: the service's user could not read it", strings.TrimSpace(l))
+			}
+		case f[1] == "-m" && strings.HasPrefix(f[len(f)-1], dir+"/") && strings.HasSuffix(f[len(f)-1], ".key"):
+			if mode(f[2])&0o077 != 0 {
+				t.Errorf("%q: a key readable by others than root", strings.TrimSpace(l))
+			}
+			if !strings.Contains(unit, ":"+f[len(f)-1]+"\n") {
+				t.Errorf("%q: the unit does not pass %s as a credential", strings.TrimSpace(l), f[len(f)-1])
+			}
+		}
+	}
+	if made < 2 || installed < 2 {
+		t.Errorf("the unit's comments and deployment.md make %s %d times and install %s %d times; want both in each", dir, made, cfg, installed)
 	}
 }
