@@ -53,6 +53,7 @@ import (
 	"github.com/reportline/reportline/delivery"
 	"github.com/reportline/reportline/internal/httpedge"
 	"github.com/reportline/reportline/internal/problem"
+	"github.com/reportline/reportline/internal/quietlog"
 	"github.com/reportline/reportline/report"
 )
 
@@ -87,13 +88,13 @@ type Intake struct {
 	dirs    flusher            // of the inbox folder
 	urgents flusher            // of the urgent folder
 	replay  replayCache
-	quiet   quietLog // of refusals a sender without a key can cause
-	hidden  atomic.Uint64 // reports stored with hidden characters
-	urgent  atomic.Uint64 // urgent reports stored
-	alarms  atomic.Uint64 // deliveries refused with an alarm
-	stored  atomic.Uint64 // reports stored
-	dups    atomic.Uint64 // deliveries of a report already stored
-	batches atomic.Uint64 // batched deliveries answered 200
+	quiet   quietlog.Limiter // of refusals a sender without a key can cause
+	hidden  atomic.Uint64    // reports stored with hidden characters
+	urgent  atomic.Uint64    // urgent reports stored
+	alarms  atomic.Uint64    // deliveries refused with an alarm
+	stored  atomic.Uint64    // reports stored
+	dups    atomic.Uint64    // deliveries of a report already stored
+	batches atomic.Uint64    // batched deliveries answered 200
 	refMu   sync.Mutex
 	refused map[string]uint64 // deliveries refused, by problem name
 	// expected caches the recipients of Identities (recipientsOf)
@@ -217,7 +218,7 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// cannot verify is refused without waiting for its body.
 	refusal := checkRequest(r)
 	if err := in.Verifier.CheckHeaders(r.Header, now); refusal == nil && err != nil {
-		in.warnRefused(now, "delivery refused", "err", err)
+		in.warnRefused(now, "bad-signature", "delivery refused", "err", err)
 		refusal = problem.New(http.StatusUnauthorized, "bad-signature", "Delivery not verified", err.Error())
 	}
 	if refusal != nil {
@@ -238,7 +239,7 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if errors.Is(err, errSlowBody) {
-		in.warnRefused(now, "delivery refused: its body arrived slower than the minimum rate", "bytes_per_second", MinBodyRate)
+		in.warnRefused(now, "body-timeout", "delivery refused: its body arrived slower than the minimum rate", "bytes_per_second", MinBodyRate)
 		in.refuse(w, problem.New(http.StatusRequestTimeout, "body-timeout", "Body too slow",
 			fmt.Sprintf("the delivery arrived slower than %d bytes a second (after the first %v); nothing was stored: send it again", MinBodyRate, BodyGrace)))
 		return
@@ -247,7 +248,7 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if r.ProtoMajor == 1 {
 			w.Header().Set("Connection", "close") // the rest of the body is not read
 		}
-		in.warnRefused(now, "delivery refused: as many large bodies are being read as the intake takes at once", "at_once", in.largeBodies())
+		in.warnRefused(now, "busy", "delivery refused: as many large bodies are being read as the intake takes at once", "at_once", in.largeBodies())
 		in.refuse(w, problem.New(http.StatusServiceUnavailable, "busy", "Intake busy",
 			fmt.Sprintf("the intake is reading as many deliveries larger than a single one as it takes at once (%d); nothing was stored: try again later", in.largeBodies())))
 		return
@@ -258,7 +259,7 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	id, ts, err := in.Verifier.Verify(r.Header, body, now)
 	if err != nil {
-		in.warnRefused(now, "delivery refused", "err", err)
+		in.warnRefused(now, "bad-signature", "delivery refused", "err", err)
 		in.refuse(w, problem.New(http.StatusUnauthorized, "bad-signature", "Delivery not verified", err.Error()))
 		return
 	}
@@ -282,7 +283,7 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// in the body) was seen before within the timestamp tolerance is a
 	// replay: each attempt of the relay carries its own attempt time.
 	if !in.replay.first(id, ts, attempt, now, in.tolerance()) {
-		in.warnRefused(now, "delivery refused: replayed", "webhook_id", id)
+		in.warnRefused(now, "replayed", "delivery refused: replayed", "webhook_id", id)
 		in.refuse(w, problem.New(http.StatusConflict, "replayed", "Delivery replayed",
 			"this signed delivery was received before; a sender signs each attempt with its own attempt time"))
 		return
