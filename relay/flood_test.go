@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -90,5 +91,35 @@ func TestFloodFromManyIPv4Clients(t *testing.T) {
 	}
 	if n := f.srv.def.reports.Len(); n > 1000 {
 		t.Fatalf("%d clients remembered, max_clients is 1000", n)
+	}
+}
+
+// TestRejectionsLogQuietly sends 300 reports without work and 300 with a
+// bad id, from as many clients: each is refused, but the log gets one
+// line a second of each reason, not one each, the next saying how many
+// were left out. Anyone could otherwise make the relay write a line per
+// request, and fill the disk under its log.
+func TestRejectionsLogQuietly(t *testing.T) {
+	f := newFixture(t)
+	now := time.Now()
+	f.srv.nowFunc = func() time.Time { return now }
+	path := "/v1/sites/s1/reports/" + uuid.NewString()
+	codes := map[int]int{}
+	for i := range 300 {
+		remote := fmt.Sprintf("203.0.113.%d:4000", i%250+1)
+		codes[postFrom(f.srv, remote, path, nil).Code]++
+		codes[postFrom(f.srv, remote, "/v1/sites/s1/reports/123", nil).Code]++
+	}
+	if codes[http.StatusForbidden] != 300 || codes[http.StatusBadRequest] != 300 {
+		t.Fatalf("answers %v: want 300 pow-required and 300 bad-report-id", codes)
+	}
+	if n := strings.Count(f.logs.String(), `"report rejected"`); n != 2 {
+		t.Errorf("%d log lines for 600 rejections of two reasons within a second, want 2:\n%.2000s", n, f.logs)
+	}
+	now = now.Add(2 * time.Second)
+	postFrom(f.srv, "198.51.100.8:4000", path, nil)
+	want := `"reason":"pow-required","status":403,"not_logged":299`
+	if !strings.Contains(f.logs.String(), want) {
+		t.Errorf("a second later, want a line with %s:\n%.2000s", want, f.logs)
 	}
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/reportline/reportline/internal/httpedge"
 	"github.com/reportline/reportline/internal/problem"
+	"github.com/reportline/reportline/internal/quietlog"
 	"github.com/reportline/reportline/relay/config"
 	"github.com/reportline/reportline/relay/metrics"
 	"github.com/reportline/reportline/relay/spool"
@@ -45,6 +46,7 @@ type Server struct {
 	mux            *http.ServeMux
 	stored         func() // called after each newly stored report
 	nowFunc        func() time.Time
+	quiet          quietlog.Limiter // of the rejection lines
 	def            *defenses
 	mailbox        Mailboxes // nil: follow-up is off
 }
@@ -349,10 +351,14 @@ func (s *Server) reject(w http.ResponseWriter, p *problem.Problem) {
 }
 
 // noteRejection logs (and counts) a refused report by its reason only:
-// never its sender, its body or its proof of work.
+// never its sender, its body or its proof of work. Anyone can cause a
+// rejection at will, so the log has one line a second of each reason
+// (package quietlog); the metrics count every one.
 func (s *Server) noteRejection(reason string, status int) {
-	s.log.Info("report rejected", "reason", reason, "status", status)
 	s.metrics.Inc(metrics.Rejected, reason)
+	if ok, skipped := s.quiet.Allow(reason, s.nowFunc()); ok {
+		s.log.Info("report rejected", quietlog.Args(skipped, "reason", reason, "status", status)...)
+	}
 }
 
 func quote(s string) string {
