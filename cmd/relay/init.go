@@ -14,6 +14,7 @@ import (
 	"github.com/reportline/reportline/relay/config"
 	"github.com/reportline/reportline/report"
 	"github.com/reportline/reportline/statement"
+	"github.com/reportline/reportline/web/assets"
 )
 
 // initConfig writes a working configuration to start from: the example
@@ -86,7 +87,14 @@ func initConfig(stdout io.Writer, args []string) error {
 	if err != nil {
 		keyRef = absPath(*keyFile)
 	}
-	text, err := fillExample(keys, *hotlineID, keyRef)
+	// It names the build in the working directory, the checkout: as
+	// written in the example when the file goes there, else by its full
+	// path, since a relative one would be taken from the file's folder.
+	assetsRef := exampleAssets
+	if filepath.Dir(absPath(*out)) != absPath(".") {
+		assetsRef = absPath(exampleAssets)
+	}
+	text, err := fillExample(keys, *hotlineID, keyRef, assetsRef)
 	if err != nil {
 		return err
 	}
@@ -117,6 +125,9 @@ func initConfig(stdout io.Writer, args []string) error {
 		return fmt.Errorf("the configuration init would write does not pass check-config, so nothing was written: %w", err)
 	}
 	fmt.Fprintf(stdout, "wrote %s and %s\n", *out, *keyFile)
+	if err := assets.CheckBuilt(cfg.Relay.Assets); err != nil {
+		fmt.Fprintf(stdout, "note: %s holds no built module yet: run make build in the checkout before relay check-config\n", cfg.Relay.Assets)
+	}
 	fmt.Fprintf(stdout, "the hotline's intake verifies deliveries with:\n  %s\n", public)
 	fmt.Fprintf(stdout, "start it with: hotline intake -hotline %s -verify-key %s …\n", *hotlineID, public)
 	fmt.Fprintf(stdout, "next: edit %s (public_url, the hotline's intake_url, your sites), then: relay check-config %s\n", *out, *out)
@@ -152,12 +163,17 @@ func absPath(p string) string {
 	return p
 }
 
+// exampleAssets is where the example configuration, and make build, put
+// the built module: build/assets of the checkout.
+const exampleAssets = "build/assets"
+
 // fillExample returns the example configuration with keys in place of
-// the placeholder recipients, hotline as the hotline's id and keyFile as
-// the signing key file.
-func fillExample(keys recipientsLine, hotline, keyFile string) ([]byte, error) {
+// the placeholder recipients, hotline as the hotline's id, keyFile as
+// the signing key file and assetsDir as the built module's folder.
+func fillExample(keys recipientsLine, hotline, keyFile, assetsDir string) ([]byte, error) {
 	text := config.Example
 	for _, r := range []struct{ old, new string }{
+		{`assets = "` + exampleAssets + `"`, "assets = " + strconv.Quote(assetsDir)},
 		{`recipients = ["` + config.ExampleRecipient + `"]`, keys.String()},
 		{`signing_key_file = "relay-signing.key"`, "signing_key_file = " + strconv.Quote(keyFile)},
 		{`id = "` + exampleHotline + `"`, "id = " + strconv.Quote(hotline)},

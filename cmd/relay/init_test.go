@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -362,15 +363,13 @@ func TestInitElsewhere(t *testing.T) {
 	}
 
 	os.Mkdir(filepath.Join(dir, "etc"), 0o700)
-	stubBuild(t, filepath.Join(dir, "etc"))
+	stubBuild(t, dir) // the checkout's build, where init runs
 	out, err := run(dir, relayBin, "init", "-statement", "nl.statement", "-statement-key", otherKey, "-o", "etc/relay.toml", "-signing-key", "etc/relay-signing.key")
 	if err == nil || !strings.Contains(out, "nothing was written") {
 		t.Errorf("init with another hotline's key: %v\n%s\nwant a refusal that says nothing was written", err, out)
 	}
 	for _, e := range mustReadDir(t, filepath.Join(dir, "etc")) {
-		if e.Name() != "build" {
-			t.Errorf("a refused init left %s behind", e.Name())
-		}
+		t.Errorf("a refused init left %s behind", e.Name())
 	}
 	out, err = run(dir, relayBin, "init", "-statement", "nl.statement", "-statement-key", key, "-hotline", "de-hotline")
 	if err == nil || !strings.Contains(out, `"nl-hotline", not "de-hotline"`) {
@@ -380,6 +379,14 @@ func TestInitElsewhere(t *testing.T) {
 	if out, err := run(dir, relayBin, "init", "-statement", "nl.statement", "-statement-key", key, "-o", "etc/relay.toml", "-signing-key", "etc/relay-signing.key"); err != nil ||
 		!strings.Contains(out, "-hotline nl-hotline") {
 		t.Fatalf("init into etc/: %v\n%s\nwant it to name the intake's -hotline", err, out)
+	}
+	// The configuration in etc/ names the checkout's build, not etc/build.
+	if b, _ := os.ReadFile(filepath.Join(dir, "etc", "relay.toml")); !strings.Contains(string(b), "assets = "+strconv.Quote(filepath.Join(dir, "build", "assets"))) {
+		t.Errorf("etc/relay.toml does not name the checkout's build/assets:\n%s", b)
+	}
+	// Run where nothing is built, init says so.
+	if out, err := run(t.TempDir(), relayBin, "init", "-statement", filepath.Join(dir, "nl.statement"), "-statement-key", key); err != nil || !strings.Contains(out, "note: build/assets holds no built module yet") {
+		t.Errorf("init with nothing built: %v\n%s\nwant a note to run make build", err, out)
 	}
 	for _, wd := range []string{dir, filepath.Join(dir, "etc"), t.TempDir()} {
 		if out, err := run(wd, relayBin, "check-config", filepath.Join(dir, "etc", "relay.toml")); err != nil || !strings.Contains(out, "hotline nl-hotline") {
