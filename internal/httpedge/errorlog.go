@@ -6,6 +6,9 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"time"
+
+	"github.com/reportline/reportline/internal/quietlog"
 )
 
 // addrPattern matches IPv4 and bracketed or bare IPv6 addresses, with an
@@ -18,13 +21,26 @@ func RedactAddrs(s string) string { return addrPattern.ReplaceAllString(s, "[add
 // ErrorLog returns a *log.Logger for http.Server.ErrorLog. net/http writes
 // lines like "http: TLS handshake error from 203.0.113.9:5123" there; this
 // logger removes every address before the line reaches the structured log.
-func ErrorLog(l *slog.Logger) *log.Logger {
-	return log.New(redactor{l}, "", 0)
+// Anyone can make net/http write such lines at will (a failed handshake,
+// a semicolon in a query), so one a second is let through, the next
+// saying how many were left out (package quietlog).
+func ErrorLog(l *slog.Logger) *log.Logger { return errorLog(l, time.Now) }
+
+// errorLog is ErrorLog with the clock the limit goes by.
+func errorLog(l *slog.Logger, now func() time.Time) *log.Logger {
+	return log.New(&redactor{l: l, now: now}, "", 0)
 }
 
-type redactor struct{ l *slog.Logger }
+type redactor struct {
+	l     *slog.Logger
+	now   func() time.Time
+	quiet quietlog.Limiter
+}
 
-func (r redactor) Write(p []byte) (int, error) {
-	r.l.Log(context.Background(), slog.LevelWarn, "http server", "detail", RedactAddrs(strings.TrimSpace(string(p))))
+func (r *redactor) Write(p []byte) (int, error) {
+	if ok, skipped := r.quiet.Allow("http server", r.now()); ok {
+		r.l.Log(context.Background(), slog.LevelWarn, "http server",
+			quietlog.Args(skipped, "detail", RedactAddrs(strings.TrimSpace(string(p))))...)
+	}
 	return len(p), nil
 }
