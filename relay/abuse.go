@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/reportline/reportline/internal/problem"
+	"github.com/reportline/reportline/internal/quietlog"
 	"github.com/reportline/reportline/pow"
 	"github.com/reportline/reportline/relay/config"
 	"github.com/reportline/reportline/relay/ratelimit"
@@ -190,8 +191,13 @@ func (d *defenses) issue(site string, v2 bool) (any, error) {
 	return d.issuer.Issue(site, min(int64(float64(level)*d.v1PerLevel), config.MaxV1Difficulty))
 }
 
+// refuseChallenge logs a refused challenge by its reason only, one line a
+// second of each reason at most (anyone can cause them, as rejected
+// reports), and answers it.
 func (s *Server) refuseChallenge(w http.ResponseWriter, p *problem.Problem) {
-	s.log.Info("challenge refused", "reason", p.Name(), "status", p.Status)
+	if ok, skipped := s.quiet.Allow("challenge "+p.Name(), s.nowFunc()); ok {
+		s.log.Info("challenge refused", quietlog.Args(skipped, "reason", p.Name(), "status", p.Status)...)
+	}
 	problem.Write(w, p)
 }
 

@@ -123,3 +123,28 @@ func TestRejectionsLogQuietly(t *testing.T) {
 		t.Errorf("a second later, want a line with %s:\n%.2000s", want, f.logs)
 	}
 }
+
+// TestChallengeRefusalsLogQuietly asks for 300 challenges for an unknown
+// site and 300 from a foreign page: each is refused, and the log gets one
+// line a second of each reason, as for reports.
+func TestChallengeRefusalsLogQuietly(t *testing.T) {
+	f := newFixture(t)
+	now := time.Now()
+	f.srv.nowFunc = func() time.Time { return now }
+	codes := map[int]int{}
+	for range 300 {
+		codes[getWith(f.srv, "GET", "/v1/sites/nope/challenge").Code]++
+		codes[getWith(f.srv, "GET", "/v1/sites/s1/challenge", "Origin", "https://evil.example").Code]++
+	}
+	if codes[http.StatusNotFound] != 300 || codes[http.StatusForbidden] != 300 {
+		t.Fatalf("answers %v: want 300 unknown-site and 300 foreign-origin", codes)
+	}
+	if n := strings.Count(f.logs.String(), `"challenge refused"`); n != 2 {
+		t.Errorf("%d log lines for 600 refusals of two reasons within a second, want 2:\n%.2000s", n, f.logs)
+	}
+	now = now.Add(2 * time.Second)
+	getWith(f.srv, "GET", "/v1/sites/nope/challenge")
+	if want := `"reason":"unknown-site","status":404,"not_logged":299`; !strings.Contains(f.logs.String(), want) {
+		t.Errorf("a second later, want a line with %s:\n%.2000s", want, f.logs)
+	}
+}
