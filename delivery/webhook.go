@@ -352,8 +352,47 @@ func (v *Verifier) Verify(h http.Header, body []byte, now time.Time) (id string,
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("verify webhook: %w", err)
 	}
+	if !v.signed(sigs, signedContent(id, tsText, body)) {
+		return "", time.Time{}, fmt.Errorf("verify webhook: %w", ErrBadSignature)
+	}
+	return id, ts, nil
+}
 
-	msg := signedContent(id, tsText, body)
+// SignedPrefix returns what a delivery's signatures cover before its
+// body: the id and the timestamp as h carries them, each followed by a
+// '.', or "" if either is missing or repeated. A receiver that reads the
+// body after it, into one buffer, can verify that with [Verifier.VerifyContent]
+// and save the copy of the body [Verifier.Verify] makes.
+func SignedPrefix(h http.Header) string {
+	id, ts, _, err := deliveryHeaders(h)
+	if err != nil {
+		return ""
+	}
+	return id + "." + ts + "."
+}
+
+// VerifyContent is [Verifier.Verify] for content, the delivery's body with
+// [SignedPrefix] of its headers before it, and returns the body, which
+// is content without the prefix. Content that does not start with the
+// prefix wraps [ErrBadSignature].
+func (v *Verifier) VerifyContent(h http.Header, content []byte, now time.Time) (id string, ts time.Time, body []byte, err error) {
+	id, tsText, ts, sigs, err := v.checkHeaders(h, now)
+	if err != nil {
+		return "", time.Time{}, nil, fmt.Errorf("verify webhook: %w", err)
+	}
+	n := len(id) + 1 + len(tsText) + 1
+	if len(content) < n || string(content[:n]) != id+"."+tsText+"." {
+		return "", time.Time{}, nil, fmt.Errorf("verify webhook: %w: the content does not start with the headers' id and timestamp", ErrBadSignature)
+	}
+	if !v.signed(sigs, content) {
+		return "", time.Time{}, nil, fmt.Errorf("verify webhook: %w", ErrBadSignature)
+	}
+	return id, ts, content[n:], nil
+}
+
+// signed reports whether one of sigs is a valid signature of msg, the
+// signed content, by one of v's keys.
+func (v *Verifier) signed(sigs []Signature, msg []byte) bool {
 	var macs [][]byte
 	edEntries := 0
 	for _, s := range sigs {
@@ -370,7 +409,7 @@ func (v *Verifier) Verify(h http.Header, body []byte, now time.Time) (id string,
 			}
 			for _, mac := range macs {
 				if hmac.Equal(raw, mac) {
-					return id, ts, nil
+					return true
 				}
 			}
 		case versionEd25519:
@@ -383,12 +422,12 @@ func (v *Verifier) Verify(h http.Header, body []byte, now time.Time) (id string,
 			}
 			for _, pub := range v.ed25519Keys {
 				if ed25519.Verify(pub, msg, raw) {
-					return id, ts, nil
+					return true
 				}
 			}
 		}
 	}
-	return "", time.Time{}, fmt.Errorf("verify webhook: %w", ErrBadSignature)
+	return false
 }
 
 // CheckHeaders checks what Verify checks before the signature: the three

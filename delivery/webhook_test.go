@@ -686,3 +686,41 @@ func TestNoSecretsInFormatting(t *testing.T) {
 		t.Errorf("Ed25519Signer prints as %q, want its public key", out)
 	}
 }
+
+// TestVerifyContent: a receiver that reads the body after SignedPrefix,
+// into one buffer, verifies it as Verify verifies the body alone, and gets
+// the body back; content that does not start with the headers' id and
+// timestamp is refused.
+func TestVerifyContent(t *testing.T) {
+	body := []byte(`{"type":"report.batch"}`)
+	sk, pk, _ := delivery.GenerateEd25519()
+	v := mustVerifier(t, pk)
+	h := http.Header{}
+	if err := delivery.SetHeaders(h, mustEd25519(t, sk), vectorID, vectorTime, body); err != nil {
+		t.Fatal(err)
+	}
+	prefix := delivery.SignedPrefix(h)
+	if want := vectorID + "." + strconv.Itoa(vectorTimestamp) + "."; prefix != want {
+		t.Fatalf("SignedPrefix = %q, want %q", prefix, want)
+	}
+	id, ts, got, err := v.VerifyContent(h, append([]byte(prefix), body...), vectorTime)
+	if err != nil || id != vectorID || !ts.Equal(vectorTime) || string(got) != string(body) {
+		t.Fatalf("VerifyContent = %q, %v, %q, %v", id, ts, got, err)
+	}
+	for name, content := range map[string]string{
+		"another id":        "msg_other." + strconv.Itoa(vectorTimestamp) + "." + string(body),
+		"another timestamp": vectorID + ".1614265331." + string(body),
+		"no prefix":         string(body),
+		"altered body":      prefix + string(body) + " ",
+	} {
+		if _, _, _, err := v.VerifyContent(h, []byte(content), vectorTime); !errors.Is(err, delivery.ErrBadSignature) {
+			t.Errorf("%s: error %v, want ErrBadSignature", name, err)
+		}
+	}
+	if _, _, _, err := v.VerifyContent(h, append([]byte(prefix), body...), vectorTime.Add(time.Hour)); !errors.Is(err, delivery.ErrTimestampTooOld) {
+		t.Errorf("stale: error %v, want ErrTimestampTooOld", err)
+	}
+	if p := delivery.SignedPrefix(http.Header{}); p != "" {
+		t.Errorf("SignedPrefix without headers = %q, want empty", p)
+	}
+}

@@ -231,7 +231,7 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		in.refuse(w, refusal)
 		return
 	}
-	body, release, err := in.readBody(w, r)
+	content, release, err := in.readBody(w, r)
 	defer release()
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
@@ -257,7 +257,7 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		in.refuse(w, problem.New(http.StatusBadRequest, "bad-delivery", "Delivery not received", "failed to read the delivery: "+err.Error()))
 		return
 	}
-	id, ts, err := in.Verifier.Verify(r.Header, body, now)
+	id, ts, body, err := in.Verifier.VerifyContent(r.Header, content, now)
 	if err != nil {
 		in.warnRefused(now, "bad-signature", "delivery refused", "err", err)
 		in.refuse(w, problem.New(http.StatusUnauthorized, "bad-signature", "Delivery not verified", err.Error()))
@@ -461,7 +461,9 @@ func (in *Intake) largeBodies() int64 {
 }
 
 // readBody reads a request's body, at most MaxBody bytes, and returns
-// it with what to call once it is no longer used. The buffer holds what
+// it with what to call once it is no longer used. It returns the signed
+// content, the body after delivery.SignedPrefix of the request's headers,
+// so that verifying it takes no copy of the body. The buffer holds what
 // a single delivery can be at first, or what the request announced if
 // less, and past that grows with what arrives, once the body has one of
 // the intake's MaxLargeBodies places: a sender that announces a large
@@ -478,6 +480,8 @@ func (in *Intake) readBody(w http.ResponseWriter, r *http.Request) ([]byte, func
 
 // readGuarded is readBody, the body read through g.
 func (in *Intake) readGuarded(r *http.Request, body io.Reader) ([]byte, func(), error) {
+	prefix := delivery.SignedPrefix(r.Header)
+	p := int64(len(prefix))
 	want := int64(MaxBody)
 	if n := r.ContentLength; n >= 0 && n <= MaxBody {
 		want = n
@@ -488,7 +492,8 @@ func (in *Intake) readGuarded(r *http.Request, body io.Reader) ([]byte, func(), 
 			in.large.Add(-1)
 		}
 	}
-	buf := make([]byte, 0, min(want, maxDelivery)+1) // +1: no growth to find the end
+	buf := make([]byte, p, p+min(want, maxDelivery)+1) // +1: no growth to find the end
+	copy(buf, prefix)
 	for {
 		if len(buf) == cap(buf) {
 			if !large {
@@ -501,9 +506,9 @@ func (in *Intake) readGuarded(r *http.Request, body io.Reader) ([]byte, func(), 
 			// Doubled, up to what was announced, and past that (a
 			// request that sends more than it announced) up to the
 			// bound, which MaxBytesReader stops at.
-			limit := int64(MaxBody + 1)
-			if int64(len(buf)) < want+1 {
-				limit = want + 1
+			limit := p + MaxBody + 1
+			if int64(len(buf))-p < want+1 {
+				limit = p + want + 1
 			}
 			grown := make([]byte, len(buf), min(2*int64(cap(buf)), limit))
 			copy(grown, buf)
