@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/reportline/reportline/delivery"
@@ -625,6 +627,11 @@ func (f *Forwarder) exchange(ctx context.Context, ep Endpoint, id string, now ti
 	// not name: it is answered as a failure instead.
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := client.Do(req)
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		// The first thing a relay started before its intake logs.
+		return 0, nil, nil, fmt.Errorf("failed to reach the intake: nothing listens at the hotline's intake_url "+
+			"(start the intake, or fix intake_url): %w", err)
+	}
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("failed to reach the intake: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -221,6 +222,28 @@ func TestRefusalNamesProblem(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "-hotline") {
 		t.Errorf("log:\n%s\nwant it to name the intake's -hotline", log.String())
+	}
+}
+
+// TestIntakeNotListening: a relay started before its intake, or with an
+// intake_url where nothing listens, keeps the report and says what to do,
+// in the report's last error that `relay spool ls` shows.
+func TestIntakeNotListening(t *testing.T) {
+	f, _, sp := setup(t, 200)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	sk, _, _ := delivery.GenerateEd25519()
+	signer, _ := delivery.NewEd25519Signer(sk)
+	f.SetEndpoints(map[string]Endpoint{"h1": {URL: "http://" + addr + "/v1/deliveries", Signer: signer, Client: &http.Client{}, Concurrency: 1}})
+	put(t, sp, id1, time.Now().Add(-time.Second))
+	f.deliverDue(context.Background())
+	e, err := sp.Get(id1)
+	if err != nil || e.Attempts != 1 || !strings.HasPrefix(e.LastError, "failed to reach the intake: nothing listens at the hotline's intake_url (start the intake, or fix intake_url)") {
+		t.Errorf("after a refused connection: %+v, %v; want the report kept and what to do", e, err)
 	}
 }
 
