@@ -3,11 +3,14 @@ package main
 import (
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/reportline/reportline/internal/testbin"
 )
 
 var (
@@ -221,5 +224,71 @@ func TestReadmeKeysNotCommitted(t *testing.T) {
 		if !slices.Contains(ignore, "/"+name) && !slices.Contains(ignore, "/"+name+"/") {
 			t.Errorf(".gitignore does not list /%s, which the README's hotline steps write in the checkout", name)
 		}
+	}
+}
+
+// TestDocsNameRealFlags: every flag the README and docs/ give a relay or
+// hotline command, in a shell block or in running text, is one that
+// command's -h lists, so that a renamed or removed flag cannot stay in
+// the documents.
+func TestDocsNameRealFlags(t *testing.T) {
+	bins := map[string]string{"relay": testbin.Build(t, "relay"), "hotline": testbin.BuildPackage(t, "hotline", "../hotline")}
+	help := map[string]string{}
+	helpOf := func(cmd, sub string) string {
+		k := cmd + " " + sub
+		if h, ok := help[k]; ok {
+			return h
+		}
+		out, _ := exec.Command(bins[cmd], sub, "-h").CombinedOutput()
+		help[k] = string(out)
+		return help[k]
+	}
+	subs := map[string][]string{
+		"relay":   {"serve", "check-config", "init", "keygen", "spool", "snippet", "precompress"},
+		"hotline": {"keygen", "sign", "intake", "open", "reply", "export", "publish", "serve-frame"},
+	}
+	docs, _ := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
+	docs = append(docs, filepath.Join("..", "..", "README.md"))
+	invocation := regexp.MustCompile(`(?:^|[\s/(])(relay|hotline) ([a-z-]+)((?: +[^\s]+)*)`)
+	checked := 0
+	for _, path := range docs {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.ReplaceAll(string(b), "\\\n", " ")
+		var spans []string
+		for _, m := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(text, -1) {
+			for _, l := range strings.Split(m[1], "\n") {
+				l, _, _ = strings.Cut(l, "#")
+				spans = append(spans, l)
+			}
+		}
+		for _, m := range regexp.MustCompile("`([^`]+)`").FindAllStringSubmatch(regexp.MustCompile("(?s)```.*?```").ReplaceAllString(text, ""), -1) {
+			spans = append(spans, strings.ReplaceAll(m[1], "\n", " "))
+		}
+		for _, span := range spans {
+			for _, m := range invocation.FindAllStringSubmatch(span, -1) {
+				cmd, sub := m[1], m[2]
+				if !slices.Contains(subs[cmd], sub) {
+					continue
+				}
+				h := helpOf(cmd, sub)
+				for _, arg := range strings.Fields(m[3]) {
+					arg = strings.Trim(arg, "[]")
+					name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+					if !strings.HasPrefix(arg, "-") || name == "" || name == "h" || !regexp.MustCompile(`^[a-z][a-z-]*$`).MatchString(name) {
+						continue
+					}
+					checked++
+					if !regexp.MustCompile(`(?m)(^|\s)--?` + regexp.QuoteMeta(name) + `\b`).MatchString(h) {
+						t.Errorf("%s: %q gives %s %s the flag -%s, which %s %s -h does not list", filepath.Base(path), strings.TrimSpace(span), cmd, sub, name, cmd, sub)
+					}
+				}
+			}
+		}
+	}
+	if checked < 50 {
+		t.Fatalf("checked only %d flags in the documents", checked)
 	}
 }
