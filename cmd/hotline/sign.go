@@ -126,7 +126,5 @@ func (o intakeOptions) expectedRecipients() ([]*report.Recipients, error) {
 // printAlarm tells whoever watches the intake's output, in words, that a
 // delivery was refused with an alarm.
 func printAlarm(w io.Writer, a *intake.Alarm) {
-	fmt.Fprintf(w, "hotline: ALARM: report %s refused (%s): %s\n"+
-		"hotline: ALARM: the relay may have been changed to seal reports to another key; it keeps this report "+
-		"(`relay spool ls` shows it): check its configuration and code before anything else\n", a.Report, a.Kind, a.Reason)
+	fmt.Fprintf(w, "hotline: ALARM: report %s refused (%s): %s\nhotline: ALARM: %s\n", a.Report, a.Kind, a.Reason, a.Hint())
 }

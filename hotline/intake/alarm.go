@@ -31,12 +31,28 @@ const (
 // another key, or to pass one report off as another. The intake answers
 // it with 422, so the relay keeps the report (retried, then in its
 // dead-letter area), and nothing of it is stored here.
+//
+// An envelope that does not open, or a report that names another site or
+// id, can also be one a sender sealed itself and posted to the relay with
+// a proof of work, as anyone can: the relay never sees what is sealed.
+// Only other recipients is the relay's alone (it refuses such a body).
 type Alarm struct {
 	Report, Kind, Reason string
 }
 
 func (a *Alarm) Error() string {
 	return fmt.Sprintf("delivery of report %s refused (%s): %s", a.Report, a.Kind, a.Reason)
+}
+
+// Hint says, in plain words, what may have caused the alarm and what to
+// check first.
+func (a *Alarm) Hint() string {
+	const keeps = "the relay keeps this report (`relay spool ls` shows it)"
+	if a.Kind == AlarmRecipients {
+		return "the relay may have been changed to seal reports to another key; " + keeps + ": check its configuration and code before anything else"
+	}
+	return "the relay may have been changed, or a sender sealed this report itself and posted it with a proof of work, as anyone can; " + keeps +
+		": check the relay's configuration and code; if they are unchanged and other reports arrive and open, it is such a sender"
 }
 
 // Alarms counts the deliveries refused with an alarm since start.
@@ -106,9 +122,8 @@ func recipientsOf(ids []age.Identity) (*report.Recipients, error) {
 // batch).
 func (in *Intake) raise(a *Alarm) *problem.Problem {
 	n := in.alarms.Add(1)
-	in.Log.Error("ALARM: delivery refused: its envelope or report does not match the hotline's keys or the signed delivery; "+
-		"the relay keeps the report: check the relay's configuration and code",
-		"report", a.Report, "kind", a.Kind, "reason", a.Reason, "alarms", n)
+	in.Log.Error("ALARM: delivery refused: its envelope or report does not match the hotline's keys or the signed delivery",
+		"report", a.Report, "kind", a.Kind, "reason", a.Reason, "hint", a.Hint(), "alarms", n)
 	if in.Alarm != nil {
 		in.Alarm(a)
 	}

@@ -125,3 +125,28 @@ func TestExpectedFollowsIdentities(t *testing.T) {
 		t.Errorf("hybrid envelope for an X25519 identity: %d %s, want 422", rec.Code, rec.Body)
 	}
 }
+
+// TestAlarmHints: an envelope sealed to other recipients than the
+// hotline's can only come from a relay that was changed (the relay refuses
+// such a body), but one that does not open, or whose sealed report names
+// another site or id, can also be a report a sender sealed itself and
+// posted with a proof of work, as anyone can: the hint says so, so that
+// an operator does not take every such alarm for a changed relay.
+func TestAlarmHints(t *testing.T) {
+	for _, tt := range []struct {
+		kind    string
+		outside bool
+	}{
+		{AlarmRecipients, false},
+		{AlarmUnopenable, true},
+		{AlarmMismatch, true},
+	} {
+		hint := (&Alarm{Report: rid, Kind: tt.kind}).Hint()
+		if !strings.Contains(hint, "relay") || !strings.Contains(hint, "relay spool ls") {
+			t.Errorf("%s: hint %q does not point at the relay and the report it keeps", tt.kind, hint)
+		}
+		if got := strings.Contains(hint, "proof of work"); got != tt.outside {
+			t.Errorf("%s: hint %q: names a sender of its own making %v, want %v", tt.kind, hint, got, tt.outside)
+		}
+	}
+}
