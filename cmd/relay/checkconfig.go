@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,7 +64,7 @@ func checkConfig(stdout io.Writer, args []string) error {
 			return err
 		}
 	}
-	fmt.Fprintf(stdout, "%s: ok (%d hotlines, %d sites)\n", path, len(cfg.Hotlines), len(cfg.Sites))
+	fmt.Fprintf(stdout, "%s: ok (%s, %s)\n", path, count(len(cfg.Hotlines), "hotline"), count(len(cfg.Sites), "site"))
 	over := cfg.Overridden()
 	keys := make([]string, 0, len(over))
 	for k := range over {
@@ -149,7 +150,7 @@ func listenMismatch(r *config.Relay) string {
 		return ""
 	}
 	_, port, err := net.SplitHostPort(r.Listen)
-	if err != nil || port == cmp.Or(u.Port(), "80") {
+	if err != nil || port == "0" || port == cmp.Or(u.Port(), "80") { // 0: any free port, for a test
 		return ""
 	}
 	return fmt.Sprintf("relay.public_url %s is on this machine, but the relay listens on %s: browsers would not reach it there; "+
@@ -160,6 +161,14 @@ func listenMismatch(r *config.Relay) string {
 func isLoopback(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// count writes n things: "1 hotline", "2 hotlines".
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return strconv.Itoa(n) + " " + thing + "s"
 }
 
 // defaultStateName is the file name the example gives each state key.

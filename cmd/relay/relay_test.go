@@ -425,7 +425,7 @@ func TestCheckConfig(t *testing.T) {
 	if err := checkConfig(&out, []string{s.cfgPath, "-log-level", "debug"}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "ok (1 hotlines, 1 sites)") || !strings.Contains(out.String(), "relay.log_level set by -log-level") ||
+	if !strings.Contains(out.String(), "ok (1 hotline, 1 site)") || !strings.Contains(out.String(), "relay.log_level set by -log-level") ||
 		!strings.Contains(out.String(), "signature v1a") {
 		t.Errorf("output:\n%s", out.String())
 	}
@@ -596,7 +596,7 @@ func TestCheckConfigFindsTheFileAsServeDoes(t *testing.T) {
 	} {
 		t.Setenv("RELAY_CONFIG", tt.env)
 		var out bytes.Buffer
-		if err := checkConfig(&out, tt.args); err != nil || !strings.Contains(out.String(), "ok (1 hotlines") {
+		if err := checkConfig(&out, tt.args); err != nil || !strings.Contains(out.String(), "ok (1 hotline,") {
 			t.Errorf("check-config %v with RELAY_CONFIG=%q: %v\n%s", tt.args, tt.env, err, out.String())
 		}
 	}
