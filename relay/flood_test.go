@@ -2,7 +2,9 @@ package relay
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -146,5 +148,34 @@ func TestChallengeRefusalsLogQuietly(t *testing.T) {
 	getWith(f.srv, "GET", "/v1/sites/nope/challenge")
 	if want := `"reason":"unknown-site","status":404,"not_logged":299`; !strings.Contains(f.logs.String(), want) {
 		t.Errorf("a second later, want a line with %s:\n%.2000s", want, f.logs)
+	}
+}
+
+// unwritable is a store whose disk is full.
+type unwritable struct{ memAcceptor }
+
+func (*unwritable) Writable() error { return errors.New("no space left on device") }
+
+// TestNotReadyLogsQuietly asks a relay whose store cannot take a report
+// for /readyz 300 times: each is answered 503, and the log says why once
+// a second, not once for each of the requests anyone can send.
+func TestNotReadyLogsQuietly(t *testing.T) {
+	f := newFixture(t)
+	logs := &bytes.Buffer{}
+	now := time.Now()
+	srv := New(f.cfg, &unwritable{}, f.srv.assets, slog.New(slog.NewJSONHandler(logs, nil)), func() {})
+	srv.nowFunc = func() time.Time { return now }
+	for range 300 {
+		if rec := getWith(srv, "GET", "/readyz"); rec.Code != http.StatusServiceUnavailable {
+			t.Fatalf("readyz: %d %s", rec.Code, rec.Body)
+		}
+	}
+	if n := strings.Count(logs.String(), "not ready"); n != 1 {
+		t.Errorf("%d log lines for 300 requests within a second, want 1:\n%.2000s", n, logs)
+	}
+	now = now.Add(2 * time.Second)
+	getWith(srv, "GET", "/readyz")
+	if !strings.Contains(logs.String(), `"not_logged":299`) {
+		t.Errorf("a second later, want a line saying 299 were not logged:\n%.2000s", logs)
 	}
 }

@@ -125,7 +125,10 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.spool.Writable(); err != nil {
-		s.log.Error("not ready: spool not writable", "err", err)
+		// Anyone can ask: one line a second.
+		if ok, skipped := s.quiet.Allow("not-ready", s.nowFunc()); ok {
+			s.log.Error("not ready: spool not writable", quietlog.Args(skipped, "err", err)...)
+		}
 		problem.Write(w, problem.New(http.StatusServiceUnavailable, "not-ready", "Not ready", "the spool is not writable"))
 		return
 	}
