@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 
 	"filippo.io/age"
 
@@ -120,13 +121,51 @@ func recipientsOf(ids []age.Identity) (*report.Recipients, error) {
 // returns the problem the report is refused with, for the caller to
 // answer (a single delivery) or to put in the report's result (one of a
 // batch).
+//
+// The alarm is raised once for each report (and kind): the relay's further
+// attempts at it, some 175 over a week, are refused and counted alike, but
+// neither logged nor told to Alarm again, so that a sender who posts such
+// a report with one proof of work (Alarm.Hint) cannot make the intake
+// raise an alarm at every retry.
 func (in *Intake) raise(a *Alarm) *problem.Problem {
 	n := in.alarms.Add(1)
-	in.Log.Error("ALARM: delivery refused: its envelope or report does not match the hotline's keys or the signed delivery",
-		"report", a.Report, "kind", a.Kind, "reason", a.Reason, "hint", a.Hint(), "alarms", n)
-	if in.Alarm != nil {
-		in.Alarm(a)
+	if in.alarmed.first(a.Report + " " + a.Kind) {
+		in.Log.Error("ALARM: delivery refused: its envelope or report does not match the hotline's keys or the signed delivery",
+			"report", a.Report, "kind", a.Kind, "reason", a.Reason, "hint", a.Hint(), "alarms", n)
+		if in.Alarm != nil {
+			in.Alarm(a)
+		}
 	}
 	return problem.New(http.StatusUnprocessableEntity, "tampered", "Delivery refused",
 		a.Reason+"; the hotline has raised an alarm, and the relay keeps the report")
+}
+
+// maxAlarmed bounds the reports remembered as alarmed: past it the oldest
+// is forgotten, and its next attempt raises the alarm again.
+const maxAlarmed = 10_000
+
+// alarmedSet remembers the reports an alarm was raised for.
+type alarmedSet struct {
+	mu    sync.Mutex
+	seen  map[string]bool
+	order []string // oldest first
+}
+
+// first records key and reports whether it was not there.
+func (s *alarmedSet) first(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seen[key] {
+		return false
+	}
+	if s.seen == nil {
+		s.seen = map[string]bool{}
+	}
+	if len(s.order) == maxAlarmed {
+		delete(s.seen, s.order[0])
+		s.order = s.order[1:]
+	}
+	s.seen[key] = true
+	s.order = append(s.order, key)
+	return true
 }

@@ -2,6 +2,7 @@ package intake
 
 import (
 	"encoding/json"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/reportline/reportline/delivery"
+	"github.com/reportline/reportline/internal/testlog"
 	"github.com/reportline/reportline/report"
 )
 
@@ -148,5 +150,46 @@ func TestAlarmHints(t *testing.T) {
 		if got := strings.Contains(hint, "proof of work"); got != tt.outside {
 			t.Errorf("%s: hint %q: names a sender of its own making %v, want %v", tt.kind, hint, got, tt.outside)
 		}
+	}
+}
+
+// TestAlarmOncePerReport delivers one report that raises an alarm five
+// times, as the relay retries it (for a week, some 175 times): each
+// attempt is refused and counted, but the alarm is raised (logged and
+// told to Alarm) once for the report. A sender who posts such a report
+// with one proof of work could otherwise make the intake raise an alarm
+// at every retry.
+func TestAlarmOncePerReport(t *testing.T) {
+	f := newFixture(t)
+	logs := &testlog.Buffer{}
+	f.in.Log = slog.New(slog.NewJSONHandler(logs, nil))
+	var raised []*Alarm
+	f.in.Alarm = func(a *Alarm) { raised = append(raised, a) }
+	d := f.data(t, rid, f.rcpts)
+	d.Site = "s2" // the sealed report names s1
+	start := time.Now()
+	for i := range 5 {
+		at := start.Add(time.Duration(i) * time.Second)
+		b, _ := json.Marshal(delivery.Payload{Type: delivery.EventType, Timestamp: at.UTC(), Data: d})
+		if rec := f.deliver(t, rid, b, at, f.signer); rec.Code != 422 || !strings.Contains(rec.Body.String(), "/problems/tampered") {
+			t.Fatalf("attempt %d: %d %s, want 422 tampered", i+1, rec.Code, rec.Body)
+		}
+	}
+	if len(raised) != 1 || raised[0].Kind != AlarmMismatch {
+		t.Errorf("Alarm told %d times, want once: %+v", len(raised), raised)
+	}
+	if n := strings.Count(logs.String(), "ALARM"); n != 1 {
+		t.Errorf("%d ALARM lines for one report tried five times, want 1:\n%s", n, logs)
+	}
+	if n := f.in.Alarms(); n != 5 {
+		t.Errorf("counted %d deliveries refused with an alarm, want 5", n)
+	}
+	// Another report is alarmed in its turn.
+	other := f.data(t, rid2, f.rcpts)
+	other.Site = "s2"
+	b, _ := json.Marshal(delivery.Payload{Type: delivery.EventType, Timestamp: start.UTC(), Data: other})
+	f.deliver(t, rid2, b, start, f.signer)
+	if len(raised) != 2 {
+		t.Errorf("a second report: Alarm told %d times in all, want 2", len(raised))
 	}
 }

@@ -76,9 +76,10 @@ type Intake struct {
 	// under either arrive. With none set, the identities' own recipients
 	// are expected.
 	Expect []*report.Recipients
-	// Alarm, if set, is called with each delivery refused with an alarm:
-	// one whose envelope or report does not match the hotline's keys or
-	// the signed delivery.
+	// Alarm, if set, is called with each report refused with an alarm,
+	// once (not again for the relay's further attempts at it): one whose
+	// envelope or report does not match the hotline's keys or the signed
+	// delivery.
 	Alarm func(*Alarm)
 	// Now, if set, replaces time.Now, for tests.
 	Now func() time.Time
@@ -92,6 +93,7 @@ type Intake struct {
 	hidden  atomic.Uint64    // reports stored with hidden characters
 	urgent  atomic.Uint64    // urgent reports stored
 	alarms  atomic.Uint64    // deliveries refused with an alarm
+	alarmed alarmedSet       // reports an alarm was raised for
 	stored  atomic.Uint64    // reports stored
 	dups    atomic.Uint64    // deliveries of a report already stored
 	batches atomic.Uint64    // batched deliveries answered 200
