@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"io"
 	"log/slog"
 	"net/http"
@@ -157,4 +158,30 @@ func TestIntakeOptionsErrors(t *testing.T) {
 			t.Errorf("%s: %v, want %q", name, err, tt.want)
 		}
 	}
+}
+
+// TestIntakeInboxInUse: a second intake on an inbox another intake uses
+// (started twice by mistake) is refused before it touches the inbox, with
+// what to do; once the first stops, the inbox is free again.
+func TestIntakeInboxInUse(t *testing.T) {
+	dir := t.TempDir()
+	id, _ := age.GenerateX25519Identity()
+	idFile := filepath.Join(dir, "identity.txt")
+	os.WriteFile(idFile, []byte(id.String()+"\n"), 0o600)
+	o := intakeOptions{listen: "127.0.0.1:0", identity: idFile, inbox: filepath.Join(dir, "inbox"), hotline: "h1", path: "/v1/deliveries",
+		verifyKey: "whpk_" + base64.StdEncoding.EncodeToString(make([]byte, 32)), tolerance: delivery.DefaultTolerance, logOut: io.Discard}
+	_, first := runIntakeFor(t, o)
+	_, stderr, code := run(t, "intake", "-identity", idFile, "-hotline", "h1", "-listen", "127.0.0.1:0", "-inbox", o.inbox,
+		"-verify-key", o.verifyKey)
+	if code == 0 || !strings.Contains(stderr, "another intake is using this inbox") || !strings.Contains(stderr, "hotline: hint:") {
+		t.Errorf("a second intake on the inbox: exit %d\n%s\nwant a refusal that says so", code, stderr)
+	}
+	if err := first.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, ln, _, err := o.setup()
+	if err != nil {
+		t.Fatalf("an intake on the inbox once the first stopped: %v", err)
+	}
+	ln.Close()
 }

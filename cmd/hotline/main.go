@@ -329,6 +329,20 @@ func (o intakeOptions) setup() (*http.Server, net.Listener, *slog.Logger, error)
 		out = os.Stderr
 	}
 	log := slog.New(slog.NewJSONHandler(out, nil))
+	lock, err := lockInbox(o.inbox)
+	if errors.Is(err, errInboxInUse) {
+		return nil, nil, nil, hint{fmt.Errorf("inbox %s: %w", o.inbox, err),
+			"stop the other intake (another terminal, or a service), or give this one its own -inbox"}
+	}
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("failed to lock the inbox: %w", err)
+	}
+	started := false
+	defer func() {
+		if !started {
+			lock.Close()
+		}
+	}()
 	if n, err := intake.RemoveTemporary(o.inbox); err != nil {
 		return nil, nil, nil, err
 	} else if n > 0 {
@@ -394,6 +408,9 @@ func (o intakeOptions) setup() (*http.Server, net.Listener, *slog.Logger, error)
 	lim := &httpedge.ConnLimit{Max: cmp.Or(o.maxConns, intakeMaxConns)}
 	srv.ConnState = lim.ConnState
 	ln = lim.Listener(ln)
+	// Serving ends by closing the listener, and with it the lock.
+	ln = lockedListener{ln, lock}
+	started = true
 	log.Info("intake listening", "addr", ln.Addr().String(), "path", o.path, "inbox", o.inbox,
 		"tls", srv.TLSConfig != nil, "mutual_tls", o.clientCA != "", "keys", len(keys), "envelopes", expectation(expect, len(ids)))
 	return srv, ln, log, nil
@@ -437,6 +454,22 @@ func writeIntakeMetrics(w io.Writer, in *intake.Intake) {
 	counter("reportline_intake_flush_seconds_total", "Time the flushes took: its rate is the share of time the inbox's disk kept reports waiting (near 1, the disk limits the intake).",
 		strconv.FormatFloat(st.FlushTime.Seconds(), 'f', -1, 64))
 }
+
+// lockedListener is the intake's listener, holding the inbox's lock until
+// it is closed.
+type lockedListener struct {
+	net.Listener
+	lock io.Closer
+}
+
+func (l lockedListener) Close() error {
+	err := l.Listener.Close()
+	l.lock.Close()
+	return err
+}
+
+// errInboxInUse: another intake holds the inbox.
+var errInboxInUse = errors.New("another intake is using this inbox")
 
 // inboxHint says what to do when the inbox cannot be made or written.
 const inboxHint = "give -inbox a folder the intake can make, or that is writable to it"
