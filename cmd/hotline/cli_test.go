@@ -273,6 +273,7 @@ func TestKeyFileHints(t *testing.T) {
 		{[]string{"keygen", "-sign", "-o", filepath.Join(missing, "signing.key")}, "mkdir -p " + missing},
 		{[]string{"keygen", "-o", idFile}, "never overwrites"},
 		{[]string{"open", "-identity", filepath.Join(dir, "none.txt"), idFile}, "make one with `hotline keygen -o"},
+		{[]string{"sign", "-key", filepath.Join(dir, "none.key"), "-hotline", "h1", "-serial", "1", "age1x"}, "make one with `hotline keygen -sign -o"},
 		{[]string{"intake", "-identity", idFile, "-hotline", "h1", "-verify-key-file", filepath.Join(dir, "none.whsec")}, "relay keygen -hmac"},
 		// Keys mixed up: the hotline's own key for the relay's, the
 		// signing key file for the identity.

@@ -54,7 +54,7 @@ func sign(stdout io.Writer, args []string) error {
 	}
 	b, err := os.ReadFile(*keyFile)
 	if err != nil {
-		return err
+		return hint{fmt.Errorf("failed to read the signing key: %w", err), openHint(*keyFile, err, "hotline keygen -sign -o "+*keyFile)}
 	}
 	k, err := statement.ParseSigningKey(b)
 	if err != nil {
@@ -82,7 +82,12 @@ func sign(stdout io.Writer, args []string) error {
 		_, err = stdout.Write(text)
 		return err
 	}
-	return writeNew(*out, "statement file", "sign never overwrites a statement", 0o644, string(text))
+	if err := writeNew(*out, "statement file", "sign never overwrites a statement", 0o644, string(text)); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s (serial %d, valid until %s): give it, with %s, to the relay's operator (relay init -statement, or the hotline's statement in relay.toml)\n",
+		*out, *serial, start.Add(*validFor).Truncate(time.Second).Format(time.RFC3339), k.VerificationKey())
+	return nil
 }
 
 // expectedRecipients reads the hotline's key statements, if given (several,

@@ -29,9 +29,14 @@ func TestKeygenSignAndSign(t *testing.T) {
 	recipient = strings.TrimSpace(recipient)
 
 	stFile := filepath.Join(dir, "de-hotline.statement")
-	if _, errOut, code := run(t, "sign", "-key", keyFile, "-hotline", "de-hotline", "-serial", "4",
-		"-valid-from", "2030-01-01T00:00:00Z", "-valid-for", "720h", "-o", stFile, recipient); code != 0 {
+	out, errOut, code = run(t, "sign", "-key", keyFile, "-hotline", "de-hotline", "-serial", "4",
+		"-valid-from", "2030-01-01T00:00:00Z", "-valid-for", "720h", "-o", stFile, recipient)
+	if code != 0 {
 		t.Fatalf("sign: code %d, stderr %q", code, errOut)
+	}
+	// It says what it wrote and where the statement goes next.
+	if !strings.Contains(out, "wrote "+stFile+" (serial 4, valid until 2030-01-31T00:00:00Z)") || !strings.Contains(out, vk) || !strings.Contains(out, "relay init -statement") {
+		t.Errorf("sign -o printed %q", out)
 	}
 	b, err := os.ReadFile(stFile)
 	if err != nil {
