@@ -130,21 +130,7 @@ func TestOldFormatFileStillRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-
-	s, err := Open(path)
-	if err != nil {
-		t.Fatalf("Open of a format 1 file: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.db.View(func(tx *bolt.Tx) error {
-		if v := tx.Bucket(bucketMeta).Get(keyFormat); string(v) != formatVersion {
-			t.Errorf("format %q after Open, want %q", v, formatVersion)
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	checkInvariants(t, s)
+	s = reopenUpgraded(t, path)
 	mustPut(t, s, at("new", 3*time.Second))
 	if err := s.Reschedule("old-1", t0.Add(time.Minute), "refused"); err != nil {
 		t.Fatal(err)
@@ -255,21 +241,7 @@ func TestFormat2IndexesRekeyed(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-
-	s, err := Open(path)
-	if err != nil {
-		t.Fatalf("Open of a format 2 file: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.db.View(func(tx *bolt.Tx) error {
-		if v := tx.Bucket(bucketMeta).Get(keyFormat); string(v) != formatVersion {
-			t.Errorf("format %q after Open, want %q", v, formatVersion)
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	checkInvariants(t, s)
+	s = reopenUpgraded(t, path)
 	if st, err := s.Stats(); err != nil || st.Pending != 4 || st.Dead != 1 || !st.Oldest.Equal(t0) {
 		t.Errorf("Stats = %+v, %v; want 4 pending from %v, 1 dead", st, err, t0)
 	}
@@ -297,4 +269,25 @@ func TestFormat2IndexesRekeyed(t *testing.T) {
 	if st, err := s.Stats(); err != nil || st.Pending != 0 || st.Dead != 0 {
 		t.Errorf("Stats = %+v, %v; want empty", st, err)
 	}
+}
+
+// reopenUpgraded opens the spool file at path, of an older format, and
+// checks that Open marked it with the current one and left it sound.
+func reopenUpgraded(t *testing.T, path string) *Spool {
+	t.Helper()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatalf("Open of a file of an older format: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketMeta).Get(keyFormat); string(v) != formatVersion {
+			t.Errorf("format %q after Open, want %q", v, formatVersion)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	checkInvariants(t, s)
+	return s
 }
