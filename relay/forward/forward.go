@@ -473,7 +473,8 @@ func (f *Forwarder) outcome(log *slog.Logger, e spool.Entry, ep Endpoint, st *en
 		}
 		if a.status == http.StatusUnauthorized || a.status == http.StatusForbidden {
 			log.Error("the intake refuses the relay's deliveries: check that it trusts this relay's key (signature "+
-				"and hotline id) and, with mutual TLS, its client certificate", "status", a.status)
+				"and hotline id), that the two machines' clocks agree (within the intake's -tolerance, 5 minutes by "+
+				"default: run NTP on both) and, with mutual TLS, its client certificate", "status", a.status)
 		}
 		if a.status == http.StatusBadRequest && strings.HasSuffix(a.problem, "/bad-delivery") {
 			log.Error("the intake refuses the relay's deliveries as malformed or not for it: check that its -hotline "+

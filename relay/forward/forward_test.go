@@ -247,6 +247,23 @@ func TestIntakeNotListening(t *testing.T) {
 	}
 }
 
+// TestRefusedSignatureSaysWhatToCheck: an intake that answers 401 does
+// not take the relay's signature: a key it does not trust, or a clock
+// too far from the relay's, whose timestamps it takes for replays. The
+// log names both.
+func TestRefusedSignatureSaysWhatToCheck(t *testing.T) {
+	f, _, sp := setup(t, 401)
+	var log strings.Builder
+	f.Log = slog.New(slog.NewTextHandler(&log, nil))
+	put(t, sp, id1, time.Now().Add(-time.Second))
+	f.deliverDue(context.Background())
+	for _, want := range []string{"relay's key", "clocks agree", "-tolerance"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log:\n%s\nwant it to say %q", log.String(), want)
+		}
+	}
+}
+
 func TestRetryAfterHonoured(t *testing.T) {
 	f, stub, sp := setup(t, 429)
 	stub.header = http.Header{"Retry-After": {"7200"}}
