@@ -196,6 +196,12 @@ func syntaxError(text string, err error) error {
 	if !errors.As(err, &pe) || pe.Position.Start < 0 || pe.Position.Start > len(text) {
 		return nil
 	}
+	if strings.Contains(pe.Message, "unexpected EOF") {
+		if n, q := unclosedString(text); n > 0 {
+			return fmt.Errorf("config: line %d: %s: this multi-line string has no closing %s, so the file ends inside it",
+				n, strings.TrimSpace(strings.Split(text, "\n")[n-1]), q)
+		}
+	}
 	// The line of the character the parser stopped at (a line's own
 	// newline counts as its), which the error's own line number is not
 	// always.
@@ -206,6 +212,30 @@ func syntaxError(text string, err error) error {
 		return fmt.Errorf("%s: write text in double quotes, %s = %q (docs/config.md)", msg, strings.TrimSpace(key), strings.TrimSpace(value))
 	}
 	return fmt.Errorf("%s (docs/config.md shows how each key is written)", msg)
+}
+
+// unclosedString returns the line (from 1) where a multi-line string
+// opens that nothing closes, and its quotes, or 0.
+func unclosedString(text string) (int, string) {
+	open, start := "", 0
+	for i, line := range strings.Split(text, "\n") {
+		if open == "" && strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		for _, q := range []string{`'''`, `"""`} {
+			if (open == "" || open == q) && strings.Count(line, q)%2 == 1 {
+				if open == "" {
+					open, start = q, i+1
+				} else {
+					open = ""
+				}
+			}
+		}
+	}
+	if open == "" {
+		return 0, ""
+	}
+	return start, open
 }
 
 // bareWord is a value that TOML cannot read but that was meant as text.

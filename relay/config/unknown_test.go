@@ -149,4 +149,12 @@ func TestSyntaxErrorShowsTheLine(t *testing.T) {
 			t.Errorf("%q: err = %v\nwant line %d and %q", tt.to, err, line, tt.want)
 		}
 	}
+	// A statement pasted without its closing quotes: the line where the
+	// string opens, not the end of the file where the parser stops.
+	in := strings.Replace(good, `categories =`, "note = '''\nsome text\ncategories =", 1)
+	_, err := Parse([]byte(in))
+	line := strings.Count(in[:strings.Index(in, "note = '''")], "\n") + 1
+	if want := fmt.Sprintf("config: line %d: note = ''': this multi-line string has no closing '''", line); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("an unclosed ''': err = %v\nwant %q", err, want)
+	}
 }
