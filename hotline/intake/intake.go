@@ -398,11 +398,12 @@ func (in *Intake) accepted(w http.ResponseWriter) {
 }
 
 // checkRequest refuses, before the body is read, a delivery the relay
-// would not send: one sent as another type than JSON, is compressed (a body is never
+// would not send: one sent as another type than JSON (or as two types,
+// which another reader of the same request might take otherwise), is compressed (a body is never
 // decompressed, so that a small one cannot become a large one), or
 // announces more than the largest batch can be.
 func checkRequest(r *http.Request) *problem.Problem {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !isJSON(ct) {
+	if ct := r.Header.Values("Content-Type"); len(ct) > 1 || len(ct) == 1 && !isJSON(ct[0]) {
 		return problem.New(http.StatusUnsupportedMediaType, "bad-content-type", "Unsupported content type",
 			"a delivery is JSON, sent as application/json")
 	}

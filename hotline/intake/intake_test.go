@@ -181,6 +181,10 @@ func TestRefuses(t *testing.T) {
 			r.Header.Set("Content-Encoding", "gzip")
 		}, 415, "bad-content-encoding"},
 		{"a form", nil, func(r *http.Request) { r.Header.Set("Content-Type", "multipart/form-data; boundary=x") }, 415, "bad-content-type"},
+		{"JSON, and a second type", nil, func(r *http.Request) {
+			r.Header.Set("Content-Type", "application/json")
+			r.Header.Add("Content-Type", "text/plain")
+		}, 415, "bad-content-type"},
 		{"gzip", nil, func(r *http.Request) { r.Header.Set("Content-Encoding", "gzip") }, 415, "bad-content-encoding"},
 		{"declared over a batch's limit", nil, func(r *http.Request) { r.ContentLength = MaxBody + 1 }, 413, "too-large"},
 		{"over a batch's limit", make([]byte, MaxBody+1), nil, 413, "too-large"},
