@@ -256,6 +256,20 @@ func ReadPrecompressed(dir, name string, b []byte) *Compressed {
 	return &Compressed{Gzip: gz, Brotli: br}
 }
 
+// NoneMatch reports whether an If-None-Match header value names etag (a
+// quoted entity tag), or is "*", which names any (RFC 9110, section
+// 13.1.2). The comparison is weak, as the header asks: a W/ prefix is
+// passed over. Tags are compared whole, never as part of another.
+func NoneMatch(header, etag string) bool {
+	for t := range strings.SplitSeq(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
+			return true
+		}
+	}
+	return false
+}
+
 // Path returns the hashed URL path of a named asset ("widget.wasm").
 func (a *Set) Path(name string) string { return a.names[name] }
 
@@ -268,7 +282,7 @@ func (s *asset) serve(w http.ResponseWriter, r *http.Request) {
 	h.Set("Vary", "Accept-Encoding")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
-	if match := r.Header.Get("If-None-Match"); match != "" && strings.Contains(match, s.etag) {
+	if NoneMatch(strings.Join(r.Header.Values("If-None-Match"), ","), s.etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}

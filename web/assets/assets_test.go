@@ -184,6 +184,50 @@ func FuzzAcceptsEncoding(f *testing.F) {
 	})
 }
 
+func TestNoneMatch(t *testing.T) {
+	const etag = `"abc123"`
+	for _, tt := range []struct {
+		header string
+		want   bool
+	}{
+		{`"abc123"`, true},
+		{`W/"abc123"`, true},
+		{`"zzz", "abc123"`, true},
+		{` "zzz" ,W/"abc123" `, true},
+		{`*`, true},
+		{` * `, true},
+		{``, false},
+		{`"abc12"`, false},
+		{`"abc1234"`, false},
+		{`""abc123""`, false},
+		{`"x"abc123"`, false},
+		{`abc123`, false},
+		{`w/"abc123"`, false},
+		{`"zzz"`, false},
+	} {
+		if got := NoneMatch(tt.header, etag); got != tt.want {
+			t.Errorf("NoneMatch(%q, %s) = %v, want %v", tt.header, etag, got, tt.want)
+		}
+	}
+}
+
+func FuzzNoneMatch(f *testing.F) {
+	for _, b := range fuzzseed.Files(f, "if-none-match.txt") {
+		for line := range strings.Lines(string(b)) {
+			f.Add(strings.TrimSuffix(line, "\n"))
+		}
+	}
+	const etag = `"abc123"`
+	f.Fuzz(func(t *testing.T, header string) {
+		if NoneMatch(header, etag) && !strings.Contains(header, etag) && !strings.Contains(header, "*") {
+			t.Fatalf("NoneMatch(%q) matches a header that names neither the tag nor *", header)
+		}
+		if !NoneMatch(header+", "+etag, etag) {
+			t.Fatalf("NoneMatch misses the tag after %q", header)
+		}
+	})
+}
+
 // TestCompressWindow: the brotli window fitted to each file holds the
 // whole file, and so the output decodes to it and is at most a byte
 // larger than with brotli's default window (the header that names a
