@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +27,14 @@ import (
 // test ends, and returns the address it listens on.
 func runIntakeFor(t testing.TB, o intakeOptions) (addr string, srv *http.Server) {
 	t.Helper()
+	addr, srv, _ = serveIntakeFor(t, o)
+	return addr, srv
+}
+
+// serveIntakeFor is runIntakeFor, and returns as well a stop that stops
+// the intake as a signal does and returns once it has stopped.
+func serveIntakeFor(t testing.TB, o intakeOptions) (addr string, srv *http.Server, stop func()) {
+	t.Helper()
 	srv, ln, log, err := o.setup()
 	if err != nil {
 		t.Fatal(err)
@@ -33,13 +42,17 @@ func runIntakeFor(t testing.TB, o intakeOptions) (addr string, srv *http.Server)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- serveIntake(ctx, srv, ln, log) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("intake: %v", err)
-		}
-	})
-	return ln.Addr().String(), srv
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("intake: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return ln.Addr().String(), srv, stop
 }
 
 // TestIntakeMutualTLS runs the intake with -tls-cert, -tls-key and
@@ -170,18 +183,17 @@ func TestIntakeInboxInUse(t *testing.T) {
 	os.WriteFile(idFile, []byte(id.String()+"\n"), 0o600)
 	o := intakeOptions{listen: "127.0.0.1:0", identity: idFile, inbox: filepath.Join(dir, "inbox"), hotline: "h1", path: "/v1/deliveries",
 		verifyKey: "whpk_" + base64.StdEncoding.EncodeToString(make([]byte, 32)), tolerance: delivery.DefaultTolerance, logOut: io.Discard}
-	_, first := runIntakeFor(t, o)
+	_, _, stopFirst := serveIntakeFor(t, o)
 	_, stderr, code := run(t, "intake", "-identity", idFile, "-hotline", "h1", "-listen", "127.0.0.1:0", "-inbox", o.inbox,
 		"-verify-key", o.verifyKey)
 	if code == 0 || !strings.Contains(stderr, "another intake is using this inbox") || !strings.Contains(stderr, "hotline: hint:") {
 		t.Errorf("a second intake on the inbox: exit %d\n%s\nwant a refusal that says so", code, stderr)
 	}
-	if err := first.Shutdown(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	stopFirst()
 	_, ln, _, err := o.setup()
 	if err != nil {
 		t.Fatalf("an intake on the inbox once the first stopped: %v", err)
 	}
 	ln.Close()
+	releaseInbox(ln)
 }

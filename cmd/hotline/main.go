@@ -408,7 +408,9 @@ func (o intakeOptions) setup() (*http.Server, net.Listener, *slog.Logger, error)
 	lim := &httpedge.ConnLimit{Max: cmp.Or(o.maxConns, intakeMaxConns)}
 	srv.ConnState = lim.ConnState
 	ln = lim.Listener(ln)
-	// Serving ends by closing the listener, and with it the lock.
+	// The lock is held until serving ends, drain included (serveIntake):
+	// net/http closes the listener as soon as it is told to stop, while
+	// deliveries under way are still being stored.
 	ln = lockedListener{ln, lock}
 	started = true
 	log.Info("intake listening", "addr", ln.Addr().String(), "path", o.path, "inbox", o.inbox,
@@ -455,17 +457,18 @@ func writeIntakeMetrics(w io.Writer, in *intake.Intake) {
 		strconv.FormatFloat(st.FlushTime.Seconds(), 'f', -1, 64))
 }
 
-// lockedListener is the intake's listener, holding the inbox's lock until
-// it is closed.
+// lockedListener is the intake's listener, carrying the inbox's lock,
+// which releaseInbox releases once the deliveries under way are stored.
 type lockedListener struct {
 	net.Listener
 	lock io.Closer
 }
 
-func (l lockedListener) Close() error {
-	err := l.Listener.Close()
-	l.lock.Close()
-	return err
+// releaseInbox releases the inbox's lock that ln carries, if it does.
+func releaseInbox(ln net.Listener) {
+	if l, ok := ln.(lockedListener); ok {
+		l.lock.Close()
+	}
 }
 
 // errInboxInUse: another intake holds the inbox.
@@ -483,8 +486,11 @@ const intakeMaxHeaderBytes = 16 << 10
 // to a hotline, so this leaves room for sixteen relays.
 const intakeMaxConns = 1024
 
-// serveIntake serves until ctx is done, then drains.
+// serveIntake serves until ctx is done, then drains, and only then
+// releases the inbox: a second intake started while this one drains is
+// refused rather than writing beside it.
 func serveIntake(ctx context.Context, srv *http.Server, ln net.Listener, log *slog.Logger) error {
+	defer releaseInbox(ln)
 	errc := make(chan error, 1)
 	go func() {
 		if srv.TLSConfig != nil {
