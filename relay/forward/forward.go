@@ -78,6 +78,8 @@ type Store interface {
 	// it.
 	DeleteAll(ids []string) (int, error)
 	Reschedule(id string, next time.Time, lastErr string) error
+	// Bury moves a report whose attempt just failed for good to the
+	// dead-letter area, and counts that attempt, as Reschedule does.
 	Bury(id string, reason string) error
 }
 

@@ -280,8 +280,8 @@ func TestGoneBuries(t *testing.T) {
 	put(t, sp, id1, time.Now().Add(-time.Second))
 	f.deliverDue(context.Background())
 	e, err := sp.Get(id1)
-	if err != nil || !e.Dead {
-		t.Fatalf("after 410: %+v, %v; want it in the dead-letter area", e, err)
+	if err != nil || !e.Dead || e.Attempts != 1 {
+		t.Fatalf("after 410: %+v, %v; want it in the dead-letter area, its one attempt counted (relay spool ls shows it)", e, err)
 	}
 }
 

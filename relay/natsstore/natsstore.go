@@ -726,6 +726,7 @@ func (s *Store) Bury(id, reason string) error {
 		return fmt.Errorf("bury report %s: %w", id, err)
 	}
 	e.LastError = truncate(reason, spool.MaxLastErrorLen)
+	e.Attempts++ // the attempt that failed last, as Reschedule counts one
 	ctx, cancel := s.ctx()
 	defer cancel()
 	if _, err := s.js.PublishMsg(ctx, &nats.Msg{Subject: s.subject("dead", id), Header: header(e), Data: e.Body}); err != nil {

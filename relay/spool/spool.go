@@ -857,7 +857,8 @@ func (s *Spool) DeleteAll(ids []string) (int, error) {
 
 // Bury moves a pending report to the dead-letter bucket, with reason as its
 // LastError, so that the forwarder stops trying it but an operator can still
-// inspect, Revive or Purge it. Attempts and NextAttempt are kept as they were.
+// inspect, Revive or Purge it. Attempts counts the attempt that failed last,
+// as Reschedule does; NextAttempt is kept as it was.
 func (s *Spool) Bury(id string, reason string) error {
 	if err := checkID(id); err != nil {
 		return fmt.Errorf("bury report: %w", err)
@@ -870,6 +871,9 @@ func (s *Spool) Bury(id string, reason string) error {
 			return err
 		}
 		e.LastError = truncate(reason, MaxLastErrorLen)
+		if e.Attempts < math.MaxInt32 {
+			e.Attempts++ // the attempt that failed last, as Reschedule counts one
+		}
 		return tx.Bucket(bucketDead).Put([]byte(id), encodeRecord(e))
 	})
 	if err != nil {

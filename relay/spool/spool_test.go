@@ -775,12 +775,13 @@ func TestBuryKeepsHistoryAndReviveResets(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	mustBury(t, s, "r1", "gave up after 3 attempts")
+	mustBury(t, s, "r1", "gave up after 4 attempts")
 	e, err := s.Get("r1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !e.Dead || e.Attempts != 3 || e.LastError != "gave up after 3 attempts" {
+	// Three attempts rescheduled, and the fourth, which gave up, buried.
+	if !e.Dead || e.Attempts != 4 || e.LastError != "gave up after 4 attempts" {
 		t.Errorf("buried entry %+v", e)
 	}
 	if _, ok, _ := s.NextDue(); ok {
