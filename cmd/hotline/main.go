@@ -33,7 +33,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,6 +45,7 @@ import (
 	"github.com/reportline/reportline/hotline/inbox"
 	"github.com/reportline/reportline/hotline/intake"
 	"github.com/reportline/reportline/internal/httpedge"
+	"github.com/reportline/reportline/internal/newfile"
 	"github.com/reportline/reportline/report"
 	"github.com/reportline/reportline/statement"
 )
@@ -84,18 +84,24 @@ func main() {
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "hotline: error: %v\n", err)
-		var h hint
+		var h interface{ Hint() string } // a hint, or a *newfile.Error
 		if errors.As(err, &h) {
-			fmt.Fprintf(os.Stderr, "hotline: hint: %s\n", h.hint)
+			fmt.Fprintf(os.Stderr, "hotline: hint: %s\n", h.Hint())
 		}
 		os.Exit(1)
 	}
 }
 
+// hint is an error with a line of advice for the person at the terminal.
 type hint struct {
 	error
 	hint string
 }
+
+func (h hint) Unwrap() error { return h.error }
+
+// Hint returns the advice.
+func (h hint) Hint() string { return h.hint }
 
 func usage(w io.Writer) {
 	fmt.Fprint(w, `Usage:
@@ -151,32 +157,10 @@ func keygen(args []string) error {
 		secret, public = k.String(), k.Recipient().String()
 	}
 	body := fmt.Sprintf("# created: %s\n# public key: %s\n%s\n", time.Now().UTC().Format(time.RFC3339), public, secret)
-	if err := writeNew(*out, "identity file", "keygen never overwrites a key", 0o600, body); err != nil {
+	if err := newfile.Write(*out, "identity file", "keygen never overwrites a key", 0o600, body); err != nil {
 		return err
 	}
 	fmt.Println(public)
-	return nil
-}
-
-// writeNew writes a new file, synced, that must not exist yet; what
-// names it in errors, never says why an existing one is kept. A file it
-// could not write whole is removed.
-func writeNew(path, what, never string, mode os.FileMode, body string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if err != nil {
-		return hint{fmt.Errorf("failed to create %s: %w", what, err), createHint(path, err, never)}
-	}
-	_, err = io.WriteString(f, body)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
-		return fmt.Errorf("failed to write %s: %w", what, err)
-	}
 	return nil
 }
 
@@ -188,22 +172,6 @@ func openHint(path string, err error, keygen string) string {
 		return "run this as the user that owns " + path + ", or make that user its owner (chown; keep it mode 0600)"
 	}
 	return "make one with `" + keygen + "`, or fix the path"
-}
-
-// createHint says what to do when a new file at path could not be
-// created: why, for a file that exists (never, which says why not), and
-// where to look for a folder that is missing or not writable.
-func createHint(path string, err error, never string) string {
-	dir := filepath.Dir(path)
-	switch {
-	case errors.Is(err, fs.ErrExist):
-		return never + ": choose a new file name"
-	case errors.Is(err, fs.ErrNotExist):
-		return "the folder " + dir + " does not exist: make it first (mkdir -p " + dir + "), or choose another path"
-	case errors.Is(err, fs.ErrPermission):
-		return "this user cannot write in " + dir + ": choose a folder it can write to"
-	}
-	return "choose another path"
 }
 
 // loadIdentities reads the identities of the files in paths, separated

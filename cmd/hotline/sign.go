@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/reportline/reportline/hotline/intake"
+	"github.com/reportline/reportline/internal/newfile"
 	"github.com/reportline/reportline/report"
 	"github.com/reportline/reportline/statement"
 )
@@ -25,7 +26,7 @@ func keygenSign(stdout io.Writer, out string) error {
 		"# verification key: %s\n"+
 		"# Keep this file offline: whoever holds it decides which keys reports are sealed to.\n%s\n",
 		time.Now().UTC().Format(time.RFC3339), k.VerificationKey(), k.Secret())
-	if err := writeNew(out, "signing key file", "keygen never overwrites a key", 0o600, body); err != nil {
+	if err := newfile.Write(out, "signing key file", "keygen never overwrites a key", 0o600, body); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, k.VerificationKey())
@@ -82,7 +83,7 @@ func sign(stdout io.Writer, args []string) error {
 		_, err = stdout.Write(text)
 		return err
 	}
-	if err := writeNew(*out, "statement file", "sign never overwrites a statement", 0o644, string(text)); err != nil {
+	if err := newfile.Write(*out, "statement file", "sign never overwrites a statement", 0o644, string(text)); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s (serial %d, valid until %s): give it, with %s, to the relay's operator (relay init -statement, or the hotline's statement in relay.toml)\n",

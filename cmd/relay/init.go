@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/reportline/reportline/internal/newfile"
 	"github.com/reportline/reportline/relay/config"
 	"github.com/reportline/reportline/report"
 	"github.com/reportline/reportline/statement"
@@ -107,10 +108,10 @@ func initConfig(stdout io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := writeNewFile(*keyFile, "key file", body); err != nil {
+	if err := newfile.Write(*keyFile, "key file", "keys and configurations are never overwritten", 0o600, body); err != nil {
 		return err
 	}
-	if err := writeNewFile(*out, "configuration", string(text)); err != nil {
+	if err := newfile.Write(*out, "configuration", "keys and configurations are never overwritten", 0o600, string(text)); err != nil {
 		os.Remove(*keyFile)
 		return err
 	}

@@ -5,12 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/reportline/reportline/delivery"
+	"github.com/reportline/reportline/internal/newfile"
 )
 
 // keygen writes a new delivery key to a file that must not exist, and
@@ -41,7 +39,7 @@ func keygen(stdout io.Writer, args []string) error {
 			return err
 		}
 	}
-	if err := writeNewFile(*out, "key file", body); err != nil {
+	if err := newfile.Write(*out, "key file", "keys and configurations are never overwritten", 0o600, body); err != nil {
 		return err
 	}
 	if public != "" {
@@ -62,44 +60,6 @@ func signingKey() (body, public string, err error) {
 	body = fmt.Sprintf("# relay delivery signing key (signature v1a), created %s.\n"+
 		"# the hotline's intake verifies with:\n# %s\n%s\n", now(), pk, sk)
 	return body, pk, nil
-}
-
-// writeNewFile writes a file, mode 0600, that must not exist yet, and
-// synced; what names it in errors ("key file"). A file it could not write
-// whole is removed.
-func writeNewFile(path, what, body string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return hint{fmt.Errorf("failed to create %s: %w", what, err), createHint(path, err, "keys and configurations are never overwritten")}
-	}
-	_, err = io.WriteString(f, body)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
-		return fmt.Errorf("failed to write %s: %w", what, err)
-	}
-	return nil
-}
-
-// createHint says what to do when a new file at path could not be
-// created: why, for a file that exists (never, which says why not), and
-// where to look for a folder that is missing or not writable.
-func createHint(path string, err error, never string) string {
-	dir := filepath.Dir(path)
-	switch {
-	case errors.Is(err, fs.ErrExist):
-		return never + ": choose a new file name"
-	case errors.Is(err, fs.ErrNotExist):
-		return "the folder " + dir + " does not exist: make it first (mkdir -p " + dir + "), or choose another path"
-	case errors.Is(err, fs.ErrPermission):
-		return "this user cannot write in " + dir + ": choose a folder it can write to"
-	}
-	return "choose another path"
 }
 
 func now() string { return time.Now().UTC().Format(time.RFC3339) }

@@ -85,13 +85,19 @@ type hint struct {
 
 func (h hint) Unwrap() error { return h.error }
 
+// Hint returns the advice.
+func (h hint) Hint() string { return h.hint }
+
+// hinter is an error with advice: a hint, or a *newfile.Error.
+type hinter interface{ Hint() string }
+
 // fail prints err, and its hint if it has one, the way age does, and
 // exits 1.
 func fail(err error) {
 	fmt.Fprintf(os.Stderr, "relay: error: %v\n", err)
-	var h hint
+	var h hinter
 	if errors.As(err, &h) {
-		fmt.Fprintf(os.Stderr, "relay: hint: %s\n", h.hint)
+		fmt.Fprintf(os.Stderr, "relay: hint: %s\n", h.Hint())
 	}
 	os.Exit(1)
 }
