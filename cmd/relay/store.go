@@ -75,6 +75,9 @@ func openStore(cfg *config.Config, log *slog.Logger) (*openedStore, error) {
 		if err != nil {
 			return nil, stateFileHint(err, "relay.spool", r.Spool)
 		}
+		if err := sp.CompactAtOpenErr(); err != nil {
+			log.Warn("the spool file, mostly free space, was not compacted at start; it is used as it is: make room and run relay spool compact", "err", err)
+		}
 		return &openedStore{Store: sp}, nil
 	}
 	j := &r.JetStream

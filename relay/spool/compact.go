@@ -77,6 +77,11 @@ func (s *Spool) compactIfDrained(now time.Time) {
 	s.compactLocked()
 }
 
+// CompactAtOpenErr returns why compacting the file when it was opened
+// failed (for lack of room for the copy, say), or nil. Such a failure
+// leaves the file in use as it was: compacting only gives disk back.
+func (s *Spool) CompactAtOpenErr() error { return s.compactErr }
+
 // Compact copies the spool's live data to a new file that replaces the
 // old one, and returns the file's size before and after. Writes and reads
 // wait while it runs, which takes as long as copying the live data.
@@ -102,6 +107,7 @@ func (s *Spool) compactLocked() (before, after int64, err error) {
 	os.Remove(tmp)
 	dst, err := openDB(tmp)
 	if err != nil {
+		os.Remove(tmp) // made, but not written whole (a full disk)
 		return 0, 0, fmt.Errorf("compact spool %s: %w", s.path, err)
 	}
 	if err := bolt.Compact(dst, s.db, compactTxSize); err != nil {

@@ -71,3 +71,81 @@ func TestWritableOnFullDisk(t *testing.T) {
 	}
 	checkInvariants(t, s)
 }
+
+// fillDisk writes a file in dir until the disk is full, and returns its
+// path.
+func fillDisk(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "ballast")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 4<<10)
+	for range (1 << 30) / len(buf) { // bounded: the disks of these tests are far smaller
+		if _, err := f.Write(buf); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("filling the disk: %v", err)
+			}
+			return path
+		}
+	}
+	t.Fatal("the disk never filled")
+	return ""
+}
+
+// A spool that a drained backlog left large and mostly free, on a full
+// disk, still opens: compacting it at open needs room for the copy, but
+// it is only to give disk back, so its failure leaves the file in use as
+// it was (and says so), instead of keeping the relay from starting and
+// delivering. Once there is room, the next open compacts it.
+func TestOpenCompactsNotOnFullDisk(t *testing.T) {
+	dir := mountSmall(t, 96<<20)
+	path := filepath.Join(dir, "spool.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.nextCheck = s.nextCheck.AddDate(100, 0, 0) // no online compaction
+	mustPut(t, s, at("kept", 0))
+	var big int64
+	fillAndDrain(t, s, 9_000, 4<<10, func() { big = fileSize(t, path) }, func() {})
+	if big < compactMinSize {
+		t.Fatalf("the backlog made a file of only %d bytes", big)
+	}
+	s.Close()
+	ballast := fillDisk(t, dir)
+
+	s, err = Open(path)
+	if err != nil {
+		t.Fatalf("Open of a mostly free spool on a full disk: %v", err)
+	}
+	if err := s.CompactAtOpenErr(); !errors.Is(err, syscall.ENOSPC) {
+		t.Errorf("CompactAtOpenErr = %v, want the full disk", err)
+	}
+	if _, err := os.Stat(path + ".compact"); !os.IsNotExist(err) {
+		t.Errorf("the failed compaction left its copy: %v", err)
+	}
+	if got, err := s.Get("kept"); err != nil || !bytes.Equal(got.Body, testEntry("kept").Body) {
+		t.Errorf("Get(kept) = %v, %v", got, err)
+	}
+	if err := s.Delete("kept"); err != nil {
+		t.Errorf("Delete on the full disk, from a file with free pages: %v", err)
+	}
+	checkInvariants(t, s)
+	s.Close()
+
+	os.Remove(ballast)
+	s, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.CompactAtOpenErr(); err != nil {
+		t.Errorf("CompactAtOpenErr with room = %v", err)
+	}
+	if got := fileSize(t, path); got > big/8 {
+		t.Errorf("reopened with room: %d bytes, before %d", got, big)
+	}
+}

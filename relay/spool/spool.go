@@ -278,6 +278,8 @@ type Spool struct {
 	group  *committer
 	// nextCheck is when the commit loop next looks whether to compact.
 	nextCheck time.Time
+	// compactErr is why the compaction tried at open failed, if it did.
+	compactErr error
 
 	corruptMu sync.Mutex
 	corrupt   map[string]string // id → why, for records set aside (Corrupt)
@@ -364,11 +366,14 @@ func Open(path string) (*Spool, error) {
 	}
 	s := &Spool{db: db, path: path}
 	if compactAtOpen(db) {
+		// A copy that cannot be made (a full disk) leaves the file in
+		// use as it was: compacting only gives disk back, and must not
+		// keep the relay from starting and delivering.
 		if _, _, err := s.compactLocked(); err != nil {
-			if s.db != nil {
-				s.db.Close()
+			if s.db == nil {
+				return nil, fmt.Errorf("open spool %s: %w", path, err)
 			}
-			return nil, fmt.Errorf("open spool %s: %w", path, err)
+			s.compactErr = err
 		}
 	}
 	s.group = newCommitter(s)
