@@ -1,14 +1,17 @@
 package main
 
 import (
+	"errors"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/reportline/reportline/internal/testbin"
+	"github.com/reportline/reportline/relay/spool"
 )
 
 // TestStateFolderNotWritable: a spool or mailbox the relay cannot make
@@ -60,4 +63,56 @@ func TestListenAddressTaken(t *testing.T) {
 			t.Errorf("relay on a taken address:\n%s\nwant it to say %q", out, want)
 		}
 	}
+}
+
+// TestStateDiskFull: a relay that cannot make or upgrade its spool
+// because the disk is full stops saying so, and what to do, instead of
+// blaming the folder; once there is room it starts.
+func TestStateDiskFull(t *testing.T) {
+	bin := testbin.Build(t, "relay")
+	s := newSetup(t)
+	state := t.TempDir()
+	if err := syscall.Mount("tmpfs", state, "tmpfs", 0, "size=64k,mode=0700"); err != nil {
+		t.Skipf("cannot mount a small tmpfs to fill (needs root): %v", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(state, syscall.MNT_DETACH) })
+	s.write(t, "", `color = "#000000"`)
+	cfg, _ := os.ReadFile(s.cfgPath)
+	s.writeConfig(t, strings.Replace(string(cfg), filepath.Join(s.dir, "spool.db"), filepath.Join(state, "spool.db"), 1))
+	ballast := filepath.Join(state, "ballast")
+	f, err := os.Create(ballast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 1 << 10 { // 4 MiB at most, far more than the disk holds
+		if _, err = f.Write(make([]byte, 4<<10)); err != nil {
+			break
+		}
+	}
+	f.Close()
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("filling the disk: %v", err)
+	}
+	out, err := exec.Command(bin, "serve", "-config", s.cfgPath, "-listen", "127.0.0.1:0").CombinedOutput()
+	if err == nil {
+		t.Fatalf("the relay started on a full disk:\n%s", out)
+	}
+	for _, want := range []string{"disk", "full", "make room", "relay.spool"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("relay on a full disk:\n%s\nwant it to say %q", out, want)
+		}
+	}
+	if strings.Contains(string(out), "writable") {
+		t.Errorf("relay on a full disk:\n%s\nblames the folder", out)
+	}
+	os.Remove(ballast)
+	out, err = exec.Command(bin, "check-config", s.cfgPath).CombinedOutput()
+	if err != nil {
+		t.Fatalf("check-config: %v\n%s", err, out)
+	}
+	sp, err := spool.Open(filepath.Join(state, "spool.db"))
+	if err != nil {
+		t.Fatalf("the spool once there is room: %v", err)
+	}
+	sp.Close()
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -206,6 +207,10 @@ func stateFileHint(err error, key, path string) error {
 	case errors.Is(err, spool.ErrDamaged):
 		return hint{err, fmt.Sprintf("keep the file for the record and start on a new one: mv %s %s.damaged; "+
 			"the reports it held are lost to the relay, see docs/deployment.md#a-damaged-spool", path, path)}
+	case errors.Is(err, syscall.ENOSPC):
+		return hint{err, fmt.Sprintf("the disk holding %s is full: make room on it and try again; "+
+			"nothing the file holds is lost (opening may write: a new file, or an older spool's indexes rewritten "+
+			"in the current format; see docs/deployment.md)", key)}
 	case errors.As(err, &pe):
 		return hint{err, key + " must name a file in a folder the relay can make and that is writable to it " +
 			"(under systemd, /var/lib/reportline-relay, its StateDirectory; see docs/deployment.md)"}
