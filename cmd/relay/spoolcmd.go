@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -120,7 +122,15 @@ func spoolCommand(stdout io.Writer, args []string) error {
 func openSpoolOps(spoolPath, socket string) (spoolOps, error) {
 	if socket != "" {
 		if _, err := os.Stat(socket); err == nil {
-			return dialAdmin(socket), nil
+			c, err := net.DialTimeout("unix", socket, 10*time.Second)
+			if err == nil {
+				c.Close()
+			}
+			// Refused: nobody listens, the socket of a relay that was
+			// killed. The file is then worked on, as when it stopped.
+			if !errors.Is(err, syscall.ECONNREFUSED) {
+				return dialAdmin(socket), nil
+			}
 		}
 	}
 	if spoolPath == "" {
@@ -130,6 +140,9 @@ func openSpoolOps(spoolPath, socket string) (spoolOps, error) {
 		return nil, fmt.Errorf("open spool: %w", err)
 	}
 	sp, err := spool.Open(spoolPath)
+	if errors.Is(err, spool.ErrLocked) && socket != "" {
+		return nil, hint{err, "the relay is starting, and answers on its admin socket " + socket + " once its spool is open: try again in a moment"}
+	}
 	if errors.Is(err, spool.ErrLocked) {
 		return nil, hint{err, "the relay is running: set relay.admin_socket and restart it so `relay spool` can reach it, or stop the relay first"}
 	}
