@@ -8,6 +8,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Compaction gives disk back. bbolt reuses the pages a drained backlog
@@ -130,7 +131,10 @@ func (s *Spool) compactLocked() (before, after int64, err error) {
 		renameErr = syncDir(filepath.Dir(s.path))
 	}
 	os.Remove(tmp)
-	if s.db, err = openDB(s.path); err != nil {
+	if s.renamed != nil {
+		s.renamed()
+	}
+	if s.db, err = reopen(s.path); err != nil {
 		s.db = nil
 		return 0, 0, fmt.Errorf("compact spool %s: reopen: %w", s.path, errors.Join(renameErr, err))
 	}
@@ -138,6 +142,24 @@ func (s *Spool) compactLocked() (before, after int64, err error) {
 		return 0, 0, fmt.Errorf("compact spool %s: %w", s.path, renameErr)
 	}
 	return before, after, nil
+}
+
+// reopenTries bounds how many times reopen waits lockTimeout for the
+// file.
+const reopenTries = 300
+
+// reopen opens the file again after a compaction put its copy in place.
+// The file was free for a moment: another process may have opened it then
+// (an operator's `relay spool`, waiting for the lock), and the spool
+// waits for it to let go rather than stay closed.
+func reopen(path string) (*bolt.DB, error) {
+	for range reopenTries - 1 {
+		db, err := openDB(path)
+		if !errors.Is(err, berrors.ErrTimeout) {
+			return db, err
+		}
+	}
+	return openDB(path)
 }
 
 // syncDir fsyncs a folder, so that a rename in it is on disk.

@@ -7,6 +7,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // fillAndDrain puts n reports of size bytes from many writers at once, as
@@ -153,5 +156,41 @@ func TestCompactsAtOpen(t *testing.T) {
 	if _, err := s.Get("kept"); err != nil {
 		t.Error(err)
 	}
+	checkInvariants(t, s)
+}
+
+// The file is free for a moment while a compaction puts its copy in
+// place: another process that opens it then (an operator's `relay spool`
+// waiting for the lock) holds it for a while. The compaction waits for it
+// and goes on with the spool open, rather than leaving the spool closed
+// until the relay is restarted.
+func TestCompactWaitsForAnotherHolder(t *testing.T) {
+	s, path := openTemp(t)
+	mustPut(t, s, at("kept", 0))
+	released := make(chan struct{})
+	s.renamed = func() {
+		other, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Minute})
+		if err != nil {
+			t.Errorf("another process opening the spool: %v", err)
+			close(released)
+			return
+		}
+		go func() {
+			defer close(released)
+			// Held for longer than one wait for the lock, as a listing
+			// of a large spool may be.
+			<-time.After(3 * lockTimeout)
+			other.Close()
+		}()
+	}
+	if _, _, err := s.Compact(); err != nil {
+		t.Errorf("Compact while another process held the file for a while: %v", err)
+	}
+	<-released
+	s.renamed = nil
+	if _, err := s.Get("kept"); err != nil {
+		t.Errorf("Get after the compaction: %v", err)
+	}
+	mustPut(t, s, at("after", 0))
 	checkInvariants(t, s)
 }

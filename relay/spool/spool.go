@@ -280,6 +280,9 @@ type Spool struct {
 	nextCheck time.Time
 	// compactErr is why the compaction tried at open failed, if it did.
 	compactErr error
+	// renamed, if set, is called once a compaction has put its copy in
+	// place and before the file is opened again, for tests.
+	renamed func()
 
 	corruptMu sync.Mutex
 	corrupt   map[string]string // id → why, for records set aside (Corrupt)
