@@ -53,3 +53,27 @@ func TestDamagedSpool(t *testing.T) {
 		t.Errorf("relay spool lst: %v\n%s", err, out)
 	}
 }
+
+// TestDamagedMailbox: a follow-up mailbox file that is not one stops the
+// relay with a message that says so and what to do, as a damaged spool
+// does; started on a new file, the relay runs.
+func TestDamagedMailbox(t *testing.T) {
+	bin := testbin.Build(t, "relay")
+	s := newSetup(t)
+	mailboxPath := filepath.Join(s.dir, "mailbox.db")
+	s.write(t, "mailbox = "+`"`+mailboxPath+`"`, `color = "#000000"`)
+	junk := make([]byte, 64<<10)
+	rand.Read(junk)
+	if err := os.WriteFile(mailboxPath, junk, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "serve", "-config", s.cfgPath, "-listen", "127.0.0.1:0").CombinedOutput()
+	if err == nil {
+		t.Fatalf("the relay started on a damaged mailbox:\n%s", out)
+	}
+	for _, want := range []string{"damaged", "mv " + mailboxPath + " " + mailboxPath + ".damaged", "replies", "docs/deployment.md"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("relay on a damaged mailbox:\n%s\nwant it to say %q", out, want)
+		}
+	}
+}

@@ -207,6 +207,9 @@ func stateFileHint(err error, key, path string) error {
 	case errors.Is(err, spool.ErrDamaged):
 		return hint{err, fmt.Sprintf("keep the file for the record and start on a new one: mv %s %s.damaged; "+
 			"the reports it held are lost to the relay, see docs/deployment.md#a-damaged-spool", path, path)}
+	case errors.Is(err, mailbox.ErrDamaged):
+		return hint{err, fmt.Sprintf("keep the file for the record and start on a new one: mv %s %s.damaged; "+
+			"the replies it held are lost to the relay: the hotline can post them again with hotline reply (docs/deployment.md#a-damaged-spool)", path, path)}
 	case errors.Is(err, syscall.ENOSPC):
 		return hint{err, fmt.Sprintf("the disk holding %s is full: make room on it and try again; "+
 			"nothing the file holds is lost (opening may write: a new file, or an older spool's indexes rewritten "+

@@ -54,6 +54,9 @@ var (
 	ErrCorrupt = errors.New("mailbox record corrupt")
 	// ErrLocked: another process has the mailbox file open.
 	ErrLocked = errors.New("mailbox file is locked by another process")
+	// ErrDamaged: the file is not a mailbox store bbolt can read (a disk
+	// damaged it, or another file is in its place). It needs an operator.
+	ErrDamaged = errors.New("mailbox file is damaged or not a mailbox store")
 )
 
 // Store is the mailbox file.
@@ -71,6 +74,9 @@ func Open(path string, retention time.Duration) (*Store, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("failed to open the mailbox store %s: %w", path, ErrLocked)
+	}
+	if errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrChecksum) || errors.Is(err, berrors.ErrVersionMismatch) {
+		return nil, fmt.Errorf("failed to open the mailbox store %s: %w (%w)", path, ErrDamaged, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("failed to open the mailbox store %s: %w", path, err)
