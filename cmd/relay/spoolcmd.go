@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -140,6 +141,13 @@ func openSpoolOps(spoolPath, socket string) (spoolOps, error) {
 		return nil, fmt.Errorf("open spool: %w", err)
 	}
 	sp, err := spool.Open(spoolPath)
+	if errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission) {
+		// A disk mounted read-only, or a user who may only read the
+		// file: it can still be listed; writes fail.
+		if ro, roErr := spool.OpenReadOnly(spoolPath); roErr == nil {
+			return fileOps{sp: ro, notify: func() {}}, nil
+		}
+	}
 	if errors.Is(err, spool.ErrLocked) && socket != "" {
 		return nil, hint{err, "the relay is starting, and answers on its admin socket " + socket + " once its spool is open: try again in a moment"}
 	}

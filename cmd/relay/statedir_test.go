@@ -116,3 +116,38 @@ func TestStateDiskFull(t *testing.T) {
 	}
 	sp.Close()
 }
+
+// TestSpoolListReadOnlyDisk: a filesystem that met errors is mounted
+// read-only again, and the relay cannot start on it; `relay spool ls`
+// still lists what the spool holds, which is what the operator needs to
+// know before moving it elsewhere.
+func TestSpoolListReadOnlyDisk(t *testing.T) {
+	state := t.TempDir()
+	if err := syscall.Mount("tmpfs", state, "tmpfs", 0, "size=4m,mode=0700"); err != nil {
+		t.Skipf("cannot mount a tmpfs (needs root): %v", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(state, syscall.MNT_DETACH) })
+	path := filepath.Join(state, "spool.db")
+	sp, err := spool.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id = "0d8b6f1e-2c4a-4f7e-9b1d-5a6c7e8f9012"
+	if _, _, err := sp.Put(spool.Entry{ID: id, Hotline: "h1", Site: "s1", Body: []byte("age")}); err != nil {
+		t.Fatal(err)
+	}
+	sp.Close()
+	if err := syscall.Mount("tmpfs", state, "tmpfs", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := spoolCommand(&out, []string{"ls", "-spool", path}); err != nil {
+		t.Fatalf("relay spool ls on a read-only disk: %v", err)
+	}
+	if !strings.Contains(out.String(), id) || !strings.Contains(out.String(), "1 pending") {
+		t.Errorf("relay spool ls on a read-only disk:\n%s\nwant the pending report", &out)
+	}
+	if err := spoolCommand(&out, []string{"retry", id, "-spool", path}); err == nil {
+		t.Error("relay spool retry on a read-only disk succeeded")
+	}
+}

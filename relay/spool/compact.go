@@ -54,7 +54,7 @@ func compactAtOpen(db *bolt.DB) bool {
 // compactIfDrained compacts online, from the commit loop, when a large
 // file holds little live data. It looks at most every compactCheckEvery.
 func (s *Spool) compactIfDrained(now time.Time) {
-	if now.Before(s.nextCheck) {
+	if s.readOnly || now.Before(s.nextCheck) {
 		return
 	}
 	s.nextCheck = now.Add(compactCheckEvery)
@@ -89,6 +89,9 @@ func (s *Spool) CompactAtOpenErr() error { return s.compactErr }
 func (s *Spool) Compact() (before, after int64, err error) {
 	if s.closed.Load() {
 		return 0, 0, fmt.Errorf("compact spool %s: %w", s.path, ErrClosed)
+	}
+	if s.readOnly {
+		return 0, 0, fmt.Errorf("compact spool %s: opened read-only", s.path)
 	}
 	s.dbMu.Lock()
 	defer s.dbMu.Unlock()

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // mountSmall mounts a tmpfs of size bytes on a new folder, so that a test
@@ -147,5 +149,40 @@ func TestOpenCompactsNotOnFullDisk(t *testing.T) {
 	}
 	if got := fileSize(t, path); got > big/8 {
 		t.Errorf("reopened with room: %d bytes, before %d", got, big)
+	}
+}
+
+// OpenReadOnly lists what the spool holds without writing to it; it
+// refuses writes and compaction, waits for no relay that holds the file,
+// and refuses a file of an older format, which it cannot upgrade.
+func TestOpenReadOnly(t *testing.T) {
+	s, path := openTemp(t)
+	mustPut(t, s, at("a", 0))
+	if _, err := OpenReadOnly(path); !errors.Is(err, ErrLocked) {
+		t.Errorf("OpenReadOnly while the spool is open = %v, want ErrLocked", err)
+	}
+	s.Close()
+	before := fileSize(t, path)
+	ro, err := OpenReadOnly(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if due, err := ro.Due(t0.Add(time.Hour), 0); err != nil || len(due) != 1 || due[0].ID != "a" {
+		t.Errorf("Due = %v, %v", ids(due), err)
+	}
+	if _, _, err := ro.Put(at("b", 0)); err == nil {
+		t.Error("Put on a read-only spool succeeded")
+	}
+	if _, _, err := ro.Compact(); err == nil {
+		t.Error("Compact on a read-only spool succeeded")
+	}
+	ro.Close()
+	if got := fileSize(t, path); got != before {
+		t.Errorf("the file changed size: %d, was %d", got, before)
+	}
+	old := filepath.Join(t.TempDir(), "old.db")
+	makeFormat2(t, old, 3)
+	if _, err := OpenReadOnly(old); err == nil || !strings.Contains(err.Error(), "format") {
+		t.Errorf("OpenReadOnly of a format 2 file = %v, want it refused", err)
 	}
 }

@@ -280,6 +280,8 @@ type Spool struct {
 	nextCheck time.Time
 	// compactErr is why the compaction tried at open failed, if it did.
 	compactErr error
+	// readOnly is set by OpenReadOnly: the file is never compacted.
+	readOnly bool
 	// renamed, if set, is called once a compaction has put its copy in
 	// place and before the file is opened again, for tests.
 	renamed func()
@@ -329,14 +331,8 @@ func Open(path string) (*Spool, error) {
 		return nil, fmt.Errorf("open spool %s: %w", path, err)
 	}
 	db, err := openDB(path)
-	if errors.Is(err, berrors.ErrTimeout) {
-		return nil, fmt.Errorf("open spool %s: %w", path, ErrLocked)
-	}
-	if errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrChecksum) || errors.Is(err, berrors.ErrVersionMismatch) {
-		return nil, fmt.Errorf("open spool %s: %w (%w)", path, ErrDamaged, err)
-	}
 	if err != nil {
-		return nil, fmt.Errorf("open spool %s: %w", path, err)
+		return nil, openErr(path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		var v []byte
@@ -379,6 +375,49 @@ func Open(path string) (*Spool, error) {
 			s.compactErr = err
 		}
 	}
+	s.group = newCommitter(s)
+	return s, nil
+}
+
+// openErr says why the bbolt file at path did not open.
+func openErr(path string, err error) error {
+	if errors.Is(err, berrors.ErrTimeout) {
+		return fmt.Errorf("open spool %s: %w", path, ErrLocked)
+	}
+	if errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrChecksum) || errors.Is(err, berrors.ErrVersionMismatch) {
+		return fmt.Errorf("open spool %s: %w (%w)", path, ErrDamaged, err)
+	}
+	return fmt.Errorf("open spool %s: %w", path, err)
+}
+
+// OpenReadOnly opens the spool file at path to read it only, where Open
+// cannot write to it: on a disk mounted read-only (as a filesystem that
+// met errors is), or for a user who may only read it. It fails with
+// [ErrLocked] while a relay has the file, and refuses a file of an older
+// format, which only Open upgrades. Every write to it fails.
+func OpenReadOnly(path string) (*Spool, error) {
+	opts := *bolt.DefaultOptions
+	opts.Timeout = lockTimeout
+	opts.ReadOnly = true
+	db, err := bolt.Open(path, 0o600, &opts)
+	if err != nil {
+		return nil, openErr(path, err)
+	}
+	err = db.View(func(tx *bolt.Tx) error {
+		var v []byte
+		if meta := tx.Bucket(bucketMeta); meta != nil {
+			v = meta.Get(keyFormat)
+		}
+		if string(v) != formatVersion {
+			return fmt.Errorf("the file is of spool format %q, not %q: only a relay that can write to it upgrades it", v, formatVersion)
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open spool %s: %w", path, err)
+	}
+	s := &Spool{db: db, path: path, readOnly: true}
 	s.group = newCommitter(s)
 	return s, nil
 }
