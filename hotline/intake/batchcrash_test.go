@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -191,5 +192,37 @@ func TestBatchKilledBetweenFlushes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A full or failing disk makes every store fail, and a relay with a
+// backlog sends reports again and again, a batch at a time: the failures
+// are logged once a second, saying how many were left out, so that the
+// log does not fill what is left of the disk; each is still counted.
+func TestStoreFailuresLoggedQuietly(t *testing.T) {
+	f := newFixture(t)
+	var logs bytes.Buffer
+	f.in.Log = slog.New(slog.NewJSONHandler(&logs, nil))
+	now := time.Now()
+	f.in.Now = func() time.Time { return now }
+	f.in.dirs.wrap = func(func() error) error { return errors.New("injected flush failure: no space left on device") }
+	ids := newIDs(20)
+	rec, _ := f.deliverBatch(t, batchBody(now, f.sealedAll(t, ids)...), now)
+	for i, r := range answer(t, rec).Results {
+		if r.Status != http.StatusServiceUnavailable {
+			t.Errorf("report %d: %+v, want 503", i, r)
+		}
+	}
+	if n := strings.Count(logs.String(), "failed to store delivery"); n != 1 {
+		t.Errorf("%d lines for 20 reports not stored in the same second, want 1:\n%s", n, &logs)
+	}
+	now = now.Add(2 * time.Second)
+	rec, _ = f.deliverBatch(t, batchBody(now, f.sealedAll(t, newIDs(1))...), now)
+	answer(t, rec)
+	if !strings.Contains(logs.String(), `"not_logged":19`) {
+		t.Errorf("the next line does not say 19 were left out:\n%s", &logs)
+	}
+	if st := f.in.Stats(); st.Refused["store-unavailable"] != 21 {
+		t.Errorf("refused %v, want 21 store-unavailable", st.Refused)
 	}
 }

@@ -312,7 +312,15 @@ func (in *Intake) result(id string, created bool, err error) (string, *problem.P
 		return "", in.raise(alarm)
 	}
 	if err != nil {
-		in.Log.Error("failed to store delivery", "report", id, "err", err)
+		// A full or failing disk fails every store, and a relay with a
+		// backlog sends again and again: a line a second, not one each.
+		now := time.Now()
+		if in.Now != nil {
+			now = in.Now()
+		}
+		if ok, skipped := in.quiet.Allow("store-unavailable", now); ok {
+			in.Log.Error("failed to store delivery", quietlog.Args(skipped, "report", id, "err", err)...)
+		}
 		return "", problem.New(http.StatusServiceUnavailable, "store-unavailable", "Cannot store", "the inbox cannot be written; nothing was stored: try again later")
 	}
 	if !created {
