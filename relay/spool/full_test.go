@@ -20,7 +20,7 @@ func mountSmall(t *testing.T, size int) string {
 	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, fmt.Sprintf("size=%d,mode=0700", size)); err != nil {
 		t.Skipf("cannot mount a small tmpfs to fill (needs root): %v", err)
 	}
-	t.Cleanup(func() { syscall.Unmount(dir, 0) })
+	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) }) // detached even if a failed test left a file open
 	return dir
 }
 
