@@ -72,6 +72,20 @@ admin_socket = %q
 	return c
 }
 
+// waitAllDelivered waits until every report answered 202 is in the inbox.
+func (c *crashLoop) waitAllDelivered() {
+	c.t.Helper()
+	c.relay.waitUntil(c.t, "every accepted report in the inbox", func() bool {
+		got := c.delivered()
+		for _, id := range c.accepted {
+			if !got[id] {
+				return false
+			}
+		}
+		return true
+	})
+}
+
 // startIntake starts the intake and waits until it listens.
 func (c *crashLoop) startIntake() {
 	c.intake = startProc(c.t, "", nil, c.hotlineBin, "intake", "-listen", c.intakeAddr, "-identity", c.idFile,
@@ -299,15 +313,7 @@ func TestCrashLoop(t *testing.T) {
 	// The last start: everything accepted arrives, once.
 	c.startRelay()
 	c.waitReady()
-	c.relay.waitUntil(t, "every accepted report in the inbox", func() bool {
-		got := c.delivered()
-		for _, id := range c.accepted {
-			if !got[id] {
-				return false
-			}
-		}
-		return true
-	})
+	c.waitAllDelivered()
 	c.relay.waitUntil(t, "the spool to empty", func() bool {
 		out, err := exec.Command(c.relayBin, "spool", "ls", "-config", c.s.cfgPath).CombinedOutput()
 		return err == nil && strings.Contains(string(out), "0 pending, 0 dead")

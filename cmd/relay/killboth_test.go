@@ -54,15 +54,7 @@ func TestKillBothMidBatch(t *testing.T) {
 		c.waitReady()
 	}
 	c.startIntake()
-	c.relay.waitUntil(t, "every accepted report in the inbox", func() bool {
-		got := c.delivered()
-		for _, id := range c.accepted {
-			if !got[id] {
-				return false
-			}
-		}
-		return true
-	})
+	c.waitAllDelivered()
 	if twice, _ := c.storedTwice(); len(twice) > 0 {
 		t.Errorf("stored twice: %v", twice)
 	}
