@@ -1,7 +1,6 @@
 package httpedge
 
 import (
-	"bytes"
 	"crypto/tls"
 	"log/slog"
 	"net"
@@ -13,32 +12,15 @@ import (
 
 	"github.com/reportline/reportline/internal/rawhttp"
 	"github.com/reportline/reportline/internal/testcert"
+	"github.com/reportline/reportline/internal/testlog"
 )
-
-// lockedBuffer is a bytes.Buffer safe for the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestErrorLogQuiet makes 100 TLS handshakes fail, each of which makes
 // net/http write a line to its error log: anyone can cause them at will,
 // so the log gets one a second, the next saying how many were left out,
 // and none names the client.
 func TestErrorLogQuiet(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	now := time.Now()
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
