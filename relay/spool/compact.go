@@ -124,25 +124,28 @@ func (s *Spool) compactLocked() (before, after int64, err error) {
 		os.Remove(tmp)
 		return 0, 0, fmt.Errorf("compact spool %s: %w", s.path, err)
 	}
-	if err := s.db.Close(); err != nil {
+	// The copy takes the name while the old file is still open and
+	// locked: another process waiting for the lock (an operator's `relay
+	// spool`) gets it only once the name is the copy's, and openDB then
+	// opens the copy. Were the old file closed first, that process could
+	// take it in between and write to a file about to be replaced.
+	if err := os.Rename(tmp, s.path); err != nil {
 		os.Remove(tmp)
-		return 0, 0, fmt.Errorf("compact spool %s: %w", s.path, err)
+		return 0, 0, fmt.Errorf("compact spool %s: %w", s.path, err) // the old file stays in use
 	}
-	s.db = nil
-	renameErr := os.Rename(tmp, s.path)
-	if renameErr == nil {
-		renameErr = syncDir(filepath.Dir(s.path))
-	}
-	os.Remove(tmp)
+	syncErr := syncDir(filepath.Dir(s.path))
 	if s.renamed != nil {
 		s.renamed()
 	}
+	// Nothing was written to the old file since the copy (dbMu is held),
+	// so an error closing it loses nothing.
+	s.db.Close()
 	if s.db, err = reopen(s.path); err != nil {
 		s.db = nil
-		return 0, 0, fmt.Errorf("compact spool %s: reopen: %w", s.path, errors.Join(renameErr, err))
+		return 0, 0, fmt.Errorf("compact spool %s: reopen: %w", s.path, errors.Join(syncErr, err))
 	}
-	if renameErr != nil {
-		return 0, 0, fmt.Errorf("compact spool %s: %w", s.path, renameErr)
+	if syncErr != nil {
+		return 0, 0, fmt.Errorf("compact spool %s: %w", s.path, syncErr)
 	}
 	return before, after, nil
 }

@@ -175,7 +175,7 @@ const (
 
 // lockTimeout is how long Open waits for another process to release the file
 // before failing with ErrLocked.
-const lockTimeout = 1 * time.Second
+var lockTimeout = 1 * time.Second
 
 var (
 	bucketEntries  = []byte("entries")
@@ -432,7 +432,48 @@ func openDB(path string) (*bolt.DB, error) {
 	// would otherwise be megabytes written with every report.
 	opts.NoFreelistSync = true
 	opts.FreelistType = bolt.FreelistMapType
-	return bolt.Open(path, 0o600, &opts)
+	for range maxReplaced {
+		var held *os.File // the file bbolt opens, and locks
+		opts.OpenFile = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			f, err := os.OpenFile(name, flag, perm)
+			held = f
+			return f, err
+		}
+		db, err := bolt.Open(path, 0o600, &opts)
+		if err != nil {
+			return nil, err
+		}
+		same, err := holdsPath(held, path)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		if same {
+			return db, nil
+		}
+		// The file was replaced while this waited for its lock (a
+		// compaction put its copy in its place): what is written to the
+		// file it holds would be lost with it. Open the one there now.
+		db.Close()
+	}
+	return nil, fmt.Errorf("the file was replaced %d times while it was being opened", maxReplaced)
+}
+
+// maxReplaced bounds how many times openDB opens a file again that was
+// replaced while it waited for its lock.
+const maxReplaced = 10
+
+// holdsPath reports whether the open file f is still the one at path.
+func holdsPath(f *os.File, path string) (bool, error) {
+	held, err := f.Stat()
+	if err != nil {
+		return false, err
+	}
+	named, err := os.Stat(path)
+	if err != nil {
+		return false, err
+	}
+	return os.SameFile(held, named), nil
 }
 
 // Close releases the file and its lock. Every successful write is already
