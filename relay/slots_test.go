@@ -178,15 +178,11 @@ func TestBodiesPerClient(t *testing.T) {
 	}
 }
 
-// TestMinimumBodyRate: a body that stalls after its first byte is cut off
-// once it falls below the minimum rate, long before the server's read
-// timeout, with a 408 that says why.
-func TestMinimumBodyRate(t *testing.T) {
-	f := newFixtureWith(t, slotLimits)
-	f.srv.def.bodyGrace = 100 * time.Millisecond
-	w := &bodyWatch{h: f.srv, reading: make(chan struct{}, 8)}
-	addr := serveHandler(t, w, f.srv.log, Timeouts{ReadHeader: time.Minute, Read: 10 * time.Minute, Write: time.Minute, Idle: time.Minute})
-	_, body := f.sealed(t)
+// stallBody sends start (a request's head and the first bytes of its
+// body) over a new connection to addr and then nothing more, and checks
+// that the answer is a 408 body-timeout that names the minimum rate.
+func stallBody(t *testing.T, addr, start string) {
+	t.Helper()
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -194,10 +190,7 @@ func TestMinimumBodyRate(t *testing.T) {
 	defer conn.Close()
 	// The test's own limit, far below the server's read timeout.
 	conn.SetDeadline(time.Now().Add(2 * time.Minute))
-	fmt.Fprintf(conn, "POST /v1/sites/s1/reports/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"+
-		"Content-Type: application/octet-stream\r\nContent-Length: %d\r\n%s: %s\r\n\r\n",
-		uuid.NewString(), len(body), HeaderProof, f.proof(t, "s1"))
-	conn.Write(body[:1])
+	io.WriteString(conn, start)
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		t.Fatalf("no answer to a stalled body: %v", err)
@@ -208,6 +201,20 @@ func TestMinimumBodyRate(t *testing.T) {
 	if resp.StatusCode != http.StatusRequestTimeout || !strings.HasSuffix(p.Type, "/body-timeout") || !strings.Contains(p.Detail, "bytes a second") {
 		t.Fatalf("stalled body: %d %+v; want 408 body-timeout naming the minimum rate", resp.StatusCode, p)
 	}
+}
+
+// TestMinimumBodyRate: a body that stalls after its first byte is cut off
+// once it falls below the minimum rate, long before the server's read
+// timeout, with a 408 that says why.
+func TestMinimumBodyRate(t *testing.T) {
+	f := newFixtureWith(t, slotLimits)
+	f.srv.def.bodyGrace = 100 * time.Millisecond
+	w := &bodyWatch{h: f.srv, reading: make(chan struct{}, 8)}
+	addr := serveHandler(t, w, f.srv.log, Timeouts{ReadHeader: time.Minute, Read: 10 * time.Minute, Write: time.Minute, Idle: time.Minute})
+	_, body := f.sealed(t)
+	stallBody(t, addr, fmt.Sprintf("POST /v1/sites/s1/reports/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"+
+		"Content-Type: application/octet-stream\r\nContent-Length: %d\r\n%s: %s\r\n\r\n",
+		uuid.NewString(), len(body), HeaderProof, f.proof(t, "s1"))+string(body[:1]))
 	// A body sent at once is not affected.
 	if code, answer := honestReport(t, f, addr, "203.0.113.9"); code != http.StatusAccepted {
 		t.Fatalf("a report sent at once: %d %s", code, answer)
@@ -227,25 +234,6 @@ func TestFollowUpBodiesAtMinimumRate(t *testing.T) {
 		"reply post":    "POST /v1/hotlines/h1/replies HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n",
 		"mailbox fetch": "POST /v1/sites/s1/mailbox HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n" + HeaderProof + ": " + f.proof(t, "s1") + "\r\n\r\n",
 	} {
-		t.Run(name, func(t *testing.T) {
-			conn, err := net.Dial("tcp", addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			// The test's own limit, far below the server's read timeout.
-			conn.SetDeadline(time.Now().Add(2 * time.Minute))
-			io.WriteString(conn, head+"{")
-			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-			if err != nil {
-				t.Fatalf("no answer to a stalled body: %v", err)
-			}
-			defer resp.Body.Close()
-			var p struct{ Type, Detail string }
-			json.NewDecoder(resp.Body).Decode(&p)
-			if resp.StatusCode != http.StatusRequestTimeout || !strings.HasSuffix(p.Type, "/body-timeout") || !strings.Contains(p.Detail, "bytes a second") {
-				t.Fatalf("stalled body: %d %+v; want 408 body-timeout naming the minimum rate", resp.StatusCode, p)
-			}
-		})
+		t.Run(name, func(t *testing.T) { stallBody(t, addr, head+"{") })
 	}
 }

@@ -18,6 +18,26 @@ var (
 	routePath   = regexp.MustCompile(`mux\.HandleFunc\("(?:[A-Z]+ )?(/[^"]*)"`)
 )
 
+// allDocs returns README.md and every document in docs/, each with its
+// path.
+func allDocs(t *testing.T) []struct{ path, text string } {
+	t.Helper()
+	paths, _ := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
+	paths = append(paths, filepath.Join("..", "..", "README.md"))
+	docs := make([]struct{ path, text string }, len(paths))
+	for i, path := range paths {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs[i].path, docs[i].text = path, string(b)
+	}
+	return docs
+}
+
+// shBlock finds the shell blocks of a Markdown document.
+var shBlock = regexp.MustCompile("(?s)```sh\n(.*?)```")
+
 // sources returns the non-test Go files of a package folder, joined.
 func sources(t *testing.T, dir string) string {
 	t.Helper()
@@ -76,15 +96,10 @@ func TestDocsListEveryProblemAndRoute(t *testing.T) {
 // folder, not where the next command looks for it; and every later line
 // of the block that runs a binary by its path runs one the block built.
 func TestDocsBuildByHand(t *testing.T) {
-	docs, _ := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
-	docs = append(docs, filepath.Join("..", "..", "README.md"))
 	blocks := 0
-	for _, path := range docs {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(string(b), -1) {
+	for _, doc := range allDocs(t) {
+		path, body := doc.path, doc.text
+		for _, m := range shBlock.FindAllStringSubmatch(body, -1) {
 			if !strings.Contains(m[1], "go build") {
 				continue
 			}
@@ -181,15 +196,10 @@ func TestDocsListEveryEnvironmentVariable(t *testing.T) {
 // 077, since the shell would otherwise make it readable to every user,
 // where the relay's own keygen writes 0600.
 func TestDocsSecretsStayPrivate(t *testing.T) {
-	docs, _ := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
-	docs = append(docs, filepath.Join("..", "..", "README.md"))
 	found := 0
-	for _, path := range docs {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		text := strings.ReplaceAll(string(b), "\n", " ")
+	for _, doc := range allDocs(t) {
+		path, body := doc.path, doc.text
+		text := strings.ReplaceAll(body, "\n", " ")
 		for _, m := range regexp.MustCompile(`openssl rand[^`+"`"+`]*>`).FindAllStringIndex(text, -1) {
 			found++
 			if before := text[max(0, m[0]-20):m[0]]; !strings.Contains(before, "umask 077") {
@@ -247,18 +257,13 @@ func TestDocsNameRealFlags(t *testing.T) {
 		"relay":   {"serve", "check-config", "init", "keygen", "spool", "snippet", "precompress"},
 		"hotline": {"keygen", "sign", "intake", "open", "reply", "export", "publish", "serve-frame"},
 	}
-	docs, _ := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
-	docs = append(docs, filepath.Join("..", "..", "README.md"))
 	invocation := regexp.MustCompile(`(?:^|[\s/(])(relay|hotline) ([a-z-]+)((?: +[^\s]+)*)`)
 	checked := 0
-	for _, path := range docs {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		text := strings.ReplaceAll(string(b), "\\\n", " ")
+	for _, doc := range allDocs(t) {
+		path, body := doc.path, doc.text
+		text := strings.ReplaceAll(body, "\\\n", " ")
 		var spans []string
-		for _, m := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(text, -1) {
+		for _, m := range shBlock.FindAllStringSubmatch(text, -1) {
 			for _, l := range strings.Split(m[1], "\n") {
 				l, _, _ = strings.Cut(l, "#")
 				spans = append(spans, l)

@@ -435,6 +435,19 @@ func stubBuild(t *testing.T, dir string) {
 // TestKeyFileHints: a key file that cannot be made or read is named with
 // what to do for its cause: a folder to make, the keygen line for a
 // missing key, the relay's user for an unreadable one.
+// initRelay makes dir a relay's folder as `relay init` leaves it, for a
+// fresh post-quantum recipient, beside stub assets.
+func initRelay(t *testing.T, relayBin, dir string) {
+	t.Helper()
+	stubBuild(t, dir)
+	id, _ := age.GenerateHybridIdentity()
+	cmd := exec.Command(relayBin, "init", "-recipient", id.Recipient().String())
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
+}
+
 func TestKeyFileHints(t *testing.T) {
 	relayBin := testbin.Build(t, "relay")
 	dir := t.TempDir()
@@ -443,16 +456,10 @@ func TestKeyFileHints(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "mkdir -p "+missing) {
 		t.Errorf("keygen into a missing folder: %v\n%s\nwant a hint to make %s", err, out, missing)
 	}
-	stubBuild(t, dir)
-	id, _ := age.GenerateHybridIdentity()
-	cmd := exec.Command(relayBin, "init", "-recipient", id.Recipient().String())
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("init: %v\n%s", err, out)
-	}
+	initRelay(t, relayBin, dir)
 	key := filepath.Join(dir, "relay-signing.key")
 	os.Remove(key)
-	cmd = exec.Command(relayBin, "check-config", "relay.toml")
+	cmd := exec.Command(relayBin, "check-config", "relay.toml")
 	cmd.Dir = dir
 	out, err = cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "relay.signing_key_file") || !strings.Contains(string(out), "relay keygen -o relay-signing.key") {
@@ -472,13 +479,7 @@ func TestKeyFileHints(t *testing.T) {
 func TestCheckConfigStatePaths(t *testing.T) {
 	relayBin := testbin.Build(t, "relay")
 	dir := t.TempDir()
-	stubBuild(t, dir)
-	id, _ := age.GenerateHybridIdentity()
-	cmd := exec.Command(relayBin, "init", "-recipient", id.Recipient().String())
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("init: %v\n%s", err, out)
-	}
+	initRelay(t, relayBin, dir)
 	b, err := os.ReadFile(filepath.Join(dir, "relay.toml"))
 	if err != nil {
 		t.Fatal(err)
@@ -502,7 +503,7 @@ func TestCheckConfigStatePaths(t *testing.T) {
 		}
 	}
 	// A spool whose folder is still to be made passes, and is not made.
-	cmd = exec.Command(relayBin, "check-config", "relay.toml")
+	cmd := exec.Command(relayBin, "check-config", "relay.toml")
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("check-config with the spool's folder still to make: %v\n%s", err, out)
@@ -519,13 +520,7 @@ func TestCheckConfigStatePaths(t *testing.T) {
 func TestCheckConfigListenMismatch(t *testing.T) {
 	relayBin := testbin.Build(t, "relay")
 	dir := t.TempDir()
-	stubBuild(t, dir)
-	id, _ := age.GenerateHybridIdentity()
-	cmd := exec.Command(relayBin, "init", "-recipient", id.Recipient().String())
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("init: %v\n%s", err, out)
-	}
+	initRelay(t, relayBin, dir)
 	for env, warn := range map[string]bool{"": false, "RELAY_LISTEN=127.0.0.1:9000": true} {
 		cmd := exec.Command(relayBin, "check-config", "relay.toml")
 		cmd.Dir = dir
