@@ -3,7 +3,8 @@
 // each kind: the others are counted, and the next line let through says
 // how many were left out. Without it a sender could fill the disk under a
 // server's log at the rate it sends requests; servers count every refusal
-// in their metrics besides.
+// in their metrics besides. A limiter may let lines through less often
+// (the relay's forwarder logs a failing spool once every ten seconds).
 package quietlog
 
 import (
@@ -22,6 +23,10 @@ const SkippedKey = "not_logged"
 // ready to use. The kinds must be few (a fixed set, such as problem
 // names): each is remembered.
 type Limiter struct {
+	// Every is how often a line of one kind is let through at most;
+	// zero means Interval.
+	Every time.Duration
+
 	mu    sync.Mutex
 	kinds map[string]*kind
 }
@@ -49,7 +54,11 @@ func (l *Limiter) Allow(k string, now time.Time) (ok bool, skipped int) {
 		return false, 0
 	}
 	skipped, s.skipped = s.skipped, 0
-	s.next = now.Add(Interval)
+	every := l.Every
+	if every == 0 {
+		every = Interval
+	}
+	s.next = now.Add(every)
 	return true, skipped
 }
 

@@ -24,6 +24,14 @@ func TestLimiter(t *testing.T) {
 	if ok, n := l.Allow("a", now.Add(Interval)); !ok || n != 10 {
 		t.Fatalf("a second later: %v, %d; want let through, 10 left out", ok, n)
 	}
+	slow := Limiter{Every: time.Minute}
+	slow.Allow("a", now)
+	if ok, _ := slow.Allow("a", now.Add(Interval)); ok {
+		t.Fatal("a limiter of one line a minute let a second one through a second later")
+	}
+	if ok, n := slow.Allow("a", now.Add(time.Minute)); !ok || n != 1 {
+		t.Fatalf("a minute later: %v, %d; want let through, 1 left out", ok, n)
+	}
 	if got := Args(3, "k", "v"); len(got) != 4 || got[2] != SkippedKey || got[3] != 3 {
 		t.Errorf("Args(3, ...) = %v", got)
 	}

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/reportline/reportline/internal/quietlog"
 )
 
 // errorLogEvery is how often one kind of spool failure is logged; the
@@ -14,30 +16,21 @@ const errorLogEvery = 10 * time.Second
 // every report fails the same way, and one line per failure would flood
 // the log (and fill the disk that is already full).
 type errorLog struct {
-	mu   sync.Mutex
-	last map[string]time.Time // by message: when it was last logged
-	n    map[string]int       // by message: failures since
-	now  func() time.Time     // for tests
+	once  sync.Once        // sets quiet.Every, so the zero value works
+	quiet quietlog.Limiter // by message
+	now   func() time.Time // for tests
 }
 
 // log logs msg with err at error level, at most once per errorLogEvery per
-// msg, with the number of failures since the last line.
+// msg, with the number of failures since the last line, this one
+// included.
 func (l *errorLog) log(log *slog.Logger, msg string, err error) {
-	l.mu.Lock()
-	if l.last == nil {
-		l.last, l.n = map[string]time.Time{}, map[string]int{}
-	}
+	l.once.Do(func() { l.quiet.Every = errorLogEvery })
 	now := time.Now()
 	if l.now != nil {
 		now = l.now()
 	}
-	l.n[msg]++
-	if last, ok := l.last[msg]; ok && now.Sub(last) < errorLogEvery {
-		l.mu.Unlock()
-		return
+	if ok, skipped := l.quiet.Allow(msg, now); ok {
+		log.Error(msg, "err", err, "failures", skipped+1, "per", errorLogEvery.String())
 	}
-	n := l.n[msg]
-	l.last[msg], l.n[msg] = now, 0
-	l.mu.Unlock()
-	log.Error(msg, "err", err, "failures", n, "per", errorLogEvery.String())
 }
